@@ -1,0 +1,75 @@
+"""Sliding-window rate and latency of one pipeline stage, for the console and the benchmark.
+
+Pure Python (no rclpy): a node records an event per message it handles and publishes `snapshot()`
+as a StageStats message about once a second.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class StageSnapshot:
+    stage: str
+    rate_hz: float
+    latency_p50_ms: float
+    latency_p95_ms: float
+    count: int
+    dropped: int
+
+
+def percentile(sorted_values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile of already sorted values (0.0 when empty)."""
+    if not sorted_values:
+        return 0.0
+    rank = max(0, min(len(sorted_values) - 1, round(fraction * (len(sorted_values) - 1))))
+    return sorted_values[rank]
+
+
+class StageWindow:
+    """Events of the last `window_s` seconds; thread-safe, since capture threads record too."""
+
+    def __init__(self, stage: str, window_s: float = 5.0, clock=time.monotonic) -> None:
+        if window_s <= 0:
+            raise ValueError(f"window_s must be > 0, got {window_s}")
+        self.stage = stage
+        self._window_s = window_s
+        self._clock = clock
+        self._events: deque[tuple[float, float]] = deque()
+        self._count = 0
+        self._dropped = 0
+        self._lock = threading.Lock()
+
+    def record(self, latency_ms: float) -> None:
+        now = self._clock()
+        with self._lock:
+            self._events.append((now, latency_ms))
+            self._count += 1
+            self._trim(now)
+
+    def drop(self, n: int = 1) -> None:
+        with self._lock:
+            self._dropped += n
+
+    def _trim(self, now: float) -> None:
+        while self._events and self._events[0][0] < now - self._window_s:
+            self._events.popleft()
+
+    def snapshot(self) -> StageSnapshot:
+        now = self._clock()
+        with self._lock:
+            self._trim(now)
+            events = list(self._events)
+            count, dropped = self._count, self._dropped
+        latencies = sorted(latency for _, latency in events)
+        if len(events) >= 2:
+            span = events[-1][0] - events[0][0]
+            rate = (len(events) - 1) / span if span > 0 else 0.0
+        else:
+            rate = 0.0
+        return StageSnapshot(self.stage, rate, percentile(latencies, 0.5), percentile(latencies, 0.95),
+                             count, dropped)

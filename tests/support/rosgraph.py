@@ -1,0 +1,174 @@
+"""Start real nodes as real processes and watch them over real DDS, waiting on conditions, never sleeping."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import rclpy
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.node import Node
+from rclpy.qos import QoSProfile
+
+DEFAULT_TIMEOUT = 15.0
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = DEFAULT_TIMEOUT, what: str = "condition") -> Any:
+    """Poll `condition` until it returns something truthy; fail with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.1f} s waiting for {what}")
+        time.sleep(0.01)
+
+
+def _param_arg(name: str, value: Any) -> str:
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, (list, tuple)):
+        text = "[" + ",".join(repr(v) if isinstance(v, str) else str(v) for v in value) + "]"
+    else:
+        text = str(value)
+    return f"{name}:={text}"
+
+
+class NodeProcess:
+    """One node of the stack in its own process: `python -m <package>.<executable>` with parameters."""
+
+    def __init__(self, package: str, executable: str, parameters: dict[str, Any] | None = None,
+                 *, name: str | None = None, env: dict[str, str] | None = None) -> None:
+        args = [sys.executable, "-m", f"{package}.{executable}", "--ros-args"]
+        if name:
+            args += ["-r", f"__node:={name}"]
+        for key, value in (parameters or {}).items():
+            args += ["-p", _param_arg(key, value)]
+        self.log_path = Path(tempfile.mkstemp(prefix=f"{executable}-", suffix=".log")[1])
+        self._log = self.log_path.open("wb")
+        self.process = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT,
+                                        env={**os.environ, **(env or {})})
+
+    def output(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self, sig: int = signal.SIGINT, timeout: float = 10.0) -> int:
+        """Signal the node and wait for it to exit; return its exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+                raise AssertionError(f"{self.process.args[2]} ignored signal {sig}:\n{self.output()}") from None
+        self._log.close()
+        return self.process.returncode
+
+    def __enter__(self) -> NodeProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class Collector:
+    """Messages received on one subscription, readable from the test thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._messages: list[tuple[float, Any]] = []
+
+    def _add(self, message: Any) -> None:
+        with self._lock:
+            self._messages.append((time.monotonic(), message))
+
+    @property
+    def messages(self) -> list[Any]:
+        with self._lock:
+            return [m for _, m in self._messages]
+
+    def timed(self) -> list[tuple[float, Any]]:
+        """(monotonic receive time, message) pairs."""
+        with self._lock:
+            return list(self._messages)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._messages.clear()
+
+    def latest(self) -> Any | None:
+        with self._lock:
+            return self._messages[-1][1] if self._messages else None
+
+    def wait_for(self, predicate: Callable[[Any], bool] = lambda m: True, timeout: float = DEFAULT_TIMEOUT,
+                 what: str = "a matching message") -> Any:
+        """Wait for a received message matching `predicate` and return the first one."""
+        def find() -> Any:
+            for message in self.messages:
+                if predicate(message):
+                    return message
+            return None
+        return wait_for(find, timeout, what)
+
+
+class RosProbe:
+    """A test-side rclpy node spun in a background thread."""
+
+    def __init__(self) -> None:
+        self._context = rclpy.Context()
+        rclpy.init(context=self._context)
+        self.node = Node(f"test_probe_{os.getpid()}", context=self._context)
+        self._executor = SingleThreadedExecutor(context=self._context)
+        self._executor.add_node(self.node)
+        self._thread = threading.Thread(target=self._executor.spin, daemon=True)
+        self._thread.start()
+        self._lock = threading.Lock()
+
+    def subscribe(self, msg_type: Any, topic: str, qos: QoSProfile) -> Collector:
+        collector = Collector()
+        with self._lock:
+            self.node.create_subscription(msg_type, topic, collector._add, qos)
+        return collector
+
+    def publisher(self, msg_type: Any, topic: str, qos: QoSProfile, *, wait_for_subscribers: int = 1,
+                  timeout: float = DEFAULT_TIMEOUT) -> Any:
+        with self._lock:
+            publisher = self.node.create_publisher(msg_type, topic, qos)
+        if wait_for_subscribers:
+            wait_for(lambda: publisher.get_subscription_count() >= wait_for_subscribers, timeout,
+                     f"a subscriber on {topic}")
+        return publisher
+
+    def call(self, srv_type: Any, name: str, request: Any, timeout: float = DEFAULT_TIMEOUT) -> Any:
+        """Call a service, waiting for it to appear first; return the response."""
+        with self._lock:
+            client = self.node.create_client(srv_type, name)
+        try:
+            if not client.wait_for_service(timeout_sec=timeout):
+                raise AssertionError(f"service {name} did not appear within {timeout} s")
+            future = client.call_async(request)
+            wait_for(future.done, timeout, f"an answer from {name}")
+            return future.result()
+        finally:
+            with self._lock:
+                self.node.destroy_client(client)
+
+    def close(self) -> None:
+        self._executor.shutdown()
+        self.node.destroy_node()
+        rclpy.try_shutdown(context=self._context)
+        self._thread.join(timeout=5)
