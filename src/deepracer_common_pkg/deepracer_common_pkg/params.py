@@ -10,8 +10,8 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from rclpy.node import Node
 from rcl_interfaces.msg import SetParametersResult
+from rclpy.node import Node
 
 C = TypeVar("C")
 

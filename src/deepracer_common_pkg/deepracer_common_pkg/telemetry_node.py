@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from deepracer_interfaces_pkg.msg import StageStats
 from rclpy.node import Node
 
 from deepracer_common_pkg import names, qos
 from deepracer_common_pkg.telemetry import StageWindow
+from deepracer_interfaces_pkg.msg import StageStats
 
 
 def publish_telemetry(node: Node, window: StageWindow, period_s: float = 1.0) -> None:

@@ -1,0 +1,24 @@
+# The two commands a newcomer needs: `make run` and `make test`. Both set everything up first (once).
+.PHONY: setup setup-test run test lint bench clean
+
+setup:
+	./tools/bootstrap.sh
+
+# Test extras: Debian's Chromium for the browser tests, and the real DeepRacer sample models.
+setup-test: setup
+	./tools/bootstrap_test.sh
+
+run: setup
+	.venv/bin/deepracer-launch --graph launch/graph.yaml $(ARGS)
+
+lint: setup
+	.venv/bin/ruff check .
+
+test: setup-test lint
+	.venv/bin/python -m pytest $(PYTEST_ARGS)
+
+bench: setup-test
+	.venv/bin/python benchmarks/run_all.py
+
+clean:
+	rm -rf .venv .cache bench-results test-artifacts

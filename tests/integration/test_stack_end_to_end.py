@@ -1,0 +1,105 @@
+"""The walking skeleton, real end to end: our launcher starts every node as its own process over real DDS
+(synthetic camera, real OpenVINO on the generated demo model, simulated PWM output recording what it writes),
+and a frame captured at time T comes out as duty cycles stamped T. Only the camera device and the PWM
+hardware are stand-ins (synthetic source, simulated backend), because neither exists on this machine."""
+
+from __future__ import annotations
+
+import re
+import signal
+import urllib.request
+
+import psutil
+import pytest
+from std_srvs.srv import SetBool
+
+from deepracer_common_pkg import names, qos
+from deepracer_common_pkg.stamps import to_ns
+from deepracer_interfaces_pkg.msg import CameraFrames, ModelState, PwmWritten
+from deepracer_interfaces_pkg.srv import LoadModel, SetDriveMode, SetMaxSpeed
+from servo_pkg.pwm_math import DEFAULT_THROTTLE
+from support.rosgraph import wait_for
+from support.stack import LaunchedStack, temp_data_dir
+
+STARTUP_S = 60.0
+
+
+@pytest.fixture(scope="module")
+def stack():
+    launched = LaunchedStack(temp_data_dir())
+    yield launched
+    if launched.process.poll() is None:
+        launched.stop()
+
+
+@pytest.fixture(scope="module")
+def driving(stack, ros_probe):
+    """The stack loaded with the demo model and driving autonomously at full max speed."""
+    frames = ros_probe.subscribe(CameraFrames, names.CAMERA_FRAMES, qos.LATEST)
+    written = ros_probe.subscribe(PwmWritten, names.SERVO_PWM_WRITTEN, qos.LATEST)
+    states = ros_probe.subscribe(ModelState, names.INFERENCE_MODEL_STATE, qos.LATCHED)
+    models = stack.data_dir / "models"
+    model_dir = wait_for(lambda: next((p for p in models.iterdir() if p.is_dir() and not p.name.startswith("."))
+                                      if models.is_dir() else iter(()), None),
+                         STARTUP_S, f"the demo model installed under {models}\n{stack.output()}")
+    answer = ros_probe.call(LoadModel, names.INFERENCE_LOAD_MODEL, LoadModel.Request(model_dir=str(model_dir)),
+                            timeout=STARTUP_S)
+    assert answer.success, answer.reason
+    states.wait_for(lambda s: s.state == "loaded", STARTUP_S, "the demo model loaded")
+    assert ros_probe.call(SetDriveMode, names.NAVIGATION_SET_DRIVE_MODE,
+                          SetDriveMode.Request(mode="autonomous")).success
+    assert ros_probe.call(SetMaxSpeed, names.NAVIGATION_SET_MAX_SPEED, SetMaxSpeed.Request(max_speed=1.0)).success
+    assert ros_probe.call(SetBool, names.INFERENCE_STATE, SetBool.Request(data=True)).success
+    started = ros_probe.call(SetBool, names.NAVIGATION_START_STOP, SetBool.Request(data=True))
+    assert started.success, started.reason
+    return frames, written
+
+
+def test_frame_captured_at_t_gives_duty_cycles_stamped_t(driving):
+    frames, written = driving
+
+    def stamped_by_a_frame():
+        captured = {to_ns(f.header.stamp) for f in frames.messages}
+        for w in written.messages:
+            stamp = to_ns(w.header.stamp)
+            if w.reason == "command" and stamp in captured and to_ns(w.written) >= stamp:
+                return w
+        return None
+
+    match = wait_for(stamped_by_a_frame, 30, "a duty cycle written for a captured frame")
+    assert match.enabled
+    assert to_ns(match.written) - to_ns(match.header.stamp) < 1_000_000_000
+
+
+def test_console_answers_with_its_login_page_and_prints_address_and_password(stack):
+    line = wait_for(lambda: re.search(r"(http://127\.0\.0\.1:\d+)\s+password: (\S+)", stack.output()),
+                    STARTUP_S, f"the console address and password in the output\n{stack.output()}")
+    assert line.group(1) == stack.url
+    with urllib.request.urlopen(f"{stack.url}/login", timeout=10) as response:
+        assert response.status == 200
+        assert 'name="password"' in response.read().decode()
+
+
+def test_a_dead_navigation_node_leaves_throttle_neutral_and_is_restarted(stack, driving):
+    _, written = driving
+    navigation = next(p for p in psutil.Process(stack.process.pid).children()
+                      if "navigation_pkg.navigation_node" in " ".join(p.cmdline()))
+    written.clear()
+    navigation.kill()
+    written.wait_for(lambda w: w.throttle_ns == DEFAULT_THROTTLE.mid_ns and w.reason == "watchdog", 5,
+                     "the servo watchdog putting the throttle at neutral")
+    wait_for(lambda: "navigation_node exited with code -9; restarting" in stack.output(), 10, "the crash noticed")
+    wait_for(lambda: any("navigation_pkg.navigation_node" in " ".join(p.cmdline())
+                         for p in psutil.Process(stack.process.pid).children()), 15, "navigation restarted")
+
+
+def test_ctrl_c_stops_every_node_with_throttle_neutral(stack, ros_probe):
+    written = ros_probe.subscribe(PwmWritten, names.SERVO_PWM_WRITTEN, qos.LATEST)
+    children = psutil.Process(stack.process.pid).children()
+    assert stack.stop(signal.SIGINT) == 0, stack.output()
+    last = written.wait_for(lambda w: w.reason == "shutdown", 5, "the servo node's shutdown write")
+    assert last.throttle_ns == DEFAULT_THROTTLE.mid_ns
+    assert not last.enabled
+    wait_for(lambda: not any(c.is_running() and c.status() != psutil.STATUS_ZOMBIE for c in children), 5,
+             "every node process gone")
+    assert stack.output().index("webserver_node stopped") < stack.output().index("servo_node stopped")

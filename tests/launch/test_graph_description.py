@@ -1,0 +1,81 @@
+"""The graph description both launchers read: structure, overlays, {data_dir}, and clear errors."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from deepracer_common_pkg.graph import GraphError, load_graph, ros_params_document
+from deepracer_common_pkg.launcher import node_command, parse_set
+
+REPO = Path(__file__).resolve().parents[2]
+GRAPH = REPO / "launch" / "graph.yaml"
+
+
+def test_graph_lists_every_node_once_with_servo_first_and_webserver_last():
+    specs = load_graph(GRAPH, data_dir="/data")
+    assert [s.name for s in specs] == ["servo_node", "navigation_node", "inference_node", "camera_node",
+                                       "webserver_node"]
+    assert specs[0].parameters["calibration_path"] == "/data/calibration.json"
+    assert specs[2].parameters["models_root"] == specs[4].parameters["models_root"] == "/data/models"
+
+
+def test_every_node_is_an_installed_module_and_a_console_script():
+    """Our launcher runs `python -m package.executable`; ros2 launch runs the console script: both must exist."""
+    import importlib.util
+
+    for spec in load_graph(GRAPH):
+        assert importlib.util.find_spec(spec.module) is not None, spec.module
+        setup_py = (REPO / "src" / spec.package / "setup.py").read_text()
+        assert f'"{spec.executable} = {spec.module}:main"' in setup_py
+
+
+def test_car_overlay_selects_real_hardware():
+    specs = {s.name: s for s in load_graph(GRAPH, [REPO / "launch" / "car.yaml"], data_dir="/d")}
+    assert specs["servo_node"].parameters["backend"] == "sysfs"
+    assert specs["camera_node"].parameters["source"] == "auto"
+    assert specs["servo_node"].parameters["calibration_path"] == "/d/calibration.json"
+
+
+def test_data_dir_expands_home(monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    specs = load_graph(GRAPH, data_dir="~/cars")
+    assert specs[0].parameters["calibration_path"] == f"{tmp_path}/cars/calibration.json"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("nodes: 3", "expected a mapping with a 'nodes' list"),
+    ("nodes:\n  - package: camera_pkg", "needs 'package' and 'executable'"),
+    ("nodes:\n  - {package: a, executable: b}\n  - {package: c, executable: b}", "node names must be unique"),
+    ("nodes: [\n", "not valid YAML"),
+])
+def test_malformed_graph_names_the_problem(tmp_path, text, message):
+    path = tmp_path / "graph.yaml"
+    path.write_text(text)
+    with pytest.raises(GraphError, match=message) as error:
+        load_graph(path)
+    assert str(path) in str(error.value)
+
+
+def test_overlay_for_unknown_node_is_refused(tmp_path):
+    overlay = tmp_path / "o.yaml"
+    overlay.write_text("no_such_node: {x: 1}\n")
+    with pytest.raises(GraphError, match="unknown node 'no_such_node'"):
+        load_graph(GRAPH, [overlay])
+
+
+def test_params_file_document_and_command(tmp_path):
+    spec = load_graph(GRAPH, data_dir="/d")[0]
+    document = ros_params_document(spec)
+    assert document == {"servo_node": {"ros__parameters": spec.parameters}}
+    assert yaml.safe_load(yaml.safe_dump(document)) == document
+    command = node_command(spec, tmp_path / "p.yaml", python="py")
+    assert command == ["py", "-m", "servo_pkg.servo_node", "--ros-args", "-r", "__node:=servo_node",
+                       "--params-file", str(tmp_path / "p.yaml")]
+
+
+def test_set_assignments_parse_values_as_yaml():
+    assert parse_set(["webserver_node.port=8081", "camera_node.source=file:/x.mp4", "a.b=true"]) == {
+        "webserver_node": {"port": 8081}, "camera_node": {"source": "file:/x.mp4"}, "a": {"b": True}}
+    with pytest.raises(GraphError, match=r"NODE\.PARAM=VALUE"):
+        parse_set(["port=8081"])
