@@ -11,15 +11,13 @@ import urllib.request
 
 import psutil
 import pytest
-from std_srvs.srv import SetBool
 
 from deepracer_common_pkg import names, qos
 from deepracer_common_pkg.stamps import to_ns
-from deepracer_interfaces_pkg.msg import CameraFrames, ModelState, PwmWritten
-from deepracer_interfaces_pkg.srv import LoadModel, SetDriveMode, SetMaxSpeed
+from deepracer_interfaces_pkg.msg import CameraFrames, PwmWritten
 from servo_pkg.pwm_math import DEFAULT_THROTTLE
 from support.rosgraph import wait_for
-from support.stack import LaunchedStack, temp_data_dir
+from support.stack import LaunchedStack, drive_autonomously, installed_model_dir, temp_data_dir
 
 STARTUP_S = 60.0
 
@@ -37,21 +35,7 @@ def driving(stack, ros_probe):
     """The stack loaded with the demo model and driving autonomously at full max speed."""
     frames = ros_probe.subscribe(CameraFrames, names.CAMERA_FRAMES, qos.LATEST)
     written = ros_probe.subscribe(PwmWritten, names.SERVO_PWM_WRITTEN, qos.LATEST)
-    states = ros_probe.subscribe(ModelState, names.INFERENCE_MODEL_STATE, qos.LATCHED)
-    models = stack.data_dir / "models"
-    model_dir = wait_for(lambda: next((p for p in models.iterdir() if p.is_dir() and not p.name.startswith("."))
-                                      if models.is_dir() else iter(()), None),
-                         STARTUP_S, f"the demo model installed under {models}\n{stack.output()}")
-    answer = ros_probe.call(LoadModel, names.INFERENCE_LOAD_MODEL, LoadModel.Request(model_dir=str(model_dir)),
-                            timeout=STARTUP_S)
-    assert answer.success, answer.reason
-    states.wait_for(lambda s: s.state == "loaded", STARTUP_S, "the demo model loaded")
-    assert ros_probe.call(SetDriveMode, names.NAVIGATION_SET_DRIVE_MODE,
-                          SetDriveMode.Request(mode="autonomous")).success
-    assert ros_probe.call(SetMaxSpeed, names.NAVIGATION_SET_MAX_SPEED, SetMaxSpeed.Request(max_speed=1.0)).success
-    assert ros_probe.call(SetBool, names.INFERENCE_STATE, SetBool.Request(data=True)).success
-    started = ros_probe.call(SetBool, names.NAVIGATION_START_STOP, SetBool.Request(data=True))
-    assert started.success, started.reason
+    drive_autonomously(ros_probe, installed_model_dir(stack, STARTUP_S), max_speed=1.0, timeout=STARTUP_S)
     return frames, written
 
 

@@ -62,3 +62,37 @@ class LaunchedStack:
 
 def temp_data_dir() -> Path:
     return Path(tempfile.mkdtemp(prefix="deepracer-data-"))
+
+
+def installed_model_dir(stack: LaunchedStack, timeout: float = 60.0) -> Path:
+    """The first model folder under the stack's models root (the demo model on a fresh data dir)."""
+    from support.rosgraph import wait_for
+
+    models = stack.data_dir / "models"
+    return wait_for(lambda: next((p for p in sorted(models.iterdir()) if p.is_dir() and not p.name.startswith("."))
+                                 if models.is_dir() else iter(()), None),
+                    timeout, f"a model installed under {models}\n{stack.output()}")
+
+
+def drive_autonomously(probe, model_dir: Path, max_speed: float = 1.0, timeout: float = 60.0) -> None:
+    """What the console does: load the model, autonomous mode, max speed, start inference then navigation."""
+    from std_srvs.srv import SetBool
+
+    from deepracer_common_pkg import names, qos
+    from deepracer_interfaces_pkg.msg import ModelState
+    from deepracer_interfaces_pkg.srv import LoadModel, SetDriveMode, SetMaxSpeed
+
+    states = probe.subscribe(ModelState, names.INFERENCE_MODEL_STATE, qos.LATCHED)
+    answer = probe.call(LoadModel, names.INFERENCE_LOAD_MODEL, LoadModel.Request(model_dir=str(model_dir)), timeout)
+    assert answer.success, answer.reason
+    states.wait_for(lambda s: (s.state == "loaded" and s.model_dir.rstrip("/") == str(model_dir).rstrip("/"))
+                    or s.state == "error", timeout, f"{model_dir} loaded")
+    assert states.latest().state == "loaded", states.latest().reason
+    for srv_type, name, request in (
+        (SetDriveMode, names.NAVIGATION_SET_DRIVE_MODE, SetDriveMode.Request(mode="autonomous")),
+        (SetMaxSpeed, names.NAVIGATION_SET_MAX_SPEED, SetMaxSpeed.Request(max_speed=max_speed)),
+        (SetBool, names.INFERENCE_STATE, SetBool.Request(data=True)),
+        (SetBool, names.NAVIGATION_START_STOP, SetBool.Request(data=True)),
+    ):
+        answer = probe.call(srv_type, name, request, timeout)
+        assert answer.success, f"{name}: {answer.reason}"
