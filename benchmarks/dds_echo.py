@@ -5,10 +5,9 @@ Run by bench_pipeline.py as a separate process so the measured hop crosses proce
 
 import sys
 
-from deepracer_interfaces_pkg.msg import CameraFrames, InferenceResult, ServoCtrlMsg
-
 from deepracer_common_pkg import qos
 from deepracer_common_pkg.node_main import run_node
+from deepracer_interfaces_pkg.msg import CameraFrames, InferenceResult, ServoCtrlMsg
 
 TYPES = {"CameraFrames": (CameraFrames, qos.LATEST), "InferenceResult": (InferenceResult, qos.LATEST),
          "ServoCtrlMsg": (ServoCtrlMsg, qos.COMMAND)}

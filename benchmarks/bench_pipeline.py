@@ -1,0 +1,302 @@
+"""The whole car stack measured the way a racer experiences it, each figure beside its limit from the same run.
+
+Method: our launcher starts every node as its own process (synthetic camera at 15/30/60 fps, the demo model or a
+real one, simulated PWM output). For each rate the stack drives autonomously for a fixed window and we read
+  - end-to-end latency = PwmWritten.written - header.stamp (the frame's capture stamp), p50/p99/max;
+  - frames published / inferred / acted on, from each stage's telemetry counters (drops per stage);
+  - CPU % per node (psutil over the window) and peak resident memory (VmHWM);
+and the limit: a bare DDS hop between two processes for each hop of the graph (camera->inference,
+inference->navigation, navigation->servo, measured as half a round trip through an echo process, same message
+types and QoS) plus a bare OpenVINO inference of the same model with the same compile settings.
+Then model load time (first load of a real .pb with conversion, cached load) against a bare read+compile, and the
+console: API latency with 8 concurrent clients and MJPEG delivery to 4 viewers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from http.cookiejar import CookieJar
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+
+from support.ros_env import isolate_ros_environment  # noqa: E402
+
+isolate_ros_environment(os.environ, log_dir=tempfile.mkdtemp(prefix="deepracer-bench-ros-log-"))
+
+import numpy as np  # noqa: E402
+import psutil  # noqa: E402
+from sensor_msgs.msg import Image  # noqa: E402
+
+from deepracer_common_pkg import names, qos  # noqa: E402
+from deepracer_common_pkg.stamps import from_ns, to_ns  # noqa: E402
+from deepracer_interfaces_pkg.msg import (  # noqa: E402
+    CameraFrames,
+    InferenceResult,
+    ModelState,
+    PwmWritten,
+    ServoCtrlMsg,
+    StageStats,
+)
+from deepracer_interfaces_pkg.srv import LoadModel  # noqa: E402
+from support.rosgraph import RosProbe, wait_for  # noqa: E402
+from support.stack import LaunchedStack, drive_autonomously, installed_model_dir, temp_data_dir  # noqa: E402
+
+STAGES = ("camera", "inference", "navigation", "servo")
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else float("nan")
+
+
+def sample_messages() -> dict[str, object]:
+    frame = CameraFrames(sequence=1)
+    frame.images = [Image(height=120, width=160, encoding="mono8", step=160, data=bytes(160 * 120))]
+    result = InferenceResult(model_name="bench", action_space_type="discrete", outputs=[0.1] * 12, action_index=3)
+    return {"CameraFrames": frame, "InferenceResult": result, "ServoCtrlMsg": ServoCtrlMsg(angle=0.1, throttle=0.2)}
+
+
+def measure_dds_hops(probe: RosProbe, count: int = 200) -> dict[str, float]:
+    """Half the round trip through an echo process, per message type of the graph: p50 in ms."""
+    profiles = {"CameraFrames": qos.LATEST, "InferenceResult": qos.LATEST, "ServoCtrlMsg": qos.COMMAND}
+    echo = subprocess.Popen([sys.executable, str(REPO / "benchmarks" / "dds_echo.py")], env=dict(os.environ))
+    try:
+        hops = {}
+        for name, message in sample_messages().items():
+            msg_type = type(message)
+            echoed = probe.subscribe(msg_type, f"/bench/{name}_echo", profiles[name])
+            publisher = probe.publisher(msg_type, f"/bench/{name}", profiles[name], timeout=30)
+            rtts = []
+            for _ in range(count):
+                echoed.clear()
+                sent = time.perf_counter_ns()
+                message.header.stamp = from_ns(sent)
+                publisher.publish(message)
+                try:
+                    echoed.wait_for(lambda m, s=sent: to_ns(m.header.stamp) == s, 1.0, "the echo")
+                except AssertionError:
+                    continue  # best-effort sample lost: not a latency
+                rtts.append((time.perf_counter_ns() - sent) / 1e6)
+            hops[name] = pct(rtts, 50) / 2
+        return hops
+    finally:
+        echo.terminate()
+        echo.wait(10)
+
+
+def bare_inference_ms(model_dir: Path, runs: int = 300) -> dict[str, float]:
+    """The same model and compile settings the inference node uses, called directly in-process."""
+    from inference_pkg.engine import bare_latency_ms
+
+    samples = bare_latency_ms(model_dir, runs)
+    return {"p50": pct(samples, 50), "p99": pct(samples, 99)}
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def node_processes(stack: LaunchedStack) -> dict[str, psutil.Process]:
+    found = {}
+    for child in psutil.Process(stack.process.pid).children():
+        command = " ".join(child.cmdline())
+        for stage in (*STAGES, "webserver"):
+            if f"{stage}_pkg.{stage}_node" in command:
+                found[stage] = child
+    return found
+
+
+def run_rate(probe: RosProbe, fps: float, seconds: float, model_dir: Path | None) -> dict[str, object]:
+    stack = LaunchedStack(temp_data_dir(), sets=[f"camera_node.fps={fps}"])
+    try:
+        written = probe.subscribe(PwmWritten, names.SERVO_PWM_WRITTEN, qos.LATEST)
+        stats = {stage: probe.subscribe(StageStats, names.telemetry_topic(stage), qos.LATEST) for stage in STAGES}
+        drive_autonomously(probe, model_dir or installed_model_dir(stack), max_speed=1.0)
+        written.wait_for(lambda w: w.reason == "command", 30, "the first duty cycle")
+        for collector in stats.values():
+            collector.wait_for(lambda s: s.count > 0, 10, "telemetry")
+        processes = node_processes(stack)
+        for process in processes.values():
+            process.cpu_percent(None)
+        start_counts = {stage: stats[stage].latest().count for stage in STAGES}
+        written.clear()
+        time.sleep(seconds)  # the measurement window itself, not a synchronisation
+        cpu = {stage: process.cpu_percent(None) for stage, process in processes.items()}
+        end_counts = {stage: stats[stage].latest().count for stage in STAGES}
+        latencies = [(to_ns(w.written) - to_ns(w.header.stamp)) / 1e6 for w in written.messages
+                     if w.reason == "command"]
+        memory = {stage: peak_rss_mb(process.pid) for stage, process in processes.items()}
+        counts = {stage: end_counts[stage] - start_counts[stage] for stage in STAGES}
+        return {
+            "fps": fps, "seconds": seconds,
+            "latency_ms": {"p50": pct(latencies, 50), "p99": pct(latencies, 99),
+                           "max": max(latencies, default=float("nan")), "samples": len(latencies)},
+            "frames": {"published": counts["camera"], "inferred": counts["inference"],
+                       "acted_on": counts["navigation"], "written": counts["servo"]},
+            "cpu_percent": cpu, "peak_rss_mb": memory,
+        }
+    finally:
+        stack.stop()
+
+
+def model_load_times(probe: RosProbe, sample_dir: Path) -> dict[str, float]:
+    """A real .pb model: first load (conversion), second load (cache), and a bare read_model + compile."""
+    from inference_pkg.engine import bare_load_seconds
+    from inference_pkg.model_package import install
+
+    data = temp_data_dir()
+    package = Path(tempfile.mkdtemp()) / "real-model"
+    package.mkdir()
+    for name in ("model_metadata.json",):
+        (package / name).write_bytes((sample_dir / name).read_bytes())
+    (package / "model.pb").write_bytes((sample_dir / "model_15.pb").read_bytes())
+    installed = install(package, data / "models")
+    bare = bare_load_seconds(installed.path / "model.pb")
+    stack = LaunchedStack(data, only="inference_node")
+    try:
+        states = probe.subscribe(ModelState, names.INFERENCE_MODEL_STATE, qos.LATCHED)
+        times = []
+        for _ in range(2):
+            states.clear()
+            probe.call(LoadModel, names.INFERENCE_LOAD_MODEL, LoadModel.Request(model_dir=str(installed.path)), 60)
+            state = states.wait_for(lambda s: s.state in ("loaded", "error") and s.model_dir == str(installed.path),
+                                    60, "the real model loaded")
+            assert state.state == "loaded", state.reason
+            times.append(state.load_seconds)
+        return {"first_load_s": times[0], "cached_load_s": times[1], "bare_read_compile_s": bare}
+    finally:
+        stack.stop()
+
+
+def console_figures(stack: LaunchedStack, clients: int = 8, requests_each: int = 50, viewers: int = 4,
+                    mjpeg_seconds: float = 5.0) -> dict[str, object]:
+    password = wait_for(lambda: _password(stack.output()), 60, "the console password")
+
+    def session() -> urllib.request.OpenerDirector:
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+        data = urllib.parse.urlencode({"password": password}).encode()
+        opener.open(f"{stack.url}/login", data=data, timeout=10).read()
+        return opener
+
+    latencies: list[float] = []
+    lock = threading.Lock()
+
+    def client() -> None:
+        opener = session()
+        mine = []
+        for _ in range(requests_each):
+            started = time.perf_counter()
+            opener.open(f"{stack.url}/api/get_device_status", timeout=10).read()
+            mine.append((time.perf_counter() - started) * 1000)
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    frames_per_viewer: list[int] = []
+
+    def viewer() -> None:
+        opener = session()
+        url = f"{stack.url}/route?topic={names.CAMERA_DISPLAY}&width=480&height=360"
+        count = 0
+        with opener.open(url, timeout=10) as response:
+            deadline = time.monotonic() + mjpeg_seconds
+            while time.monotonic() < deadline:
+                line = response.readline()
+                if line.lower().startswith(b"content-type: image/jpeg"):
+                    count += 1
+        with lock:
+            frames_per_viewer.append(count)
+
+    threads = [threading.Thread(target=viewer) for _ in range(viewers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return {"api_clients": clients, "api_p50_ms": pct(latencies, 50), "api_p99_ms": pct(latencies, 99),
+            "mjpeg_viewers": viewers,
+            "mjpeg_fps_per_viewer": [round(c / mjpeg_seconds, 1) for c in frames_per_viewer]}
+
+
+def _password(output: str) -> str | None:
+    import re
+
+    match = re.search(r"password: (\S+)", output)
+    return match.group(1) if match else None
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rates", default="15,30,60")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--out", type=Path, default=REPO / "bench-results" / "pipeline.json")
+    args = parser.parse_args()
+    sample_dir = REPO / ".cache" / "deepracer-sample-model"
+    probe = RosProbe()
+    try:
+        results: dict[str, object] = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0],
+                                                  "date": time.strftime("%Y-%m-%d")}}
+        results["dds_hop_ms"] = measure_dds_hops(probe)
+        demo_stack = LaunchedStack(temp_data_dir())
+        try:
+            demo_model = installed_model_dir(demo_stack)
+            results["console"] = console_figures(demo_stack)
+        finally:
+            demo_stack.stop()
+        results["bare_inference_ms"] = bare_inference_ms(demo_model)
+        limit = sum(results["dds_hop_ms"].values()) + results["bare_inference_ms"]["p50"]
+        results["limit_ms"] = limit
+        results["rates"] = [run_rate(probe, float(fps), args.seconds, demo_model)
+                            for fps in args.rates.split(",")]
+        if (sample_dir / "model_15.pb").exists():
+            results["model_load"] = model_load_times(probe, sample_dir)
+    finally:
+        probe.close()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2))
+    print_table(results)
+    return 0
+
+
+def print_table(results: dict) -> None:
+    limit = results["limit_ms"]
+    hops = results["dds_hop_ms"]
+    print(f"limit = DDS hops {' + '.join(f'{v:.2f}' for v in hops.values())} ms + bare inference "
+          f"{results['bare_inference_ms']['p50']:.2f} ms = {limit:.2f} ms")
+    print("| fps | e2e p50 ms | p99 ms | max ms | p99/limit | published | inferred | acted | written | "
+          "CPU % cam/inf/nav/servo/web | peak MB cam/inf/nav/servo/web |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in results["rates"]:
+        lat, fr = r["latency_ms"], r["frames"]
+        cpu = "/".join(f"{r['cpu_percent'].get(s, float('nan')):.0f}" for s in (*STAGES, "webserver"))
+        mem = "/".join(f"{r['peak_rss_mb'].get(s, float('nan')):.0f}" for s in (*STAGES, "webserver"))
+        print(f"| {r['fps']:.0f} | {lat['p50']:.2f} | {lat['p99']:.2f} | {lat['max']:.2f} | "
+              f"{lat['p99'] / limit:.1f}x | {fr['published']} | {fr['inferred']} | {fr['acted_on']} | "
+              f"{fr['written']} | {cpu} | {mem} |")
+    if "model_load" in results:
+        m = results["model_load"]
+        print(f"model load (real 12-action .pb): first {m['first_load_s']:.3f} s, cached {m['cached_load_s']:.3f} s, "
+              f"bare read_model+compile {m['bare_read_compile_s']:.3f} s")
+    c = results["console"]
+    print(f"console: {c['api_clients']} clients p50 {c['api_p50_ms']:.1f} ms p99 {c['api_p99_ms']:.1f} ms; "
+          f"MJPEG {c['mjpeg_viewers']} viewers fps {c['mjpeg_fps_per_viewer']}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
