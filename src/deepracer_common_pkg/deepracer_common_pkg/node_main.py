@@ -1,26 +1,36 @@
 """One way to run a node: init, spin, and a clean shutdown on Ctrl-C, SIGTERM or error.
 
-A node that drives hardware implements `on_shutdown()`; it runs before the node is destroyed, while
-its publishers still work, so a last neutral command can go out.
+rclpy's own signal handlers shut the context down the moment a signal arrives, after which nothing can be
+published. We install our own instead: a signal only ends the spin loop, then the node's `on_shutdown()` runs
+while its publishers still work (so a last neutral command goes out), and only then is rclpy shut down.
 """
 
 from __future__ import annotations
 
+import signal
+import threading
 from collections.abc import Callable
 
 import rclpy
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
+from rclpy.signals import SignalHandlerOptions
+
+# How often the spin loop returns to Python, where signal handlers run: the bound on reacting to Ctrl-C.
+SIGNAL_CHECK_S = 0.05
 
 
 def run_node(make_node: Callable[[], Node], args: list[str] | None = None) -> None:
-    rclpy.init(args=args)
+    stopping = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stopping.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
     node = None
     try:
         node = make_node()
         executor = SingleThreadedExecutor()
         executor.add_node(node)
-        executor.spin()
+        while not stopping.is_set() and rclpy.ok():
+            executor.spin_once(timeout_sec=SIGNAL_CHECK_S)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
@@ -30,3 +40,5 @@ def run_node(make_node: Callable[[], Node], args: list[str] | None = None) -> No
                 shutdown()
             node.destroy_node()
         rclpy.try_shutdown()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -1,0 +1,23 @@
+"""Build the PWM output the `backend` parameter names."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from servo_pkg.backends.base import PwmBackend
+from servo_pkg.backends.maestro import MaestroBackend
+from servo_pkg.backends.simulated import SimulatedBackend
+from servo_pkg.backends.sysfs import SysfsBackend
+from servo_pkg.config import ServoConfig, parse_channel_map
+
+
+def make_backend(config: ServoConfig, neutral: Mapping[str, int]) -> PwmBackend:
+    if config.backend == "sysfs":
+        return SysfsBackend(neutral, pwm_root=Path(config.sysfs_pwm_root), gpio_root=Path(config.sysfs_gpio_root),
+                            enable_gpio=config.servo_enable_gpio)
+    if config.backend == "maestro":
+        return MaestroBackend(neutral, port=config.serial_port, baudrate=config.serial_baud,
+                              channels=parse_channel_map(config.serial_channels),
+                              reconnect_interval_s=config.serial_reconnect_interval_s)
+    return SimulatedBackend(neutral)

@@ -1,0 +1,107 @@
+"""The DeepRacer's own PWM hardware through the Linux sysfs PWM and GPIO interfaces.
+
+Hardware assumptions (the original car): one PWM chip, `/sys/class/pwm/pwmchip0`, channel 0 the ESC
+(throttle), 1 the steering servo, 2/3/4 the tail light's red/green/blue; every channel at the 50 Hz servo
+period (20,000,000 ns; the tail light too, where 10,000,000 ns is full brightness). A GPIO (436) switches
+the servo power and is active low: writing 0 powers the servo and ESC, 1 cuts them.
+
+sysfs protocol: writing N to `<chip>/export` makes the kernel create `<chip>/pwmN/` with `period`,
+`duty_cycle` and `enable`; a channel already exported (by an earlier run) is not exported again, since
+the kernel answers that with EBUSY. The GPIO works the same way under `/sys/class/gpio`
+(`export`, `gpioN/direction`, `gpioN/value`). Values are written as decimal text. The PWM outputs are
+switched on only after neutral is written, and the servo power only after the outputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from servo_pkg.backends.base import TAIL_BLUE, TAIL_GREEN, TAIL_RED, BackendError, PwmBackend
+from servo_pkg.pwm_math import PWM_PERIOD_NS, STEERING, THROTTLE
+
+DEEPRACER_CHANNELS = {THROTTLE: 0, STEERING: 1, TAIL_RED: 2, TAIL_GREEN: 3, TAIL_BLUE: 4}
+SERVO_POWER_ON = "0"
+SERVO_POWER_OFF = "1"
+
+
+def write_attribute(path: Path, value: int | str) -> None:
+    """One sysfs write: open, write the decimal text, close (sysfs acts on each write)."""
+    with open(path, "w", encoding="ascii") as handle:
+        handle.write(str(value))
+
+
+class SysfsBackend(PwmBackend):
+    def __init__(self, neutral: Mapping[str, int], *, pwm_root: Path, gpio_root: Path, enable_gpio: int,
+                 channels: Mapping[str, int] = DEEPRACER_CHANNELS, period_ns: int = PWM_PERIOD_NS) -> None:
+        super().__init__(neutral)
+        self._pwm_root = Path(pwm_root)
+        self._gpio_root = Path(gpio_root)
+        self._gpio = enable_gpio
+        self._channels = dict(channels)
+        self._period_ns = period_ns
+
+    def _pwm(self, channel: str) -> Path:
+        return self._pwm_root / f"pwm{self._channels[channel]}"
+
+    @property
+    def _gpio_dir(self) -> Path:
+        return self._gpio_root / f"gpio{self._gpio}"
+
+    def _setup(self, path: Path, value: int | str) -> None:
+        try:
+            write_attribute(path, value)
+        except OSError as error:
+            raise BackendError(f"cannot write {value} to {path}: {error} (the servo node needs write "
+                               f"access to the PWM and GPIO sysfs files; run with backend:=simulated on a "
+                               f"laptop)") from error
+
+    def _export(self, root: Path, number: int, expected: Path) -> None:
+        if expected.is_dir():
+            return
+        export = root / "export"
+        if not export.exists():
+            raise BackendError(f"expected {export} (sysfs root {root}), found nothing: is this the car? "
+                               f"set the sysfs root parameters, or backend:=simulated on a laptop")
+        self._setup(export, number)
+        if not expected.is_dir():
+            raise BackendError(f"exported {number} through {export}, but {expected} did not appear")
+
+    def _open(self) -> None:
+        for channel in self._channels:
+            pwm = self._pwm(channel)
+            self._export(self._pwm_root, self._channels[channel], pwm)
+            self._setup(pwm / "period", self._period_ns)
+        self._export(self._gpio_root, self._gpio, self._gpio_dir)
+        # "high" = output, starting high (power off) without the glitch "out" (starting low = on) would give.
+        self._setup(self._gpio_dir / "direction", "high")
+
+    def _write(self, duties: dict[str, int]) -> bool:
+        try:
+            for channel, ns in duties.items():
+                write_attribute(self._pwm(channel) / "duty_cycle", ns)
+        except OSError as error:
+            self.problem = f"sysfs PWM write failed: {error}"
+            return False
+        self.problem = None
+        return True
+
+    def _power(self, on: bool) -> None:
+        """On: PWM outputs, then servo power. Off: the reverse, so power never meets an undriven input."""
+        enables = [self._pwm(channel) / "enable" for channel in self._channels]
+        if on:
+            for path in enables:
+                self._setup(path, 1)
+            self._setup(self._gpio_dir / "value", SERVO_POWER_ON)
+        else:  # every step is tried even if one fails: cutting power matters more than a clean report
+            failures = []
+            for path, value in [(self._gpio_dir / "value", SERVO_POWER_OFF), *((path, 0) for path in enables)]:
+                try:
+                    self._setup(path, value)
+                except BackendError as error:
+                    failures.append(str(error))
+            if failures:
+                raise BackendError("; ".join(failures))
+
+    def _close(self) -> None:
+        pass

@@ -1,0 +1,149 @@
+"""Everything the servo node decides, without ROS: which duty cycles to write for which input, when the
+watchdog stops the motor, and how calibration and tail-light changes are saved and applied.
+
+Rules it keeps:
+- Drive commands (normalised [-1, 1]) are honoured outside calibration mode; raw duty cycles only inside it
+  (the calibration wizard owns the wheels then). A value out of range is refused before anything is written.
+- Every mode change writes neutral on both channels: a mode switch never inherits a moving motor.
+- Watchdog: when no drive or raw command arrived for `command_timeout_s`, throttle goes to its calibrated
+  neutral (steering stays where it is). It fires once per silence; the next command re-arms it.
+- A calibration change is validated, saved atomically, and only then applied, so the file and the car agree.
+Times come from `clock` (monotonic seconds) so tests can drive the watchdog without sleeping.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from servo_pkg.backends.base import TAIL_CHANNELS, PwmBackend
+from servo_pkg.calibration import LedColor, save_calibration, save_led_color
+from servo_pkg.pwm_math import (
+    PWM_PERIOD_NS,
+    STEERING,
+    THROTTLE,
+    Calibration,
+    ChannelCalibration,
+    check_channel,
+    duty_ns,
+)
+
+CALIBRATION_MODE = "calibration"
+
+
+@dataclass(frozen=True)
+class Written:
+    """What went to the output. `enabled`: the outputs are on and the hardware took the values."""
+
+    steering_ns: int
+    throttle_ns: int
+    enabled: bool
+    reason: str
+
+
+class ServoCore:
+    def __init__(self, backend: PwmBackend, *, calibration: Calibration, led: LedColor, calibration_path: Path,
+                 led_path: Path, command_timeout_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._backend = backend
+        self.calibration = calibration
+        self.led = led
+        self._calibration_path = calibration_path
+        self._led_path = led_path
+        self.command_timeout_s = command_timeout_s
+        self._clock = clock
+        self.mode = ""
+        neutral = calibration.neutral()
+        self._steering_ns, self._throttle_ns = neutral[STEERING], neutral[THROTTLE]
+        self._last_command = (0.0, 0.0)
+        self._last_command_at: float | None = None
+
+    def start(self) -> Written:
+        """Configure and activate the output (neutral), then light the tail light."""
+        self._backend.set_neutral(self.calibration.neutral())
+        try:
+            self._backend.configure()
+            written = self._backend.activate()
+            self._backend.write(dict(zip(TAIL_CHANNELS, self.led.duty_ns(), strict=True)))
+        except BaseException:
+            self._backend.deactivate()
+            raise
+        return Written(self._steering_ns, self._throttle_ns, written, "activate")
+
+    def stop(self) -> Written:
+        """Throttle and steering neutral, tail light off, outputs off."""
+        self._backend.deactivate()
+        neutral = self.calibration.neutral()
+        self._steering_ns, self._throttle_ns = neutral[STEERING], neutral[THROTTLE]
+        self._last_command_at = None
+        return Written(self._steering_ns, self._throttle_ns, False, "shutdown")
+
+    @property
+    def problem(self) -> str | None:
+        """Why the output last refused a write, if it did."""
+        return self._backend.problem
+
+    def _output(self, steering_ns: int, throttle_ns: int, reason: str) -> Written:
+        taken = self._backend.write({STEERING: steering_ns, THROTTLE: throttle_ns})
+        self._steering_ns, self._throttle_ns = steering_ns, throttle_ns
+        return Written(steering_ns, throttle_ns, taken and self._backend.active, reason)
+
+    def command(self, angle: float, throttle: float) -> Written | None:
+        """Drive with normalised values; None (nothing written) in calibration mode."""
+        if self.mode == CALIBRATION_MODE:
+            return None
+        steering_ns = duty_ns(angle, self.calibration.steering)
+        throttle_ns = duty_ns(throttle, self.calibration.throttle)
+        self._last_command = (angle, throttle)
+        self._last_command_at = self._clock()
+        return self._output(steering_ns, throttle_ns, "command")
+
+    def raw(self, channel: str, ns: int) -> Written | None:
+        """Set one channel's duty cycle directly (calibration wizard); None outside calibration mode."""
+        check_channel(channel)
+        if not 0 <= ns <= PWM_PERIOD_NS:
+            raise ValueError(f"raw duty cycle must be 0..{PWM_PERIOD_NS} ns, got {ns}")
+        if self.mode != CALIBRATION_MODE:
+            return None
+        self._last_command_at = self._clock()
+        steering_ns = ns if channel == STEERING else self._steering_ns
+        throttle_ns = ns if channel == THROTTLE else self._throttle_ns
+        return self._output(steering_ns, throttle_ns, CALIBRATION_MODE)
+
+    def set_mode(self, mode: str) -> Written | None:
+        """Follow the navigation mode; a change writes neutral on both channels."""
+        if mode == self.mode:
+            return None
+        self.mode = mode
+        self._last_command = (0.0, 0.0)
+        self._last_command_at = None
+        neutral = self.calibration.neutral()
+        return self._output(neutral[STEERING], neutral[THROTTLE], "mode")
+
+    def check_watchdog(self) -> Written | None:
+        """Call often (several times per timeout); returns the neutral write when the watchdog fires."""
+        if self._last_command_at is None or self._clock() - self._last_command_at < self.command_timeout_s:
+            return None
+        self._last_command_at = None
+        self._last_command = (self._last_command[0], 0.0)
+        return self._output(self._steering_ns, self.calibration.throttle.mid_ns, "watchdog")
+
+    def set_calibration(self, channel: str, calibration: ChannelCalibration) -> Written | None:
+        """Save, then apply: outside calibration mode the last command is re-driven with the new values
+        (so a new neutral takes effect at once); in calibration mode the wizard's raw values stay.
+        OSError (file not saved) leaves the old calibration in force."""
+        updated = self.calibration.with_channel(channel, calibration)
+        save_calibration(self._calibration_path, updated)
+        self.calibration = updated
+        self._backend.set_neutral(updated.neutral())
+        if self.mode == CALIBRATION_MODE:
+            return None
+        angle, throttle = self._last_command
+        return self._output(duty_ns(angle, updated.steering), duty_ns(throttle, updated.throttle), "calibration")
+
+    def set_led(self, color: LedColor) -> bool:
+        """Save, then light; True when the output took the colour."""
+        save_led_color(self._led_path, color)
+        self.led = color
+        return self._backend.write(dict(zip(TAIL_CHANNELS, color.duty_ns(), strict=True)))

@@ -1,0 +1,167 @@
+"""Servo node: drive commands and calibration in, duty cycles out (rclpy shell around ServoCore).
+
+Every write is published on /servo_pkg/pwm_written with the command's capture stamp, so end-to-end latency
+is `written - header.stamp`. Callbacks run on one thread (the executor of run_node), so the core needs no
+locks. Parameters other than command_timeout_s are read at start; changing them needs a restart.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from rclpy.node import Node
+
+from deepracer_common_pkg import names, qos
+from deepracer_common_pkg.node_main import run_node
+from deepracer_common_pkg.params import declare_config
+from deepracer_common_pkg.stamps import to_ns
+from deepracer_common_pkg.telemetry import StageWindow
+from deepracer_common_pkg.telemetry_node import publish_telemetry
+from deepracer_interfaces_pkg.msg import NavigationState, PwmWritten, RawPwm, ServoCtrlMsg
+from deepracer_interfaces_pkg.srv import GetCalibration, GetLedColor, SetCalibration, SetLedColor
+from servo_pkg.backends.factory import make_backend
+from servo_pkg.calibration import LedColor, load_calibration, load_led_color
+from servo_pkg.config import ServoConfig
+from servo_pkg.pwm_math import ChannelCalibration
+from servo_pkg.servo_core import ServoCore, Written
+
+# The watchdog is checked this many times per command_timeout_s: neutral comes within 1.25 timeouts.
+WATCHDOG_CHECKS_PER_TIMEOUT = 4
+_LOG_THROTTLE_S = 5.0
+
+
+class ServoNode(Node):
+    def __init__(self) -> None:
+        super().__init__("servo_node")
+        self.config = declare_config(self, ServoConfig, self._on_config_change)
+        calibration_path = Path(self.config.calibration_path).expanduser()
+        led_path = Path(self.config.led_path).expanduser()
+        calibration = load_calibration(calibration_path)
+        led = load_led_color(led_path)
+        for note in (calibration.note, led.note):
+            if note:
+                self.get_logger().warning(note)
+        self.core = ServoCore(make_backend(self.config, calibration.value.neutral()),
+                              calibration=calibration.value, led=led.value, calibration_path=calibration_path,
+                              led_path=led_path, command_timeout_s=self.config.command_timeout_s)
+        self.window = StageWindow("servo")
+        self._written_pub = self.create_publisher(PwmWritten, names.SERVO_PWM_WRITTEN, qos.LATEST)
+        self._publish(self.core.start(), None)
+        self.get_logger().info(f"servo output '{self.config.backend}' active; calibration {calibration_path}")
+
+        self.create_subscription(ServoCtrlMsg, names.NAVIGATION_SERVO_CMD, self._on_command, qos.COMMAND)
+        self.create_subscription(RawPwm, names.SERVO_RAW_PWM, self._on_raw, qos.COMMAND)
+        self.create_subscription(NavigationState, names.NAVIGATION_STATE, self._on_state, qos.LATCHED)
+        self.create_service(GetCalibration, names.SERVO_GET_CALIBRATION, self._get_calibration)
+        self.create_service(SetCalibration, names.SERVO_SET_CALIBRATION, self._set_calibration)
+        self.create_service(GetLedColor, names.SERVO_GET_LED_COLOR, self._get_led)
+        self.create_service(SetLedColor, names.SERVO_SET_LED_COLOR, self._set_led)
+        self._watchdog = self._make_watchdog_timer(self.config.command_timeout_s)
+        publish_telemetry(self, self.window)
+
+    def _make_watchdog_timer(self, timeout_s: float):
+        return self.create_timer(timeout_s / WATCHDOG_CHECKS_PER_TIMEOUT, self._check_watchdog)
+
+    def _on_config_change(self, config: ServoConfig) -> None:
+        if config.command_timeout_s != self.core.command_timeout_s:
+            self.core.command_timeout_s = config.command_timeout_s
+            self.destroy_timer(self._watchdog)
+            self._watchdog = self._make_watchdog_timer(config.command_timeout_s)
+        restart_needed = [field.name for field in dataclasses.fields(config) if field.name != "command_timeout_s"
+                          and getattr(config, field.name) != getattr(self.config, field.name)]
+        if restart_needed:
+            self.get_logger().warning(f"{', '.join(restart_needed)}: takes effect when the node restarts")
+        self.config = config
+
+    def _publish(self, written: Written | None, source_stamp) -> None:
+        """Publish a write; stamp it with the command's stamp, or with now for the node's own decisions."""
+        if written is None:
+            return
+        if not written.enabled and written.reason != "shutdown":
+            self.get_logger().warning(f"output did not take the write: {self.core.problem}",
+                                      throttle_duration_sec=_LOG_THROTTLE_S)
+        now = self.get_clock().now()
+        message = PwmWritten(written=now.to_msg(), steering_ns=written.steering_ns,
+                             throttle_ns=written.throttle_ns, enabled=written.enabled, reason=written.reason)
+        message.header.stamp = source_stamp if source_stamp is not None else message.written
+        self._written_pub.publish(message)
+        if source_stamp is not None and to_ns(source_stamp) > 0:
+            self.window.record((now.nanoseconds - to_ns(source_stamp)) / 1e6)
+
+    def _on_command(self, message: ServoCtrlMsg) -> None:
+        try:
+            written = self.core.command(message.angle, message.throttle)
+        except ValueError as error:
+            self.window.drop()
+            self.get_logger().error(f"drive command refused: {error}", throttle_duration_sec=_LOG_THROTTLE_S)
+            return
+        self._publish(written, message.header.stamp)
+
+    def _on_raw(self, message: RawPwm) -> None:
+        try:
+            written = self.core.raw(message.channel, message.duty_ns)
+        except ValueError as error:
+            self.get_logger().error(f"raw PWM refused: {error}", throttle_duration_sec=_LOG_THROTTLE_S)
+            return
+        if written is None:
+            self.get_logger().warning("raw PWM ignored: only honoured in calibration mode",
+                                      throttle_duration_sec=_LOG_THROTTLE_S)
+        self._publish(written, None)
+
+    def _on_state(self, message: NavigationState) -> None:
+        self._publish(self.core.set_mode(message.mode), None)
+
+    def _check_watchdog(self) -> None:
+        self._publish(self.core.check_watchdog(), None)
+
+    def _get_calibration(self, request: GetCalibration.Request, response: GetCalibration.Response):
+        try:
+            values = self.core.calibration.channel(request.channel)
+        except ValueError as error:
+            response.success, response.reason = False, str(error)
+            return response
+        response.success = True
+        response.min_ns, response.mid_ns, response.max_ns = values.min_ns, values.mid_ns, values.max_ns
+        response.polarity = values.polarity
+        return response
+
+    def _set_calibration(self, request: SetCalibration.Request, response: SetCalibration.Response):
+        try:
+            values = ChannelCalibration(min_ns=request.min_ns, mid_ns=request.mid_ns, max_ns=request.max_ns,
+                                        polarity=request.polarity)
+            written = self.core.set_calibration(request.channel, values)
+        except (ValueError, OSError) as error:
+            response.success, response.reason = False, f"calibration not changed: {error}"
+            return response
+        self.get_logger().info(f"{request.channel} calibration saved: {values}")
+        self._publish(written, None)
+        response.success = True
+        return response
+
+    def _get_led(self, request: GetLedColor.Request, response: GetLedColor.Response):
+        response.red, response.green, response.blue = self.core.led.red, self.core.led.green, self.core.led.blue
+        return response
+
+    def _set_led(self, request: SetLedColor.Request, response: SetLedColor.Response):
+        try:
+            lit = self.core.set_led(LedColor(red=request.red, green=request.green, blue=request.blue))
+        except (ValueError, OSError) as error:
+            response.success, response.reason = False, f"tail light not changed: {error}"
+            return response
+        response.success = True
+        response.reason = "" if lit else f"saved, but the output did not take it: {self.core.problem}"
+        return response
+
+    def on_shutdown(self) -> None:
+        """Throttle neutral and outputs off first (the hardware is what counts), then tell listeners:
+        run_node keeps the context alive until this returns, also after SIGINT/SIGTERM."""
+        self._publish(self.core.stop(), None)
+
+
+def main(args: list[str] | None = None) -> None:
+    run_node(ServoNode, args)
+
+
+if __name__ == "__main__":
+    main()

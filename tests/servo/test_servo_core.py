@@ -1,0 +1,199 @@
+"""The servo node's decisions without ROS: commands, calibration mode, watchdog, calibration and tail-light
+changes, start and stop; on the simulated output, with a hand-driven clock."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from servo_pkg.backends.factory import make_backend
+from servo_pkg.backends.maestro import MaestroBackend
+from servo_pkg.backends.simulated import SimulatedBackend
+from servo_pkg.backends.sysfs import SysfsBackend
+from servo_pkg.calibration import LedColor
+from servo_pkg.config import ServoConfig, parse_channel_map
+from servo_pkg.pwm_math import Calibration, ChannelCalibration
+from servo_pkg.servo_core import ServoCore, Written
+
+TIMEOUT = 0.25
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 10.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def rig(tmp_path: Path):
+    clock = Clock()
+    backend = SimulatedBackend(Calibration().neutral())
+    core = ServoCore(backend, calibration=Calibration(), led=LedColor(red=1, green=2, blue=3),
+                     calibration_path=tmp_path / "calibration.json", led_path=tmp_path / "led_values.json",
+                     command_timeout_s=TIMEOUT, clock=clock)
+    core.start()
+    core.set_mode("manual")
+    backend.writes.clear()
+    return core, backend, clock, tmp_path
+
+
+def test_start_writes_neutral_then_the_tail_light(tmp_path: Path) -> None:
+    backend = SimulatedBackend(Calibration().neutral())
+    core = ServoCore(backend, calibration=Calibration(), led=LedColor(red=1, green=0, blue=255),
+                     calibration_path=tmp_path / "c.json", led_path=tmp_path / "l.json", command_timeout_s=TIMEOUT)
+    assert core.start() == Written(1_450_000, 1_446_000, True, "activate")
+    assert backend.writes == [{"steering": 1_450_000, "throttle": 1_446_000},
+                              {"tail_red": 39_215, "tail_green": 0, "tail_blue": 9_999_825}]
+    assert backend.powered
+
+
+def test_failed_start_leaves_no_half_configured_output(tmp_path: Path) -> None:
+    backend = SysfsBackend(Calibration().neutral(), pwm_root=tmp_path / "none", gpio_root=tmp_path, enable_gpio=436)
+    core = ServoCore(backend, calibration=Calibration(), led=LedColor(0, 0, 0), calibration_path=tmp_path / "c",
+                     led_path=tmp_path / "l", command_timeout_s=TIMEOUT)
+    with pytest.raises(Exception, match="export"):
+        core.start()
+    assert not backend.active
+
+
+def test_command_writes_calibrated_duty_cycles(rig) -> None:
+    core, backend, _, _ = rig
+    assert core.command(0.5, 0.5) == Written(1_575_000, 1_378_500, True, "command")
+    assert backend.values["throttle"] == 1_378_500
+
+
+def test_out_of_range_command_is_refused_before_anything_is_written(rig) -> None:
+    core, backend, _, _ = rig
+    with pytest.raises(ValueError, match=r"got 1\.5"):
+        core.command(0.0, 1.5)
+    assert backend.writes == []
+
+
+def test_raw_pwm_only_in_calibration_mode_and_drive_commands_only_outside(rig) -> None:
+    core, backend, _, _ = rig
+    assert core.raw("steering", 1_600_000) is None
+    assert backend.writes == []
+    assert core.set_mode("calibration") == Written(1_450_000, 1_446_000, True, "mode")
+    assert core.raw("steering", 1_600_000) == Written(1_600_000, 1_446_000, True, "calibration")
+    assert core.raw("throttle", 1_500_000) == Written(1_600_000, 1_500_000, True, "calibration")
+    assert core.command(0.0, 1.0) is None
+    assert backend.values["throttle"] == 1_500_000
+    with pytest.raises(ValueError, match="got 20000001"):
+        core.raw("throttle", 20_000_001)
+    with pytest.raises(ValueError, match="got 'angle'"):
+        core.raw("angle", 1_500_000)
+    # Leaving calibration mode: both channels neutral.
+    assert core.set_mode("manual") == Written(1_450_000, 1_446_000, True, "mode")
+    assert core.set_mode("manual") is None
+
+
+def test_watchdog_sets_throttle_neutral_once_after_the_timeout(rig) -> None:
+    core, _, clock, _ = rig
+    core.command(-0.5, 1.0)
+    clock.now += TIMEOUT * 0.9
+    assert core.check_watchdog() is None
+    core.command(-0.5, 1.0)  # a fresh command re-arms it
+    clock.now += TIMEOUT * 0.9
+    assert core.check_watchdog() is None
+    clock.now += TIMEOUT * 0.1
+    assert core.check_watchdog() == Written(1_325_000, 1_446_000, True, "watchdog")  # steering kept
+    clock.now += 10
+    assert core.check_watchdog() is None
+
+
+def test_watchdog_also_guards_raw_throttle_in_calibration_mode(rig) -> None:
+    core, _, clock, _ = rig
+    core.set_mode("calibration")
+    core.raw("throttle", 1_300_000)
+    clock.now += TIMEOUT
+    assert core.check_watchdog() == Written(1_450_000, 1_446_000, True, "watchdog")
+
+
+def test_watchdog_is_idle_before_any_command(rig) -> None:
+    core, _, clock, _ = rig
+    clock.now += 100
+    assert core.check_watchdog() is None
+
+
+def test_set_calibration_saves_then_applies_at_once(rig) -> None:
+    core, backend, clock, folder = rig
+    core.command(0.0, 0.5)
+    clock.now += TIMEOUT
+    core.check_watchdog()
+    throttle = ChannelCalibration(min_ns=1_300_000, mid_ns=1_480_000, max_ns=1_600_000, polarity=-1)
+    assert core.set_calibration("throttle", throttle) == Written(1_450_000, 1_480_000, True, "calibration")
+    saved = json.loads((folder / "calibration.json").read_text())
+    assert saved["Calibration"]["Motor"] == {"max": 1_600_000, "mid": 1_480_000, "min": 1_300_000, "polarity": -1}
+    assert backend.neutral["throttle"] == 1_480_000
+    assert core.command(0.0, 1.0).throttle_ns == 1_300_000
+
+
+def test_set_calibration_in_calibration_mode_keeps_the_wizards_raw_values(rig) -> None:
+    core, backend, _, _ = rig
+    core.set_mode("calibration")
+    core.raw("steering", 1_620_000)
+    steering = ChannelCalibration(min_ns=1_250_000, mid_ns=1_440_000, max_ns=1_620_000, polarity=1)
+    assert core.set_calibration("steering", steering) is None
+    assert backend.values["steering"] == 1_620_000
+    assert core.calibration.steering == steering
+
+
+def test_unsaveable_calibration_stays_unapplied(rig) -> None:
+    core, _, _, folder = rig
+    (folder / "calibration.json").mkdir()  # a folder where the file should be: the save fails
+    before = core.calibration
+    with pytest.raises(OSError):
+        core.set_calibration("steering", ChannelCalibration(1_000_000, 1_500_000, 2_000_000, 1))
+    assert core.calibration == before
+
+
+def test_set_led_saves_and_lights(rig) -> None:
+    core, backend, _, folder = rig
+    assert core.set_led(LedColor(red=255, green=0, blue=0))
+    assert backend.values["tail_red"] == 9_999_825 and backend.values["tail_blue"] == 0
+    assert json.loads((folder / "led_values.json").read_text())["Led Values"]["red_pwm"] == 9_999_825
+
+
+def test_stop_leaves_neutral_and_outputs_off(rig) -> None:
+    core, backend, _, _ = rig
+    core.command(1.0, -1.0)
+    assert core.stop() == Written(1_450_000, 1_446_000, False, "shutdown")
+    assert backend.values == {"steering": 1_450_000, "throttle": 1_446_000, "tail_red": 0, "tail_green": 0,
+                              "tail_blue": 0}
+    assert not backend.powered and not backend.active
+    with pytest.raises(RuntimeError):
+        backend.write({"throttle": 1_446_000})
+
+
+def test_config_defaults_are_safe_and_bad_values_name_the_field() -> None:
+    config = ServoConfig()
+    assert config.backend == "simulated" and config.command_timeout_s == 0.25
+    with pytest.raises(ValueError, match=r"backend must be one of .* got 'pca'"):
+        ServoConfig(backend="pca")
+    with pytest.raises(ValueError, match=r"command_timeout_s .* got 0\.0"):
+        ServoConfig(command_timeout_s=0.0)
+    with pytest.raises(ValueError, match="serial_baud must be a positive integer, got -1"):
+        ServoConfig(serial_baud=-1)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("steering=0,led=2", "'led=2'"), ("steering=0,throttle=0", "twice"), ("", "maps no channel"),
+    ("throttle=24", "channel 0..23"), ("steering:0", "'steering:0'"),
+])
+def test_serial_channel_map_is_validated(text: str, message: str) -> None:
+    assert parse_channel_map(" steering = 5 , throttle=0") == {"steering": 5, "throttle": 0}
+    with pytest.raises(ValueError, match=message):
+        ServoConfig(serial_channels=text)
+
+
+def test_backend_parameter_picks_the_output(tmp_path: Path) -> None:
+    neutral = Calibration().neutral()
+    assert isinstance(make_backend(ServoConfig(), neutral), SimulatedBackend)
+    assert isinstance(make_backend(ServoConfig(backend="sysfs", sysfs_pwm_root=str(tmp_path)), neutral),
+                      SysfsBackend)
+    maestro = make_backend(ServoConfig(backend="maestro", serial_port=str(tmp_path / "tty")), neutral)
+    assert isinstance(maestro, MaestroBackend) and not maestro.connected

@@ -1,0 +1,133 @@
+"""The servo node as a real process over real DDS (simulated output, temporary calibration files): what it
+publishes for commands, the watchdog bound, raw PWM only in calibration mode, and its services."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from deepracer_common_pkg import names
+from deepracer_interfaces_pkg.msg import NavigationState, RawPwm, ServoCtrlMsg
+from deepracer_interfaces_pkg.srv import GetCalibration, GetLedColor, SetCalibration, SetLedColor
+from support.rosgraph import NodeProcess, wait_for
+
+TIMEOUT_S = 0.25
+# Checked 4 times per timeout, so neutral is due within 1.25 timeouts; the rest is slack for DDS and a
+# loaded test machine.
+WATCHDOG_BOUND_S = TIMEOUT_S * 1.25 + 0.5
+
+FILE_CALIBRATION = {"Calibration": {"Servo": {"max": 1_690_000, "mid": 1_460_000, "min": 1_230_000, "polarity": 1},
+                                    "Motor": {"max": 1_580_000, "mid": 1_450_000, "min": 1_330_000, "polarity": -1}},
+                    "version": 1}
+
+
+@pytest.fixture(scope="module")
+def rig(servo_topics, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("servo-data")
+    (folder / "calibration.json").write_text(json.dumps(FILE_CALIBRATION))
+    (folder / "led_values.json").write_text('{"Led Values": {"red_pwm": 0, "green_pwm": 10000000, "blue_pwm": 0}}')
+    parameters = {"calibration_path": str(folder / "calibration.json"), "led_path": str(folder / "led_values.json"),
+                  "command_timeout_s": TIMEOUT_S}
+    with NodeProcess("servo_pkg", "servo_node", parameters) as node:
+        for publisher in (servo_topics.commands, servo_topics.raw):
+            wait_for(lambda p=publisher: p.get_subscription_count() >= 1, what="the servo node's subscriptions")
+        yield Rig(servo_topics, node, folder)
+        assert node.stop() == 0, node.output()
+
+
+class Rig:
+    """The running node, its data folder, its topics, and the navigation mode last sent to it."""
+
+    def __init__(self, topics, node: NodeProcess, folder) -> None:
+        self.topics, self.node, self.folder = topics, node, folder
+        self.probe, self.written, self.telemetry = topics.probe, topics.written, topics.telemetry
+        self.mode = ""
+
+    def drive(self, angle: float, throttle: float):
+        return self.topics.drive(angle, throttle)
+
+    def set_mode(self, mode: str) -> None:
+        if mode == self.mode:
+            return
+        self.written.clear()
+        self.topics.state.publish(NavigationState(mode=mode))
+        self.written.wait_for(lambda m: m.reason == "mode", what=f"neutral on switching to mode {mode}")
+        self.mode = mode
+
+
+def test_command_is_written_with_its_stamp_and_the_files_calibration(rig) -> None:
+    written = rig.drive(0.5, 0.5)
+    # Steering 1,460,000 + 0.5 * 230,000; throttle (polarity -1) 1,450,000 - 0.5 * 120,000.
+    assert (written.steering_ns, written.throttle_ns, written.enabled) == (1_575_000, 1_390_000, True)
+    stats = rig.telemetry.wait_for(lambda m: m.count >= 1, what="servo telemetry with a write counted")
+    assert stats.stage == "servo" and stats.latency_p50_ms > 0
+
+
+def test_out_of_range_command_is_refused_and_counted(rig) -> None:
+    rig.topics.commands.publish(ServoCtrlMsg(angle=0.0, throttle=1.5))
+    wait_for(lambda: "drive command refused" in rig.node.output(), what="the refusal in the node's log")
+    rig.telemetry.wait_for(lambda m: m.dropped >= 1, what="the refused command counted as dropped")
+
+
+def test_watchdog_sets_throttle_neutral_within_the_bound(rig) -> None:
+    rig.set_mode("manual")
+    sent = time.monotonic()
+    rig.drive(-1.0, 0.8)
+    neutral = rig.written.wait_for(lambda m: m.reason == "watchdog", timeout=5, what="the watchdog's write")
+    received = next(t for t, m in rig.written.timed() if m is neutral)
+    assert (neutral.throttle_ns, neutral.steering_ns) == (1_450_000, 1_230_000)
+    assert TIMEOUT_S <= received - sent <= WATCHDOG_BOUND_S
+
+
+def test_raw_pwm_is_ignored_outside_calibration_mode(rig) -> None:
+    rig.set_mode("manual")
+    rig.written.clear()
+    rig.topics.raw.publish(RawPwm(channel="steering", duty_ns=1_600_000))
+    wait_for(lambda: "raw PWM ignored" in rig.node.output(), what="the node's note that raw PWM was ignored")
+    assert not [m for m in rig.written.messages if m.reason == "calibration"]
+
+    rig.set_mode("calibration")
+    rig.topics.raw.publish(RawPwm(channel="steering", duty_ns=1_600_000))
+    written = rig.written.wait_for(lambda m: m.reason == "calibration", what="the raw steering write")
+    assert (written.steering_ns, written.throttle_ns) == (1_600_000, 1_450_000)
+    rig.set_mode("manual")
+
+
+def test_calibration_services_validate_persist_and_apply(rig) -> None:
+    rig.set_mode("manual")
+    answer = rig.probe.call(GetCalibration, names.SERVO_GET_CALIBRATION, GetCalibration.Request(channel="steering"))
+    assert (answer.success, answer.min_ns, answer.mid_ns, answer.max_ns, answer.polarity) == \
+        (True, 1_230_000, 1_460_000, 1_690_000, 1)
+
+    bad = SetCalibration.Request(channel="throttle", min_ns=1_500_000, mid_ns=1_450_000, max_ns=1_600_000,
+                                 polarity=-1)
+    answer = rig.probe.call(SetCalibration, names.SERVO_SET_CALIBRATION, bad)
+    assert not answer.success and "min=1500000 mid=1450000" in answer.reason
+    answer = rig.probe.call(SetCalibration, names.SERVO_SET_CALIBRATION,
+                            SetCalibration.Request(channel="angle", min_ns=1, mid_ns=2, max_ns=3, polarity=1))
+    assert not answer.success and "'angle'" in answer.reason
+
+    rig.drive(0.0, 0.0)
+    rig.written.clear()
+    good = SetCalibration.Request(channel="throttle", min_ns=1_320_000, mid_ns=1_470_000, max_ns=1_590_000,
+                                  polarity=1)
+    assert rig.probe.call(SetCalibration, names.SERVO_SET_CALIBRATION, good).success
+    applied = rig.written.wait_for(lambda m: m.reason == "calibration", what="the new neutral applied")
+    assert applied.throttle_ns == 1_470_000
+    saved = json.loads((rig.folder / "calibration.json").read_text())
+    assert saved["Calibration"]["Motor"] == {"max": 1_590_000, "mid": 1_470_000, "min": 1_320_000, "polarity": 1}
+    assert saved["Calibration"]["Servo"] == FILE_CALIBRATION["Calibration"]["Servo"]
+    assert rig.drive(0.0, 1.0).throttle_ns == 1_590_000  # polarity +1 now
+
+
+def test_tail_light_services(rig) -> None:
+    answer = rig.probe.call(GetLedColor, names.SERVO_GET_LED_COLOR, GetLedColor.Request())
+    assert (answer.red, answer.green, answer.blue) == (0, 255, 0)
+    answer = rig.probe.call(SetLedColor, names.SERVO_SET_LED_COLOR, SetLedColor.Request(red=10, green=20, blue=30))
+    assert answer.success, answer.reason
+    saved = json.loads((rig.folder / "led_values.json").read_text())
+    assert saved == {"Led Values": {"red_pwm": 392_150, "green_pwm": 784_300, "blue_pwm": 1_176_450}}
+    answer = rig.probe.call(GetLedColor, names.SERVO_GET_LED_COLOR, GetLedColor.Request())
+    assert (answer.red, answer.green, answer.blue) == (10, 20, 30)
