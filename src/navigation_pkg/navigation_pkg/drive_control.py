@@ -1,0 +1,263 @@
+"""Who may drive the car, and when the throttle must go to neutral: the navigation state machine.
+
+Rules (each answered with an Outcome: accepted or not, the reason, and the command to publish if any):
+* modes manual / autonomous / calibration; only the active mode's source reaches the output, and only
+  while started. Calibration never drives (the servo node takes raw duty cycles then).
+* switching mode stops first; stop, emergency stop and shutdown publish neutral at once.
+* the emergency stop is latched: nothing starts again until an explicit reset.
+* autonomous needs a loaded model; losing or changing the model while driving stops.
+* freshness: a policy output whose frame is older than max_policy_age_s is not acted on; when the active
+  source has sent nothing accepted for its timeout, `tick()` returns neutral. Only accepted inputs count
+  as fresh, so stale or invalid outputs cannot keep a car going. When fresh commands come back while
+  still started, the car drives again (the racer never pressed stop).
+* manual: angle and throttle in [-1, 1], proportional (the original quantised the pad to {0, 0.3, 0.5,
+  0.8}, which made slow, fine driving on a touch screen impossible), throttle times the max speed.
+* neutral = throttle 0 with the steering held where it was, so a coasting car does not swerve.
+
+Two clocks are passed in: `monotonic_ns` times the timeouts (immune to wall-clock jumps) and `stamp_ns`
+(ROS time) ages the source stamps and stamps neutral commands. Tests pass fake clocks.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from navigation_pkg.action_mapping import ActionSpaceSpec, policy_action, speed_to_throttle
+from navigation_pkg.config import NavigationConfig
+
+MANUAL = "manual"
+AUTONOMOUS = "autonomous"
+CALIBRATION = "calibration"
+MODES = (MANUAL, AUTONOMOUS, CALIBRATION)
+NEUTRAL = "neutral"
+
+_NS = 1_000_000_000
+
+
+@dataclass(frozen=True)
+class Command:
+    """What goes to the servo: normalised angle and throttle, the source stamp, and who produced it."""
+
+    angle: float
+    throttle: float
+    stamp_ns: int
+    source: str  # MANUAL | AUTONOMOUS | NEUTRAL
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The answer of every rule. `dropped` marks an input from the driving source that was not acted on
+    (stale or invalid), which the node counts as a telemetry drop."""
+
+    accepted: bool
+    reason: str
+    command: Command | None = None
+    dropped: bool = False
+
+
+@dataclass(frozen=True)
+class DriveState:
+    mode: str
+    started: bool
+    emergency_stop: bool
+    max_speed: float
+    model_name: str
+    model_ready: bool
+    last_command_age_s: float  # of the active source's last accepted command; -1 when there is none
+    neutral_reason: str  # why the car is not driving; "" while it is
+
+
+class DriveControl:
+    """The navigation state machine; the node feeds it inputs and publishes the commands it returns."""
+
+    def __init__(self, config: NavigationConfig, *, monotonic_ns: Callable[[], int],
+                 stamp_ns: Callable[[], int]) -> None:
+        self._config = config
+        self._monotonic_ns = monotonic_ns
+        self._stamp_ns = stamp_ns
+        self._mode = MANUAL
+        self._started = False
+        self._emergency_stop = False
+        self._max_speed = config.initial_max_speed
+        self._space: ActionSpaceSpec | None = None
+        self._model_name = ""
+        self._model_problem = "no model loaded"
+        self._driving = False
+        self._angle = 0.0
+        self._throttle = 0.0
+        self._last_input_ns: int | None = None
+        self._last_output_ns = monotonic_ns()
+        self._neutral_reason = "stopped"
+
+    def configure(self, config: NavigationConfig) -> None:
+        """Take new parameters; the max-speed setting stays (initial_max_speed only applies at start)."""
+        self._config = config
+
+    # --- commands from the console -------------------------------------------------------------------
+
+    def set_mode(self, mode: str) -> Outcome:
+        if mode not in MODES:
+            return Outcome(False, f"drive mode {mode!r} is unknown; expected one of {MODES}")
+        if mode == self._mode:
+            return Outcome(True, f"already in {mode} mode")
+        self._started = False
+        command = self._neutral(f"mode changed to {mode}")
+        self._mode = mode
+        self._last_input_ns = None
+        return Outcome(True, f"{mode} mode (stopped)", command)
+
+    def start(self) -> Outcome:
+        if self._emergency_stop:
+            return Outcome(False, "emergency stop is latched: reset it first")
+        if self._mode == CALIBRATION:
+            return Outcome(False, "calibration mode does not drive: switch to manual or autonomous first")
+        if self._mode == AUTONOMOUS and self._space is None:
+            return Outcome(False, f"autonomous driving needs a loaded model: {self._model_problem}")
+        if self._started:
+            return Outcome(True, "already started")
+        self._started = True
+        source = "manual command" if self._mode == MANUAL else "policy output"
+        self._neutral_reason = f"started: waiting for the first {source}"
+        if self._max_speed == 0:
+            return Outcome(True, "started, but max speed is 0 %: the car will not move until it is raised")
+        return Outcome(True, "started")
+
+    def stop(self) -> Outcome:
+        self._started = False
+        return Outcome(True, "stopped", self._neutral("stopped"))
+
+    def trigger_emergency_stop(self) -> Outcome:
+        self._emergency_stop = True
+        self._started = False
+        return Outcome(True, "emergency stop latched", self._neutral("emergency stop"))
+
+    def reset_emergency_stop(self) -> Outcome:
+        if not self._emergency_stop:
+            return Outcome(True, "emergency stop was not latched")
+        self._emergency_stop = False
+        self._neutral_reason = "stopped"
+        return Outcome(True, "emergency stop reset: start again to drive")
+
+    def set_max_speed(self, max_speed: float) -> Outcome:
+        if not (math.isfinite(max_speed) and 0.0 <= max_speed <= 1.0):
+            return Outcome(False, f"max speed must be in [0, 1] (the console's percentage / 100), "
+                                  f"got {max_speed}")
+        self._max_speed = float(max_speed)
+        return Outcome(True, f"max speed {max_speed * 100:.0f} %")
+
+    def shutdown(self) -> Outcome:
+        self._started = False
+        return Outcome(True, "shutdown", self._neutral("node shutting down"))
+
+    # --- what the inference node says ----------------------------------------------------------------
+
+    def set_model(self, space: ActionSpaceSpec | None, model_name: str, problem: str = "") -> Outcome:
+        """A model became ready (`space` given) or none is (`problem` says why). A change while
+        driving autonomously stops: a new model is not driven without the racer starting it."""
+        self._model_problem = problem or "no model loaded"
+        if (space, model_name) == (self._space, self._model_name):
+            return Outcome(True, "model unchanged")
+        self._space, self._model_name = space, model_name
+        if self._mode == AUTONOMOUS and self._started:
+            self._started = False
+            what = f"model changed to {model_name!r}" if space is not None else self._model_problem
+            return Outcome(True, what, self._neutral(what))
+        return Outcome(True, "model ready" if space is not None else self._model_problem)
+
+    # --- the drive sources ---------------------------------------------------------------------------
+
+    def on_policy(self, outputs: Sequence[float], stamp_ns: int, model_name: str = "") -> Outcome:
+        """One policy evaluation; `stamp_ns` is the capture stamp of its frame."""
+        if self._mode != AUTONOMOUS:
+            return Outcome(False, f"policy output ignored in {self._mode} mode")
+        if not self._started or self._space is None:
+            return Outcome(False, "policy output ignored: not started")
+        if model_name and model_name != self._model_name:
+            return Outcome(False, f"policy output from model {model_name!r} ignored: {self._model_name!r} "
+                                  "is loaded", dropped=True)
+        age_s = (self._stamp_ns() - stamp_ns) / _NS
+        if abs(age_s) > self._config.max_policy_age_s:
+            return Outcome(False, f"policy output is {age_s:.3f} s old (max_policy_age_s "
+                                  f"{self._config.max_policy_age_s}): not acted on", dropped=True)
+        try:
+            action = policy_action(self._space, outputs)
+        except ValueError as error:
+            return Outcome(False, str(error), dropped=True)
+        throttle = speed_to_throttle(action.speed_mps, self._space.top_speed, self._max_speed,
+                                     self._config.speed_mapping)
+        return Outcome(True, "driving autonomously", self._drive(action.angle, throttle, stamp_ns, AUTONOMOUS))
+
+    def on_manual(self, angle: float, throttle: float, stamp_ns: int) -> Outcome:
+        """One drive-pad command; `stamp_ns` is its send time."""
+        if self._mode != MANUAL:
+            return Outcome(False, f"manual command ignored in {self._mode} mode")
+        if not self._started:
+            return Outcome(False, "manual command ignored: not started")
+        for name, value in (("angle", angle), ("throttle", throttle)):
+            if not (math.isfinite(value) and -1.0 <= value <= 1.0):
+                return Outcome(False, f"manual {name} {value} is outside [-1, 1]: not acted on", dropped=True)
+        return Outcome(True, "driving manually",
+                       self._drive(angle, throttle * self._max_speed, stamp_ns, MANUAL))
+
+    def tick(self) -> Outcome:
+        """The watchdog: neutral once the driving source has been quiet for longer than its timeout."""
+        if not self._driving or self._last_input_ns is None:
+            return Outcome(False, "not driving")
+        name, timeout = self._timeout(self._mode)
+        source = "manual command" if self._mode == MANUAL else "policy output"
+        quiet_s = (self._monotonic_ns() - self._last_input_ns) / _NS
+        if quiet_s <= timeout:
+            return Outcome(False, "source is fresh")
+        reason = f"no fresh {source} for {quiet_s:.2f} s ({name} {timeout})"
+        return Outcome(True, reason, self._neutral(reason))
+
+    def state(self) -> DriveState:
+        age = -1.0 if self._last_input_ns is None else (self._monotonic_ns() - self._last_input_ns) / _NS
+        return DriveState(mode=self._mode, started=self._started, emergency_stop=self._emergency_stop,
+                          max_speed=self._max_speed, model_name=self._model_name,
+                          model_ready=self._space is not None, last_command_age_s=age,
+                          neutral_reason="" if self._driving else self._neutral_reason)
+
+    # --- output --------------------------------------------------------------------------------------
+
+    def _drive(self, angle: float, throttle: float, stamp_ns: int, source: str) -> Command:
+        now = self._monotonic_ns()
+        # After a pause the first step is bounded as if the source had sent at its slowest allowed rate.
+        dt_s = min((now - self._last_output_ns) / _NS, self._timeout(source)[1])
+        self._angle = _limit_steering(self._angle, angle, self._config.max_steering_rate_per_s, dt_s)
+        self._throttle = _limit_throttle(self._throttle, throttle, self._config.max_throttle_rate_per_s, dt_s)
+        self._last_input_ns = self._last_output_ns = now
+        self._driving = True
+        return Command(self._angle, self._throttle, stamp_ns, source)
+
+    def _timeout(self, source: str) -> tuple[str, float]:
+        if source == MANUAL:
+            return "manual_timeout_s", self._config.manual_timeout_s
+        return "autonomous_timeout_s", self._config.autonomous_timeout_s
+
+    def _neutral(self, reason: str) -> Command:
+        self._throttle = 0.0
+        self._driving = False
+        self._neutral_reason = reason
+        self._last_output_ns = self._monotonic_ns()
+        return Command(self._angle, 0.0, self._stamp_ns(), NEUTRAL)
+
+
+def _limit_steering(current: float, target: float, rate_per_s: float, dt_s: float) -> float:
+    """Move at most `rate_per_s * dt_s` towards the target; a rate of 0 means no limit."""
+    if rate_per_s == 0:
+        return target
+    step = rate_per_s * dt_s
+    return current + max(-step, min(step, target - current))
+
+
+def _limit_throttle(current: float, target: float, rate_per_s: float, dt_s: float) -> float:
+    """Rise at most `rate_per_s * dt_s` away from neutral; falling towards neutral (or crossing it) is
+    immediate, so a limit can never delay slowing down. A rate of 0 means no limit."""
+    base = current if current * target > 0 else 0.0
+    if rate_per_s == 0 or abs(target) <= abs(base):
+        return target
+    step = rate_per_s * dt_s
+    return base + max(-step, min(step, target - base))

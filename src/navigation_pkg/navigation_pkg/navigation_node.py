@@ -1,0 +1,163 @@
+"""Navigation node: policy outputs and drive-pad commands in, one servo command stream out.
+
+A thin shell around DriveControl: every message and service call becomes a core call, and the core's
+answer becomes a ServoCtrlMsg (stamped with its source stamp) and, when the state changed, a latched
+NavigationState. A watchdog timer asks the core whether the driving source went quiet.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+from rclpy.duration import Duration
+from rclpy.node import Node
+from std_srvs.srv import SetBool, Trigger
+
+from deepracer_common_pkg import names, qos
+from deepracer_common_pkg.node_main import run_node
+from deepracer_common_pkg.params import declare_config
+from deepracer_common_pkg.stamps import from_ns, to_ns
+from deepracer_common_pkg.telemetry import StageWindow
+from deepracer_common_pkg.telemetry_node import publish_telemetry
+from deepracer_interfaces_pkg.msg import InferenceResult, ModelState, NavigationState, ServoCtrlMsg
+from deepracer_interfaces_pkg.srv import SetDriveMode, SetMaxSpeed
+from navigation_pkg.action_mapping import ActionSpaceSpec
+from navigation_pkg.config import NavigationConfig
+from navigation_pkg.drive_control import NEUTRAL, DriveControl, DriveState, Outcome
+
+STATE_PERIOD_S = 1.0
+SHUTDOWN_ACK_TIMEOUT = Duration(seconds=0.5)
+
+
+class NavigationNode(Node):
+    def __init__(self) -> None:
+        super().__init__("navigation_node")
+        self._config = declare_config(self, NavigationConfig, on_change=self._on_config)
+        self._control = DriveControl(self._config, monotonic_ns=time.monotonic_ns, stamp_ns=self._now_ns)
+        self._window = StageWindow("navigation")
+        self._last_state: DriveState | None = None
+
+        self._servo_pub = self.create_publisher(ServoCtrlMsg, names.NAVIGATION_SERVO_CMD, qos.COMMAND)
+        self._state_pub = self.create_publisher(NavigationState, names.NAVIGATION_STATE, qos.LATCHED)
+        self.create_subscription(InferenceResult, names.INFERENCE_RESULTS, self._on_policy, qos.LATEST)
+        self.create_subscription(ServoCtrlMsg, names.MANUAL_DRIVE, self._on_manual, qos.COMMAND)
+        self.create_subscription(ModelState, names.INFERENCE_MODEL_STATE, self._on_model_state, qos.LATCHED)
+        self.create_service(SetDriveMode, names.NAVIGATION_SET_DRIVE_MODE, self._on_set_drive_mode)
+        self.create_service(SetBool, names.NAVIGATION_START_STOP, self._on_start_stop)
+        self.create_service(SetMaxSpeed, names.NAVIGATION_SET_MAX_SPEED, self._on_set_max_speed)
+        self.create_service(Trigger, names.NAVIGATION_EMERGENCY_STOP, self._on_emergency_stop)
+        self.create_service(Trigger, names.NAVIGATION_RESET_EMERGENCY_STOP, self._on_reset_emergency_stop)
+        self._watchdog = self.create_timer(self._config.watchdog_period_s, self._on_watchdog)
+        self.create_timer(STATE_PERIOD_S, lambda: self._publish_state(force=True))
+        publish_telemetry(self, self._window)
+        self._publish_state(force=True)
+        self.get_logger().info(f"navigation ready: {self._config}")
+
+    def _now_ns(self) -> int:
+        return self.get_clock().now().nanoseconds
+
+    def _on_config(self, config: NavigationConfig) -> None:
+        if config.watchdog_period_s != self._config.watchdog_period_s:
+            self.destroy_timer(self._watchdog)
+            self._watchdog = self.create_timer(config.watchdog_period_s, self._on_watchdog)
+        self._config = config
+        self._control.configure(config)
+
+    # --- inputs --------------------------------------------------------------------------------------
+
+    def _on_policy(self, msg: InferenceResult) -> None:
+        self._apply(self._control.on_policy(list(msg.outputs), to_ns(msg.header.stamp), msg.model_name))
+
+    def _on_manual(self, msg: ServoCtrlMsg) -> None:
+        self._apply(self._control.on_manual(msg.angle, msg.throttle, to_ns(msg.header.stamp)))
+
+    def _on_model_state(self, msg: ModelState) -> None:
+        if msg.state != "loaded":
+            detail = f": {msg.reason}" if msg.reason else ""
+            outcome = self._control.set_model(None, msg.model_name,
+                                              f"inference model state is {msg.state!r}{detail}")
+        else:
+            space = msg.action_space
+            try:
+                spec = ActionSpaceSpec(type=space.type, steering_angle=tuple(space.steering_angle),
+                                       speed=tuple(space.speed), steering_low=space.steering_low,
+                                       steering_high=space.steering_high, speed_low=space.speed_low,
+                                       speed_high=space.speed_high)
+            except ValueError as error:
+                outcome = self._control.set_model(
+                    None, msg.model_name, f"model {msg.model_name!r} has an unusable action space: {error}")
+            else:
+                outcome = self._control.set_model(spec, msg.model_name)
+        self._apply(outcome, log=True)
+
+    def _on_watchdog(self) -> None:
+        self._apply(self._control.tick(), log=True)
+
+    # --- services ------------------------------------------------------------------------------------
+
+    def _on_set_drive_mode(self, request: SetDriveMode.Request, response: SetDriveMode.Response):
+        outcome = self._apply(self._control.set_mode(request.mode), log=True)
+        response.success, response.reason = outcome.accepted, outcome.reason
+        return response
+
+    def _on_start_stop(self, request: SetBool.Request, response: SetBool.Response):
+        outcome = self._control.start() if request.data else self._control.stop()
+        self._apply(outcome, log=True)
+        response.success, response.message = outcome.accepted, outcome.reason
+        return response
+
+    def _on_set_max_speed(self, request: SetMaxSpeed.Request, response: SetMaxSpeed.Response):
+        outcome = self._apply(self._control.set_max_speed(request.max_speed), log=True)
+        response.success, response.reason = outcome.accepted, outcome.reason
+        return response
+
+    def _on_emergency_stop(self, request: Trigger.Request, response: Trigger.Response):
+        outcome = self._apply(self._control.trigger_emergency_stop(), log=True)
+        response.success, response.message = outcome.accepted, outcome.reason
+        return response
+
+    def _on_reset_emergency_stop(self, request: Trigger.Request, response: Trigger.Response):
+        outcome = self._apply(self._control.reset_emergency_stop(), log=True)
+        response.success, response.message = outcome.accepted, outcome.reason
+        return response
+
+    # --- outputs -------------------------------------------------------------------------------------
+
+    def _apply(self, outcome: Outcome, *, log: bool = False) -> Outcome:
+        """Publish what the core decided, count drops, and announce a changed state."""
+        if outcome.dropped:
+            self._window.drop()
+            self.get_logger().warning(outcome.reason, throttle_duration_sec=5.0)
+        elif log and outcome.command is not None:
+            self.get_logger().info(outcome.reason)
+        if outcome.command is not None:
+            command = outcome.command
+            message = ServoCtrlMsg(angle=command.angle, throttle=command.throttle)
+            message.header.stamp = from_ns(command.stamp_ns)
+            self._servo_pub.publish(message)
+            if command.source != NEUTRAL:
+                self._window.record((self._now_ns() - command.stamp_ns) / 1e6)
+        self._publish_state()
+        return outcome
+
+    def _publish_state(self, *, force: bool = False) -> None:
+        state = self._control.state()
+        unchanged = dataclasses.replace(state, last_command_age_s=0.0) == self._last_state
+        if unchanged and not force:
+            return
+        self._last_state = dataclasses.replace(state, last_command_age_s=0.0)
+        self._state_pub.publish(NavigationState(**dataclasses.asdict(state)))
+
+    def on_shutdown(self) -> None:
+        """Neutral on the way out, and wait (briefly) until the servo node has it."""
+        self._apply(self._control.shutdown(), log=True)
+        self._servo_pub.wait_for_all_acked(SHUTDOWN_ACK_TIMEOUT)
+
+
+def main(args: list[str] | None = None) -> None:
+    run_node(NavigationNode, args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,360 @@
+"""The navigation state machine, driven with a fake clock: modes, start/stop, the latched emergency
+stop, who may drive, freshness timeouts, stale policy outputs, max speed and the optional rate limits."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import pytest
+
+from navigation_pkg.action_mapping import ActionSpaceSpec
+from navigation_pkg.config import NavigationConfig
+from navigation_pkg.drive_control import AUTONOMOUS, CALIBRATION, MANUAL, MODES, NEUTRAL, DriveControl
+
+SPACE = ActionSpaceSpec("discrete", steering_angle=(-30.0, 0.0, 15.0), speed=(0.4, 0.8, 0.4))
+LEFT_SLOW = [0.1, 0.1, 0.8]  # action 2: angle 0.5, speed 0.4 of top 0.8 -> 0.8 before max speed
+CONFIG = NavigationConfig(manual_timeout_s=0.5, autonomous_timeout_s=0.25, max_policy_age_s=0.2,
+                          watchdog_period_s=0.05, initial_max_speed=0.5)
+
+
+class FakeClock:
+    """One clock for both the timeouts and the ROS stamps; tests move it by hand."""
+
+    def __init__(self) -> None:
+        self.ns = 1_700_000_000 * 1_000_000_000
+
+    def __call__(self) -> int:
+        return self.ns
+
+    def advance(self, seconds: float) -> None:
+        self.ns += round(seconds * 1e9)
+
+    def ago(self, seconds: float) -> int:
+        return self.ns - round(seconds * 1e9)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+def make(clock: FakeClock, config: NavigationConfig = CONFIG) -> DriveControl:
+    return DriveControl(config, monotonic_ns=clock, stamp_ns=clock)
+
+
+def driving_manual(clock: FakeClock, config: NavigationConfig = CONFIG) -> DriveControl:
+    control = make(clock, config)
+    assert control.start().accepted
+    return control
+
+
+def driving_autonomous(clock: FakeClock, config: NavigationConfig = CONFIG) -> DriveControl:
+    control = make(clock, config)
+    control.set_model(SPACE, "model-a")
+    control.set_mode(AUTONOMOUS)
+    assert control.start().accepted
+    return control
+
+
+# --- initial state and starting --------------------------------------------------------------------
+
+def test_starts_stopped_in_manual_with_no_model(clock):
+    state = make(clock).state()
+    assert (state.mode, state.started, state.emergency_stop, state.model_ready) == (MANUAL, False, False, False)
+    assert state.max_speed == 0.5
+    assert state.last_command_age_s == -1.0
+    assert state.neutral_reason == "stopped"
+
+
+def test_start_with_zero_max_speed_warns_that_the_car_will_not_move(clock):
+    outcome = make(clock, NavigationConfig()).start()
+    assert outcome.accepted and "max speed is 0 %" in outcome.reason
+
+
+def test_autonomous_cannot_start_without_a_model_and_says_why(clock):
+    control = make(clock)
+    control.set_model(None, "model-a", "inference model state is 'loading'")
+    control.set_mode(AUTONOMOUS)
+    outcome = control.start()
+    assert not outcome.accepted
+    assert "loaded model" in outcome.reason and "'loading'" in outcome.reason
+    control.set_model(SPACE, "model-a")
+    assert control.start().accepted
+    assert control.state().started
+
+
+def test_calibration_cannot_start(clock):
+    control = make(clock)
+    control.set_mode(CALIBRATION)
+    outcome = control.start()
+    assert not outcome.accepted and "calibration" in outcome.reason
+    assert not control.state().started
+
+
+def test_stop_always_publishes_neutral_with_steering_held(clock):
+    control = driving_manual(clock)
+    control.on_manual(-0.4, 1.0, clock())
+    outcome = control.stop()
+    assert outcome.command.throttle == 0.0 and outcome.command.angle == pytest.approx(-0.4)
+    assert outcome.command.source == NEUTRAL and outcome.command.stamp_ns == clock()
+    assert not control.state().started
+    assert control.stop().command.throttle == 0.0  # even when already stopped
+
+
+# --- modes -----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("before", "after"), list(itertools.product(MODES, MODES)))
+def test_every_mode_transition(clock, before, after):
+    control = make(clock)
+    control.set_model(SPACE, "model-a")
+    control.set_mode(before)
+    control.start()  # refused in calibration, so "started" is whatever the mode allows
+    was_started = control.state().started
+    outcome = control.set_mode(after)
+    assert outcome.accepted
+    assert control.state().mode == after
+    if before == after:  # idempotent: a console re-sending the current mode does not stop the car
+        assert outcome.command is None
+        assert control.state().started == was_started
+    else:  # switching stops first
+        assert outcome.command is not None and outcome.command.throttle == 0.0
+        assert not control.state().started
+        assert control.state().neutral_reason == f"mode changed to {after}"
+
+
+def test_unknown_mode_is_refused_and_changes_nothing(clock):
+    control = driving_manual(clock)
+    outcome = control.set_mode("auto")
+    assert not outcome.accepted and "'auto'" in outcome.reason and "autonomous" in outcome.reason
+    assert control.state().mode == MANUAL and control.state().started
+
+
+# --- only the active source drives -----------------------------------------------------------------
+
+def test_manual_commands_are_ignored_in_autonomous_mode(clock):
+    control = driving_autonomous(clock)
+    outcome = control.on_manual(0.5, 0.5, clock())
+    assert not outcome.accepted and outcome.command is None and not outcome.dropped
+
+
+def test_policy_outputs_are_ignored_in_manual_mode(clock):
+    control = driving_manual(clock)
+    control.set_model(SPACE, "model-a")
+    outcome = control.on_policy(LEFT_SLOW, clock(), "model-a")
+    assert not outcome.accepted and outcome.command is None
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_nothing_drives_before_start(clock, mode):
+    control = make(clock)
+    control.set_model(SPACE, "model-a")
+    control.set_mode(mode)
+    assert control.on_manual(0.5, 0.5, clock()).command is None
+    assert control.on_policy(LEFT_SLOW, clock(), "model-a").command is None
+
+
+# --- manual driving --------------------------------------------------------------------------------
+
+def test_manual_is_proportional_and_scaled_by_max_speed(clock):
+    control = driving_manual(clock)
+    command = control.on_manual(-0.37, 0.61, clock.ago(0.01)).command
+    assert command.angle == pytest.approx(-0.37)      # no quantisation to {0, 0.3, 0.5, 0.8}
+    assert command.throttle == pytest.approx(0.305)   # 0.61 * 0.5
+    assert command.stamp_ns == clock.ago(0.01) and command.source == MANUAL
+    assert control.state().neutral_reason == ""
+
+
+@pytest.mark.parametrize(("angle", "throttle"), [(1.2, 0.0), (0.0, -1.01), (math.nan, 0.0), (0.0, math.inf)])
+def test_manual_values_outside_the_range_are_dropped(clock, angle, throttle):
+    outcome = driving_manual(clock).on_manual(angle, throttle, clock())
+    assert outcome.dropped and outcome.command is None and "outside [-1, 1]" in outcome.reason
+
+
+def test_max_speed_applies_to_following_commands_and_is_validated(clock):
+    control = driving_manual(clock)
+    assert control.set_max_speed(0.2).accepted
+    assert control.on_manual(0.0, 1.0, clock()).command.throttle == pytest.approx(0.2)
+    for bad in (1.01, -0.1, math.nan):
+        outcome = control.set_max_speed(bad)
+        assert not outcome.accepted and "[0, 1]" in outcome.reason
+    assert control.state().max_speed == pytest.approx(0.2)
+
+
+# --- autonomous driving ----------------------------------------------------------------------------
+
+def test_policy_output_becomes_the_mapped_command_with_its_frame_stamp(clock):
+    control = driving_autonomous(clock)
+    stamp = clock.ago(0.05)
+    command = control.on_policy(LEFT_SLOW, stamp, "model-a").command
+    assert command.angle == pytest.approx(0.5)
+    assert command.throttle == pytest.approx(0.8 * 0.5)
+    assert command.stamp_ns == stamp and command.source == AUTONOMOUS
+
+
+def test_linear_speed_mapping_option(clock):
+    control = driving_autonomous(clock, NavigationConfig(initial_max_speed=1.0, speed_mapping="linear"))
+    assert control.on_policy(LEFT_SLOW, clock(), "").command.throttle == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("age_s", [0.21, 5.0, -0.21])
+def test_policy_output_outside_the_age_bound_is_not_acted_on(clock, age_s):
+    control = driving_autonomous(clock)
+    outcome = control.on_policy(LEFT_SLOW, clock.ago(age_s), "model-a")
+    assert outcome.dropped and outcome.command is None
+    assert "max_policy_age_s 0.2" in outcome.reason
+
+
+def test_policy_output_just_inside_the_age_bound_is_acted_on(clock):
+    assert driving_autonomous(clock).on_policy(LEFT_SLOW, clock.ago(0.19), "model-a").command is not None
+
+
+def test_output_of_another_model_or_shape_is_dropped(clock):
+    control = driving_autonomous(clock)
+    other = control.on_policy(LEFT_SLOW, clock(), "model-b")
+    assert other.dropped and "'model-b'" in other.reason
+    misshapen = control.on_policy([0.5, 0.5], clock(), "model-a")
+    assert misshapen.dropped and "2 outputs" in misshapen.reason
+
+
+def test_losing_the_model_while_driving_stops(clock):
+    control = driving_autonomous(clock)
+    control.on_policy(LEFT_SLOW, clock(), "model-a")
+    outcome = control.set_model(None, "model-a", "inference model state is 'error': bad graph")
+    assert outcome.command.throttle == 0.0
+    state = control.state()
+    assert not state.started and not state.model_ready and "bad graph" in state.neutral_reason
+
+
+def test_a_new_model_while_driving_stops(clock):
+    control = driving_autonomous(clock)
+    outcome = control.set_model(SPACE, "model-b")
+    assert outcome.command.throttle == 0.0 and not control.state().started
+    assert control.state().model_name == "model-b"
+
+
+def test_republished_same_model_changes_nothing(clock):
+    control = driving_autonomous(clock)
+    outcome = control.set_model(ActionSpaceSpec("discrete", steering_angle=SPACE.steering_angle,
+                                                speed=SPACE.speed), "model-a")
+    assert outcome.command is None and control.state().started
+
+
+# --- the latched emergency stop --------------------------------------------------------------------
+
+def test_emergency_stop_latches_until_an_explicit_reset(clock):
+    control = driving_manual(clock)
+    control.on_manual(0.3, 0.9, clock())
+    outcome = control.trigger_emergency_stop()
+    assert outcome.command.throttle == 0.0 and outcome.command.angle == pytest.approx(0.3)
+    assert control.state().emergency_stop and not control.state().started
+
+    assert not control.start().accepted
+    control.stop()
+    control.set_mode(AUTONOMOUS)
+    control.set_mode(MANUAL)
+    control.set_max_speed(1.0)
+    refused = control.start()
+    assert not refused.accepted and "reset" in refused.reason
+    assert control.on_manual(0.3, 0.9, clock()).command is None
+    assert control.state().emergency_stop
+
+    assert control.reset_emergency_stop().accepted
+    state = control.state()
+    assert not state.emergency_stop and not state.started  # a reset does not drive by itself
+    assert control.start().accepted
+    assert control.on_manual(0.3, 0.9, clock()).command.throttle == pytest.approx(0.9)
+
+
+def test_reset_without_emergency_stop_is_harmless(clock):
+    control = driving_manual(clock)
+    outcome = control.reset_emergency_stop()
+    assert outcome.accepted and outcome.command is None and control.state().started
+
+
+# --- freshness timeouts (the watchdog) -------------------------------------------------------------
+
+def test_manual_timeout_gives_neutral_with_steering_held(clock):
+    control = driving_manual(clock)
+    control.on_manual(0.6, 0.8, clock())
+    clock.advance(0.5)
+    assert control.tick().command is None
+    clock.advance(0.001)
+    outcome = control.tick()
+    assert outcome.command.throttle == 0.0 and outcome.command.angle == pytest.approx(0.6)
+    assert outcome.command.source == NEUTRAL and outcome.command.stamp_ns == clock()
+    assert "manual_timeout_s 0.5" in outcome.reason
+    assert control.state().neutral_reason == outcome.reason
+    assert control.state().started  # still started: fresh commands drive again
+    clock.advance(1.0)
+    assert control.tick().command is None  # neutral once, not on every tick
+    assert control.on_manual(0.0, 0.5, clock()).command.throttle == pytest.approx(0.25)
+
+
+def test_autonomous_timeout_gives_neutral(clock):
+    control = driving_autonomous(clock)
+    control.on_policy(LEFT_SLOW, clock(), "model-a")
+    clock.advance(0.25)
+    assert control.tick().command is None
+    clock.advance(0.001)
+    outcome = control.tick()
+    assert outcome.command.throttle == 0.0 and "autonomous_timeout_s 0.25" in outcome.reason
+
+
+def test_stale_policy_outputs_do_not_keep_the_car_going(clock):
+    control = driving_autonomous(clock)
+    control.on_policy(LEFT_SLOW, clock(), "model-a")
+    for _ in range(5):  # the pipeline keeps delivering, but every frame is old
+        clock.advance(0.06)
+        assert control.on_policy(LEFT_SLOW, clock.ago(1.0), "model-a").dropped
+        control.tick()
+    assert control.state().neutral_reason.startswith("no fresh policy output")
+
+
+def test_last_command_age_is_reported(clock):
+    control = driving_manual(clock)
+    control.on_manual(0.0, 0.1, clock())
+    clock.advance(0.3)
+    assert control.state().last_command_age_s == pytest.approx(0.3)
+
+
+def test_shutdown_publishes_neutral_and_stops(clock):
+    control = driving_manual(clock)
+    control.on_manual(0.2, 0.9, clock())
+    outcome = control.shutdown()
+    assert outcome.command.throttle == 0.0 and outcome.command.angle == pytest.approx(0.2)
+    assert not control.state().started
+
+
+# --- optional rate limits --------------------------------------------------------------------------
+
+def test_without_rate_limits_commands_apply_at_once(clock):
+    control = driving_manual(clock, NavigationConfig(initial_max_speed=1.0))
+    control.on_manual(-1.0, 0.0, clock())
+    clock.advance(0.01)
+    command = control.on_manual(1.0, 1.0, clock()).command
+    assert (command.angle, command.throttle) == (1.0, 1.0)
+
+
+def test_rate_limits_bound_throttle_rise_and_steering_but_never_slowing_down(clock):
+    config = NavigationConfig(initial_max_speed=1.0, max_throttle_rate_per_s=2.0, max_steering_rate_per_s=4.0)
+    control = driving_manual(clock, config)
+    clock.advance(0.1)
+    first = control.on_manual(1.0, 1.0, clock()).command
+    assert first.angle == pytest.approx(0.4) and first.throttle == pytest.approx(0.2)
+    clock.advance(0.1)
+    second = control.on_manual(1.0, 1.0, clock()).command
+    assert second.angle == pytest.approx(0.8) and second.throttle == pytest.approx(0.4)
+    clock.advance(0.01)
+    slower = control.on_manual(1.0, 0.1, clock()).command
+    assert slower.throttle == pytest.approx(0.1)  # falling towards neutral is immediate
+    clock.advance(0.01)
+    reverse = control.on_manual(1.0, -1.0, clock()).command
+    assert reverse.throttle == pytest.approx(-0.02)  # through neutral at once, then rising again
+
+
+def test_rate_limited_first_step_after_a_pause_is_bounded_by_the_timeout(clock):
+    config = NavigationConfig(initial_max_speed=1.0, max_throttle_rate_per_s=1.0)
+    control = driving_manual(clock, config)
+    clock.advance(60.0)
+    assert control.on_manual(0.0, 1.0, clock()).command.throttle == pytest.approx(0.5)  # 1/s * 0.5 s

@@ -1,0 +1,194 @@
+"""The navigation node as a real process over real DDS: model gating, who drives, each timeout giving
+neutral within its bound, stale policy outputs dropped, and stop / mode change / e-stop at once.
+
+Nothing is faked: the test probe plays the inference node (ModelState, InferenceResult) and the console
+(manual commands, services). One node process serves the whole module.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from navigation.navigation_rig import NavigationRig
+from rcl_interfaces.msg import Parameter, ParameterType, ParameterValue, SetParametersResult
+from rcl_interfaces.srv import SetParameters
+
+from support.rosgraph import NodeProcess, wait_for
+
+MANUAL_TIMEOUT_S = 0.4
+AUTONOMOUS_TIMEOUT_S = 0.3
+WATCHDOG_PERIOD_S = 0.05
+PARAMETERS = {
+    "manual_timeout_s": MANUAL_TIMEOUT_S,
+    "autonomous_timeout_s": AUTONOMOUS_TIMEOUT_S,
+    "max_policy_age_s": 0.2,
+    "watchdog_period_s": WATCHDOG_PERIOD_S,
+    "initial_max_speed": 0.5,
+}
+# DDS both ways plus scheduling on a busy 2-core machine: the slack allowed beyond timeout + watchdog period.
+MARGIN_S = 0.15
+MODEL = "single-cam"
+INDEX_4 = [0.01] * 4 + [0.86] + [0.01] * 10  # steering -15 of +-30, speed 4/3 of top 2 m/s
+
+
+@pytest.fixture(scope="module")
+def rig(ros_probe):
+    with NodeProcess("navigation_pkg", "navigation_node", PARAMETERS) as node:
+        rig = NavigationRig(ros_probe)
+        yield rig
+        rig.close()
+        assert node.running(), node.output()
+
+
+@pytest.fixture(autouse=True)
+def stopped_manual(rig):
+    """Every test begins stopped, e-stop clear, manual mode, 50 % max speed."""
+    assert rig.reset_emergency_stop().success
+    assert rig.start(False).success
+    assert rig.set_mode("manual").success
+    assert rig.set_max_speed(0.5).success
+    rig.latest_state(lambda s: s.mode == "manual" and not s.started and not s.emergency_stop
+                     and s.max_speed == 0.5, "reset state")
+
+
+@pytest.fixture
+def autonomous(rig, real_space):
+    rig.load_model(MODEL, real_space("discrete_single_cam"))
+    assert rig.set_mode("autonomous").success
+    response = rig.start()
+    assert response.success, response.message
+    return rig
+
+
+def test_autonomous_needs_a_loaded_model_and_then_maps_policy_outputs(rig, real_space):
+    rig.unload_model("loading")
+    assert rig.set_mode("autonomous").success
+    refused = rig.start()
+    assert not refused.success and "loaded model" in refused.message
+
+    rig.load_model(MODEL, real_space("discrete_single_cam"))
+    assert rig.start().success
+    manual_stamp = rig.send_manual(0.9, 0.9)  # not the active source: must never reach the servo
+    _, _, command = rig.drive(lambda: rig.send_policy(INDEX_4, MODEL))
+    assert command.angle == pytest.approx(-0.5)
+    assert command.throttle == pytest.approx(0.93333 * 0.5, abs=1e-4)  # parabola for M = 2, times 50 %
+    assert not rig.was_echoed(manual_stamp)
+    telemetry = rig.telemetry.wait_for(lambda t: t.count >= 1, what="navigation telemetry counting a command")
+    assert telemetry.stage == "navigation"
+
+
+def test_autonomous_timeout_gives_neutral_within_its_bound(autonomous):
+    for _ in range(3):
+        last_sent, last_stamp, last = autonomous.drive(lambda: autonomous.send_policy(INDEX_4, MODEL))
+    received, neutral = autonomous.neutral_after(last_stamp)
+    quiet = received - last_sent
+    assert AUTONOMOUS_TIMEOUT_S <= quiet <= AUTONOMOUS_TIMEOUT_S + WATCHDOG_PERIOD_S + MARGIN_S
+    assert neutral.angle == pytest.approx(last.angle)  # steering held
+    state = autonomous.latest_state(lambda s: "autonomous_timeout_s" in s.neutral_reason, "timeout reason")
+    assert state.started  # fresh outputs would drive again
+
+
+def test_manual_timeout_gives_neutral_within_its_bound(rig):
+    assert rig.start().success
+    for throttle in (0.2, 0.4, 0.6):
+        last_sent, last_stamp, last = rig.drive(lambda t=throttle: rig.send_manual(0.3, t))
+    assert last.throttle == pytest.approx(0.3)  # proportional, times 50 %
+    received, neutral = rig.neutral_after(last_stamp)
+    quiet = received - last_sent
+    assert MANUAL_TIMEOUT_S <= quiet <= MANUAL_TIMEOUT_S + WATCHDOG_PERIOD_S + MARGIN_S
+    assert neutral.angle == pytest.approx(0.3)
+
+
+def test_stale_policy_output_is_dropped_not_driven(autonomous):
+    autonomous.telemetry.wait_for(what="navigation telemetry")
+    baseline = autonomous.telemetry.latest().dropped
+    stale_stamps: list[int] = []
+
+    def counted_as_dropped() -> bool:
+        # Resent until counted: a best-effort output can be lost, and telemetry comes once a second.
+        stale_stamps.append(autonomous.send_policy(INDEX_4, MODEL, stamp_ns=time.time_ns() - 1_000_000_000))
+        return autonomous.telemetry.latest().dropped > baseline
+
+    wait_for(counted_as_dropped, what="a stale output counted as dropped")
+    assert not any(autonomous.was_echoed(stamp) for stamp in stale_stamps)
+    _, _, fresh = autonomous.drive(lambda: autonomous.send_policy(INDEX_4, MODEL))
+    assert fresh.throttle > 0
+
+
+def test_stop_and_mode_change_publish_neutral_at_once(rig):
+    assert rig.start().success
+    rig.drive(lambda: rig.send_manual(-0.7, 1.0))
+    asked = time.time_ns()
+    assert rig.start(False).success
+    answered = time.monotonic()
+    received, neutral = rig.neutral_after(asked)
+    assert received - answered <= MARGIN_S
+    assert neutral.angle == pytest.approx(-0.7)
+
+    assert rig.start().success
+    rig.drive(lambda: rig.send_manual(0.2, 1.0))
+    asked = time.time_ns()
+    assert rig.set_mode("calibration").success
+    answered = time.monotonic()
+    received, _ = rig.neutral_after(asked)
+    assert received - answered <= MARGIN_S
+    state = rig.latest_state(lambda s: s.mode == "calibration", "calibration mode")
+    assert not state.started and state.neutral_reason == "mode changed to calibration"
+    refused = rig.start()
+    assert not refused.success and "calibration" in refused.message
+
+
+def test_emergency_stop_latches_until_reset(rig):
+    assert rig.start().success
+    rig.drive(lambda: rig.send_manual(0.5, 0.8))
+    asked = time.time_ns()
+    assert rig.emergency_stop().success
+    _, neutral = rig.neutral_after(asked)
+    assert neutral.angle == pytest.approx(0.5)
+    assert rig.latest_state(lambda s: s.emergency_stop, "e-stop in state").started is False
+
+    refused = rig.start()
+    assert not refused.success and "reset" in refused.message
+    assert rig.set_mode("autonomous").success and rig.set_mode("manual").success
+    assert not rig.start().success
+
+    assert rig.reset_emergency_stop().success
+    state = rig.latest_state(lambda s: not s.emergency_stop, "e-stop cleared")
+    assert not state.started
+    assert rig.start().success
+    assert rig.drive(lambda: rig.send_manual(0.0, 0.8))[2].throttle == pytest.approx(0.4)
+
+
+def test_bad_service_values_are_refused_with_a_reason(rig):
+    mode = rig.set_mode("auto")
+    assert not mode.success and "'auto'" in mode.reason
+    speed = rig.set_max_speed(1.5)
+    assert not speed.success and "[0, 1]" in speed.reason
+    assert rig.latest_state().max_speed == pytest.approx(0.5)
+
+
+def test_state_is_republished_about_once_a_second(rig):
+    rig.state.wait_for(what="a state message")  # one that may still be from the reset
+    rig.state.clear()
+    rig.state.wait_for(lambda _: len(rig.state.messages) >= 2, timeout=3.0, what="two state messages")
+    (first, _), (second, _) = rig.state.timed()[:2]
+    assert 0.7 <= second - first <= 1.3
+
+
+def test_parameters_change_at_run_time_and_bad_values_are_refused(rig):
+    def set_parameter(name: str, value: float) -> SetParametersResult:
+        request = SetParameters.Request(parameters=[
+            Parameter(name=name, value=ParameterValue(type=ParameterType.PARAMETER_DOUBLE, double_value=value))])
+        return rig.probe.call(SetParameters, "/navigation_node/set_parameters", request).results[0]
+
+    refused = set_parameter("watchdog_period_s", 1.0)
+    assert not refused.successful and "must not exceed manual_timeout_s" in refused.reason
+    assert set_parameter("watchdog_period_s", 0.02).successful  # the watchdog timer is re-created
+    try:
+        assert rig.start().success
+        last_sent, last_stamp, _ = rig.drive(lambda: rig.send_manual(0.0, 0.5))
+        received, _ = rig.neutral_after(last_stamp)
+        assert MANUAL_TIMEOUT_S <= received - last_sent <= MANUAL_TIMEOUT_S + 0.02 + MARGIN_S
+    finally:
+        assert set_parameter("watchdog_period_s", WATCHDOG_PERIOD_S).successful
