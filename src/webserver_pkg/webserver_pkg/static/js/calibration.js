@@ -1,0 +1,281 @@
+// Calibration page: the steering and speed wizards. Sliders move the wheels live with raw values
+// (the car must be in calibration mode, which opening this page asks for); Done saves, Cancel puts the
+// wheels back on the saved centre / stopped value and keeps the saved calibration.
+import { api, notify, reportError } from "./api.js";
+import {
+  estimatedSpeed,
+  fromSaved,
+  rangeFor,
+  rawValue,
+  reversed,
+  toSaved,
+  withRawValue,
+} from "./calibration_model.js";
+
+const $ = (id) => document.getElementById(id);
+const saved = { angle: null, throttle: null };
+const SPIN_SHARE = 0.4; // "hold to spin" runs at 40 % of the forward distance: visible, not fast
+
+// Sends only the newest value: dragging a slider must not queue up a backlog of old positions.
+class WheelMover {
+  constructor(channel) {
+    this.channel = channel;
+    this.pending = null;
+    this.sending = null;
+  }
+
+  move(pwm) {
+    this.pending = pwm;
+    if (!this.sending) this.sending = this.flush();
+    return this.sending;
+  }
+
+  async flush() {
+    while (this.pending !== null) {
+      const pwm = this.pending;
+      this.pending = null;
+      try {
+        await api.post(`/api/adjust_calibrating_wheels/${this.channel}`, { pwm });
+      } catch (error) {
+        reportError(error);
+      }
+    }
+    this.sending = null;
+  }
+}
+
+const movers = { angle: new WheelMover("angle"), throttle: new WheelMover("throttle") };
+
+// Sliders are drawn so that their left end is the car's left (steering) or its back (speed).
+function rightToLeft(channel, polarity) {
+  return channel === "angle" ? polarity > 0 : polarity < 0;
+}
+
+class Wizard {
+  constructor(section, { onChange = () => {} } = {}) {
+    this.section = section;
+    this.channel = section.dataset.channel;
+    this.mover = movers[this.channel];
+    this.onChange = onChange;
+    this.steps = [...section.querySelectorAll(".wizard-step")];
+    this.marks = [...section.querySelectorAll(".wizard-progress li")];
+    this.sliders = [...section.querySelectorAll("input[type=range]")];
+    this.state = null;
+    this.index = 0;
+
+    for (const slider of this.sliders) {
+      slider.addEventListener("input", () => this.setField(slider.dataset.field, Number(slider.value)));
+    }
+    for (const nudge of section.querySelectorAll("[data-nudge]")) {
+      nudge.addEventListener("click", () => {
+        const slider = $(nudge.dataset.for);
+        const step = Number(nudge.dataset.nudge) * (slider.classList.contains("rtl") ? -1 : 1);
+        this.setField(slider.dataset.field, Number(slider.value) + step);
+      });
+    }
+    const on = (action, handler) => {
+      for (const button of section.querySelectorAll(`[data-action="${action}"]`)) {
+        button.addEventListener("click", handler);
+      }
+    };
+    on("cancel", () => this.cancel());
+    on("previous", () => this.show(this.index - 1));
+    on("next", () => this.show(this.index + 1));
+    on("done", () => this.done());
+    on("stop-wheels", () => this.mover.move(this.state.mid));
+    for (const box of section.querySelectorAll(".wizard-step input[type=checkbox]:not([role=switch])")) {
+      box.addEventListener("change", () => this.updateButtons());
+    }
+  }
+
+  get open() {
+    return !this.section.hidden;
+  }
+
+  // Saved values can fall between console units (they are kept in ns); the sliders move in whole units.
+  start() {
+    const values = Object.entries(saved[this.channel]);
+    const whole = Object.fromEntries(values.map(([key, value]) => [key, Math.round(value)]));
+    this.state = fromSaved(whole);
+    for (const box of this.section.querySelectorAll("input[type=checkbox]")) box.checked = false;
+    $("calibration-overview").hidden = true;
+    this.section.hidden = false;
+    this.show(0);
+    this.section.querySelector("h2").focus();
+  }
+
+  close() {
+    this.section.hidden = true;
+    $("calibration-overview").hidden = false;
+  }
+
+  setField(field, raw) {
+    const { lo, hi } = rangeFor(this.state, field, this.channel);
+    const value = Math.max(lo, Math.min(hi, Math.round(raw)));
+    this.state = withRawValue(this.state, field, value);
+    this.sync();
+    this.mover.move(rawValue(this.state, field));
+  }
+
+  sync() {
+    for (const slider of this.sliders) {
+      const { lo, hi } = rangeFor(this.state, slider.dataset.field, this.channel);
+      slider.min = String(lo);
+      slider.max = String(hi);
+      slider.value = String(rawValue(this.state, slider.dataset.field));
+      slider.classList.toggle("rtl", rightToLeft(this.channel, this.state.polarity));
+      this.section.querySelector(`[data-value-of="${slider.id}"]`).textContent = slider.value;
+    }
+    this.onChange(this);
+  }
+
+  // Entering a step puts the wheels where that step starts: steering shows the value being set; speed
+  // steps always start stopped, the wheels only spin when the slider moves.
+  show(index) {
+    this.index = Math.max(0, Math.min(this.steps.length - 1, index));
+    this.steps.forEach((step, i) => {
+      step.hidden = i !== this.index;
+    });
+    this.marks.forEach((mark, i) => {
+      mark.classList.toggle("done", i < this.index);
+      if (i === this.index) mark.setAttribute("aria-current", "step");
+      else mark.removeAttribute("aria-current");
+    });
+    this.sync();
+    this.updateButtons();
+    const slider = this.steps[this.index].querySelector("input[type=range]");
+    const startAt = this.channel === "angle" && slider ? slider.dataset.field : "mid";
+    this.mover.move(rawValue(this.state, startAt));
+  }
+
+  updateButtons() {
+    const last = this.index === this.steps.length - 1;
+    const required = this.steps[this.index].dataset.requires;
+    const button = (action) => this.section.querySelector(`.wizard-buttons [data-action="${action}"]`);
+    button("previous").hidden = this.index === 0;
+    button("next").hidden = last;
+    button("done").hidden = !last;
+    button("next").disabled = Boolean(required) && !$(required).checked;
+  }
+
+  async cancel() {
+    this.close();
+    await this.mover.move(saved[this.channel].mid);
+    notify("Calibration cancelled: the saved values are unchanged.", "info");
+  }
+
+  async done() {
+    const values = toSaved(this.state);
+    const doneButton = this.section.querySelector('[data-action="done"]');
+    doneButton.disabled = true;
+    try {
+      await api.post(`/api/set_calibration/${this.channel}`, values);
+      saved[this.channel] = values;
+      showSaved();
+      this.close();
+      notify(`${this.channel === "angle" ? "Steering" : "Speed"} calibration saved.`, "info");
+    } catch (error) {
+      reportError(error);
+    } finally {
+      doneButton.disabled = false;
+      await this.mover.move(this.state.mid);
+    }
+  }
+}
+
+function showSaved() {
+  if (saved.angle) {
+    const state = fromSaved(saved.angle);
+    $("steering-mid-now").textContent = state.mid;
+    $("steering-left-now").textContent = rawValue(state, "pos");
+    $("steering-right-now").textContent = rawValue(state, "neg");
+  }
+  if (saved.throttle) {
+    const state = fromSaved(saved.throttle);
+    $("speed-mid-now").textContent = state.mid;
+    $("speed-forward-now").textContent = rawValue(state, "pos");
+    $("speed-backward-now").textContent = rawValue(state, "neg");
+    $("speed-direction-now").textContent = `polarity ${state.polarity > 0 ? "+1" : "−1"}`;
+  }
+}
+
+const steering = new Wizard($("steering-wizard"));
+const speed = new Wizard($("speed-wizard"), {
+  onChange: (wizard) => {
+    const { low, high, band } = estimatedSpeed(wizard.state.pos);
+    $("speed-estimate").textContent = `Estimated speed: ${low.toFixed(1)}–${high.toFixed(1)} m/s (${band})`;
+    $("speed-reverse").checked = wizard.state.polarity !== saved.throttle.polarity;
+  },
+});
+
+// Forward direction: the wheels spin only while the button is held, like a dead man's switch.
+const spinButton = $("speed-spin");
+let spinning = false;
+function spinForward() {
+  spinning = true;
+  const distance = Math.max(1, Math.round(speed.state.pos * SPIN_SHARE));
+  const sign = speed.state.polarity > 0 ? 1 : -1;
+  speed.mover.move(speed.state.mid + sign * distance);
+}
+function stopSpin() {
+  if (!spinning) return;
+  spinning = false;
+  speed.mover.move(speed.state.mid);
+}
+spinButton.addEventListener("pointerdown", (event) => {
+  spinButton.setPointerCapture(event.pointerId);
+  spinForward();
+});
+for (const type of ["pointerup", "pointercancel", "lostpointercapture"]) spinButton.addEventListener(type, stopSpin);
+spinButton.addEventListener("keydown", (event) => {
+  if ((event.key === " " || event.key === "Enter") && !event.repeat) {
+    event.preventDefault();
+    spinForward();
+  }
+});
+spinButton.addEventListener("keyup", stopSpin);
+spinButton.addEventListener("blur", stopSpin);
+$("speed-reverse").addEventListener("change", () => {
+  speed.state = reversed(speed.state);
+  speed.sync();
+  if (spinning) spinForward();
+});
+
+// A phone that locks or a tab that closes must not leave the wheels spinning.
+function stopWheelsNow() {
+  if (!speed.open) return;
+  spinning = false;
+  api.post("/api/adjust_calibrating_wheels/throttle", { pwm: speed.state.mid }, { keepalive: true }).catch(() => {});
+}
+window.addEventListener("pagehide", stopWheelsNow);
+document.addEventListener("emergency-stop", stopWheelsNow); // the raw value would outlive the stop
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState !== "visible") stopWheelsNow();
+});
+
+async function loadCalibration() {
+  try {
+    await api.post("/api/set_calibration_mode");
+  } catch (error) {
+    notify(`The car did not enter calibration mode, so the wheels will not move: ${error.message}`);
+  }
+  try {
+    const [angle, throttle] = await Promise.all([
+      api.get("/api/get_calibration/angle"),
+      api.get("/api/get_calibration/throttle"),
+    ]);
+    saved.angle = { mid: angle.mid, min: angle.min, max: angle.max, polarity: angle.polarity };
+    saved.throttle = { mid: throttle.mid, min: throttle.min, max: throttle.max, polarity: throttle.polarity };
+    showSaved();
+    $("steering-calibrate").disabled = false;
+    $("speed-calibrate").disabled = false;
+  } catch (error) {
+    reportError(error);
+  }
+}
+
+$("steering-calibrate").disabled = true;
+$("speed-calibrate").disabled = true;
+$("steering-calibrate").addEventListener("click", () => steering.start());
+$("speed-calibrate").addEventListener("click", () => speed.start());
+loadCalibration();

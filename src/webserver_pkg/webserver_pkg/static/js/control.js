@@ -1,0 +1,300 @@
+// Control vehicle page: camera, drive mode, model loading, maximum speed, start/stop, manual pad.
+import { api, notify, pollWhileVisible, reportError } from "./api.js";
+import { DriveSender, attachDrivePad } from "./drivepad.js";
+
+const $ = (id) => document.getElementById(id);
+
+const LOAD_POLL_MS = 500;
+const LOAD_GIVE_UP_S = 120; // the original car took 10-20 s; far beyond that the inference node is gone
+const SPEED_STEP = 5;
+const CAMERA_RETRY_MS = 3000;
+
+let modeChanging = false;
+let speedPending = false;
+
+// ---- Camera ---------------------------------------------------------------------------------------
+const camera = $("camera");
+const videoToggle = $("video-toggle");
+const cameraOff = $("camera-off");
+let cameraRetry = null;
+
+// Only this page's stream opens and closes: the car keeps one camera subscription while anyone watches,
+// so closing the stream (toggle off, tab hidden) costs the car nothing.
+function updateVideo(message = "Video stream is off.") {
+  clearTimeout(cameraRetry);
+  const wanted = videoToggle.checked && document.visibilityState === "visible";
+  if (wanted && !camera.getAttribute("src")) camera.src = camera.dataset.src;
+  if (!wanted) camera.removeAttribute("src");
+  camera.hidden = !wanted;
+  cameraOff.hidden = wanted;
+  cameraOff.textContent = message;
+}
+camera.addEventListener("error", () => {
+  if (!camera.getAttribute("src")) return;
+  camera.removeAttribute("src");
+  camera.hidden = true;
+  cameraOff.hidden = false;
+  cameraOff.textContent = "No picture from the camera. Retrying…";
+  cameraRetry = setTimeout(() => updateVideo(), CAMERA_RETRY_MS);
+});
+videoToggle.addEventListener("change", () => updateVideo());
+document.addEventListener("visibilitychange", () => updateVideo());
+// An MJPEG stream never finishes loading; opened after the page's load event, it does not keep the
+// page "loading" forever.
+if (document.readyState === "complete") updateVideo();
+else window.addEventListener("load", () => updateVideo(), { once: true });
+
+const formatMs = (value) => (value == null ? "–" : `${Math.round(value)} ms`);
+pollWhileVisible(async () => {
+  try {
+    const status = await api.get("/api/get_device_status");
+    const fps = status.fps_mean == null ? "–" : status.fps_mean.toFixed(1);
+    $("pipeline-stats").textContent =
+      `${fps} fps · latency ${formatMs(status.latency_mean)} (95% under ${formatMs(status.latency_p95)})`;
+  } catch {
+    $("pipeline-stats").textContent = "Frame rate and latency: not available.";
+  }
+}, 2000);
+
+// ---- Navigation state, drive mode ---------------------------------------------------------------
+const MODE_NAMES = { manual: "Manual", autonomous: "Autonomous", calibration: "Calibration" };
+const radios = { auto: $("mode-auto"), manual: $("mode-manual") };
+
+function chosenMode() {
+  if (radios.auto.checked) return "auto";
+  if (radios.manual.checked) return "manual";
+  return null;
+}
+
+function showPanels() {
+  const mode = chosenMode();
+  $("auto-panel").hidden = mode !== "auto";
+  $("manual-panel").hidden = mode !== "manual";
+  $("mode-hint").hidden = mode !== null;
+}
+
+function showNavigation(state) {
+  const status = $("nav-status");
+  if (!state.known) {
+    status.textContent = "Waiting for the navigation node…";
+    return;
+  }
+  const parts = [`Mode: ${MODE_NAMES[state.mode] || "unknown"}`, state.started ? "Running" : "Stopped"];
+  if (state.mode === "autonomous" && state.model_name) parts.push(`model ${state.model_name}`);
+  if (!state.started && state.neutral_reason) parts.push(state.neutral_reason);
+  status.textContent = parts.join(" · ");
+  status.classList.toggle("status-running", Boolean(state.started));
+  const padHint = $("pad-hint");
+  if (!state.started) padHint.textContent = "The car ignores the pad until you press Start vehicle.";
+  else if (!state.max_speed) padHint.textContent = "Maximum speed is 0 %: raise it to move.";
+  padHint.hidden = state.mode !== "manual" || (state.started && state.max_speed > 0);
+  $("estop-banner").hidden = !state.emergency_stop;
+
+  if (!modeChanging) {
+    radios.auto.checked = state.mode === "autonomous";
+    radios.manual.checked = state.mode === "manual";
+    showPanels();
+  }
+  if (!speedPending && document.activeElement !== speedInput) {
+    setSpeedDisplay(Math.round((state.max_speed || 0) * 100));
+  }
+}
+
+async function refreshNavigation() {
+  try {
+    showNavigation(await api.get("/api/navigation_state"));
+  } catch {
+    $("nav-status").textContent = "Cannot read the car's state.";
+  }
+}
+
+for (const radio of Object.values(radios)) {
+  radio.addEventListener("change", async () => {
+    const mode = chosenMode();
+    modeChanging = true;
+    pad.releaseAll();
+    showPanels();
+    try {
+      await api.post("/api/drive_mode", { drive_mode: mode });
+      if (mode === "auto") await loadModelList();
+    } catch (error) {
+      reportError(error);
+    } finally {
+      modeChanging = false;
+      await refreshNavigation();
+    }
+  });
+}
+
+$("reset-estop").addEventListener("click", async () => {
+  try {
+    await api.post("/api/reset_emergency_stop");
+    notify("Emergency stop cleared. Press Start vehicle to drive again.", "info");
+  } catch (error) {
+    reportError(error);
+  }
+  await refreshNavigation();
+});
+document.addEventListener("emergency-stop", () => {
+  pad.releaseAll();
+  refreshNavigation();
+});
+
+// ---- Maximum speed, start and stop ---------------------------------------------------------------
+const speedInput = $("max-speed");
+
+function setSpeedDisplay(percent) {
+  speedInput.value = String(percent);
+  $("max-speed-value").textContent = `${speedInput.value} %`;
+}
+
+async function sendSpeed() {
+  speedPending = true;
+  try {
+    await api.post("/api/max_nav_throttle", { throttle: Number(speedInput.value) });
+  } catch (error) {
+    reportError(error);
+  } finally {
+    speedPending = false;
+  }
+}
+
+speedInput.addEventListener("input", () => setSpeedDisplay(Number(speedInput.value)));
+speedInput.addEventListener("change", sendSpeed);
+$("speed-down").addEventListener("click", () => {
+  setSpeedDisplay(Math.max(0, Number(speedInput.value) - SPEED_STEP));
+  sendSpeed();
+});
+$("speed-up").addEventListener("click", () => {
+  setSpeedDisplay(Math.min(100, Number(speedInput.value) + SPEED_STEP));
+  sendSpeed();
+});
+
+async function startStop(action) {
+  if (action === "stop") pad.releaseAll();
+  try {
+    await api.post("/api/start_stop", { start_stop: action });
+  } catch (error) {
+    reportError(error);
+  }
+  await refreshNavigation();
+}
+$("start").addEventListener("click", () => startStop("start"));
+$("stop").addEventListener("click", () => startStop("stop"));
+
+// ---- Models: choose and load ---------------------------------------------------------------------
+const modelSelect = $("model-select");
+let loadedModel = "";
+
+async function loadModelList() {
+  let models = [];
+  try {
+    ({ models } = await api.get("/api/models"));
+  } catch (error) {
+    reportError(error);
+    return;
+  }
+  const previous = modelSelect.value || loadedModel;
+  modelSelect.replaceChildren();
+  if (models.length === 0) {
+    modelSelect.append(new Option("No models installed: upload one on the Models page", ""));
+  }
+  for (const model of models) {
+    const details = [model.model_training_algorithm, model.model_action_space_type].filter(Boolean).join(", ");
+    let text = details ? `${model.model_folder_name} (${details})` : model.model_folder_name;
+    if (model.is_select_disabled) text += ": needs a sensor that is not connected";
+    const option = new Option(text, model.model_folder_name);
+    option.dataset.modelName = model.model_name;
+    option.disabled = Boolean(model.is_select_disabled);
+    modelSelect.append(option);
+  }
+  if ([...modelSelect.options].some((o) => o.value === previous && !o.disabled)) modelSelect.value = previous;
+  $("load-model").disabled = models.length === 0;
+}
+
+function showLoad({ busy, text, error = false }) {
+  $("load-box").hidden = false;
+  $("load-progress").hidden = !busy;
+  const status = $("load-status");
+  status.textContent = text;
+  status.classList.toggle("text-error", error);
+  status.setAttribute("role", error ? "alert" : "status");
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// The PUT only says the request was accepted; the model state says when loading ends and why it failed.
+async function loadSelectedModel() {
+  const option = modelSelect.selectedOptions[0];
+  if (!option || !option.value) {
+    notify("Choose a model to load first.");
+    return;
+  }
+  const folder = option.value;
+  const button = $("load-model");
+  button.disabled = true;
+  const started = performance.now();
+  showLoad({ busy: true, text: `Loading ${folder}…` });
+  try {
+    const file = encodeURIComponent(option.dataset.modelName || folder);
+    await api.put(`/api/models/${encodeURIComponent(folder)}/${file}`);
+    for (;;) {
+      await sleep(LOAD_POLL_MS);
+      const elapsed = (performance.now() - started) / 1000;
+      const state = await api.get("/api/isModelLoading");
+      const ours = state.model_name === folder;
+      if (state.isModelLoading === "error" && ours) {
+        showLoad({ busy: false, text: `Could not load ${folder}: ${state.reason || "no reason given"}`, error: true });
+        return;
+      }
+      if (state.isModelLoading === "loaded" && ours) {
+        loadedModel = folder;
+        const seconds = state.load_seconds ? state.load_seconds.toFixed(1) : elapsed.toFixed(1);
+        showLoad({ busy: false, text: `Loaded ${folder} (${seconds} s). Set the maximum speed, then start.` });
+        return;
+      }
+      if (elapsed > LOAD_GIVE_UP_S) {
+        showLoad({ busy: false, text: `No answer after ${LOAD_GIVE_UP_S} s: is the inference node running?`, error: true });
+        return;
+      }
+      showLoad({ busy: true, text: `Loading ${folder}… ${Math.floor(elapsed)} s` });
+    }
+  } catch (error) {
+    showLoad({ busy: false, text: `Could not load ${folder}: ${error.message}`, error: true });
+  } finally {
+    button.disabled = false;
+    refreshNavigation();
+  }
+}
+$("load-model").addEventListener("click", loadSelectedModel);
+
+async function showCurrentModel() {
+  try {
+    const state = await api.get("/api/isModelLoading");
+    if (state.isModelLoading === "loaded" && state.model_name) {
+      loadedModel = state.model_name;
+      showLoad({ busy: false, text: `Loaded ${state.model_name}.` });
+    } else if (state.isModelLoading === "error" && state.reason) {
+      showLoad({ busy: false, text: `Last load failed: ${state.reason}`, error: true });
+    }
+  } catch {
+    // The model list below reports an unreachable car; one message is enough.
+  }
+  await loadModelList();
+}
+
+// ---- Manual driving ------------------------------------------------------------------------------
+// No max_speed in the command: navigation scales manual throttle by its own maximum speed (the slider
+// above sets it), so sending it here as well would apply it twice.
+const sender = new DriveSender(
+  ({ angle, throttle }) => api.post("/api/manual_drive", { angle, throttle }),
+  (error) => {
+    pad.releaseAll();
+    reportError(error);
+  },
+);
+const pad = attachDrivePad($("drive-pad"), $("pad-knob"), $("pad-readout"), sender, () => radios.manual.checked);
+
+showPanels();
+showCurrentModel();
+pollWhileVisible(refreshNavigation, 1000);

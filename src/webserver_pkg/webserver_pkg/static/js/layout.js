@@ -1,0 +1,32 @@
+// Shared by every signed-in page: the STOP buttons and the battery level in the top bar.
+import { api, notify, pollWhileVisible, reportError } from "./api.js";
+
+// Any element marked data-emergency-stop stops the car; pages listen for "emergency-stop" to refresh.
+for (const button of document.querySelectorAll("[data-emergency-stop]")) {
+  button.addEventListener("click", async () => {
+    try {
+      await api.post("/api/emergency_stop");
+      notify("Emergency stop: the car is stopped. Clear the stop on the Control page to drive again.", "warning");
+      document.dispatchEvent(new CustomEvent("emergency-stop"));
+    } catch (error) {
+      reportError(error);
+    }
+  });
+}
+
+const battery = document.getElementById("battery");
+const meter = document.getElementById("battery-meter");
+
+// The level is 0-11; -1 means the car has no battery reading, so the indicator stays hidden.
+pollWhileVisible(async () => {
+  try {
+    const { battery_level: level } = await api.get("/api/get_battery_level");
+    battery.hidden = !(Number.isInteger(level) && level >= 0);
+    if (!battery.hidden) {
+      meter.value = level;
+      meter.title = `Battery ${Math.round((level / 11) * 100)}%`;
+    }
+  } catch {
+    battery.hidden = true;
+  }
+}, 30000);
