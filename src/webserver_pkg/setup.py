@@ -13,6 +13,7 @@ setup(
     install_requires=["setuptools"],
     zip_safe=False,
     include_package_data=True,
+    package_data={package_name: ["openapi.yaml", "templates/*.html", "templates/**/*", "static/**/*"]},
     description="Device console: the Flask web app served by the car, in a ROS node.",
     license="Apache-2.0",
     entry_points={

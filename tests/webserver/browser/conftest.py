@@ -15,7 +15,8 @@ from webserver.fake_robot import ConsoleTestServer
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[Browser]:
     if not CHROMIUM.exists():
-        pytest.skip("Debian's Chromium is missing: apt-get install -y chromium chromium-driver")
+        pytest.fail("Debian's Chromium is missing: `make test` installs it (as root), or run "
+                    "apt-get install -y chromium chromium-driver")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         yield browser

@@ -1,0 +1,118 @@
+"""The device console's Flask app: `create_app(config, bridge)`.
+
+One blueprint per area (auth, pages, api, models, video) and ONE injected robot bridge, so tests
+serve the same app against an in-memory robot. Access control is applied here, before any view,
+so a new route cannot forget it: no session -> pages redirect to /login and API routes answer 401;
+a write (POST/PUT/DELETE/PATCH) without the session's X-CSRF-Token -> 403.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask, Response, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
+
+from webserver_pkg import api, auth, models, pages, video
+from webserver_pkg.api_input import ApiError, failure
+from webserver_pkg.bridge import BridgeError, RobotBridge
+from webserver_pkg.config import ConsoleConfig
+from webserver_pkg.context import EXTENSION, Console, console, current_session
+from webserver_pkg.credentials import PasswordStore, load_or_create_secret_key
+from webserver_pkg.frame_hub import FrameHub
+from webserver_pkg.log_sources import attach_console_log
+from webserver_pkg.sessions import LoginLimiter, SessionStore, csrf_matches
+
+MB = 1024 * 1024
+PUBLIC_ENDPOINTS = {"auth.login", "auth.logout", "api.openapi", "static"}
+WRITE_METHODS = {"POST", "PUT", "DELETE", "PATCH"}
+CSRF_EXEMPT = {"auth.login"}
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config: ConsoleConfig, bridge: RobotBridge, *,
+               clock: Callable[[], float] = time.monotonic) -> Flask:
+    """Build the console for `bridge`; `clock` (monotonic seconds) drives session expiry and the
+    login rate limit, so tests can move time on."""
+    attach_console_log()
+    console_dir = config.console_path
+    passwords = PasswordStore(console_dir)
+    first_password = passwords.ensure(Path(config.asset_tag_path))
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=load_or_create_secret_key(console_dir),
+        SESSION_COOKIE_NAME="deepracer_token",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_SECURE=config.https,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=config.session_hours),
+        MAX_CONTENT_LENGTH=config.max_upload_mb * MB,
+        DEBUG=False,
+        PROPAGATE_EXCEPTIONS=False,
+    )
+    app.extensions[EXTENSION] = Console(
+        config=config, bridge=bridge, passwords=passwords, first_password=first_password,
+        sessions=SessionStore(config.session_hours * 3600.0, clock),
+        login_limiter=LoginLimiter(config.login_attempts_per_minute, 60.0, clock),
+        frames=FrameHub(bridge.watch_display),
+    )
+    for blueprint in (auth.blueprint, pages.blueprint, api.blueprint, models.blueprint, video.blueprint):
+        app.register_blueprint(blueprint)
+    app.before_request(_guard)
+    app.after_request(_security_headers)
+    app.register_error_handler(ApiError, lambda e: failure(e.reason, e.status, **e.extra))
+    app.register_error_handler(BridgeError, _bridge_failure)
+    app.register_error_handler(HTTPException, _http_failure)
+    return app
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/route" or request.method != "GET"
+
+
+def _guard() -> ResponseReturnValue | None:
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    session = current_session()
+    if session is None:
+        if _wants_json():
+            return failure("not logged in, or the session expired: log in again", 401)
+        return redirect(url_for("auth.login"))
+    if request.method in WRITE_METHODS and request.endpoint not in CSRF_EXEMPT \
+            and not csrf_matches(session, request.headers.get("X-CSRF-Token")):
+        return failure("missing or wrong X-CSRF-Token header: reload the page and try again", 403)
+    return None
+
+
+def _security_headers(response: Response) -> Response:
+    # Another site must not frame the console (a hidden STOP or START button under a decoy), and
+    # state answers must not be served from a phone's cache.
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if request.path.startswith("/api/"):
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _bridge_failure(error: BridgeError) -> ResponseReturnValue:
+    log.warning("%s %s: %s", request.method, request.path, error)
+    return failure(str(error), 503 if error.unavailable else 409)
+
+
+def _http_failure(error: HTTPException) -> ResponseReturnValue:
+    if not _wants_json():
+        return error
+    reasons = {
+        404: f"no such route: {request.path}",
+        405: f"{request.method} is not allowed on {request.path}",
+        413: f"the upload is larger than the console accepts ({console().config.max_upload_mb} MB, "
+             "parameter max_upload_mb)",
+    }
+    return failure(reasons.get(error.code or 500, error.description or "request failed"), error.code or 500)

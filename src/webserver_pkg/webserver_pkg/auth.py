@@ -1,0 +1,81 @@
+"""Login, logout and the password change.
+
+A login creates its own session (others stay logged in). Failed attempts are counted per client
+address; past the limit every attempt from there is refused for the rest of the minute, even with
+the right password, so guessing costs real time.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask import session as cookie
+from flask.typing import ResponseReturnValue
+
+from webserver_pkg.api_input import ApiError, json_body, ok
+from webserver_pkg.context import console, current_session, logged_in_session
+from webserver_pkg.device_info import software_version
+from webserver_pkg.sessions import csrf_matches
+
+blueprint = Blueprint("auth", __name__)
+log = logging.getLogger(__name__)
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    if request.method == "GET":
+        if current_session() is not None:
+            return redirect(url_for("pages.home"))
+        return render_template("login.html", csrf_token="", active_page="login",
+                               software_version=software_version())
+    state = console()
+    client = request.remote_addr or "unknown"
+    wait_s = state.login_limiter.retry_after(client)
+    if wait_s > 0:
+        seconds = math.ceil(wait_s)
+        raise ApiError(f"too many failed logins from this address: try again in {seconds} s", 429,
+                       retry_after_s=seconds)
+    if not state.passwords.verify(request.form.get("password", "")):
+        state.login_limiter.failed(client)
+        log.warning("failed console login from %s", client)
+        raise ApiError("wrong password (it is printed under the car, or in the console's first log)", 401)
+    state.login_limiter.succeeded(client)
+    old = current_session()
+    if old is not None:
+        state.sessions.end(old.session_id)
+    session = state.sessions.create()
+    cookie.clear()
+    cookie["sid"] = session.session_id
+    cookie.permanent = True
+    log.info("console login from %s (%d sessions)", client, state.sessions.count())
+    return ok(redirect=url_for("pages.home"), csrf_token=session.csrf_token)
+
+
+@blueprint.route("/logout", methods=["GET", "POST"])
+def logout() -> ResponseReturnValue:
+    session = current_session()
+    if session is not None:
+        if request.method == "POST" and not csrf_matches(session, request.headers.get("X-CSRF-Token")):
+            raise ApiError("missing or wrong X-CSRF-Token header: reload the page and try again", 403)
+        console().sessions.end(session.session_id)
+    cookie.clear()
+    if request.method == "POST":
+        return ok(redirect=url_for("auth.login"))
+    return redirect(url_for("auth.login"))
+
+
+@blueprint.route("/api/password", methods=["POST"])
+def change_password() -> ResponseReturnValue:
+    body = json_body()
+    old, new = body.get("old_password"), body.get("new_password")
+    if not isinstance(old, str) or not isinstance(new, str):
+        raise ApiError("old_password and new_password must both be given as strings")
+    try:
+        console().passwords.change(old, new)
+    except ValueError as error:
+        raise ApiError(str(error)) from None
+    console().sessions.end_all_except(logged_in_session().session_id)
+    log.info("console password changed from %s; other sessions ended", request.remote_addr)
+    return ok()

@@ -1,0 +1,194 @@
+"""The console's one door to the robot: plain values in, plain values out, no rclpy.
+
+The Flask app only ever talks to a `RobotBridge`. The node gives it `RosBridge` (services and
+topics); tests give it an in-memory fake. Commands raise `BridgeError` with a reason a person can act
+on (a service that did not answer in time, or refused); the state getters return the latest latched
+values (None until the node publishing them has been heard).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+CHANNELS = ("steering", "throttle")
+DRIVE_MODES = ("manual", "autonomous", "calibration")
+
+
+class BridgeError(RuntimeError):
+    """A robot command failed; `str(error)` is the reason shown to the user.
+
+    `unavailable` is True when the robot did not answer at all (service missing or timed out), so the
+    API can answer 503 rather than 409.
+    """
+
+    def __init__(self, reason: str, *, unavailable: bool = False) -> None:
+        super().__init__(reason)
+        self.unavailable = unavailable
+
+
+@dataclass(frozen=True)
+class ActionSpaceView:
+    type: str = ""
+    steering_angle: tuple[float, ...] = ()
+    speed: tuple[float, ...] = ()
+    steering_low: float = 0.0
+    steering_high: float = 0.0
+    speed_low: float = 0.0
+    speed_high: float = 0.0
+
+
+@dataclass(frozen=True)
+class ModelStateView:
+    """/inference_pkg/model_state. state: idle | loading | loaded | error."""
+
+    state: str
+    model_name: str = ""
+    model_dir: str = ""
+    reason: str = ""
+    training_algorithm: str = ""
+    sensors: tuple[str, ...] = ()
+    action_space: ActionSpaceView = field(default_factory=ActionSpaceView)
+    load_seconds: float = 0.0
+    running: bool = False
+
+
+@dataclass(frozen=True)
+class NavigationView:
+    """/navigation_pkg/state. mode: manual | autonomous | calibration."""
+
+    mode: str
+    started: bool = False
+    emergency_stop: bool = False
+    max_speed: float = 0.0
+    model_name: str = ""
+    model_ready: bool = False
+    last_command_age_s: float = 0.0
+    neutral_reason: str = ""
+
+
+@dataclass(frozen=True)
+class CameraView:
+    """/camera_pkg/status."""
+
+    connected: bool
+    stereo: bool = False
+    video_on: bool = False
+    fps: float = 0.0
+    width: int = 0
+    height: int = 0
+    source: str = ""
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class StageView:
+    """One stage's latest StageStats, with how old it is (a silent stage shows a growing age)."""
+
+    stage: str
+    rate_hz: float
+    latency_p50_ms: float
+    latency_p95_ms: float
+    count: int
+    dropped: int
+    age_s: float
+
+
+@dataclass(frozen=True)
+class CalibrationNs:
+    """One channel's calibration in duty-cycle nanoseconds, as the servo node keeps it."""
+
+    min_ns: int
+    mid_ns: int
+    max_ns: int
+    polarity: int
+
+
+@dataclass(frozen=True)
+class LogLine:
+    """One /rosout record. stamp_s: seconds since the epoch."""
+
+    stamp_s: float
+    level: str
+    logger: str
+    message: str
+
+    def format(self) -> str:
+        when = datetime.fromtimestamp(self.stamp_s).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+        return f"{when} [{self.level}] [{self.logger}] {self.message}"
+
+
+class RobotBridge(ABC):
+    """Everything the console asks of, or reads from, the robot."""
+
+    # Latest latched state (None until heard).
+    @abstractmethod
+    def model_state(self) -> ModelStateView | None: ...
+
+    @abstractmethod
+    def navigation_state(self) -> NavigationView | None: ...
+
+    @abstractmethod
+    def camera_status(self) -> CameraView | None: ...
+
+    @abstractmethod
+    def stage_stats(self) -> dict[str, StageView]: ...
+
+    @abstractmethod
+    def lidar_connected(self) -> bool:
+        """True while something publishes /scan."""
+
+    @abstractmethod
+    def robot_log(self) -> list[LogLine]:
+        """The /rosout records collected so far, oldest first (bounded)."""
+
+    # Commands: return on success, raise BridgeError otherwise.
+    @abstractmethod
+    def load_model(self, model_dir: str) -> None:
+        """Ask inference to load; returns once the request is accepted (progress: model_state)."""
+
+    @abstractmethod
+    def set_inference(self, running: bool) -> None: ...
+
+    @abstractmethod
+    def set_navigation_started(self, started: bool) -> None: ...
+
+    @abstractmethod
+    def set_drive_mode(self, mode: str) -> None: ...
+
+    @abstractmethod
+    def set_max_speed(self, max_speed: float) -> None: ...
+
+    @abstractmethod
+    def emergency_stop(self) -> None: ...
+
+    @abstractmethod
+    def reset_emergency_stop(self) -> None: ...
+
+    @abstractmethod
+    def manual_drive(self, angle: float, throttle: float) -> None:
+        """Publish one manual command now (stamped now); never re-sent."""
+
+    @abstractmethod
+    def raw_pwm(self, channel: str, duty_ns: int) -> None: ...
+
+    @abstractmethod
+    def get_calibration(self, channel: str) -> CalibrationNs: ...
+
+    @abstractmethod
+    def set_calibration(self, channel: str, calibration: CalibrationNs) -> None: ...
+
+    @abstractmethod
+    def get_led_color(self) -> tuple[int, int, int]: ...
+
+    @abstractmethod
+    def set_led_color(self, red: int, green: int, blue: int) -> None: ...
+
+    @abstractmethod
+    def set_video(self, on: bool) -> None: ...
+
+    @abstractmethod
+    def watch_display(self, on_frame: Callable[[bytes], None]) -> Callable[[], None]:
+        """Subscribe to the camera's display JPEGs; returns the function that unsubscribes."""

@@ -1,0 +1,49 @@
+"""What every blueprint shares: the config, the robot bridge, the secrets and the sessions.
+
+One `Console` per app, kept in `app.extensions`; views reach it through `console()`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app, g
+from flask import session as cookie
+
+from webserver_pkg.bridge import RobotBridge
+from webserver_pkg.config import ConsoleConfig
+from webserver_pkg.credentials import FirstPassword, PasswordStore
+from webserver_pkg.frame_hub import FrameHub
+from webserver_pkg.sessions import LoginLimiter, Session, SessionStore
+
+EXTENSION = "deepracer_console"
+
+
+@dataclass
+class Console:
+    config: ConsoleConfig
+    bridge: RobotBridge
+    passwords: PasswordStore
+    first_password: FirstPassword | None
+    sessions: SessionStore
+    login_limiter: LoginLimiter
+    frames: FrameHub
+
+
+def console() -> Console:
+    return current_app.extensions[EXTENSION]
+
+
+def current_session() -> Session | None:
+    """The live session of this request (from the signed cookie), cached for the request."""
+    if "console_session" not in g:
+        g.console_session = console().sessions.get(cookie.get("sid"))
+    return g.console_session
+
+
+def logged_in_session() -> Session:
+    """The session of a request the guard let through (views behind the guard only)."""
+    session = current_session()
+    if session is None:
+        raise RuntimeError("logged_in_session() called from a view the login guard does not cover")
+    return session

@@ -1,0 +1,113 @@
+"""What the console says about the machine: versions, CPU, memory, load, and pipeline figures.
+
+Plain functions over psutil, /proc and package metadata; the pipeline figures come from the
+stages' StageStats the bridge collected.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import platform
+import re
+from importlib import metadata
+from pathlib import Path
+
+import psutil
+
+from webserver_pkg.bridge import StageView
+
+# Telemetry older than this is a stage that stopped: its figures are not shown as current.
+STALE_TELEMETRY_S = 5.0
+
+
+def package_version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+@functools.cache
+def software_version() -> str:
+    return package_version("webserver_pkg")
+
+
+def ros_distro() -> str:
+    """ROS_DISTRO on a ROS install; from the rclpy wheel's name (ros-<distro>-rclpy) in a plain venv."""
+    if os.environ.get("ROS_DISTRO"):
+        return os.environ["ROS_DISTRO"]
+    for dist in metadata.distributions():
+        match = re.fullmatch(r"ros-([a-z]+)-rclpy", dist.metadata["Name"] or "")
+        if match:
+            return match.group(1)
+    return "unknown"
+
+
+def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    try:
+        for line in cpuinfo.read_text(errors="replace").splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() in ("model name", "Model", "Hardware") and value.strip():
+                return value.strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def hardware_version(product_path: Path = Path("/sys/class/dmi/id/product_name")) -> str:
+    try:
+        return product_path.read_text(errors="replace").strip() or platform.machine()
+    except OSError:
+        return platform.machine()
+
+
+def cpu_temperature() -> float | None:
+    """Hottest CPU-ish sensor in degrees C, or None where the machine exposes none."""
+    try:
+        sensors = psutil.sensors_temperatures()
+    except (AttributeError, OSError):
+        return None
+    readings = [t.current for name, entries in sensors.items() for t in entries
+                if name in ("coretemp", "k10temp", "cpu_thermal", "cpu-thermal", "soc_thermal", "acpitz")]
+    return max(readings) if readings else None
+
+
+def pipeline_figures(stages: dict[str, StageView]) -> dict[str, float | None]:
+    """latency from the servo stage (end to end from capture) or the last stage that reports;
+    fps from inference (what the car acts on), else the camera."""
+    fresh = {name: s for name, s in stages.items() if s.age_s <= STALE_TELEMETRY_S and s.count > 0}
+    latency = next((fresh[n] for n in ("servo", "navigation", "inference", "camera") if n in fresh), None)
+    rate = next((fresh[n] for n in ("inference", "camera") if n in fresh and fresh[n].rate_hz > 0), None)
+    return {
+        "latency_mean": round(latency.latency_p50_ms, 2) if latency else None,
+        "latency_p95": round(latency.latency_p95_ms, 2) if latency else None,
+        "fps_mean": round(rate.rate_hz, 2) if rate else None,
+    }
+
+
+def device_status(stages: dict[str, StageView], disk_path: Path) -> dict[str, object]:
+    existing = next((p for p in (disk_path, *disk_path.parents) if p.exists()), Path("/"))
+    return {
+        "cpu_percent": psutil.cpu_percent(interval=None),
+        "cpu_temp": cpu_temperature(),
+        "memory_usage": psutil.virtual_memory().percent,
+        "free_disk": psutil.disk_usage(str(existing)).free,
+        **pipeline_figures(stages),
+        "stages": {name: {"rate_hz": round(s.rate_hz, 2), "latency_p50_ms": round(s.latency_p50_ms, 2),
+                          "latency_p95_ms": round(s.latency_p95_ms, 2), "count": s.count,
+                          "dropped": s.dropped, "age_s": round(s.age_s, 2)}
+                   for name, s in sorted(stages.items())},
+    }
+
+
+def about() -> dict[str, object]:
+    return {
+        "software_version": software_version(),
+        "hardware_version": hardware_version(),
+        "ros_distro": ros_distro(),
+        "openvino_version": package_version("openvino"),
+        "cpu": cpu_model(),
+        "cpu_count": psutil.cpu_count() or 0,
+        "memory_total": psutil.virtual_memory().total,
+    }

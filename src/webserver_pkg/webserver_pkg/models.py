@@ -1,0 +1,172 @@
+"""Model routes: list, load, upload, delete. Files are handled by inference_pkg.model_package (the
+same code the inference node trusts); loading goes through the robot bridge.
+
+An upload is spooled to a temporary file in the console folder (same disk as the models, not a RAM
+/tmp on a 4 GB car), then installed: the package module checks the archive before extracting and
+swaps the model in only once it is valid, so a bad upload leaves every installed model as it was.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+
+from flask import Blueprint, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from inference_pkg.model_package import (
+    InstalledModel,
+    ModelPackageError,
+    delete,
+    install,
+    list_installed,
+    sanitise_name,
+)
+from webserver_pkg.api import sensor_status
+from webserver_pkg.api_input import ApiError, json_body, ok
+from webserver_pkg.bridge import ModelStateView
+from webserver_pkg.context import console
+
+blueprint = Blueprint("models", __name__, url_prefix="/api")
+log = logging.getLogger(__name__)
+
+MB = 1024 * 1024
+# A package unpacks to little more than its upload (graphs barely compress); checkpoints can double it.
+UNPACKED_PER_UPLOADED = 2
+MAX_PACKAGE_FILES = 200
+# Which camera/lidar status each sensor of a model needs.
+SENSOR_NEEDS = {"FRONT_FACING_CAMERA": "camera_status", "LEFT_CAMERA": "camera_status",
+                "observation": "camera_status", "STEREO_CAMERAS": "stereo_status",
+                "LIDAR": "lidar_status", "SECTOR_LIDAR": "lidar_status"}
+
+
+def _models_root() -> Path:
+    return console().config.models_path
+
+
+def _status(model: InstalledModel, state: ModelStateView | None) -> str:
+    if state is None or Path(state.model_dir) != model.path:
+        return "Ready"
+    return {"loading": "Loading", "loaded": "Loaded", "error": "Error"}.get(state.state, "Ready")
+
+
+def _size_text(size: int) -> str:
+    return f"{size / MB:.1f} MB" if size >= MB / 10 else f"{size / 1024:.1f} KB"
+
+
+@blueprint.route("/models")
+def models() -> ResponseReturnValue:
+    sensors = sensor_status()
+    entries = [{
+        "model_name": model.name,
+        "model_folder_name": model.name,
+        "model_training_algorithm": model.metadata.training_algorithm,
+        "model_action_space_type": model.metadata.action_space.type,
+        "model_sensors": list(model.metadata.sensors),
+        "is_select_disabled": any(sensors.get(SENSOR_NEEDS.get(s, ""), "connected") != "connected"
+                                  for s in model.metadata.sensors),
+    } for model in list_installed(_models_root())]
+    return ok(models=entries, sensor_status=sensors)
+
+
+@blueprint.route("/uploaded_model_list")
+def uploaded_model_list() -> ResponseReturnValue:
+    state = console().bridge.model_state()
+    return jsonify([{
+        "name": model.name,
+        "size": _size_text(model.size_bytes),
+        "size_bytes": model.size_bytes,
+        "creation_time": model.installed_at,
+        "status": _status(model, state),
+        "training_algorithm": model.metadata.training_algorithm,
+        "action_space_type": model.metadata.action_space.type,
+        "sensors": list(model.metadata.sensors),
+        "md5": model.checksum,
+    } for model in list_installed(_models_root())])
+
+
+@blueprint.route("/isModelLoading")
+def is_model_loading() -> ResponseReturnValue:
+    state = console().bridge.model_state()
+    if state is None:
+        return ok(isModelLoading="idle", model_name="", reason="the inference node has not reported yet",
+                  load_seconds=0.0)
+    return ok(isModelLoading=state.state, model_name=state.model_name, reason=state.reason,
+              load_seconds=state.load_seconds)
+
+
+@blueprint.route("/models/<folder>/<model_file>", methods=["PUT"])
+def load_model(folder: str, model_file: str) -> ResponseReturnValue:
+    bridge = console().bridge
+    target = _installed(folder)
+    navigation = bridge.navigation_state()
+    if navigation is not None and navigation.started:
+        raise ApiError("the car is running: stop it before loading another model", 409)
+    bridge.load_model(str(target.path))
+    log.info("model %s (%s) requested from %s", folder, model_file, request.remote_addr)
+    return ok()
+
+
+def _installed(name: str) -> InstalledModel:
+    for model in list_installed(_models_root()):
+        if model.name == name:
+            return model
+    raise ApiError(f"no installed model named {name!r}: upload it on the Models page first", 404)
+
+
+@blueprint.route("/uploadModels", methods=["PUT", "POST"])
+def upload_models() -> ResponseReturnValue:
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise ApiError("no file: send the model package as the multipart field 'file'")
+    config = console().config
+    try:
+        name = sanitise_name(upload.filename)
+        spool = config.console_path / "uploads"
+        spool.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with tempfile.NamedTemporaryFile(dir=spool, suffix=".upload") as temporary:
+            upload.save(temporary)
+            temporary.flush()
+            installed = install(Path(temporary.name), _models_root(), name,
+                                max_bytes=config.max_upload_mb * MB * UNPACKED_PER_UPLOADED,
+                                max_files=MAX_PACKAGE_FILES)
+    except ModelPackageError as error:
+        log.warning("upload of %s refused: %s", upload.filename, error)
+        raise ApiError(f"{upload.filename}: {error}") from None
+    except OSError as error:
+        raise ApiError(f"{upload.filename}: could not be stored ({error.strerror}): free some disk space "
+                       "or delete models", 507) from None
+    log.info("model %s installed from %s (%d bytes)", installed.name, request.remote_addr, installed.size_bytes)
+    return ok(model_name=installed.name)
+
+
+@blueprint.route("/deleteModels", methods=["POST"])
+def delete_models() -> ResponseReturnValue:
+    names = json_body().get("filenames")
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        raise ApiError("filenames must be a non-empty list of model names")
+    bridge = console().bridge
+    state, navigation = bridge.model_state(), bridge.navigation_state()
+    targets = [_installed(name) for name in names]  # every name checked before anything is deleted
+    for model in targets:
+        in_use = state is not None and Path(state.model_dir) == model.path and state.state in ("loading", "loaded")
+        if in_use and navigation is not None and navigation.started:
+            raise ApiError(f"{model.name} is driving the car: stop the car before deleting it", 409)
+    for model in targets:
+        try:
+            delete(_models_root(), model.name)
+        except ModelPackageError as error:
+            raise ApiError(str(error), 404) from None
+        log.info("model %s deleted from %s", model.name, request.remote_addr)
+    return ok()
+
+
+@blueprint.route("/is_model_installed")
+def is_model_installed() -> ResponseReturnValue:
+    raw = request.args.get("filename", "")
+    try:
+        name = sanitise_name(raw)
+    except ModelPackageError as error:
+        raise ApiError(str(error)) from None
+    return ok(is_installed=any(m.name == name for m in list_installed(_models_root())), model_name=name)

@@ -1,0 +1,234 @@
+"""The real robot bridge: ROS 2 services, topics and latched state behind `RobotBridge`.
+
+Flask calls arrive on the web server's worker threads while the node's executor spins in the main
+thread; each service call is sent with `call_async` and waited on with a deadline
+(`service_timeout_s`), so a missing or stuck node gives the user a 503 with a reason, never a page
+that hangs. Latched states are kept as the latest message from their subscriptions.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from rcl_interfaces.msg import Log
+from rclpy.node import Node
+from rclpy.qos import qos_profile_rosout_default
+from sensor_msgs.msg import CompressedImage
+from std_srvs.srv import SetBool, Trigger
+
+from deepracer_common_pkg import names, qos
+from deepracer_interfaces_pkg.msg import CameraStatus, ModelState, NavigationState, RawPwm, ServoCtrlMsg, StageStats
+from deepracer_interfaces_pkg.srv import (
+    GetCalibration,
+    GetLedColor,
+    LoadModel,
+    SetCalibration,
+    SetDriveMode,
+    SetLedColor,
+    SetMaxSpeed,
+)
+from webserver_pkg.bridge import (
+    ActionSpaceView,
+    BridgeError,
+    CalibrationNs,
+    CameraView,
+    LogLine,
+    ModelStateView,
+    NavigationView,
+    RobotBridge,
+    StageView,
+)
+from webserver_pkg.log_sources import MAX_LINES
+
+STAGES = ("camera", "inference", "navigation", "servo")
+LOG_LEVELS = {10: "DEBUG", 20: "INFO", 30: "WARN", 40: "ERROR", 50: "FATAL"}
+# Which node answers each service: named in the reason when it does not.
+SERVICE_OWNERS = {"/inference_pkg": "inference", "/navigation_pkg": "navigation", "/servo_pkg": "servo",
+                  "/camera_pkg": "camera"}
+
+
+def model_view(msg: ModelState) -> ModelStateView:
+    space = msg.action_space
+    return ModelStateView(
+        state=msg.state, model_name=msg.model_name, model_dir=msg.model_dir, reason=msg.reason,
+        training_algorithm=msg.training_algorithm, sensors=tuple(msg.sensors),
+        action_space=ActionSpaceView(space.type, tuple(space.steering_angle), tuple(space.speed),
+                                     space.steering_low, space.steering_high, space.speed_low, space.speed_high),
+        load_seconds=msg.load_seconds, running=msg.running)
+
+
+def navigation_view(msg: NavigationState) -> NavigationView:
+    return NavigationView(msg.mode, msg.started, msg.emergency_stop, msg.max_speed, msg.model_name,
+                          msg.model_ready, msg.last_command_age_s, msg.neutral_reason)
+
+
+def camera_view(msg: CameraStatus) -> CameraView:
+    return CameraView(msg.connected, msg.stereo, msg.video_on, msg.fps, msg.width, msg.height, msg.source,
+                      msg.error)
+
+
+def log_line(msg: Log) -> LogLine:
+    return LogLine(msg.stamp.sec + msg.stamp.nanosec * 1e-9, LOG_LEVELS.get(msg.level, str(msg.level)),
+                   msg.name, msg.msg)
+
+
+class RosBridge(RobotBridge):
+    def __init__(self, node: Node, service_timeout_s: float) -> None:
+        self._node = node
+        self._timeout_s = service_timeout_s
+        self._lock = threading.Lock()
+        self._model: ModelStateView | None = None
+        self._navigation: NavigationView | None = None
+        self._camera: CameraView | None = None
+        self._stages: dict[str, tuple[StageStats, float]] = {}
+        self._log: deque[LogLine] = deque(maxlen=MAX_LINES)
+
+        node.create_subscription(ModelState, names.INFERENCE_MODEL_STATE,
+                                 lambda m: self._set("_model", model_view(m)), qos.LATCHED)
+        node.create_subscription(NavigationState, names.NAVIGATION_STATE,
+                                 lambda m: self._set("_navigation", navigation_view(m)), qos.LATCHED)
+        node.create_subscription(CameraStatus, names.CAMERA_STATUS,
+                                 lambda m: self._set("_camera", camera_view(m)), qos.LATCHED)
+        for stage in STAGES:
+            node.create_subscription(StageStats, names.telemetry_topic(stage), self._on_stats, qos.LATEST)
+        node.create_subscription(Log, "/rosout", self._on_log, qos_profile_rosout_default)
+
+        self._manual = node.create_publisher(ServoCtrlMsg, names.MANUAL_DRIVE, qos.COMMAND)
+        self._raw_pwm = node.create_publisher(RawPwm, names.SERVO_RAW_PWM, qos.COMMAND)
+        self._clients: dict[str, Any] = {}
+        for srv_type, name in (
+            (LoadModel, names.INFERENCE_LOAD_MODEL), (SetBool, names.INFERENCE_STATE),
+            (SetBool, names.NAVIGATION_START_STOP), (SetDriveMode, names.NAVIGATION_SET_DRIVE_MODE),
+            (SetMaxSpeed, names.NAVIGATION_SET_MAX_SPEED), (Trigger, names.NAVIGATION_EMERGENCY_STOP),
+            (Trigger, names.NAVIGATION_RESET_EMERGENCY_STOP), (GetCalibration, names.SERVO_GET_CALIBRATION),
+            (SetCalibration, names.SERVO_SET_CALIBRATION), (GetLedColor, names.SERVO_GET_LED_COLOR),
+            (SetLedColor, names.SERVO_SET_LED_COLOR), (SetBool, names.CAMERA_MEDIA_STATE),
+        ):
+            self._clients[name] = node.create_client(srv_type, name)
+
+    # --- state ---------------------------------------------------------------------------------
+
+    def _set(self, attribute: str, value: object) -> None:
+        with self._lock:
+            setattr(self, attribute, value)
+
+    def _on_stats(self, msg: StageStats) -> None:
+        with self._lock:
+            self._stages[msg.stage] = (msg, time.monotonic())
+
+    def _on_log(self, msg: Log) -> None:
+        with self._lock:
+            self._log.append(log_line(msg))
+
+    def model_state(self) -> ModelStateView | None:
+        with self._lock:
+            return self._model
+
+    def navigation_state(self) -> NavigationView | None:
+        with self._lock:
+            return self._navigation
+
+    def camera_status(self) -> CameraView | None:
+        with self._lock:
+            return self._camera
+
+    def stage_stats(self) -> dict[str, StageView]:
+        now = time.monotonic()
+        with self._lock:
+            stages = dict(self._stages)
+        return {name: StageView(name, msg.rate_hz, msg.latency_p50_ms, msg.latency_p95_ms, msg.count,
+                                msg.dropped, now - received)
+                for name, (msg, received) in stages.items()}
+
+    def lidar_connected(self) -> bool:
+        return self._node.count_publishers(names.LIDAR_SCAN) > 0
+
+    def robot_log(self) -> list[LogLine]:
+        with self._lock:
+            return list(self._log)
+
+    # --- services ------------------------------------------------------------------------------
+
+    def _call(self, name: str, request: Any) -> Any:
+        client = self._clients[name]
+        owner = next((o for prefix, o in SERVICE_OWNERS.items() if name.startswith(prefix)), "its")
+        if not client.wait_for_service(timeout_sec=self._timeout_s):
+            raise BridgeError(f"{name} is not available: is the {owner} node running?", unavailable=True)
+        done = threading.Event()
+        future = client.call_async(request)
+        future.add_done_callback(lambda _: done.set())
+        if not done.wait(self._timeout_s):
+            client.remove_pending_request(future)
+            raise BridgeError(f"{name} did not answer within {self._timeout_s:g} s: the {owner} node "
+                              "may be busy or stuck", unavailable=True)
+        if future.exception() is not None:
+            raise BridgeError(f"{name} failed: {future.exception()}", unavailable=True)
+        return future.result()
+
+    def _command(self, name: str, request: Any) -> None:
+        """Call a service whose response has success plus reason (ours) or message (std_srvs)."""
+        response = self._call(name, request)
+        if not response.success:
+            reason = getattr(response, "reason", None) or getattr(response, "message", "") or "refused"
+            raise BridgeError(reason)
+
+    def load_model(self, model_dir: str) -> None:
+        self._command(names.INFERENCE_LOAD_MODEL, LoadModel.Request(model_dir=model_dir))
+
+    def set_inference(self, running: bool) -> None:
+        self._command(names.INFERENCE_STATE, SetBool.Request(data=running))
+
+    def set_navigation_started(self, started: bool) -> None:
+        self._command(names.NAVIGATION_START_STOP, SetBool.Request(data=started))
+
+    def set_drive_mode(self, mode: str) -> None:
+        self._command(names.NAVIGATION_SET_DRIVE_MODE, SetDriveMode.Request(mode=mode))
+
+    def set_max_speed(self, max_speed: float) -> None:
+        self._command(names.NAVIGATION_SET_MAX_SPEED, SetMaxSpeed.Request(max_speed=max_speed))
+
+    def emergency_stop(self) -> None:
+        self._command(names.NAVIGATION_EMERGENCY_STOP, Trigger.Request())
+
+    def reset_emergency_stop(self) -> None:
+        self._command(names.NAVIGATION_RESET_EMERGENCY_STOP, Trigger.Request())
+
+    def get_calibration(self, channel: str) -> CalibrationNs:
+        response = self._call(names.SERVO_GET_CALIBRATION, GetCalibration.Request(channel=channel))
+        if not response.success:
+            raise BridgeError(response.reason or "the servo node refused")
+        return CalibrationNs(response.min_ns, response.mid_ns, response.max_ns, response.polarity)
+
+    def set_calibration(self, channel: str, calibration: CalibrationNs) -> None:
+        self._command(names.SERVO_SET_CALIBRATION, SetCalibration.Request(
+            channel=channel, min_ns=calibration.min_ns, mid_ns=calibration.mid_ns, max_ns=calibration.max_ns,
+            polarity=calibration.polarity))
+
+    def get_led_color(self) -> tuple[int, int, int]:
+        response = self._call(names.SERVO_GET_LED_COLOR, GetLedColor.Request())
+        return response.red, response.green, response.blue
+
+    def set_led_color(self, red: int, green: int, blue: int) -> None:
+        self._command(names.SERVO_SET_LED_COLOR, SetLedColor.Request(red=red, green=green, blue=blue))
+
+    def set_video(self, on: bool) -> None:
+        self._command(names.CAMERA_MEDIA_STATE, SetBool.Request(data=on))
+
+    # --- topics --------------------------------------------------------------------------------
+
+    def manual_drive(self, angle: float, throttle: float) -> None:
+        msg = ServoCtrlMsg(angle=angle, throttle=throttle)
+        msg.header.stamp = self._node.get_clock().now().to_msg()
+        self._manual.publish(msg)
+
+    def raw_pwm(self, channel: str, duty_ns: int) -> None:
+        self._raw_pwm.publish(RawPwm(channel=channel, duty_ns=duty_ns))
+
+    def watch_display(self, on_frame: Callable[[bytes], None]) -> Callable[[], None]:
+        subscription = self._node.create_subscription(
+            CompressedImage, names.CAMERA_DISPLAY, lambda m: on_frame(bytes(m.data)), qos.LATEST)
+        return lambda: self._node.destroy_subscription(subscription)

@@ -1,0 +1,27 @@
+"""Live video: /route?topic=/camera_pkg/display_mjpeg serves the camera's display JPEGs as MJPEG.
+
+Every viewer reads from the one shared FrameHub (one subscription, newest frame only). width and
+height are accepted for the original page's URL but not applied: re-encoding per viewer would cost
+the car CPU, and the page scales the picture.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+from flask.typing import ResponseReturnValue
+
+from deepracer_common_pkg import names
+from webserver_pkg.api_input import ApiError
+from webserver_pkg.context import console
+from webserver_pkg.frame_hub import BOUNDARY
+
+blueprint = Blueprint("video", __name__)
+
+
+@blueprint.route("/route")
+def route() -> ResponseReturnValue:
+    topic = request.args.get("topic", "")
+    if topic != names.CAMERA_DISPLAY:
+        raise ApiError(f"no video stream for topic {topic!r}; use {names.CAMERA_DISPLAY}", 404)
+    return Response(console().frames.stream(), mimetype=f"multipart/x-mixed-replace; boundary={BOUNDARY}",
+                    headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

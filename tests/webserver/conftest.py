@@ -1,0 +1,59 @@
+"""Console test fixtures: the real app, served by cheroot over real HTTP on 127.0.0.1, in front of
+the in-memory FakeBridge (the robot graph is not needed to test the console; one integration test
+runs the real node). Part B's browser tests in browser/ use `console_server` too."""
+
+from __future__ import annotations
+
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from webserver.fake_robot import ConsoleTestServer, FakeBridge, FakeClock
+
+from inference_pkg.demo_model import write_package
+from webserver_pkg import credentials
+from webserver_pkg.app import create_app
+from webserver_pkg.config import ConsoleConfig
+from webserver_pkg.context import EXTENSION
+from webserver_pkg.server import ConsoleServer
+
+TEST_PASSWORD = "racer-asset-tag-42"
+
+
+@pytest.fixture
+def console_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ConsoleTestServer]:
+    """The console on a free port with a fresh console folder, models folder and fake robot.
+
+    The password comes from a fake chassis asset tag file (so the asset-tag path is exercised too),
+    hashed with a cheap scrypt cost so hundreds of logins keep the suite fast.
+    """
+    monkeypatch.setattr(credentials, "PASSWORD_HASH", "scrypt:1024:8:1")
+    asset_tag = tmp_path / "chassis_asset_tag"
+    asset_tag.write_text(TEST_PASSWORD + "\n")
+    config = ConsoleConfig(host="127.0.0.1", port=0, console_dir=str(tmp_path / "console"),
+                           models_root=str(tmp_path / "models"), asset_tag_path=str(asset_tag),
+                           system_log_path=str(tmp_path / "syslog"), max_upload_mb=64)
+    bridge, clock = FakeBridge(), FakeClock()
+    app = create_app(config, bridge, clock=clock)
+    app.extensions[EXTENSION].frames.keepalive_s = 0.1  # closed viewers are noticed within tenths of a second
+    server = ConsoleServer(app, config.host, config.port, poll_s=0.02)
+    server.start()
+    try:
+        yield ConsoleTestServer(url=f"http://127.0.0.1:{server.port}", password=TEST_PASSWORD, bridge=bridge,
+                                models_root=config.models_path, console_dir=config.console_path, clock=clock,
+                                app=app)
+    finally:
+        app.extensions[EXTENSION].frames.close()
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def model_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A valid model package (.tar.gz of the inference package's demo network, ~20 MB), built once."""
+    folder = tmp_path_factory.mktemp("model-package")
+    write_package(folder / "package")
+    archive = folder / "demo-model.tar.gz"
+    with tarfile.open(archive, "w:gz", compresslevel=1) as tar:
+        tar.add(folder / "package", arcname=".")
+    return archive

@@ -1,0 +1,336 @@
+"""The driving, calibration, device and logs API over real HTTP, against the in-memory robot:
+every route answers the original console's shapes, and every refusal says why and does nothing."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+import pytest
+
+from webserver_pkg.bridge import CalibrationNs, CameraView, LogLine, ModelStateView, StageView
+
+
+@pytest.fixture
+def api(console_server):
+    return console_server.logged_in_client()
+
+
+@pytest.fixture
+def bridge(console_server):
+    return console_server.bridge
+
+
+def test_pages_render_with_the_sessions_csrf_token(console_server, api):
+    for page in ("/home", "/models", "/calibration", "/settings", "/logs"):
+        reply = api.get(page)
+        assert reply.status == 200, page
+        assert f'<meta name="csrf-token" content="{api.csrf_token}">' in reply.body.decode(), page
+    root = api.get("/")
+    assert root.status == 302 and root.headers["Location"].endswith("/home")
+
+
+# --- driving -------------------------------------------------------------------------------------
+
+def test_manual_drive_publishes_angle_and_throttle_unscaled(api, bridge):
+    """Navigation applies the car's max speed; the original's max_speed field must not square it."""
+    reply = api.post("/api/manual_drive", {"angle": -0.5, "throttle": 0.8, "max_speed": 0.5})
+    assert reply.status == 200 and reply.json() == {"success": True}
+    assert bridge.manual_commands == [(-0.5, 0.8)]
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"angle": 1.5, "throttle": 0}, "angle"),
+    ({"angle": 0, "throttle": "fast"}, "throttle"),
+    ({"angle": 0, "throttle": True}, "throttle"),
+    ({"angle": 0}, "throttle"),
+    ({"angle": 0, "throttle": 0.2, "max_speed": 1.2}, "max_speed"),
+])
+def test_manual_drive_refuses_bad_values_and_sends_nothing(api, bridge, body, field):
+    reply = api.post("/api/manual_drive", body)
+    assert reply.status == 400
+    assert reply.json()["success"] is False and reply.json()["reason"].startswith(field)
+    assert bridge.manual_commands == []
+
+
+def test_a_body_that_is_not_a_json_object_is_refused(api, bridge):
+    reply = api.request("POST", "/api/manual_drive", data=b"angle=1", headers={"Content-Type": "text/plain"})
+    assert reply.status == 400 and "JSON object" in reply.json()["reason"]
+
+
+def test_drive_mode_maps_auto_to_autonomous_and_refuses_unknown_modes(api, bridge):
+    assert api.post("/api/drive_mode", {"drive_mode": "auto"}).status == 200
+    assert bridge.navigation.mode == "autonomous"
+    reply = api.post("/api/drive_mode", {"drive_mode": "turbo"})
+    assert reply.status == 400 and "manual" in reply.json()["reason"]
+    assert bridge.calls_to("set_drive_mode") == [("autonomous",)]
+
+
+def _load(bridge, tmp_path) -> None:
+    folder = tmp_path / "models" / "m"
+    folder.mkdir(parents=True)
+    bridge.load_seconds = 0.0
+    bridge.load_model(str(folder))
+    deadline = time.monotonic() + 5
+    while bridge.model.state != "loaded":
+        assert time.monotonic() < deadline, "fake load did not finish"
+        time.sleep(0.01)
+    bridge.calls.clear()
+
+
+def test_start_in_autonomous_starts_inference_then_navigation_and_stop_reverses(api, bridge, tmp_path):
+    _load(bridge, tmp_path)
+    bridge.navigation = replace(bridge.navigation, mode="autonomous")
+    assert api.post("/api/start_stop", {"start_stop": "start"}).status == 200
+    assert bridge.calls == [("set_inference", (True,)), ("set_navigation_started", (True,))]
+    assert bridge.navigation.started
+    bridge.calls.clear()
+    assert api.post("/api/start_stop", {"start_stop": "stop"}).status == 200
+    assert bridge.calls == [("set_navigation_started", (False,)), ("set_inference", (False,))]
+    assert not bridge.navigation.started and not bridge.model.running
+
+
+def test_start_without_a_loaded_model_is_refused_with_the_robots_reason(api, bridge):
+    bridge.navigation = replace(bridge.navigation, mode="autonomous")
+    reply = api.post("/api/start_stop", {"start_stop": "start"})
+    assert reply.status == 409 and "no model is loaded" in reply.json()["reason"]
+    assert bridge.call_names() == ["set_inference"]
+    assert not bridge.navigation.started
+
+
+def test_a_failed_navigation_start_stops_inference_again(api, bridge, tmp_path):
+    _load(bridge, tmp_path)
+    bridge.navigation = replace(bridge.navigation, mode="autonomous")
+    bridge.unavailable.add("set_navigation_started")
+    reply = api.post("/api/start_stop", {"start_stop": "start"})
+    assert reply.status == 503
+    assert bridge.calls[-1] == ("set_inference", (False,))
+    assert not bridge.model.running
+
+
+def test_start_in_manual_mode_starts_navigation_only(api, bridge):
+    assert api.post("/api/start_stop", {"start_stop": "start"}).status == 200
+    assert bridge.call_names() == ["set_navigation_started"]
+
+
+def test_start_is_refused_while_the_emergency_stop_is_latched(api, bridge):
+    assert api.post("/api/emergency_stop").status == 200
+    assert bridge.navigation.emergency_stop
+    reply = api.post("/api/start_stop", {"start_stop": "start"})
+    assert reply.status == 409 and "reset it" in reply.json()["reason"]
+    assert api.post("/api/reset_emergency_stop").status == 200
+    assert api.post("/api/start_stop", {"start_stop": "start"}).status == 200
+
+
+def test_stop_still_stops_inference_when_navigation_does_not_answer(api, bridge):
+    bridge.unavailable.add("set_navigation_started")
+    reply = api.post("/api/start_stop", {"start_stop": "stop"})
+    assert reply.status == 503 and "not available" in reply.json()["reason"]
+    assert bridge.call_names() == ["set_navigation_started", "set_inference"]
+
+
+def test_start_stop_refuses_other_words_and_unknown_navigation_state(api, bridge):
+    assert api.post("/api/start_stop", {"start_stop": "go"}).status == 400
+    bridge.navigation = None
+    reply = api.post("/api/start_stop", {"start_stop": "start"})
+    assert reply.status == 503 and "navigation node" in reply.json()["reason"]
+    assert bridge.calls == []
+
+
+def test_max_nav_throttle_sets_max_speed_as_a_fraction(api, bridge):
+    assert api.post("/api/max_nav_throttle", {"throttle": 40}).status == 200
+    assert bridge.navigation.max_speed == pytest.approx(0.4)
+    assert api.post("/api/max_nav_throttle", {"throttle": 101}).status == 400
+    assert api.post("/api/max_nav_throttle", {"throttle": -1}).status == 400
+    assert bridge.calls_to("set_max_speed") == [(0.4,)]
+
+
+def test_control_modes_and_navigation_state(api, bridge):
+    assert api.get("/api/control_modes_available").json() == {"success": True,
+                                                              "control_modes_available": ["manual", "auto"]}
+    state = api.get("/api/navigation_state").json()
+    assert state["known"] is True and state["mode"] == "manual" and state["started"] is False
+    bridge.navigation = None
+    assert api.get("/api/navigation_state").json()["known"] is False
+
+
+# --- calibration ---------------------------------------------------------------------------------
+
+def test_calibration_mode_and_values_in_console_units(api, bridge):
+    assert api.get("/api/set_calibration_mode").status == 200
+    assert bridge.navigation.mode == "calibration"
+    assert api.get("/api/get_calibration/angle").json() == {"success": True, "mid": -5, "min": -30, "max": 20,
+                                                            "polarity": 1}
+    assert api.get("/api/get_calibration/throttle").json() == {"success": True, "mid": -12, "min": -42,
+                                                               "max": 23, "polarity": -1}
+
+
+def test_set_calibration_converts_console_units_to_ns(api, bridge):
+    reply = api.post("/api/set_calibration/angle", {"mid": 2, "min": -25, "max": 30, "polarity": -1})
+    assert reply.status == 200
+    assert bridge.calibration["steering"] == CalibrationNs(min_ns=1_250_000, mid_ns=1_520_000, max_ns=1_800_000,
+                                                           polarity=-1)
+    assert api.post("/api/set_calibration/throttle", {"mid": 0, "min": -30, "max": 30, "polarity": 1}).status == 200
+    assert bridge.calibration["throttle"] == CalibrationNs(1_365_000, 1_500_000, 1_635_000, 1)
+
+
+@pytest.mark.parametrize("body, words", [
+    ({"mid": 10, "min": -25, "max": 5, "polarity": 1}, "min < mid < max"),
+    ({"mid": 0, "min": 0, "max": 5, "polarity": 1}, "min < mid < max"),
+    ({"mid": 0, "min": -5, "max": 5, "polarity": 0}, "polarity"),
+    ({"mid": 0, "min": -5, "max": 5, "polarity": True}, "polarity"),
+    ({"mid": 0, "min": -5, "max": 5}, "polarity"),
+    ({"mid": "0", "min": -5, "max": 5, "polarity": 1}, "mid"),
+    ({"min": -5, "max": 5, "polarity": 1}, "mid"),
+    ({"mid": 0, "min": -5, "max": 5000, "polarity": 1}, "max"),
+    ({"mid": 0, "min": -151, "max": 5, "polarity": 1}, "min"),
+])
+def test_bad_calibration_values_are_refused_and_nothing_is_saved(api, bridge, body, words):
+    reply = api.post("/api/set_calibration/angle", body)
+    assert reply.status == 400 and words in reply.json()["reason"], reply.json()
+    assert bridge.calls_to("set_calibration") == []
+
+
+def test_unknown_calibration_channel_and_unavailable_servo(api, bridge):
+    assert api.get("/api/get_calibration/brake").status == 404
+    assert api.post("/api/set_calibration/brake", {"mid": 0, "min": -1, "max": 1, "polarity": 1}).status == 404
+    bridge.unavailable.add("get_calibration")
+    reply = api.get("/api/get_calibration/angle")
+    assert reply.status == 503 and reply.json()["success"] is False
+
+
+def test_adjust_calibrating_wheels_moves_only_in_calibration_mode(api, bridge):
+    reply = api.post("/api/adjust_calibrating_wheels/angle", {"pwm": 10})
+    assert reply.status == 409 and "calibration mode" in reply.json()["reason"]
+    api.get("/api/set_calibration_mode")
+    assert api.post("/api/adjust_calibrating_wheels/angle", {"pwm": 10}).status == 200
+    assert api.post("/api/adjust_calibrating_wheels/throttle", {"pwm": -20}).status == 200
+    assert bridge.raw_pwm_commands == [("steering", 1_600_000), ("throttle", 1_410_000)]
+    assert api.post("/api/adjust_calibrating_wheels/angle", {"pwm": "left"}).status == 400
+    assert api.post("/api/adjust_calibrating_wheels/angle", {"pwm": 99999}).status == 400
+    assert len(bridge.raw_pwm_commands) == 2
+
+
+# --- device --------------------------------------------------------------------------------------
+
+def test_device_info_battery_and_sensor_status(api, bridge):
+    info = api.get("/api/get_device_info").json()
+    assert info["success"] and info["software_version"] == "0.1.0" and info["hardware_version"]
+    assert api.get("/api/get_battery_level").json() == {"success": True, "battery_level": -1}
+    assert api.get("/api/get_sensor_status").json() == {"success": True, "camera_status": "connected",
+                                                        "stereo_status": "not_connected",
+                                                        "lidar_status": "not_connected"}
+    bridge.camera = CameraView(connected=False, error="no device /dev/video0")
+    bridge.lidar = True
+    status = api.get("/api/get_sensor_status").json()
+    assert status["camera_status"] == "error" and status["lidar_status"] == "connected"
+    bridge.camera = None
+    assert api.get("/api/get_sensor_status").json()["camera_status"] == "not_connected"
+
+
+def test_led_color_round_trip_and_bad_values(api, bridge):
+    assert api.post("/api/set_led_color", {"red": 255, "green": 128, "blue": 0}).status == 200
+    assert api.get("/api/get_led_color").json() == {"success": True, "red": 255, "green": 128, "blue": 0}
+    for body in ({"red": 256, "green": 0, "blue": 0}, {"red": 1.5, "green": 0, "blue": 0}, {"red": 1}):
+        assert api.post("/api/set_led_color", body).status == 400
+    assert bridge.calls_to("set_led_color") == [(255, 128, 0)]
+
+
+def test_device_status_reports_load_and_the_pipeline_figures(api, bridge):
+    bridge.stages = {
+        "inference": StageView("inference", 14.8, 1.2, 2.5, 900, 3, age_s=0.5),
+        "servo": StageView("servo", 14.8, 9.5, 14.0, 900, 0, age_s=0.7),
+        "camera": StageView("camera", 30.0, 0.5, 1.0, 1800, 0, age_s=60.0),  # stale: ignored for fps
+    }
+    status = api.get("/api/get_device_status").json()
+    for key in ("cpu_percent", "memory_usage", "free_disk"):
+        assert isinstance(status[key], (int, float)), key
+    assert "cpu_temp" in status
+    assert status["latency_mean"] == 9.5 and status["latency_p95"] == 14.0 and status["fps_mean"] == 14.8
+    assert set(status["stages"]) == {"camera", "inference", "servo"}
+    bridge.stages = {}
+    empty = api.get("/api/get_device_status").json()
+    assert empty["latency_mean"] is None and empty["fps_mean"] is None
+
+
+def test_time_and_about(api, bridge):
+    now = api.get("/api/get_time").json()
+    assert abs(now["time"] - time.time()) < 60 and "T" in now["iso_time"]
+    about = api.get("/api/get_about").json()
+    assert about["ros_distro"] == "kilted"
+    assert about["openvino_version"].startswith("20")
+    assert about["memory_total"] > 0 and about["cpu"]
+    assert about["camera_status"]["connected"] is True
+
+
+def test_video_state_switches_the_camera(api, bridge):
+    assert api.post("/api/video_state", {"on": False}).status == 200
+    assert bridge.camera.video_on is False
+    assert api.post("/api/video_state", {"on": "off"}).status == 400
+    assert bridge.calls_to("set_video") == [(False,)]
+
+
+@pytest.mark.parametrize("method, route", [
+    ("GET", "/api/available_wifi_info"), ("POST", "/api/wifi_reset"), ("GET", "/api/get_network_details"),
+    ("GET", "/api/is_usb_connected"), ("GET", "/api/isSshEnabled"), ("GET", "/api/enableSsh"),
+    ("GET", "/api/disableSsh"), ("POST", "/api/resetSshPassword"), ("GET", "/api/is_software_update_available"),
+])
+def test_network_ssh_and_update_routes_say_they_are_not_managed_here(api, method, route):
+    reply = api.request(method, route, json_body={} if method == "POST" else None)
+    assert reply.status == 501
+    assert reply.json()["success"] is False and "not managed by this stack" in reply.json()["reason"]
+
+
+def test_unknown_routes_and_methods_answer_json(api):
+    missing = api.get("/api/no_such_thing")
+    assert missing.status == 404 and missing.json()["success"] is False
+    wrong = api.get("/api/manual_drive")
+    assert wrong.status == 405 and "GET is not allowed" in wrong.json()["reason"]
+
+
+def test_supported_apis_lists_the_served_routes(api):
+    routes = api.get("/api/supported_apis").json()["apis_supported"]
+    for route in ("/api/manual_drive", "/api/models", "/api/get_device_status", "/api/logs/<log_type>/<num_lines>"):
+        assert route in routes
+
+
+# --- logs ----------------------------------------------------------------------------------------
+
+def test_robot_log_is_newest_first_and_filterable(api, bridge):
+    bridge.log = [LogLine(1_700_000_000.0 + i, "INFO", "servo_node", f"message {i}") for i in range(10)]
+    bridge.log.append(LogLine(1_700_000_100.0, "ERROR", "inference_node", "model failed to load"))
+    data = api.get("/api/logs/robot/3").json()["data"]
+    assert len(data) == 3 and "model failed to load" in data[0] and "message 9" in data[1]
+    filtered = api.get("/api/logs/robot/100?filter=SERVO_NODE").json()["data"]
+    assert len(filtered) == 10 and all("servo_node" in line for line in filtered)
+
+
+def test_system_log_reads_the_log_file_when_readable(console_server, api):
+    syslog = console_server.app.extensions["deepracer_console"].config.system_log_path
+    with open(syslog, "w") as handle:
+        handle.writelines(f"Nov 21 kernel: line {i}\n" for i in range(2000))
+    reply = api.get("/api/logs/system/1000").json()
+    assert reply["source"] == syslog
+    assert len(reply["data"]) == 1000 and reply["data"][0].endswith("line 1999")
+
+
+def test_system_log_falls_back_to_the_consoles_own_log(api):
+    reply = api.get("/api/logs/system/50?filter=console%20login").json()
+    assert "console log" in reply["source"]
+    assert reply["data"] and "console login from 127.0.0.1" in reply["data"][0]
+
+
+@pytest.mark.parametrize("route, status", [
+    ("/api/logs/kernel/10", 404), ("/api/logs/__class__/10", 404), ("/api/logs/robot/0", 400),
+    ("/api/logs/robot/1001", 400), ("/api/logs/robot/ten", 400),
+])
+def test_bad_log_requests_are_refused(api, route, status):
+    reply = api.get(route)
+    assert reply.status == status and reply.json()["success"] is False
+
+
+def test_model_loading_state_is_reported(api, bridge):
+    bridge.model = ModelStateView(state="error", model_name="m", reason="graph does not match metadata")
+    assert api.get("/api/isModelLoading").json() == {"success": True, "isModelLoading": "error",
+                                                     "model_name": "m", "load_seconds": 0.0,
+                                                     "reason": "graph does not match metadata"}

@@ -1,0 +1,158 @@
+"""Login, sessions, CSRF, rate limit and the password, over real HTTP against the console."""
+
+from __future__ import annotations
+
+import json
+import stat
+
+from webserver.fake_robot import HttpClient
+
+from webserver_pkg.credentials import PASSWORD_FILE, SECRET_KEY_FILE
+
+
+def test_login_sets_the_deepracer_token_cookie_and_answers_the_redirect(console_server):
+    client = console_server.client()
+    reply = client.login(console_server.password)
+    assert reply.status == 200
+    assert reply.json()["redirect"] == "/home"
+    assert [c.name for c in client.cookies] == ["deepracer_token"]
+    set_cookie = reply.headers["Set-Cookie"]
+    assert "HttpOnly" in set_cookie and "SameSite=Strict" in set_cookie
+    answer = client.get("/api/get_time")
+    assert answer.status == 200
+    assert answer.headers["X-Frame-Options"] == "DENY" and answer.headers["Cache-Control"] == "no-store"
+
+
+def test_wrong_password_is_refused_with_a_reason(console_server):
+    client = console_server.client()
+    reply = client.login("not-the-password")
+    assert reply.status == 401
+    assert reply.json()["success"] is False and "wrong password" in reply.json()["reason"]
+    assert list(client.cookies) == []
+    assert client.get("/api/get_time").status == 401
+
+
+def test_unauthenticated_pages_redirect_to_login_and_api_answers_401(console_server):
+    client = console_server.client()
+    for page in ("/", "/home", "/models", "/calibration", "/settings", "/logs"):
+        reply = client.get(page)
+        assert reply.status == 302 and reply.headers["Location"].endswith("/login"), page
+    reply = client.get("/api/models")
+    assert reply.status == 401 and "log in" in reply.json()["reason"]
+    assert client.post("/api/emergency_stop").status == 401
+    assert console_server.bridge.calls == []
+
+
+def test_openapi_document_is_public_and_lists_every_api_route(console_server):
+    import yaml
+
+    client = console_server.client()
+    reply = client.get("/api/openapi.yaml")
+    assert reply.status == 200
+    documented = set(yaml.safe_load(reply.body)["paths"])
+    served = set(console_server.logged_in_client().get("/api/supported_apis").json()["apis_supported"])
+    flask_to_openapi = {route.replace("<", "{").replace(">", "}") for route in served}
+    # Flask names the path variables as the views do; compare the fixed parts.
+    def shape(route: str) -> str:
+        return "/".join("{}" if part.startswith("{") else part for part in route.split("/"))
+    assert {shape(r) for r in flask_to_openapi} <= {shape(r) for r in documented}
+
+
+def test_several_sessions_live_at_once_and_logout_ends_only_its_own(console_server):
+    first, second = console_server.logged_in_client(), console_server.logged_in_client()
+    assert first.get("/api/get_time").status == 200
+    assert second.get("/api/get_time").status == 200
+    reply = first.post("/logout")
+    assert reply.status == 200 and reply.json()["redirect"] == "/login"
+    assert first.get("/api/get_time").status == 401
+    assert second.get("/api/get_time").status == 200
+
+
+def test_a_stolen_cookie_stops_working_after_logout(console_server):
+    client = console_server.logged_in_client()
+    stolen = HttpClient(console_server.url)
+    for cookie in client.cookies:
+        stolen.cookies.set_cookie(cookie)
+    assert stolen.get("/api/get_time").status == 200
+    assert client.get("/logout").status == 302
+    assert stolen.get("/api/get_time").status == 401
+
+
+def test_sessions_expire_after_session_hours(console_server):
+    client = console_server.logged_in_client()
+    console_server.clock.advance(11.9 * 3600)
+    assert client.get("/api/get_time").status == 200
+    console_server.clock.advance(0.2 * 3600)
+    reply = client.get("/api/get_time")
+    assert reply.status == 401 and "expired" in reply.json()["reason"]
+    assert client.get("/home").status == 302
+
+
+def test_writes_need_the_sessions_csrf_token(console_server):
+    client = console_server.logged_in_client()
+    missing = client.post("/api/emergency_stop", csrf=False)
+    assert missing.status == 403 and "X-CSRF-Token" in missing.json()["reason"]
+    wrong = client.post("/api/emergency_stop", headers={"X-CSRF-Token": "forged"})
+    assert wrong.status == 403
+    other = console_server.logged_in_client()  # another session's token is not this one's
+    crossed = client.post("/api/emergency_stop", headers={"X-CSRF-Token": other.csrf_token})
+    assert crossed.status == 403
+    put = client.request("PUT", "/api/models/x/model.pb", csrf=False)
+    assert put.status == 403
+    assert console_server.bridge.calls == []
+    assert client.post("/api/emergency_stop").status == 200
+    assert console_server.bridge.call_names() == ["emergency_stop"]
+
+
+def test_logout_by_post_needs_csrf(console_server):
+    client = console_server.logged_in_client()
+    assert client.post("/logout", csrf=False).status == 403
+    assert client.get("/api/get_time").status == 200
+
+
+def test_failed_logins_are_rate_limited_per_minute(console_server):
+    client = console_server.client()
+    for _ in range(5):
+        assert client.login("guess").status == 401
+    limited = client.login(console_server.password)  # even the right password waits
+    assert limited.status == 429
+    body = limited.json()
+    assert body["success"] is False and "try again in" in body["reason"] and 0 < body["retry_after_s"] <= 60
+    console_server.clock.advance(61)
+    assert client.login(console_server.password).status == 200
+
+
+def test_password_change_checks_the_old_one_and_logs_out_other_sessions(console_server):
+    client, other = console_server.logged_in_client(), console_server.logged_in_client()
+    wrong = client.post("/api/password", {"old_password": "nope", "new_password": "a-new-password"})
+    assert wrong.status == 400 and "current password is wrong" in wrong.json()["reason"]
+    short = client.post("/api/password", {"old_password": console_server.password, "new_password": "short"})
+    assert short.status == 400 and "at least 8" in short.json()["reason"]
+    missing = client.post("/api/password", {"old_password": console_server.password})
+    assert missing.status == 400
+    changed = client.post("/api/password", {"old_password": console_server.password,
+                                            "new_password": "a-new-password"})
+    assert changed.status == 200 and changed.json() == {"success": True}
+    assert client.get("/api/get_time").status == 200
+    assert other.get("/api/get_time").status == 401
+    assert console_server.client().login(console_server.password).status == 401
+    assert console_server.client().login("a-new-password").status == 200
+
+
+def test_secrets_are_stored_hashed_and_private(console_server):
+    password_file = console_server.console_dir / PASSWORD_FILE
+    secret_file = console_server.console_dir / SECRET_KEY_FILE
+    for path in (password_file, secret_file):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    record = json.loads(password_file.read_text())
+    assert console_server.password not in password_file.read_text()
+    assert record["hash"].startswith("scrypt:1024:8:1$")  # the fixture's cheap cost; salted
+    assert len(bytes.fromhex(secret_file.read_text())) == 32
+
+
+def test_login_page_is_public_and_a_logged_in_visit_goes_home(console_server):
+    client = console_server.client()
+    assert client.get("/login").status == 200
+    client.login(console_server.password)
+    reply = client.get("/login")
+    assert reply.status == 302 and reply.headers["Location"].endswith("/home")

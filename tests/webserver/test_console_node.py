@@ -1,0 +1,96 @@
+"""Integration: the real webserver node (real process, cheroot, ROS bridge) in front of the real
+servo node (simulated PWM backend: no PWM hardware here) over real DDS, driven over HTTP."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+
+import pytest
+from sensor_msgs.msg import CompressedImage
+from webserver.fake_robot import HttpClient, MjpegViewer
+
+from deepracer_common_pkg import names, qos
+from support.rosgraph import NodeProcess, wait_for
+
+PASSWORD = "node-test-asset-tag"
+
+
+@pytest.fixture(scope="module")
+def running_console(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("console-node")
+    (folder / "tag").write_text(PASSWORD)
+    servo = NodeProcess("servo_pkg", "servo_node", {
+        "calibration_path": str(folder / "calibration.json"), "led_path": str(folder / "led_values.json")})
+    webserver = NodeProcess("webserver_pkg", "webserver_node", {
+        "port": 0, "console_dir": str(folder / "console"), "models_root": str(folder / "models"),
+        "asset_tag_path": str(folder / "tag"), "system_log_path": str(folder / "syslog"),
+        "service_timeout_s": 1.0})
+    try:
+        banner = wait_for(lambda: re.search(r"Console: (http://127\.0\.0\.1:\d+)  password: (\S+)", webserver.output()),
+                          20, "the console's start banner")
+        assert banner.group(2) == PASSWORD
+        yield banner.group(1), folder, webserver
+    finally:
+        code = webserver.stop(signal.SIGINT)
+        servo.stop(signal.SIGINT)
+        assert code == 0, webserver.output()
+
+
+def test_calibration_round_trip_through_http_and_the_servo_node(running_console):
+    url, folder, _ = running_console
+    client = HttpClient(url)
+    assert client.login(PASSWORD).status == 200
+    # Discovery of the servo node's services can take a few seconds after start.
+    def calibration() -> dict | None:
+        reply = client.get("/api/get_calibration/angle")
+        return reply.json() if reply.status == 200 else None
+    angle = wait_for(calibration, 20, "the servo node's calibration")
+    assert angle == {"success": True, "mid": -5, "min": -30, "max": 20, "polarity": 1}
+    reply = client.post("/api/set_calibration/angle", {"mid": 1, "min": -28, "max": 24, "polarity": -1})
+    assert reply.status == 200, reply.body
+    assert client.get("/api/get_calibration/angle").json()["mid"] == 1
+    saved = json.loads((folder / "calibration.json").read_text())["Calibration"]["Servo"]
+    assert saved == {"min": 1_220_000, "mid": 1_510_000, "max": 1_740_000, "polarity": -1}
+    refused = client.post("/api/set_calibration/angle", {"mid": 30, "min": -28, "max": 24, "polarity": 1})
+    assert refused.status == 400
+
+
+def test_led_color_and_robot_log_come_from_the_graph(running_console):
+    url, _, _ = running_console
+    client = HttpClient(url)
+    client.login(PASSWORD)
+    assert client.post("/api/set_led_color", {"red": 10, "green": 20, "blue": 30}).status == 200
+    assert client.get("/api/get_led_color").json() == {"success": True, "red": 10, "green": 20, "blue": 30}
+    lines = wait_for(lambda: client.get("/api/logs/robot/100?filter=servo_node").json()["data"], 15,
+                     "servo node lines in the robot log")
+    assert all("servo_node" in line for line in lines)
+
+
+def test_a_missing_node_gives_a_503_with_a_reason_not_a_hang(running_console):
+    url, _, _ = running_console
+    client = HttpClient(url)
+    client.login(PASSWORD)
+    reply = client.post("/api/drive_mode", {"drive_mode": "manual"}, timeout=20)
+    assert reply.status == 503
+    assert "/navigation_pkg/set_drive_mode is not available" in reply.json()["reason"]
+
+
+def test_live_video_subscribes_only_while_someone_watches(running_console, ros_probe):
+    """The test stands in for the camera: it publishes display JPEGs on the real topic."""
+    url, _, _ = running_console
+    client = HttpClient(url)
+    client.login(PASSWORD)
+    publisher = ros_probe.publisher(CompressedImage, names.CAMERA_DISPLAY, qos.LATEST, wait_for_subscribers=0)
+    assert publisher.get_subscription_count() == 0
+    viewer = MjpegViewer(url, client)
+    wait_for(lambda: publisher.get_subscription_count() == 1, 15, "the console to subscribe")
+    jpeg = b"\xff\xd8\xff\xe0real-dds-frame\xff\xd9"
+
+    def delivered() -> bool:
+        publisher.publish(CompressedImage(format="jpeg", data=jpeg))  # best effort: repeat until seen
+        return any(body == jpeg for _, body in viewer.parts)
+    wait_for(delivered, 15, "a frame through DDS and HTTP")
+    viewer.close()
+    wait_for(lambda: publisher.get_subscription_count() == 0, 15, "the console to unsubscribe")
