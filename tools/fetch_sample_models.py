@@ -40,6 +40,7 @@ def extract_sample(archive: Path, target: Path) -> None:
     """Copy only the wanted files out, by base name, so nothing else of the archive touches the disk."""
     staging = Path(tempfile.mkdtemp(prefix="sample-model-", dir=target.parent))
     try:
+        staging.chmod(0o755)
         with tarfile.open(archive, "r:gz") as tar:
             for member in tar.getmembers():
                 name = Path(member.name).name

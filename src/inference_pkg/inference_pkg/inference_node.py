@@ -1,0 +1,228 @@
+"""Inference node: the racer's model on OpenVINO, run on the newest camera frame.
+
+Threads: the executor only hands frames and requests over; a FrameWorker thread pre-processes, infers and
+publishes; a ModelSwitcher thread loads models. Loading while the car drives autonomously is REFUSED
+(stop the car first): swapping the policy under a moving car is never what the racer meant. Accepting a
+load unloads the current model and stops inference, so no result ever comes from a model the state does
+not name; the console starts inference again once the new model is "loaded".
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import openvino as ov
+from rclpy.node import Node
+from sensor_msgs.msg import LaserScan
+from std_srvs.srv import SetBool
+
+from deepracer_common_pkg import names, qos
+from deepracer_common_pkg.node_main import run_node
+from deepracer_common_pkg.params import declare_config
+from deepracer_common_pkg.stamps import to_ns
+from deepracer_common_pkg.telemetry import StageWindow
+from deepracer_common_pkg.telemetry_node import publish_telemetry
+from deepracer_interfaces_pkg.msg import ActionSpace as ActionSpaceMsg
+from deepracer_interfaces_pkg.msg import CameraFrames, InferenceResult, ModelState, NavigationState
+from deepracer_interfaces_pkg.srv import LoadModel
+from inference_pkg import demo_model, lidar, model_package, preprocess
+from inference_pkg.config import InferenceConfig
+from inference_pkg.graph import LoadedModel, load_model
+from inference_pkg.model_package import ModelPackageError
+from inference_pkg.runtime import FrameWorker, ModelSwitcher
+
+DRIVING_REFUSAL = "stop the car before loading another model"
+
+
+class InferenceNode(Node):
+    def __init__(self) -> None:
+        super().__init__("inference_node")
+        self._config = declare_config(self, InferenceConfig, self._on_config)
+        self._core = ov.Core()
+        self._window = StageWindow("inference")
+        self._lock = threading.Lock()
+        self._state = ModelState(state="idle")
+        self._active: LoadedModel | None = None
+        self._running = False
+        self._navigation: NavigationState | None = None
+        self._scan: tuple[float, LaserScan] | None = None
+
+        self._results = self.create_publisher(InferenceResult, names.INFERENCE_RESULTS, qos.LATEST)
+        self._state_publisher = self.create_publisher(ModelState, names.INFERENCE_MODEL_STATE, qos.LATCHED)
+        self._worker = FrameWorker(self._infer, max_rate_hz=self._config.max_rate_hz,
+                                   on_drop=self._window.drop, on_error=self._frame_failed)
+        self._switcher = ModelSwitcher(self._load, on_loading=self._loading, on_loaded=self._loaded,
+                                       on_failed=self._failed)
+        self.create_subscription(CameraFrames, names.CAMERA_FRAMES, self._on_frames, qos.LATEST)
+        self.create_subscription(LaserScan, names.LIDAR_SCAN, self._on_scan, qos.LATEST)
+        self.create_subscription(NavigationState, names.NAVIGATION_STATE, self._on_navigation, qos.LATCHED)
+        self.create_service(LoadModel, names.INFERENCE_LOAD_MODEL, self._on_load_model)
+        self.create_service(SetBool, names.INFERENCE_STATE, self._on_inference_state)
+        publish_telemetry(self, self._window)
+        self._state_publisher.publish(self._state)
+
+        if self._config.install_demo_model:
+            try:
+                self._install_demo_model()
+            except (ModelPackageError, OSError) as error:
+                self.get_logger().error(f"could not install the demo model: {error}")
+        if self._config.load_on_start:
+            try:
+                self._switcher.request(str(self._model_folder(self._config.load_on_start)))
+            except ModelPackageError as error:
+                self.get_logger().error(f"load_on_start: {error}")
+
+    # --- configuration and models ------------------------------------------------------------------
+    @property
+    def _models_root(self) -> Path:
+        return Path(self._config.models_root).expanduser()
+
+    def _on_config(self, config: InferenceConfig) -> None:
+        self._config = config
+        self._worker.set_rate(config.max_rate_hz)
+
+    def _install_demo_model(self) -> None:
+        if model_package.list_installed(self._models_root):
+            return
+        with tempfile.TemporaryDirectory(prefix="demo-model-") as scratch:
+            package = demo_model.write_package(Path(scratch) / demo_model.DEMO_NAME)
+            installed = model_package.install(package, self._models_root, demo_model.DEMO_NAME)
+        self.get_logger().info(f"installed the generated demo model in {installed.path}")
+
+    def _model_folder(self, model_dir: str) -> Path:
+        """An installed model's name, or a model folder's path, -> an existing folder."""
+        text = model_dir.strip()
+        if not text:
+            raise ModelPackageError("model_dir is empty: give an installed model's name or a model folder")
+        folder = Path(text).expanduser() if "/" in text else model_package.resolve(self._models_root, text)
+        if not folder.is_dir():
+            raise ModelPackageError(f"no model folder {folder}: install the model first")
+        return folder
+
+    def _load(self, target: str) -> LoadedModel:
+        config = self._config
+        model = load_model(Path(target), precision=config.precision, threads=config.inference_threads,
+                           core=self._core)
+        model.warm_up()
+        if model.cache_error:
+            self.get_logger().warning(model.cache_error)
+        return model
+
+    # --- state (ModelState is latched; every change is published under the lock) --------------------
+    def _publish_state(self, **changes: object) -> None:
+        with self._lock:
+            for key, value in changes.items():
+                setattr(self._state, key, value)
+            self._state.running = self._running
+            self._state_publisher.publish(self._state)
+
+    def _loading(self, target: str) -> None:
+        self._active, self._running = None, False
+        self._publish_state(state="loading", model_name=Path(target).name, model_dir=target, reason="",
+                            training_algorithm="", sensors=[], action_space=ActionSpaceMsg(), load_seconds=0.0)
+
+    def _loaded(self, target: str, model: LoadedModel) -> None:
+        metadata, space = model.metadata, model.metadata.action_space
+        self._active = model
+        self._publish_state(
+            state="loaded", reason="; ".join(metadata.warnings), training_algorithm=metadata.training_algorithm,
+            sensors=list(metadata.sensors), load_seconds=model.load_seconds,
+            action_space=ActionSpaceMsg(type=space.type, steering_angle=list(space.steering_angle),
+                                        speed=list(space.speed), steering_low=space.steering_low,
+                                        steering_high=space.steering_high, speed_low=space.speed_low,
+                                        speed_high=space.speed_high))
+        self.get_logger().info(f"loaded {target} in {model.load_seconds * 1000:.0f} ms"
+                               f"{' (cached IR)' if model.from_cache else ''}")
+
+    def _failed(self, target: str, reason: str) -> None:
+        self._publish_state(state="error", reason=reason)
+        self.get_logger().error(f"loading {target} failed: {reason}")
+
+    # --- services ----------------------------------------------------------------------------------
+    def _on_load_model(self, request: LoadModel.Request, response: LoadModel.Response) -> LoadModel.Response:
+        navigation = self._navigation
+        if navigation is not None and navigation.mode == "autonomous" and navigation.started:
+            response.success, response.reason = False, DRIVING_REFUSAL
+            return response
+        try:
+            folder = self._model_folder(request.model_dir)
+        except ModelPackageError as error:
+            response.success, response.reason = False, str(error)
+            return response
+        self._switcher.request(str(folder))
+        response.success, response.reason = True, f"loading {folder}"
+        return response
+
+    def _on_inference_state(self, request: SetBool.Request, response: SetBool.Response) -> SetBool.Response:
+        if request.data and self._active is None:
+            response.success, response.message = False, "no model is loaded: load one first"
+            return response
+        self._running = request.data
+        self._publish_state()
+        response.success, response.message = True, "inference running" if request.data else "inference stopped"
+        return response
+
+    # --- data path -----------------------------------------------------------------------------------
+    def _on_navigation(self, message: NavigationState) -> None:
+        self._navigation = message
+
+    def _on_scan(self, message: LaserScan) -> None:
+        self._scan = (time.monotonic(), message)
+
+    def _on_frames(self, message: CameraFrames) -> None:
+        if self._running and self._active is not None:
+            self._worker.submit(message)
+
+    def _lidar_input(self, settings: lidar.LidarSettings) -> np.ndarray:
+        scan = self._scan
+        if scan is None or time.monotonic() - scan[0] > self._config.lidar_timeout_s:
+            raise RuntimeError(f"the model needs LiDAR but no scan arrived on {names.LIDAR_SCAN} within "
+                               f"{self._config.lidar_timeout_s} s")
+        vector = lidar.scan_vector(scan[1].ranges, scan[1].angle_min, scan[1].angle_increment, settings)
+        return vector[np.newaxis]
+
+    def _infer(self, message: CameraFrames) -> None:
+        model = self._active
+        if model is None or not self._running:
+            return
+        started = time.perf_counter()
+        metadata = model.metadata
+        images = [preprocess.RawImage(i.encoding, i.height, i.width, i.step, i.data) for i in message.images]
+        feeds = {metadata.camera_sensor: preprocess.camera_input(metadata.camera_sensor, images)}
+        if model.lidar_settings is not None:
+            feeds[metadata.lidar_sensor] = self._lidar_input(model.lidar_settings)
+        outputs = model.infer(feeds)
+        elapsed_ms = (time.perf_counter() - started) * 1000.0
+        if self._active is not model or not self._running:
+            return  # a load or a stop came in meanwhile: this result belongs to nobody
+        result = InferenceResult(frame_sequence=message.sequence, model_name=model.name,
+                                 action_space_type=metadata.action_space.type, outputs=outputs.tolist(),
+                                 action_index=metadata.action_space.choose(outputs), inference_ms=elapsed_ms)
+        result.header.stamp = message.header.stamp
+        result.header.frame_id = message.header.frame_id
+        self._results.publish(result)
+        captured = to_ns(message.header.stamp)
+        if captured:
+            self._window.record((self.get_clock().now().nanoseconds - captured) / 1e6)
+
+    def _frame_failed(self, error: Exception) -> None:
+        self._window.drop()
+        lines = [line for line in str(error).splitlines() if line.strip()] or [type(error).__name__]
+        self.get_logger().warning(f"frame skipped: {lines[-1]}", throttle_duration_sec=5.0)
+
+    def on_shutdown(self) -> None:
+        self._running = False
+        self._worker.close()
+        self._switcher.close()
+
+
+def main(args: list[str] | None = None) -> None:
+    run_node(InferenceNode, args)
+
+
+if __name__ == "__main__":
+    main()

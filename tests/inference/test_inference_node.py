@@ -1,0 +1,258 @@
+"""The inference node as a real process over real DDS, loading generated models of every kind in turn.
+
+Fakes: the camera and the LiDAR do not exist here, so the test publishes CameraFrames (synthetic grey
+images) and LaserScans itself; the models are generated DeepRacer-shaped networks (test_inference_real_models
+covers the trained ones). One node process serves the whole module.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from rcl_interfaces.msg import Parameter, ParameterType, ParameterValue
+from rcl_interfaces.srv import SetParameters
+from sensor_msgs.msg import Image, LaserScan
+from std_srvs.srv import SetBool
+
+from deepracer_common_pkg import names, qos
+from deepracer_common_pkg.stamps import to_ns
+from deepracer_interfaces_pkg.msg import CameraFrames, InferenceResult, ModelState, NavigationState, StageStats
+from deepracer_interfaces_pkg.srv import LoadModel
+from inference_pkg.inference_node import DRIVING_REFUSAL
+from inference_pkg.model_package import install
+from support.rosgraph import NodeProcess, wait_for
+
+SEQUENCE = itertools.count(1)
+
+
+@pytest.fixture(scope="module")
+def models_root(generated, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("models")
+    for kind in ("mono-ppo-discrete", "mono-sac-continuous", "stereo-ppo-continuous", "stereo-lidar-ppo-discrete",
+                 "stereo-sector-sac-continuous", "observation-ppo-discrete"):
+        install(generated(kind), root, kind)
+    broken = root / "broken"
+    broken.mkdir()
+    (broken / "model_metadata.json").write_text(json.dumps({"action_space": [], "sensor": ["RADAR"]}))
+    return root
+
+
+@pytest.fixture(scope="module")
+def node(models_root: Path):
+    with NodeProcess("inference_pkg", "inference_node", {"models_root": str(models_root)}) as process:
+        yield process
+
+
+@pytest.fixture(scope="module")
+def graph(ros_probe, node):
+    """Subscriptions and publishers of the test side, created once."""
+    class Graph:
+        states = ros_probe.subscribe(ModelState, names.INFERENCE_MODEL_STATE, qos.LATCHED)
+        results = ros_probe.subscribe(InferenceResult, names.INFERENCE_RESULTS, qos.LATEST)
+        telemetry = ros_probe.subscribe(StageStats, names.telemetry_topic("inference"), qos.LATEST)
+        frames = ros_probe.publisher(CameraFrames, names.CAMERA_FRAMES, qos.LATEST)
+        scans = ros_probe.publisher(LaserScan, names.LIDAR_SCAN, qos.LATEST)
+        navigation = ros_probe.publisher(NavigationState, names.NAVIGATION_STATE, qos.LATCHED)
+    return Graph
+
+
+def state(graph) -> ModelState | None:
+    return graph.states.latest()
+
+
+def image(value: int, width: int = 160, height: int = 120, encoding: str = "mono8") -> Image:
+    channels = 3 if encoding == "bgr8" else 1
+    pixels = np.full((height, width * channels), value, np.uint8)
+    pixels[:, : width * channels // 2] = 255 - value  # left half differs, so the policy sees structure
+    return Image(height=height, width=width, encoding=encoding, step=width * channels, data=pixels.tobytes())
+
+
+def frame(ros_probe, images: list[Image]) -> CameraFrames:
+    message = CameraFrames(sequence=next(SEQUENCE), images=images)
+    message.header.stamp = ros_probe.node.get_clock().now().to_msg()
+    return message
+
+
+def scan() -> LaserScan:
+    count = 360
+    ranges = [0.4 if 170 <= i <= 190 else float("inf") for i in range(count)]
+    return LaserScan(angle_min=-math.pi, angle_max=math.pi, angle_increment=2 * math.pi / count,
+                     range_min=0.15, range_max=12.0, ranges=ranges)
+
+
+def load(ros_probe, graph, name: str) -> ModelState:
+    response = ros_probe.call(LoadModel, names.INFERENCE_LOAD_MODEL, LoadModel.Request(model_dir=name))
+    assert response.success, response.reason
+    return wait_for(lambda: (s := state(graph)) is not None and s.model_name == name and s.state in ("loaded", "error")
+                    and s, what=f"{name} loaded or failed")
+
+
+def set_running(ros_probe, running: bool) -> SetBool.Response:
+    return ros_probe.call(SetBool, names.INFERENCE_STATE, SetBool.Request(data=running))
+
+
+def drive_until_result(ros_probe, graph, images: list[Image], model_name: str, with_scan: bool = False,
+                       timeout: float = 15.0) -> tuple[InferenceResult, dict[int, int]]:
+    """Publish frames (and scans) until a result of `model_name` arrives; return it and {sequence: stamp}."""
+    sent: dict[int, int] = {}
+
+    def step():
+        if with_scan:
+            graph.scans.publish(scan())
+        message = frame(ros_probe, images)
+        sent[message.sequence] = to_ns(message.header.stamp)
+        graph.frames.publish(message)
+        return next((r for r in graph.results.messages if r.model_name == model_name), None)
+
+    return wait_for(step, timeout, f"a result from {model_name}"), sent
+
+
+def test_starts_idle_and_refuses_to_run_without_a_model(ros_probe, graph):
+    assert wait_for(lambda: state(graph), what="the latched model state").state == "idle"
+    response = set_running(ros_probe, True)
+    assert not response.success and "no model is loaded" in response.message
+
+
+@pytest.mark.parametrize("model", ["mono-ppo-discrete", "mono-sac-continuous", "stereo-ppo-continuous",
+                                   "stereo-lidar-ppo-discrete", "stereo-sector-sac-continuous",
+                                   "observation-ppo-discrete"])
+def test_each_model_kind_end_to_end(ros_probe, graph, model: str):
+    loaded = load(ros_probe, graph, model)
+    assert loaded.state == "loaded", loaded.reason
+    assert not loaded.running and loaded.load_seconds > 0
+    stereo = "stereo" in model
+    assert loaded.sensors[0] == ("STEREO_CAMERAS" if stereo else
+                                       "observation" if "observation" in model else "FRONT_FACING_CAMERA")
+    assert loaded.training_algorithm == ("sac" if "sac" in model else "clipped_ppo")
+    assert set_running(ros_probe, True).success
+    wait_for(lambda: state(graph).running, what="running in the model state")
+    graph.results.clear()
+    images = [image(40), image(200)] if stereo else [image(40, 640, 480, "bgr8")]
+    result, sent = drive_until_result(ros_probe, graph, images, model, with_scan="lidar" in model or "sector" in model)
+    assert to_ns(result.header.stamp) == sent[result.frame_sequence], "the result must carry the frame's stamp"
+    assert result.inference_ms > 0
+    outputs = np.array(result.outputs)
+    if loaded.action_space.type == "discrete":
+        assert result.action_space_type == "discrete"
+        assert len(outputs) == len(loaded.action_space.steering_angle)
+        assert outputs.sum() == pytest.approx(1.0, abs=1e-4)
+        assert result.action_index == int(outputs.argmax())
+    else:
+        assert result.action_space_type == "continuous" and len(outputs) == 2
+        assert result.action_index == -1 and (np.abs(outputs) <= 1.0).all()
+        assert (loaded.action_space.steering_low, loaded.action_space.steering_high) == (-30.0, 30.0)
+
+
+def test_results_stop_when_inference_is_stopped(ros_probe, graph):
+    load(ros_probe, graph, "mono-ppo-discrete")
+    assert set_running(ros_probe, True).success
+    drive_until_result(ros_probe, graph, [image(90)], "mono-ppo-discrete")
+    assert set_running(ros_probe, False).success
+    wait_for(lambda: not state(graph).running, what="stopped in the model state")
+    graph.results.clear()
+    for _ in range(20):  # 0.5 s of frames: none may produce a result
+        graph.frames.publish(frame(ros_probe, [image(90)]))
+        time.sleep(0.025)
+    assert graph.results.messages == []
+
+
+def test_lidar_model_without_scans_publishes_nothing(ros_probe, graph, node):
+    load(ros_probe, graph, "stereo-lidar-ppo-discrete")
+    assert set_running(ros_probe, True).success
+    graph.results.clear()
+
+    def skipped() -> bool:
+        graph.frames.publish(frame(ros_probe, [image(10), image(20)]))
+        return "the model needs LiDAR but no scan arrived" in node.output()
+
+    wait_for(skipped, what="the node to skip frames without a fresh scan")
+    graph.results.clear()
+    for _ in range(10):  # 0.25 s more of frames, all past the LiDAR timeout: none may produce a result
+        graph.frames.publish(frame(ros_probe, [image(10), image(20)]))
+        time.sleep(0.025)
+    assert graph.results.messages == []
+
+
+def test_load_errors_are_reported(ros_probe, graph):
+    response = ros_probe.call(LoadModel, names.INFERENCE_LOAD_MODEL, LoadModel.Request(model_dir="no-such-model"))
+    assert not response.success and "no model folder" in response.reason
+    failed = load(ros_probe, graph, "broken")
+    assert failed.state == "error"
+    assert "sensor 'RADAR' is unknown" in failed.reason
+    response = set_running(ros_probe, True)
+    assert not response.success, "nothing to run after a failed load"
+
+
+def test_newer_load_supersedes_an_older_one(ros_probe, graph):
+    graph.states.clear()
+    for name in ("stereo-ppo-continuous", "mono-sac-continuous"):
+        response = ros_probe.call(LoadModel, names.INFERENCE_LOAD_MODEL, LoadModel.Request(model_dir=name))
+        assert response.success
+    wait_for(lambda: (s := state(graph)) and s.state == "loaded" and s.model_name == "mono-sac-continuous",
+             what="the newer model loaded")
+    after_newer = list(itertools.dropwhile(
+        lambda s: not (s.state == "loading" and s.model_name == "mono-sac-continuous"), graph.states.messages))
+    assert all(s.model_name == "mono-sac-continuous" for s in after_newer)
+
+
+def rate(hz: float) -> ParameterValue:
+    return ParameterValue(type=ParameterType.PARAMETER_DOUBLE, double_value=hz)
+
+
+def test_rate_cap_and_invalid_parameters(ros_probe, graph):
+    load(ros_probe, graph, "mono-ppo-discrete")
+    assert set_running(ros_probe, True).success
+    drive_until_result(ros_probe, graph, [image(90)], "mono-ppo-discrete")
+
+    def set_parameter(name: str, value: ParameterValue):
+        request = SetParameters.Request(parameters=[Parameter(name=name, value=value)])
+        return ros_probe.call(SetParameters, "/inference_node/set_parameters", request).results[0]
+
+    refused = set_parameter("precision", ParameterValue(type=ParameterType.PARAMETER_STRING, string_value="f64"))
+    assert not refused.successful and "precision must be one of f32, bf16, f16" in refused.reason
+    assert set_parameter("max_rate_hz", rate(5.0)).successful
+    graph.results.clear()
+    started = time.monotonic()
+    while time.monotonic() - started < 3.0:  # frames at ~30 Hz for 3 s; the cap allows ~15 results
+        graph.frames.publish(frame(ros_probe, [image(90)]))
+        time.sleep(1 / 30)
+    count = len(graph.results.messages)
+    assert set_parameter("max_rate_hz", rate(0.0)).successful
+    assert 12 <= count <= 17, f"{count} results in 3 s with a 5 Hz cap"
+
+
+def test_telemetry_reports_latency(graph):
+    stats = graph.telemetry.wait_for(lambda s: s.count > 0 and s.latency_p50_ms > 0, what="inference telemetry")
+    assert stats.stage == "inference"
+
+
+def test_loading_is_refused_while_driving_autonomously(ros_probe, graph):
+    driving = NavigationState(mode="autonomous", started=True)
+    graph.navigation.publish(driving)
+
+    def refused() -> bool:
+        request = LoadModel.Request(model_dir="mono-ppo-discrete")
+        response = ros_probe.call(LoadModel, names.INFERENCE_LOAD_MODEL, request)
+        return not response.success and response.reason == DRIVING_REFUSAL
+
+    wait_for(refused, what="the load refused while driving")
+    graph.navigation.publish(NavigationState(mode="autonomous", started=False))
+
+    def accepted() -> bool:
+        request = LoadModel.Request(model_dir="mono-ppo-discrete")
+        return ros_probe.call(LoadModel, names.INFERENCE_LOAD_MODEL, request).success
+
+    wait_for(accepted, what="the load accepted once the car stopped")
+
+
+def test_node_exits_cleanly(node):
+    assert node.stop() == 0
+    assert "Traceback" not in node.log_path.read_text()
+
+
