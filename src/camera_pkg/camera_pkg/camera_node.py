@@ -1,0 +1,146 @@
+"""Camera node: policy frames, a display JPEG for browsers, the camera status and the video toggle.
+
+The capture thread hands its newest capture over through a guard condition, so every rclpy call happens
+on the executor thread (publishers, subscriber counts and shutdown never race), while capture itself
+never waits on ROS: a capture the executor has not taken yet is simply replaced by the next one.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import partial
+
+from rclpy.node import Node
+from sensor_msgs.msg import CompressedImage, Image
+from std_srvs.srv import SetBool
+
+from camera_pkg.capture import Capture, CaptureThread
+from camera_pkg.config import CameraConfig, needs_restart
+from camera_pkg.frames import display_jpeg, policy_image
+from camera_pkg.sources import open_rig
+from deepracer_common_pkg import names, qos
+from deepracer_common_pkg.node_main import run_node
+from deepracer_common_pkg.params import declare_config
+from deepracer_common_pkg.stamps import from_ns
+from deepracer_common_pkg.telemetry import StageWindow
+from deepracer_common_pkg.telemetry_node import publish_telemetry
+from deepracer_interfaces_pkg.msg import CameraFrames, CameraStatus
+
+HEALTH_CHECK_PERIOD_S = 0.1  # with the 0.5 s loss timeout, a lost camera is reported within 0.6 s
+STATUS_HEARTBEAT_S = 1.0
+FRAME_ID = "camera"
+
+
+class CameraNode(Node):
+    def __init__(self) -> None:
+        super().__init__("camera_node")
+        self._config = declare_config(self, CameraConfig, on_change=self._on_config)
+        self._video_on = self._config.video_on
+        self._frames_publisher = self.create_publisher(CameraFrames, names.CAMERA_FRAMES, qos.LATEST)
+        self._display_publisher = self.create_publisher(CompressedImage, names.CAMERA_DISPLAY, qos.LATEST)
+        self._status_publisher = self.create_publisher(CameraStatus, names.CAMERA_STATUS, qos.LATCHED)
+        self.create_service(SetBool, names.CAMERA_MEDIA_STATE, self._on_media_state)
+        self._window = StageWindow("camera")
+        publish_telemetry(self, self._window)
+        self._handover = self.create_guard_condition(self._publish_newest)
+        self._last_status: CameraStatus | None = None
+        self._last_status_time = 0.0
+        self._reported_drops = 0
+        self._capture = self._start_capture(self._config)
+        self.create_timer(HEALTH_CHECK_PERIOD_S, self._publish_status)
+
+    def _start_capture(self, config: CameraConfig) -> CaptureThread:
+        rig = partial(open_rig, config.source_spec, fps=config.fps, width=config.capture_width,
+                      height=config.capture_height, loop=config.loop_video)
+        capture = CaptureThread(rig, fps=config.fps, loss_timeout_s=config.effective_loss_timeout_s,
+                                source=config.source, on_capture=self._handover.trigger)
+        capture.start()
+        self.get_logger().info(f"capturing from {config.source} at {config.fps:g} fps")
+        return capture
+
+    def _on_config(self, config: CameraConfig) -> None:
+        old, self._config = self._config, config
+        if config.video_on != old.video_on:
+            self._video_on = config.video_on
+        if needs_restart(old, config):
+            self._stop_capture()
+            self._reported_drops = 0
+            self._capture = self._start_capture(config)
+
+    def _stop_capture(self) -> None:
+        if not self._capture.stop():
+            self.get_logger().warning("capture thread still blocked in a camera read; leaving it behind")
+
+    def _on_media_state(self, request: SetBool.Request, response: SetBool.Response) -> SetBool.Response:
+        self._video_on = request.data
+        response.success = True
+        response.message = f"video {'on' if request.data else 'off'}"
+        self._publish_status()
+        return response
+
+    def _publish_newest(self) -> None:
+        capture = self._capture.take()
+        if capture is None:
+            return
+        config = self._config
+        message = CameraFrames(sequence=capture.sequence)
+        message.header.stamp = from_ns(capture.stamp_ns)
+        message.header.frame_id = FRAME_ID
+        for frame in capture.frames:
+            grey = policy_image(frame, config.policy_width, config.policy_height)
+            message.images.append(Image(header=message.header, height=grey.shape[0], width=grey.shape[1],
+                                        encoding="mono8", is_bigendian=0, step=grey.shape[1],
+                                        data=grey.tobytes()))
+        self._frames_publisher.publish(message)
+        self._window.record((time.time_ns() - capture.stamp_ns) / 1e6)
+        self._record_drops()
+        if self._video_on and self._display_publisher.get_subscription_count() > 0:
+            self._publish_display(capture, config)
+
+    def _publish_display(self, capture: Capture, config: CameraConfig) -> None:
+        """Only the left camera is shown: the browser page has room for one view."""
+        display = CompressedImage(format="jpeg", data=display_jpeg(
+            capture.frames[0], config.display_width, config.display_height, config.display_quality))
+        display.header.stamp = from_ns(capture.stamp_ns)
+        display.header.frame_id = FRAME_ID
+        self._display_publisher.publish(display)
+
+    def _record_drops(self) -> None:
+        dropped = self._capture.dropped
+        if dropped > self._reported_drops:
+            self._window.drop(dropped - self._reported_drops)
+            self._reported_drops = dropped
+
+    def _publish_status(self) -> None:
+        """On every change, and once a second so a slowly changing fps stays fresh."""
+        health = self._capture.health()
+        status = CameraStatus(connected=health.connected, stereo=health.stereo, video_on=self._video_on,
+                              fps=round(self._window.snapshot().rate_hz, 1) if health.connected else 0.0,
+                              width=health.width, height=health.height, source=health.source,
+                              error=health.error)
+        now = time.monotonic()
+        previous = self._last_status
+        changed = previous is None or any(
+            getattr(status, field) != getattr(previous, field)
+            for field in ("connected", "stereo", "video_on", "width", "height", "source", "error"))
+        if not changed and now - self._last_status_time < STATUS_HEARTBEAT_S:
+            return
+        if previous is None or health.error != previous.error:
+            if health.error:
+                self.get_logger().warning(f"camera: {health.error}")
+            elif previous is not None:
+                self.get_logger().info(f"camera delivering again from {health.source}")
+        self._status_publisher.publish(status)
+        self._last_status = status
+        self._last_status_time = now
+
+    def on_shutdown(self) -> None:
+        self._stop_capture()
+
+
+def main(args: list[str] | None = None) -> None:
+    run_node(CameraNode, args)
+
+
+if __name__ == "__main__":
+    main()

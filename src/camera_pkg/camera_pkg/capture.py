@@ -1,0 +1,169 @@
+"""The capture thread: keeps a rig delivering, keeps only the newest capture, and knows the camera's health.
+
+It runs apart from the ROS executor, so a slow subscriber or a busy executor cannot stall capture: a
+capture nobody took before the next one is replaced (and counted as dropped), never queued.
+
+Failures: a camera that cannot be opened or stops delivering is closed and retried with a doubling
+delay (no busy loop); `health()` reports a camera as lost as soon as no frame arrived for
+`loss_timeout_s`, even while the thread is still blocked waiting on the device.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from camera_pkg.sources import Rig, SourceEnded, SourceError
+from camera_pkg.timing import Backoff, Pacer, RateKeeper
+
+
+@dataclass(frozen=True)
+class Capture:
+    """Frames of one capture (left first) and when the left one arrived."""
+
+    sequence: int
+    stamp_ns: int  # wall clock = ROS time of a node on the system clock
+    monotonic_s: float
+    frames: tuple[np.ndarray, ...]
+
+
+@dataclass(frozen=True)
+class Health:
+    connected: bool
+    finished: bool
+    stereo: bool
+    width: int
+    height: int
+    source: str
+    error: str
+
+
+class CaptureThread:
+    """Runs `open_rig()` (called again on every retry, so auto-detection probes again) in a thread."""
+
+    def __init__(self, open_rig: Callable[[], Rig], *, fps: float, loss_timeout_s: float, source: str,
+                 on_capture: Callable[[], None] = lambda: None, backoff: Backoff | None = None,
+                 clock: Callable[[], float] = time.monotonic,
+                 wall_clock_ns: Callable[[], int] = time.time_ns) -> None:
+        self._open_rig = open_rig
+        self._fps = fps
+        self._loss_timeout = loss_timeout_s
+        self._on_capture = on_capture
+        self._backoff = backoff or Backoff()
+        self._clock = clock
+        self._wall_clock_ns = wall_clock_ns
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run_reporting_bugs, name="camera-capture", daemon=True)
+        # Guarded by _lock:
+        self._newest: Capture | None = None
+        self._sequence = 0
+        self._dropped = 0
+        self._source = source
+        self._stereo = False
+        self._size = (0, 0)
+        self._last_frame: float | None = None
+        self._problem = ""
+        self._finished = False
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 3.0) -> bool:
+        """Ask the thread to end; True when it did within `timeout` (a device read can hold it ~1 s)."""
+        self._stopping.set()
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def take(self) -> Capture | None:
+        """The newest capture not taken yet, or None."""
+        with self._lock:
+            capture, self._newest = self._newest, None
+            return capture
+
+    @property
+    def dropped(self) -> int:
+        """Captures replaced by a newer one before anyone took them."""
+        with self._lock:
+            return self._dropped
+
+    def health(self, now: float | None = None) -> Health:
+        now = self._clock() if now is None else now
+        with self._lock:
+            age = None if self._last_frame is None else now - self._last_frame
+            connected = not self._finished and age is not None and age <= self._loss_timeout and not self._problem
+            if self._problem or self._finished:
+                error = self._problem
+            elif age is None:
+                error = f"waiting for the first frame from {self._source}"
+            elif age > self._loss_timeout:
+                error = f"no frame from {self._source} for {age:.1f} s"
+            else:
+                error = ""
+            return Health(connected, self._finished, self._stereo, self._size[0], self._size[1],
+                          self._source, error)
+
+    def _now(self) -> tuple[float, int]:
+        return self._clock(), self._wall_clock_ns()
+
+    def _report(self, problem: str, *, finished: bool = False) -> None:
+        with self._lock:
+            self._problem = problem
+            self._finished = finished
+
+    def _run_reporting_bugs(self) -> None:
+        """A failure that is not a camera's (a bug) ends capture, but visibly in the status, not silently."""
+        try:
+            self._run()
+        except Exception as error:
+            self._report(f"capture stopped by an internal error: {error!r}", finished=True)
+            raise
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                rig = self._open_rig()
+            except SourceError as error:
+                self._report(f"{error}; retrying")
+                self._stopping.wait(self._backoff.next_delay())
+                continue
+            with self._lock:
+                self._source = rig.description
+                self._stereo = rig.stereo
+            try:
+                self._capture_from(rig)
+            except SourceEnded as end:
+                self._report(str(end), finished=True)
+                return
+            except SourceError as error:
+                self._report(f"{error}; retrying")
+                self._stopping.wait(self._backoff.next_delay())
+            finally:
+                rig.close()
+
+    def _capture_from(self, rig: Rig) -> None:
+        pacer = None if rig.native_fps is None else Pacer(rig.native_fps, clock=self._clock,
+                                                          sleep=self._stopping.wait)
+        keeper = RateKeeper(self._fps)
+        while not self._stopping.is_set():
+            if pacer is not None and not pacer.wait():
+                return
+            monotonic_s, stamp_ns = rig.grab(self._now)
+            with self._lock:
+                self._last_frame = monotonic_s
+                self._problem = ""
+            if not keeper.due(monotonic_s):
+                continue
+            frames = rig.retrieve()
+            self._backoff.reset()
+            with self._lock:
+                self._sequence += 1
+                if self._newest is not None:
+                    self._dropped += 1
+                self._newest = Capture(self._sequence, stamp_ns, monotonic_s, frames)
+                self._size = (frames[0].shape[1], frames[0].shape[0])
+            self._on_capture()

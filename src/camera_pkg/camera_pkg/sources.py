@@ -1,0 +1,303 @@
+"""Cameras and camera rigs: where frames come from (V4L2 device, video file, image folder, synthetic).
+
+Every camera yields BGR uint8 frames and splits taking a frame into `grab()` (cheap: note that a new frame
+exists, and when) and `retrieve()` (the costly decode). The capture loop grabs every frame, so a device's
+queue never holds stale frames, but decodes only the ones it publishes. A rig grabs all its cameras
+back to back before decoding any: that is how a stereo pair is kept in step (the two exposures are at
+most one camera frame interval apart; the pair carries the time the left frame arrived).
+
+Cameras with a clock of their own (devices) block in `grab()` until the next frame and have
+`native_fps = None`; the others are paced by the capture loop at `native_fps`.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol, TypeVar
+
+import cv2
+import numpy as np
+
+from camera_pkg.source_spec import CameraSpec, SourceSpec
+from camera_pkg.synthetic_track import SyntheticTrack
+
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".pgm", ".ppm", ".tif", ".tiff", ".webp"})
+STEREO_BASELINE_M = 0.06
+# A device read that waits this long fails, so a camera that hangs is retried instead of waited on forever.
+DEVICE_READ_TIMEOUT_MS = 1000
+DEVICE_OPEN_TIMEOUT_MS = 2000
+MAX_FILE_FPS = 240.0
+
+T = TypeVar("T")
+
+
+class SourceError(Exception):
+    """A camera could not be opened or stopped delivering; the message says which and what to check."""
+
+
+class SourceEnded(Exception):
+    """A video file or image folder reached its end and is not to be looped."""
+
+
+class Camera(Protocol):
+    name: str
+    native_fps: float | None
+
+    def grab(self) -> None:
+        """Wait for (or step to) the next frame; raise SourceError or SourceEnded."""
+
+    def retrieve(self) -> np.ndarray:
+        """The frame last grabbed, BGR uint8 (height, width, 3)."""
+
+    def close(self) -> None: ...
+
+
+class DeviceCamera:
+    """A V4L2 camera (USB UVC on the car) asked for MJPG at the capture size and rate."""
+
+    native_fps = None
+
+    def __init__(self, path: str, *, width: int, height: int, fps: float) -> None:
+        self.name = path
+        if not Path(path).exists():
+            raise SourceError(f"camera {path} not found: is it plugged in? (ls /dev/video*)")
+        self._capture = cv2.VideoCapture(path, cv2.CAP_V4L2, [
+            cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, DEVICE_OPEN_TIMEOUT_MS,
+            cv2.CAP_PROP_READ_TIMEOUT_MSEC, DEVICE_READ_TIMEOUT_MS,
+        ])
+        if not self._capture.isOpened():
+            raise SourceError(f"camera {path} cannot be opened: busy in another program, no permission "
+                              "(video group), or not a capture device")
+        self._capture.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter.fourcc(*"MJPG"))
+        self._capture.set(cv2.CAP_PROP_FRAME_WIDTH, width)
+        self._capture.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
+        self._capture.set(cv2.CAP_PROP_FPS, fps)
+
+    def grab(self) -> None:
+        if not self._capture.grab():
+            raise SourceError(f"camera {self.name} stopped delivering frames (unplugged?)")
+
+    def retrieve(self) -> np.ndarray:
+        ok, frame = self._capture.retrieve()
+        if not ok or frame is None:
+            raise SourceError(f"camera {self.name} delivered a frame that cannot be decoded")
+        return frame
+
+    def close(self) -> None:
+        self._capture.release()
+
+
+class FileCamera:
+    """A video file played at its own frame rate (or `default_fps` when it does not say), looped or once."""
+
+    def __init__(self, path: str, *, loop: bool, default_fps: float) -> None:
+        self.name = f"file:{path}"
+        self._path = path
+        self._loop = loop
+        self._capture = self._open()
+        file_fps = self._capture.get(cv2.CAP_PROP_FPS)
+        self.native_fps = file_fps if 0 < file_fps <= MAX_FILE_FPS else default_fps
+        self._frames_read = 0
+
+    def _open(self) -> cv2.VideoCapture:
+        if not Path(self._path).is_file():
+            raise SourceError(f"video file {self._path} does not exist")
+        capture = cv2.VideoCapture(self._path, cv2.CAP_FFMPEG)
+        if not capture.isOpened():
+            raise SourceError(f"video file {self._path} cannot be read: not a video format FFmpeg knows")
+        return capture
+
+    def grab(self) -> None:
+        if self._capture.grab():
+            self._frames_read += 1
+            return
+        if self._frames_read == 0:
+            raise SourceError(f"video file {self._path} has no readable frames")
+        if not self._loop:
+            raise SourceEnded(f"video file {self._path} ended after {self._frames_read} frames "
+                              "(loop_video is false)")
+        # Reopening is the one rewind that works for every container, and costs milliseconds per loop.
+        self._capture.release()
+        self._capture = self._open()
+        self._frames_read = 0
+        self.grab()
+
+    def retrieve(self) -> np.ndarray:
+        ok, frame = self._capture.retrieve()
+        if not ok or frame is None:
+            raise SourceError(f"video file {self._path}: frame {self._frames_read} cannot be decoded")
+        return frame
+
+    def close(self) -> None:
+        self._capture.release()
+
+
+def _list_images(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        raise SourceError(f"image folder {folder} does not exist")
+    images = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    if not images:
+        raise SourceError(f"image folder {folder} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
+    return images
+
+
+class FolderCamera:
+    """The images of a folder in name order at `fps`; the folder is listed again at each loop, so
+    images added meanwhile appear. Decoding waits for retrieve(), as a device's MJPEG frames do."""
+
+    def __init__(self, folder: str, *, loop: bool, fps: float) -> None:
+        self.name = f"folder:{folder}"
+        self.native_fps = fps
+        self._folder = Path(folder)
+        self._loop = loop
+        self._images = _list_images(self._folder)
+        self._index = 0
+
+    def grab(self) -> None:
+        if self._index == len(self._images):
+            if not self._loop:
+                raise SourceEnded(f"image folder {self._folder} ended after {len(self._images)} images "
+                                  "(loop_video is false)")
+            self._images = _list_images(self._folder)
+            self._index = 0
+        if not self._images[self._index].is_file():
+            raise SourceError(f"image {self._images[self._index]} was removed")
+        self._index += 1
+
+    def retrieve(self) -> np.ndarray:
+        if self._index == 0:
+            raise SourceError(f"{self.name}: retrieve() before grab()")
+        path = self._images[self._index - 1]
+        frame = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if frame is None:
+            raise SourceError(f"image {path} cannot be read: removed, or not an image OpenCV can decode")
+        return frame
+
+    def close(self) -> None:
+        pass
+
+
+class SyntheticCamera:
+    """The rendered track at `fps`, driving on from the moment it is opened."""
+
+    def __init__(self, *, width: int, height: int, fps: float, lateral_offset_m: float = 0.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.name = "synthetic"
+        self.native_fps = fps
+        self._track = SyntheticTrack(width, height, lateral_offset_m)
+        self._clock = clock
+        self._start = clock()
+        self._grabbed_at = self._start
+
+    def grab(self) -> None:
+        self._grabbed_at = self._clock()
+
+    def retrieve(self) -> np.ndarray:
+        return self._track.render(self._grabbed_at - self._start)
+
+    def close(self) -> None:
+        pass
+
+
+class Rig:
+    """One or two cameras (left first) captured as one unit."""
+
+    def __init__(self, cameras: list[Camera]) -> None:
+        if not 1 <= len(cameras) <= 2:
+            raise ValueError(f"a rig has one or two cameras, got {len(cameras)}")
+        self.cameras = cameras
+        self.description = "+".join(camera.name for camera in cameras)
+
+    @property
+    def stereo(self) -> bool:
+        return len(self.cameras) == 2
+
+    @property
+    def native_fps(self) -> float | None:
+        """The pace for clockless cameras: the slower one's rate, so neither is asked to run ahead."""
+        rates = [camera.native_fps for camera in self.cameras]
+        return None if any(rate is None for rate in rates) else min(rates)
+
+    def grab(self, stamp: Callable[[], T]) -> T:
+        """Grab from every camera; return `stamp()` taken as soon as the left frame arrived."""
+        self.cameras[0].grab()
+        taken = stamp()
+        for camera in self.cameras[1:]:
+            camera.grab()
+        return taken
+
+    def retrieve(self) -> tuple[np.ndarray, ...]:
+        return tuple(camera.retrieve() for camera in self.cameras)
+
+    def close(self) -> None:
+        for camera in self.cameras:
+            camera.close()
+
+
+def _device_number(path: Path) -> int:
+    match = re.fullmatch(r"video(\d+)", path.name)
+    return int(match.group(1)) if match else -1
+
+
+def find_devices(dev_dir: Path = Path("/dev")) -> list[str]:
+    """Video devices that deliver a frame, in device-number order, at most two (left first).
+
+    Like the original car, order follows USB enumeration; give explicit paths (for instance
+    /dev/v4l/by-path/...) when left and right must never swap. A UVC camera also creates a metadata
+    node that opens but never delivers, which grabbing one frame tells apart.
+    """
+    found: list[str] = []
+    for path in sorted((p for p in dev_dir.glob("video*") if _device_number(p) >= 0), key=_device_number):
+        capture = cv2.VideoCapture(str(path), cv2.CAP_V4L2, [
+            cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, DEVICE_OPEN_TIMEOUT_MS,
+            cv2.CAP_PROP_READ_TIMEOUT_MSEC, DEVICE_READ_TIMEOUT_MS,
+        ])
+        try:
+            if capture.isOpened() and capture.grab():
+                found.append(str(path))
+        finally:
+            capture.release()
+        if len(found) == 2:
+            break
+    return found
+
+
+def _open_camera(spec: CameraSpec, index: int, count: int, *, fps: float, width: int, height: int,
+                 loop: bool) -> Camera:
+    if spec.kind == "device":
+        return DeviceCamera(spec.target, width=width, height=height, fps=fps)
+    if spec.kind == "file":
+        return FileCamera(spec.target, loop=loop, default_fps=fps)
+    if spec.kind == "folder":
+        return FolderCamera(spec.target, loop=loop, fps=fps)
+    offset = 0.0 if count == 1 else (index - 0.5) * STEREO_BASELINE_M
+    return SyntheticCamera(width=width, height=height, fps=fps, lateral_offset_m=offset)
+
+
+def open_rig(spec: SourceSpec, *, fps: float, width: int, height: int, loop: bool,
+             dev_dir: Path = Path("/dev")) -> Rig:
+    """Open every camera of `spec` (probing devices when it is auto); SourceError when one fails.
+
+    `width`/`height` are the capture size asked of devices and rendered by the synthetic source;
+    files and folders keep their own size (the node scales every frame to its outputs anyway).
+    """
+    if spec.auto:
+        paths = find_devices(dev_dir)
+        if not paths:
+            raise SourceError(f"no camera found: no {dev_dir}/video* device delivers frames")
+        cameras = tuple(CameraSpec("device", path) for path in paths)
+    else:
+        cameras = spec.cameras
+    opened: list[Camera] = []
+    try:
+        for index, camera in enumerate(cameras):
+            opened.append(_open_camera(camera, index, len(cameras), fps=fps, width=width, height=height,
+                                       loop=loop))
+    except BaseException:
+        for camera in opened:
+            camera.close()
+        raise
+    return Rig(opened)
