@@ -94,11 +94,31 @@ def measure_dds_hops(probe: RosProbe, count: int = 200) -> dict[str, float]:
 
 
 def bare_inference_ms(model_dir: Path, runs: int = 300) -> dict[str, float]:
-    """The same model and compile settings the inference node uses, called directly in-process."""
-    from inference_pkg.engine import bare_latency_ms
+    """The same model compiled with the node's defaults, one infer request called directly on ready tensors."""
+    from inference_pkg.graph import load_model
 
-    samples = bare_latency_ms(model_dir, runs)
+    model = load_model(model_dir)
+    request = model.compiled.create_infer_request()
+    feeds = {port: np.zeros([d.get_length() for d in port.get_partial_shape()], np.float32)
+             for port in model.inputs.values()}
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter_ns()
+        request.infer(feeds)
+        samples.append((time.perf_counter_ns() - started) / 1e6)
     return {"p50": pct(samples, 50), "p99": pct(samples, 99)}
+
+
+def bare_load_seconds(pb_path: Path) -> float:
+    """OpenVINO alone: read the frozen graph and compile it with the node's settings (no checks, no cache)."""
+    import openvino as ov
+
+    from inference_pkg.graph import compile_config
+
+    started = time.perf_counter()
+    core = ov.Core()
+    core.compile_model(core.read_model(str(pb_path)), "CPU", compile_config("f32", 1))
+    return time.perf_counter() - started
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -153,7 +173,6 @@ def run_rate(probe: RosProbe, fps: float, seconds: float, model_dir: Path | None
 
 def model_load_times(probe: RosProbe, sample_dir: Path) -> dict[str, float]:
     """A real .pb model: first load (conversion), second load (cache), and a bare read_model + compile."""
-    from inference_pkg.engine import bare_load_seconds
     from inference_pkg.model_package import install
 
     data = temp_data_dir()

@@ -44,6 +44,17 @@ def test_defaults_declared_overrides_taken_invalid_changes_refused(context):
 def test_invalid_value_at_start_stops_the_node_with_the_reason(context):
     node = rclpy.create_node("config_test_bad", context=context,
                              parameter_overrides=[Parameter("rate_hz", value=0.0)])
-    with pytest.raises(ValueError, match="rate_hz must be > 0, got 0.0"):
+    with pytest.raises(ValueError, match=r"rate_hz must be > 0, got 0\.0"):
         declare_config(node, Config)
+    node.destroy_node()
+
+
+def test_whole_numbers_are_taken_for_floats_but_other_types_are_refused(context):
+    node = rclpy.create_node("config_test_types", context=context,
+                             parameter_overrides=[Parameter("rate_hz", value=30)])
+    config = declare_config(node, Config)
+    assert config.rate_hz == 30.0 and isinstance(config.rate_hz, float)
+    refused = node.set_parameters([Parameter("source", value=5)])[0]
+    assert not refused.successful
+    assert "source must be a str (like 'synthetic'), got 5" in refused.reason
     node.destroy_node()

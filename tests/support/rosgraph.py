@@ -19,6 +19,7 @@ from rclpy.node import Node
 from rclpy.qos import QoSProfile
 
 DEFAULT_TIMEOUT = 15.0
+RESEND_AFTER_S = 2.0  # an unanswered service request is sent again after this
 
 
 def wait_for(condition: Callable[[], Any], timeout: float = DEFAULT_TIMEOUT, what: str = "condition") -> Any:
@@ -59,7 +60,8 @@ class NodeProcess:
                                         env={**os.environ, **(env or {})})
 
     def output(self) -> str:
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text(errors="replace")
 
     def running(self) -> bool:
@@ -154,15 +156,27 @@ class RosProbe:
         return publisher
 
     def call(self, srv_type: Any, name: str, request: Any, timeout: float = DEFAULT_TIMEOUT) -> Any:
-        """Call a service, waiting for it to appear first; return the response."""
+        """Call a service, waiting for it to appear first; return the response.
+
+        A server killed earlier stays discovered until its DDS lease runs out, so "ready" can mean a dead
+        server, and a request sent before the new one matched is lost: unanswered requests are sent again.
+        """
+        deadline = time.monotonic() + timeout
         with self._lock:
             client = self.node.create_client(srv_type, name)
         try:
             if not client.wait_for_service(timeout_sec=timeout):
                 raise AssertionError(f"service {name} did not appear within {timeout} s")
-            future = client.call_async(request)
-            wait_for(future.done, timeout, f"an answer from {name}")
-            return future.result()
+            while True:
+                future = client.call_async(request)
+                remaining = deadline - time.monotonic()
+                try:
+                    wait_for(future.done, min(RESEND_AFTER_S, max(remaining, 0.0)), f"an answer from {name}")
+                    return future.result()
+                except AssertionError:
+                    client.remove_pending_request(future)
+                    if time.monotonic() >= deadline:
+                        raise AssertionError(f"no answer from {name} within {timeout} s") from None
         finally:
             with self._lock:
                 self.node.destroy_client(client)

@@ -83,9 +83,9 @@ def test_live_video_subscribes_only_while_someone_watches(running_console, ros_p
     client = HttpClient(url)
     client.login(PASSWORD)
     publisher = ros_probe.publisher(CompressedImage, names.CAMERA_DISPLAY, qos.LATEST, wait_for_subscribers=0)
-    assert publisher.get_subscription_count() == 0
+    others = publisher.get_subscription_count()  # other tests' probes may still watch the topic
     viewer = MjpegViewer(url, client)
-    wait_for(lambda: publisher.get_subscription_count() == 1, 15, "the console to subscribe")
+    wait_for(lambda: publisher.get_subscription_count() == others + 1, 15, "the console to subscribe")
     jpeg = b"\xff\xd8\xff\xe0real-dds-frame\xff\xd9"
 
     def delivered() -> bool:
@@ -93,4 +93,4 @@ def test_live_video_subscribes_only_while_someone_watches(running_console, ros_p
         return any(body == jpeg for _, body in viewer.parts)
     wait_for(delivered, 15, "a frame through DDS and HTTP")
     viewer.close()
-    wait_for(lambda: publisher.get_subscription_count() == 0, 15, "the console to unsubscribe")
+    wait_for(lambda: publisher.get_subscription_count() == others, 15, "the console to unsubscribe")

@@ -10,7 +10,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from rcl_interfaces.msg import SetParametersResult
+from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
 from rclpy.node import Node
 
 C = TypeVar("C")
@@ -24,16 +24,23 @@ def declare_config(node: Node, config_type: type[C], on_change: Callable[[C], No
     """
     defaults = config_type()
     names = [field.name for field in dataclasses.fields(config_type)]
+    # Dynamic typing, checked below against each default's type, so `-p fps:=30` works for a float field.
+    loose = ParameterDescriptor(dynamic_typing=True)
     for name in names:
-        node.declare_parameter(name, getattr(defaults, name))
-    config = config_type(**{name: node.get_parameter(name).value for name in names})
+        node.declare_parameter(name, getattr(defaults, name), loose)
+
+    def build(values: dict[str, Any]) -> C:
+        return config_type(**{name: _as_type_of(name, getattr(defaults, name), value)
+                              for name, value in values.items()})
+
+    config = build({name: node.get_parameter(name).value for name in names})
 
     def validate(changed: list[Any]) -> SetParametersResult:
         nonlocal config
         values = {name: getattr(config, name) for name in names}
         values.update({p.name: p.value for p in changed if p.name in values})
         try:
-            candidate = config_type(**values)
+            candidate = build(values)
         except (TypeError, ValueError) as error:
             return SetParametersResult(successful=False, reason=str(error))
         config = candidate
@@ -43,3 +50,13 @@ def declare_config(node: Node, config_type: type[C], on_change: Callable[[C], No
 
     node.add_on_set_parameters_callback(validate)
     return config
+
+
+def _as_type_of(name: str, default: Any, value: Any) -> Any:
+    """The value in the default's type: whole numbers are accepted for floats; anything else must match."""
+    if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    sequences = isinstance(default, (list, tuple)) and isinstance(value, (list, tuple))
+    if type(value) is not type(default) and not sequences:
+        raise ValueError(f"{name} must be a {type(default).__name__} (like {default!r}), got {value!r}")
+    return value
