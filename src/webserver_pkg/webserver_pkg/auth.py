@@ -34,7 +34,7 @@ def login() -> ResponseReturnValue:
     client = request.remote_addr or "unknown"
     wait_s = state.login_limiter.retry_after(client)
     if wait_s > 0:
-        seconds = math.ceil(wait_s)
+        seconds = max(1, math.ceil(round(wait_s, 3)))  # t + 60 - t can be 60.0000000000018
         raise ApiError(f"too many failed logins from this address: try again in {seconds} s", 429,
                        retry_after_s=seconds)
     if not state.passwords.verify(request.form.get("password", "")):
