@@ -44,6 +44,19 @@ def _param_arg(name: str, value: Any) -> str:
     return f"{name}:={text}"
 
 
+def stop_process(process: subprocess.Popen, sig: int, timeout: float, output: Callable[[], str]) -> int:
+    """Signal a process and wait for its exit code; kill it and fail, showing its output, if it ignores us."""
+    if process.poll() is None:
+        process.send_signal(sig)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise AssertionError(f"{' '.join(map(str, process.args[:3]))} ignored signal {sig}:\n{output()}") from None
+    return process.returncode
+
+
 class NodeProcess:
     """One node of the stack in its own process: `python -m <package>.<executable>` with parameters."""
 
@@ -69,16 +82,10 @@ class NodeProcess:
 
     def stop(self, sig: int = signal.SIGINT, timeout: float = 10.0) -> int:
         """Signal the node and wait for it to exit; return its exit code."""
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-                raise AssertionError(f"{self.process.args[2]} ignored signal {sig}:\n{self.output()}") from None
-        self._log.close()
-        return self.process.returncode
+        try:
+            return stop_process(self.process, sig, timeout, self.output)
+        finally:
+            self._log.close()
 
     def __enter__(self) -> NodeProcess:
         return self

@@ -11,6 +11,13 @@ import tempfile
 import threading
 from pathlib import Path
 
+from std_srvs.srv import SetBool
+
+from deepracer_common_pkg import names, qos
+from deepracer_interfaces_pkg.msg import ModelState
+from deepracer_interfaces_pkg.srv import LoadModel, SetDriveMode, SetMaxSpeed
+from support.rosgraph import stop_process, wait_for
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -50,14 +57,7 @@ class LaunchedStack:
         return f"http://127.0.0.1:{self.port}"
 
     def stop(self, sig: int = signal.SIGINT, timeout: float = 60.0) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                raise AssertionError(f"launcher did not stop:\n{self.output()}") from None
-        return self.process.returncode
+        return stop_process(self.process, sig, timeout, self.output)
 
 
 def temp_data_dir() -> Path:
@@ -66,8 +66,6 @@ def temp_data_dir() -> Path:
 
 def installed_model_dir(stack: LaunchedStack, timeout: float = 60.0) -> Path:
     """The first model folder under the stack's models root (the demo model on a fresh data dir)."""
-    from support.rosgraph import wait_for
-
     models = stack.data_dir / "models"
     return wait_for(lambda: next((p for p in sorted(models.iterdir()) if p.is_dir() and not p.name.startswith("."))
                                  if models.is_dir() else iter(()), None),
@@ -76,12 +74,6 @@ def installed_model_dir(stack: LaunchedStack, timeout: float = 60.0) -> Path:
 
 def drive_autonomously(probe, model_dir: Path, max_speed: float = 1.0, timeout: float = 60.0) -> None:
     """What the console does: load the model, autonomous mode, max speed, start inference then navigation."""
-    from std_srvs.srv import SetBool
-
-    from deepracer_common_pkg import names, qos
-    from deepracer_interfaces_pkg.msg import ModelState
-    from deepracer_interfaces_pkg.srv import LoadModel, SetDriveMode, SetMaxSpeed
-
     states = probe.subscribe(ModelState, names.INFERENCE_MODEL_STATE, qos.LATCHED)
     answer = probe.call(LoadModel, names.INFERENCE_LOAD_MODEL, LoadModel.Request(model_dir=str(model_dir)), timeout)
     assert answer.success, answer.reason
