@@ -184,3 +184,17 @@ def test_models_needing_a_missing_sensor_cannot_be_selected(console_server, api,
 def test_is_model_installed_refuses_unusable_names(api):
     reply = api.get("/api/is_model_installed?filename=%2E%2E%2F")
     assert reply.status == 400 and reply.json()["success"] is False
+
+
+def test_a_broken_model_folder_is_listed_with_its_reason_and_can_be_deleted(console_server, api, model_archive):
+    install(model_archive, console_server.models_root, "good")
+    broken = console_server.models_root / "broken"
+    broken.mkdir()
+    (broken / "model_metadata.json").write_text("{not json")
+    listed = {entry["name"]: entry for entry in api.get("/api/uploaded_model_list").json()}
+    assert listed["good"]["status"] == "Ready" and listed["good"]["problem"] == ""
+    assert listed["broken"]["status"] == "Broken"
+    assert "model_metadata.json" in listed["broken"]["problem"]
+    assert [m["model_name"] for m in api.get("/api/models").json()["models"]] == ["good"]  # never selectable
+    assert api.post("/api/deleteModels", {"filenames": ["broken"]}).status == 200
+    assert not broken.exists() and (console_server.models_root / "good").is_dir()

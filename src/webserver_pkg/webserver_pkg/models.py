@@ -22,6 +22,7 @@ from inference_pkg.model_package import (
     install,
     list_installed,
     sanitise_name,
+    scan,
 )
 from webserver_pkg.api import sensor_status
 from webserver_pkg.api_input import ApiError, json_body, ok
@@ -72,18 +73,26 @@ def models() -> ResponseReturnValue:
 
 @blueprint.route("/uploaded_model_list")
 def uploaded_model_list() -> ResponseReturnValue:
+    """Installed models, and broken folders with the reason, so a racer can see what is wrong and delete them."""
     state = console().bridge.model_state()
+    installed, broken = scan(_models_root())
     return jsonify([{
         "name": model.name,
         "size": _size_text(model.size_bytes),
         "size_bytes": model.size_bytes,
         "creation_time": model.installed_at,
         "status": _status(model, state),
+        "problem": "",
+        "warnings": list(model.metadata.warnings),
         "training_algorithm": model.metadata.training_algorithm,
         "action_space_type": model.metadata.action_space.type,
         "sensors": list(model.metadata.sensors),
         "md5": model.checksum,
-    } for model in list_installed(_models_root())])
+    } for model in installed] + [{
+        "name": folder.name, "size": "", "size_bytes": 0, "creation_time": folder.path.stat().st_mtime,
+        "status": "Broken", "problem": folder.reason, "warnings": [], "training_algorithm": "",
+        "action_space_type": "", "sensors": [], "md5": "",
+    } for folder in broken])
 
 
 @blueprint.route("/isModelLoading")
@@ -148,17 +157,20 @@ def delete_models() -> ResponseReturnValue:
         raise ApiError("filenames must be a non-empty list of model names")
     bridge = console().bridge
     state, navigation = bridge.model_state(), bridge.navigation_state()
-    targets = [_installed(name) for name in names]  # every name checked before anything is deleted
-    for model in targets:
-        in_use = state is not None and Path(state.model_dir) == model.path and state.state in ("loading", "loaded")
+    installed, broken = scan(_models_root())
+    folders = {m.name: m.path for m in installed} | {b.name: b.path for b in broken}  # broken ones can go too
+    for name in names:  # every name checked before anything is deleted
+        if name not in folders:
+            raise ApiError(f"no installed model named {name!r}: upload it on the Models page first", 404)
+        in_use = state is not None and Path(state.model_dir) == folders[name] and state.state in ("loading", "loaded")
         if in_use and navigation is not None and navigation.started:
-            raise ApiError(f"{model.name} is driving the car: stop the car before deleting it", 409)
-    for model in targets:
+            raise ApiError(f"{name} is driving the car: stop the car before deleting it", 409)
+    for name in names:
         try:
-            delete(_models_root(), model.name)
+            delete(_models_root(), name)
         except ModelPackageError as error:
             raise ApiError(str(error), 404) from None
-        log.info("model %s deleted from %s", model.name, request.remote_addr)
+        log.info("model %s deleted from %s", name, request.remote_addr)
     return ok()
 
 

@@ -46,12 +46,21 @@ function render(models) {
     const status = document.createElement("span");
     status.className = `badge badge-${String(model.status).toLowerCase()}`;
     status.textContent = model.status;
+    const notes = [model.problem, ...(model.warnings || [])].filter(Boolean);
+    const statusCell = document.createElement("div");
+    statusCell.append(status);
+    if (notes.length > 0) {
+      const note = document.createElement("small");
+      note.className = "model-note";
+      note.textContent = notes.join(" · ");
+      statusCell.append(note);
+    }
     row.append(
       cell("Select", box, "cell-select"),
       cell("Name", model.name, "cell-name"),
       cell("Size", model.size),
       cell("Upload time", formatTime(model.creation_time)),
-      cell("Status", status),
+      cell("Status", statusCell),
       cell("Sensors", sensors),
       cell("Action space", [model.action_space_type, model.training_algorithm].filter(Boolean).join(", ")),
       cell("MD5", md5, "cell-md5"),
