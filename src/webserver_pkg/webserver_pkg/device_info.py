@@ -20,6 +20,10 @@ from webserver_pkg.bridge import StageView
 # Telemetry older than this is a stage that stopped: its figures are not shown as current.
 STALE_TELEMETRY_S = 5.0
 
+# psutil measures CPU use between two calls and answers 0.0 to the first: open the window at start-up so the
+# console's first figure is real.
+psutil.cpu_percent(interval=None)
+
 
 def package_version(name: str) -> str:
     try:
