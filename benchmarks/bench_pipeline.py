@@ -155,7 +155,7 @@ def node_processes(stack: LaunchedStack) -> dict[str, psutil.Process]:
 def run_rate(probe: RosProbe, fps: float, seconds: float, model_dir: Path | None) -> dict[str, object]:
     stack = LaunchedStack(temp_data_dir(), sets=[f"camera_node.fps={fps}"])
     try:
-        written = probe.subscribe(PwmWritten, names.SERVO_PWM_WRITTEN, qos.LATEST)
+        written = probe.subscribe(PwmWritten, names.SERVO_PWM_WRITTEN, qos.COMMAND)
         stats = {stage: probe.subscribe(StageStats, names.telemetry_topic(stage), qos.LATEST) for stage in STAGES}
         drive_autonomously(probe, model_dir or installed_model_dir(stack), max_speed=1.0)
         written.wait_for(lambda w: w.reason == "command", 30, "the first duty cycle")

@@ -34,7 +34,7 @@ def stack():
 def driving(stack, ros_probe):
     """The stack loaded with the demo model and driving autonomously at full max speed."""
     frames = ros_probe.subscribe(CameraFrames, names.CAMERA_FRAMES, qos.LATEST)
-    written = ros_probe.subscribe(PwmWritten, names.SERVO_PWM_WRITTEN, qos.LATEST)
+    written = ros_probe.subscribe(PwmWritten, names.SERVO_PWM_WRITTEN, qos.COMMAND)
     drive_autonomously(ros_probe, installed_model_dir(stack, STARTUP_S), max_speed=1.0, timeout=STARTUP_S)
     return frames, written
 
@@ -78,7 +78,7 @@ def test_a_dead_navigation_node_leaves_throttle_neutral_and_is_restarted(stack, 
 
 
 def test_ctrl_c_stops_every_node_with_throttle_neutral(stack, ros_probe):
-    written = ros_probe.subscribe(PwmWritten, names.SERVO_PWM_WRITTEN, qos.LATEST)
+    written = ros_probe.subscribe(PwmWritten, names.SERVO_PWM_WRITTEN, qos.COMMAND)
     children = psutil.Process(stack.process.pid).children()
     assert stack.stop(signal.SIGINT) == 0, stack.output()
     last = written.wait_for(lambda w: w.reason == "shutdown", 5, "the servo node's shutdown write")

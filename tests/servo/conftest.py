@@ -11,7 +11,7 @@ from deepracer_interfaces_pkg.msg import NavigationState, PwmWritten, RawPwm, Se
 class ServoTopics:
     def __init__(self, probe) -> None:
         self.probe = probe
-        self.written = probe.subscribe(PwmWritten, names.SERVO_PWM_WRITTEN, qos.LATEST)
+        self.written = probe.subscribe(PwmWritten, names.SERVO_PWM_WRITTEN, qos.COMMAND)
         self.telemetry = probe.subscribe(StageStats, names.telemetry_topic("servo"), qos.LATEST)
         self.commands = probe.publisher(ServoCtrlMsg, names.NAVIGATION_SERVO_CMD, qos.COMMAND,
                                         wait_for_subscribers=0)
@@ -21,7 +21,7 @@ class ServoTopics:
     def drive(self, angle: float, throttle: float, attempts: int = 15) -> PwmWritten:
         """Send a stamped command and return the node's PwmWritten for it.
 
-        pwm_written is best effort: until its endpoints have matched, a write can go unseen, so an unseen
+        Until the endpoints have matched (discovery), a command or its write can go unseen, so an unseen
         command is sent again (with a new stamp), up to `attempts` times, a second each.
         """
         for _ in range(attempts - 1):

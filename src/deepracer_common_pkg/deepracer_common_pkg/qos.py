@@ -1,5 +1,6 @@
 """The three QoS profiles of the graph (see docs/architecture.md for which topic uses which)."""
 
+from rclpy.duration import Duration
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 
 # Frames and policy outputs: only the newest matters, a late one is worth nothing, never queue.
@@ -17,3 +18,7 @@ LATCHED = QoSProfile(
     history=HistoryPolicy.KEEP_LAST, depth=1,
     reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL,
 )
+
+# How long a node's on_shutdown() waits for its last (neutral) message to be acknowledged by reliable
+# subscribers: without it the process can exit before the message leaves.
+SHUTDOWN_ACK_TIMEOUT = Duration(seconds=0.5)

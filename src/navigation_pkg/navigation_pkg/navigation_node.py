@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import time
 
-from rclpy.duration import Duration
 from rclpy.node import Node
 from std_srvs.srv import SetBool, Trigger
 
@@ -27,7 +26,6 @@ from navigation_pkg.config import NavigationConfig
 from navigation_pkg.drive_control import NEUTRAL, DriveControl, DriveState, Outcome
 
 STATE_PERIOD_S = 1.0
-SHUTDOWN_ACK_TIMEOUT = Duration(seconds=0.5)
 
 
 class NavigationNode(Node):
@@ -152,7 +150,7 @@ class NavigationNode(Node):
     def on_shutdown(self) -> None:
         """Neutral on the way out, and wait (briefly) until the servo node has it."""
         self._apply(self._control.shutdown(), log=True)
-        self._servo_pub.wait_for_all_acked(SHUTDOWN_ACK_TIMEOUT)
+        self._servo_pub.wait_for_all_acked(qos.SHUTDOWN_ACK_TIMEOUT)
 
 
 def main(args: list[str] | None = None) -> None:

@@ -46,7 +46,7 @@ class ServoNode(Node):
                               calibration=calibration.value, led=led.value, calibration_path=calibration_path,
                               led_path=led_path, command_timeout_s=self.config.command_timeout_s)
         self.window = StageWindow("servo")
-        self._written_pub = self.create_publisher(PwmWritten, names.SERVO_PWM_WRITTEN, qos.LATEST)
+        self._written_pub = self.create_publisher(PwmWritten, names.SERVO_PWM_WRITTEN, qos.COMMAND)
         self._publish(self.core.start(), None)
         self.get_logger().info(f"servo output '{self.config.backend}' active; calibration {calibration_path}")
 
@@ -157,6 +157,7 @@ class ServoNode(Node):
         """Throttle neutral and outputs off first (the hardware is what counts), then tell listeners:
         run_node keeps the context alive until this returns, also after SIGINT/SIGTERM."""
         self._publish(self.core.stop(), None)
+        self._written_pub.wait_for_all_acked(qos.SHUTDOWN_ACK_TIMEOUT)
 
 
 def main(args: list[str] | None = None) -> None:
