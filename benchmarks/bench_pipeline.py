@@ -216,6 +216,15 @@ def model_load_times(probe: RosProbe, sample_dir: Path) -> dict[str, float]:
         stack.stop()
 
 
+def run_together(target, count: int) -> None:
+    """`count` threads running `target` at once; returns when all are done."""
+    threads = [threading.Thread(target=target) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def console_figures(stack: LaunchedStack, clients: int = 8, requests_each: int = 50, viewers: int = 4,
                     mjpeg_seconds: float = 5.0) -> dict[str, object]:
     password = wait_for(lambda: _password(stack.output()), 60, "the console password")
@@ -239,11 +248,7 @@ def console_figures(stack: LaunchedStack, clients: int = 8, requests_each: int =
         with lock:
             latencies.extend(mine)
 
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_together(client, clients)
 
     frames_per_viewer: list[int] = []
 
@@ -260,11 +265,7 @@ def console_figures(stack: LaunchedStack, clients: int = 8, requests_each: int =
         with lock:
             frames_per_viewer.append(count)
 
-    threads = [threading.Thread(target=viewer) for _ in range(viewers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_together(viewer, viewers)
     return {"api_clients": clients, "api_p50_ms": pct(latencies, 50), "api_p99_ms": pct(latencies, 99),
             "mjpeg_viewers": viewers,
             "mjpeg_fps_per_viewer": [round(c / mjpeg_seconds, 1) for c in frames_per_viewer]}
