@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pytest
 
+from support.rosgraph import wait_for
 from webserver_pkg.bridge import CalibrationNs, CameraView, LogLine, ModelStateView, StageView
 
 
@@ -71,10 +72,7 @@ def _load(bridge, tmp_path) -> None:
     folder.mkdir(parents=True)
     bridge.load_seconds = 0.0
     bridge.load_model(str(folder))
-    deadline = time.monotonic() + 5
-    while bridge.model.state != "loaded":
-        assert time.monotonic() < deadline, "fake load did not finish"
-        time.sleep(0.01)
+    wait_for(lambda: bridge.model.state == "loaded", 5, "the fake load to finish")
     bridge.calls.clear()
 
 

@@ -11,6 +11,7 @@ import time
 import pytest
 
 from inference_pkg.model_package import install
+from support.rosgraph import wait_for
 
 
 @pytest.fixture
@@ -34,13 +35,11 @@ def _tar(members: dict[str, bytes], links: dict[str, str] | None = None) -> byte
 
 
 def _wait_state(api, wanted: str) -> dict:
-    deadline = time.monotonic() + 5
-    while True:
+    def reached() -> dict | None:
         state = api.get("/api/isModelLoading").json()
-        if state["isModelLoading"] == wanted:
-            return state
-        assert time.monotonic() < deadline, f"model state stayed {state}"
-        time.sleep(0.02)
+        return state if state["isModelLoading"] == wanted else None
+
+    return wait_for(reached, 5, f"the model state {wanted!r}")
 
 
 def test_upload_list_load_and_delete_a_model(console_server, api, model_archive):
