@@ -1,9 +1,10 @@
-"""The capture thread with scripted cameras: newest-only hand-over, loss reported, retries with backoff,
+"""The capture thread with scripted cameras: immediate hand-over, loss reported, retries with backoff,
 recovery, end of a file, and stopping. Scripted cameras stand in for a USB camera that can be unplugged,
 which cannot exist on this machine."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 
 import numpy as np
@@ -26,8 +27,11 @@ class ScriptedCamera:
         self.ending = threading.Event()
         self.running = threading.Event()
         self.running.set()
+        self.blocked = threading.Event()
 
     def grab(self) -> None:
+        if not self.running.is_set():
+            self.blocked.set()
         self.running.wait()
         if self.failing.is_set():
             raise SourceError("scripted camera stopped delivering")
@@ -87,19 +91,28 @@ def run_capture():
         assert capture.stop(), "the capture thread did not stop"
 
 
-def test_hands_over_only_the_newest_capture(run_capture):
+class Received:
+    """Captures handed over, as the node gets them: on the capture thread."""
+
+    def __init__(self) -> None:
+        self.captures: list = []
+        self.threads: set[str] = set()
+
+    def __call__(self, capture) -> None:
+        self.threads.add(threading.current_thread().name)
+        self.captures.append(capture)
+
+
+def test_every_capture_is_handed_over_at_once_on_the_capture_thread(run_capture):
     camera = ScriptedCamera()
-    arrived = threading.Semaphore(0)
-    capture = run_capture(Plug(camera), on_capture=arrived.release)
-    wait_for(lambda: camera.frames >= 20, what="20 frames")
-    newest = capture.take()
-    assert newest is not None and newest.sequence >= 10
-    assert capture.dropped >= newest.sequence - 2, "captures nobody took were replaced, not queued"
-    assert newest.frames[0].shape == (4, 6, 3)
-    after = wait_for(capture.take, what="a newer capture")
-    assert after.sequence > newest.sequence
-    assert after.stamp_ns > newest.stamp_ns and after.monotonic_s > newest.monotonic_s
-    assert arrived.acquire(timeout=1)
+    received = Received()
+    run_capture(Plug(camera), on_capture=received)
+    wait_for(lambda: len(received.captures) >= 20, what="20 captures")
+    captures = received.captures[:20]
+    assert [c.sequence for c in captures] == list(range(1, 21)), "none skipped, none queued twice"
+    assert all(b.stamp_ns > a.stamp_ns and b.monotonic_s > a.monotonic_s for a, b in itertools.pairwise(captures))
+    assert captures[0].frames[0].shape == (4, 6, 3)
+    assert received.threads == {"camera-capture"}
 
 
 def test_health_while_delivering(run_capture):
@@ -110,10 +123,11 @@ def test_health_while_delivering(run_capture):
 
 
 def test_stereo_rig_is_reported(run_capture):
-    capture = run_capture(Plug(ScriptedCamera(), cameras=2))
+    received = Received()
+    capture = run_capture(Plug(ScriptedCamera(), cameras=2), on_capture=received)
     health = wait_for(lambda: (h := capture.health()).connected and h, what="connected")
     assert health.stereo and health.source == "scripted+scripted"
-    assert len(wait_for(capture.take, what="a capture").frames) == 2
+    assert len(wait_for(lambda: received.captures, what="a capture")[0].frames) == 2
 
 
 def test_a_camera_that_fails_is_reported_retried_with_backoff_and_resumes(run_capture):
@@ -142,10 +156,12 @@ def test_a_camera_that_fails_is_reported_retried_with_backoff_and_resumes(run_ca
 
 def test_a_camera_that_hangs_is_reported_lost_after_the_loss_timeout(run_capture):
     camera = ScriptedCamera()
-    capture = run_capture(Plug(camera), loss_timeout_s=0.5)
+    received = Received()
+    capture = run_capture(Plug(camera), loss_timeout_s=0.5, on_capture=received)
     wait_for(lambda: capture.health().connected, what="connected")
     camera.running.clear()  # grab() now blocks, as a device read can
-    last = wait_for(capture.take, what="the last capture").monotonic_s
+    wait_for(camera.blocked.is_set, what="the capture thread blocked in grab()")
+    last = received.captures[-1].monotonic_s
     frozen = capture.health(now=last + 0.4)
     assert frozen.connected, "a frame gap shorter than the loss timeout is not a loss"
     lost = capture.health(now=last + 0.6 + 0.01)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from camera.camera_media import frame_level, level_of
 
+from camera_pkg.frames import JpegFrame
 from camera_pkg.source_spec import parse_source
 from camera_pkg.sources import (
     DeviceCamera,
@@ -19,6 +20,7 @@ from camera_pkg.sources import (
     SourceEnded,
     SourceError,
     SyntheticCamera,
+    as_frame,
     find_devices,
     open_rig,
 )
@@ -98,10 +100,19 @@ def test_folder_errors_are_clear(tmp_path, write_folder):
         camera.grab()
 
 
+def synthetic_view(camera: SyntheticCamera) -> np.ndarray:
+    """What the synthetic camera sends is a JPEG, as the car's MJPEG camera does: decoded here."""
+    frame = camera.retrieve()
+    assert isinstance(frame, JpegFrame) and frame.data[:2] == b"\xff\xd8"
+    image = cv2.imdecode(np.frombuffer(frame.data, np.uint8), cv2.IMREAD_COLOR)
+    assert image.shape == (frame.height, frame.width, 3)
+    return image
+
+
 def test_synthetic_track_looks_like_a_track():
     camera = SyntheticCamera(width=640, height=480, fps=15.0, clock=lambda: 0.0)
     camera.grab()
-    frame = camera.retrieve()
+    frame = synthetic_view(camera)
     assert frame.shape == (480, 640, 3)
     grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
     assert grey[-1].std() > 20, "the centre line stands out on the track surface in the bottom row"
@@ -118,7 +129,7 @@ def test_synthetic_track_bends_change_over_time():
     for t in (0.0, 0.0, 2.0, 4.0):
         now[0] = t
         camera.grab()
-        views.append(camera.retrieve())
+        views.append(synthetic_view(camera))
     assert np.array_equal(views[0], views[1])
     assert np.abs(views[2].astype(int) - views[0]).mean() > 5
     assert np.abs(views[3].astype(int) - views[2]).mean() > 5
@@ -127,10 +138,24 @@ def test_synthetic_track_bends_change_over_time():
 def test_synthetic_stereo_pair_sees_from_two_places():
     rig = open_rig(parse_source("synthetic,synthetic"), fps=15.0, width=320, height=240, loop=True)
     rig.grab(lambda: None)
-    left, right = rig.retrieve()
+    left, right = (synthetic_view(camera) for camera in rig.cameras)
     assert rig.stereo and left.shape == right.shape == (240, 320, 3)
     assert not np.array_equal(left, right)
     rig.close()
+
+
+def test_a_device_frame_left_compressed_becomes_a_jpeg_frame():
+    """OpenCV hands an MJPEG camera's frame over as one row of bytes when decoding is off."""
+    encoded = cv2.imencode(".jpg", np.zeros((48, 64, 3), np.uint8))[1]
+    frame = as_frame(encoded.reshape(1, -1), (64, 48), "/dev/video0")
+    assert frame == JpegFrame(encoded.tobytes(), 64, 48)
+    decoded = np.zeros((48, 64, 3), np.uint8)
+    assert as_frame(decoded, (64, 48), "/dev/video0") is decoded, "a decoded frame is passed on as it is"
+
+
+def test_a_device_frame_that_is_not_a_jpeg_is_refused_with_the_camera_named():
+    with pytest.raises(SourceError, match=r"camera /dev/video0 sent 6 bytes that are not a JPEG frame"):
+        as_frame(np.arange(6, dtype=np.uint8).reshape(1, 6), (64, 48), "/dev/video0")
 
 
 class RecordingCamera:

@@ -1,4 +1,4 @@
-"""Rate keeping by the clock: the pacer's schedule, the rate keeper's choice of captures, retry delays.
+"""The pacer's schedule for clockless sources, and retry delays.
 
 All on simulated clocks: these check the schedule's arithmetic, not the machine's speed.
 """
@@ -10,7 +10,7 @@ import random
 
 import pytest
 
-from camera_pkg.timing import Backoff, Pacer, RateKeeper
+from camera_pkg.timing import Backoff, Pacer
 
 
 class FakeClock:
@@ -58,68 +58,6 @@ def test_pacer_wait_reports_an_interruption():
     assert not pacer.wait()
 
 
-def simulate(source_fps: float, target_fps: float, seconds: float = 20.0, jitter_s: float = 0.003,
-             seed: int = 7) -> tuple[int, list[float]]:
-    """Feed captures at `source_fps` with timing jitter; return (captures, published times)."""
-    rng = random.Random(seed)
-    keeper = RateKeeper(target_fps)
-    captures = int(seconds * source_fps)
-    times = [k / source_fps + rng.uniform(-jitter_s, jitter_s) for k in range(captures)]
-    return captures, [t for t in times if keeper.due(t)]
-
-
-@pytest.mark.parametrize(("source_fps", "target_fps"), [(30, 15), (60, 15), (60, 30), (20, 15), (90, 60),
-                                                        (30, 30), (15, 15), (60, 60)])
-def test_keeps_the_target_rate_when_the_source_is_at_least_as_fast(source_fps, target_fps):
-    _, published = simulate(source_fps, target_fps)
-    rate = (len(published) - 1) / (published[-1] - published[0])
-    assert rate == pytest.approx(target_fps, rel=0.01)
-
-
-@pytest.mark.parametrize(("source_fps", "target_fps"), [(30, 15), (60, 15), (30, 30)])
-def test_no_jitter_aliasing_when_the_source_is_a_multiple_of_the_target(source_fps, target_fps):
-    """Every interval is exactly one period (within the jitter): no dropped or doubled slot."""
-    _, published = simulate(source_fps, target_fps)
-    gaps = [b - a for a, b in itertools.pairwise(published)]
-    assert max(gaps) < 1 / target_fps + 0.007
-    assert min(gaps) > 1 / target_fps - 0.007
-
-
-@pytest.mark.parametrize("fps", [15, 30])
-def test_late_captures_of_a_same_rate_source_are_not_dropped(fps):
-    """A capture thread woken late (CPU busy) must not cost a frame when source and target rates match."""
-    rng = random.Random(3)
-    period = 1 / fps
-    times = [k * period + (rng.uniform(0, 0.8 * period) if rng.random() < 0.2 else 0.0) for k in range(300)]
-    keeper = RateKeeper(fps)
-    published = [t for t in times if keeper.due(t)]
-    assert len(published) == len(times)
-    assert min(b - a for a, b in itertools.pairwise(published)) > 0.15 * period
-
-
-def test_published_frames_stay_half_a_period_apart():
-    rng = random.Random(5)
-    times = sorted(k / 90 + rng.uniform(0, 0.008) for k in range(900))
-    keeper = RateKeeper(30)
-    published = [t for t in times if keeper.due(t)]
-    assert min(b - a for a, b in itertools.pairwise(published)) >= 0.5 / 30 - 1e-9
-
-
-@pytest.mark.parametrize("source_fps", [5, 10, 14])
-def test_never_faster_than_a_slower_source(source_fps):
-    captures, published = simulate(source_fps, 15)
-    assert len(published) == captures
-
-
-def test_no_burst_after_a_gap():
-    keeper = RateKeeper(15)
-    times = [k / 30 for k in range(30)] + [3.0 + k / 30 for k in range(30)]
-    published = [t for t in times if keeper.due(t)]
-    gaps = [b - a for a, b in itertools.pairwise(published)]
-    assert min(gaps) > 1 / 15 - 1e-6
-    assert len(published) == 30
-
-
 def test_backoff_doubles_to_a_ceiling_and_resets():
     backoff = Backoff(0.25, 2.0)
     assert [backoff.next_delay() for _ in range(6)] == [0.25, 0.5, 1.0, 2.0, 2.0, 2.0]
@@ -127,7 +65,7 @@ def test_backoff_doubles_to_a_ceiling_and_resets():
     assert backoff.next_delay() == 0.25
 
 
-@pytest.mark.parametrize("make", [lambda: RateKeeper(0), lambda: Backoff(0, 1), lambda: Backoff(2, 1)])
+@pytest.mark.parametrize("make", [lambda: Backoff(0, 1), lambda: Backoff(2, 1)])
 def test_nonsense_settings_are_refused(make):
     with pytest.raises(ValueError):
         make()

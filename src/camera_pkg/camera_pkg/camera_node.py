@@ -1,8 +1,8 @@
 """Camera node: policy frames, a display JPEG for browsers, the camera status and the video toggle.
 
-The capture thread hands its newest capture over through a guard condition, so every rclpy call happens
-on the executor thread (publishers, subscriber counts and shutdown never race), while capture itself
-never waits on ROS: a capture the executor has not taken yet is simply replaced by the next one.
+Frames are published from the capture thread itself, the moment they are retrieved (rclpy publishers are
+thread-safe), so no thread hand-over sits on the path to the policy. The capture thread is stopped before
+the node is destroyed or restarted, so it never publishes on a dead node.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from std_srvs.srv import SetBool
 
 from camera_pkg.capture import Capture, CaptureThread
 from camera_pkg.config import CameraConfig, needs_restart
-from camera_pkg.frames import display_jpeg, policy_image
+from camera_pkg.frames import UndecodableFrame, display_jpeg, policy_image
 from camera_pkg.sources import open_rig
 from deepracer_common_pkg import names, qos
 from deepracer_common_pkg.node_main import run_node
@@ -42,10 +42,8 @@ class CameraNode(Node):
         self.create_service(SetBool, names.CAMERA_MEDIA_STATE, self._on_media_state)
         self._window = StageWindow("camera")
         publish_telemetry(self, self._window)
-        self._handover = self.create_guard_condition(self._publish_newest)
         self._last_status: CameraStatus | None = None
         self._last_status_time = 0.0
-        self._reported_drops = 0
         self._capture = self._start_capture(self._config)
         self.create_timer(HEALTH_CHECK_PERIOD_S, self._publish_status)
 
@@ -53,7 +51,7 @@ class CameraNode(Node):
         rig = partial(open_rig, config.source_spec, fps=config.fps, width=config.capture_width,
                       height=config.capture_height, loop=config.loop_video)
         capture = CaptureThread(rig, fps=config.fps, loss_timeout_s=config.effective_loss_timeout_s,
-                                source=config.source, on_capture=self._handover.trigger)
+                                source=config.source, on_capture=self._publish)
         capture.start()
         self.get_logger().info(f"capturing from {config.source} at {config.fps:g} fps")
         return capture
@@ -64,7 +62,6 @@ class CameraNode(Node):
             self._video_on = config.video_on
         if needs_restart(old, config):
             self._stop_capture()
-            self._reported_drops = 0
             self._capture = self._start_capture(config)
 
     def _stop_capture(self) -> None:
@@ -78,22 +75,24 @@ class CameraNode(Node):
         self._publish_status()
         return response
 
-    def _publish_newest(self) -> None:
-        capture = self._capture.take()
-        if capture is None:
-            return
+    def _publish(self, capture: Capture) -> None:
+        """On the capture thread."""
         config = self._config
         message = CameraFrames(sequence=capture.sequence)
         message.header.stamp = from_ns(capture.stamp_ns)
         message.header.frame_id = FRAME_ID
-        for frame in capture.frames:
-            grey = policy_image(frame, config.policy_width, config.policy_height)
+        try:
+            greys = [policy_image(frame, config.policy_width, config.policy_height) for frame in capture.frames]
+        except UndecodableFrame as error:
+            self._window.drop()
+            self.get_logger().warning(f"camera frame skipped: {error}", throttle_duration_sec=5.0)
+            return
+        for grey in greys:
             message.images.append(Image(header=message.header, height=grey.shape[0], width=grey.shape[1],
                                         encoding="mono8", is_bigendian=0, step=grey.shape[1],
                                         data=grey.tobytes()))
         self._frames_publisher.publish(message)
         self._window.record((time.time_ns() - capture.stamp_ns) / 1e6)
-        self._record_drops()
         if self._video_on and self._display_publisher.get_subscription_count() > 0:
             self._publish_display(capture, config)
 
@@ -104,12 +103,6 @@ class CameraNode(Node):
         display.header.stamp = from_ns(capture.stamp_ns)
         display.header.frame_id = FRAME_ID
         self._display_publisher.publish(display)
-
-    def _record_drops(self) -> None:
-        dropped = self._capture.dropped
-        if dropped > self._reported_drops:
-            self._window.drop(dropped - self._reported_drops)
-            self._reported_drops = dropped
 
     def _publish_status(self) -> None:
         """On every change, and once a second so a slowly changing fps stays fresh."""

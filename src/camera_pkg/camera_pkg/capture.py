@@ -1,7 +1,8 @@
-"""The capture thread: keeps a rig delivering, keeps only the newest capture, and knows the camera's health.
+"""The capture thread: keeps a rig delivering, hands each capture on at once, and knows the camera's health.
 
-It runs apart from the ROS executor, so a slow subscriber or a busy executor cannot stall capture: a
-capture nobody took before the next one is replaced (and counted as dropped), never queued.
+Each capture is handed to `on_capture` on this thread, the moment it is retrieved: a hop to another
+thread would cost a wake-up (0.2 ms here) on every frame's path to the policy, and nothing waits in a
+queue. The executor is not involved, so a busy executor cannot delay or stall capture either.
 
 Failures: a camera that cannot be opened or stops delivering is closed and retried with a doubling
 delay (no busy loop); `health()` reports a camera as lost as soon as no frame arrived for
@@ -15,10 +16,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
-
+from camera_pkg.frames import Frame, frame_size
 from camera_pkg.sources import Rig, SourceEnded, SourceError
-from camera_pkg.timing import Backoff, Pacer, RateKeeper
+from camera_pkg.timing import Backoff, Pacer
+from deepracer_common_pkg.rate_keeper import RateKeeper
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class Capture:
     sequence: int
     stamp_ns: int  # wall clock = ROS time of a node on the system clock
     monotonic_s: float
-    frames: tuple[np.ndarray, ...]
+    frames: tuple[Frame, ...]
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class CaptureThread:
     """Runs `open_rig()` (called again on every retry, so auto-detection probes again) in a thread."""
 
     def __init__(self, open_rig: Callable[[], Rig], *, fps: float, loss_timeout_s: float, source: str,
-                 on_capture: Callable[[], None] = lambda: None, backoff: Backoff | None = None,
+                 on_capture: Callable[[Capture], None] = lambda capture: None, backoff: Backoff | None = None,
                  clock: Callable[[], float] = time.monotonic,
                  wall_clock_ns: Callable[[], int] = time.time_ns) -> None:
         self._open_rig = open_rig
@@ -59,10 +60,8 @@ class CaptureThread:
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run_reporting_bugs, name="camera-capture", daemon=True)
-        # Guarded by _lock:
-        self._newest: Capture | None = None
         self._sequence = 0
-        self._dropped = 0
+        # Guarded by _lock:
         self._source = source
         self._stereo = False
         self._size = (0, 0)
@@ -78,18 +77,6 @@ class CaptureThread:
         self._stopping.set()
         self._thread.join(timeout)
         return not self._thread.is_alive()
-
-    def take(self) -> Capture | None:
-        """The newest capture not taken yet, or None."""
-        with self._lock:
-            capture, self._newest = self._newest, None
-            return capture
-
-    @property
-    def dropped(self) -> int:
-        """Captures replaced by a newer one before anyone took them."""
-        with self._lock:
-            return self._dropped
 
     def health(self, now: float | None = None) -> Health:
         now = self._clock() if now is None else now
@@ -161,9 +148,6 @@ class CaptureThread:
             frames = rig.retrieve()
             self._backoff.reset()
             with self._lock:
-                self._sequence += 1
-                if self._newest is not None:
-                    self._dropped += 1
-                self._newest = Capture(self._sequence, stamp_ns, monotonic_s, frames)
-                self._size = (frames[0].shape[1], frames[0].shape[0])
-            self._on_capture()
+                self._size = frame_size(frames[0])
+            self._sequence += 1
+            self._on_capture(Capture(self._sequence, stamp_ns, monotonic_s, frames))

@@ -1,9 +1,44 @@
-"""From a captured BGR frame to what leaves the node: a greyscale policy image and a display JPEG."""
+"""From a captured frame to what leaves the node: a greyscale policy image and a display JPEG.
+
+A frame is either decoded pixels (BGR, BGRA or grey) or a JPEG still as an MJPEG camera sent it. A JPEG
+is decoded only as far as each output needs: the policy image straight to grey at 1/2, 1/4 or 1/8 scale
+(libjpeg skips the discarded detail, ten times cheaper than a full colour decode at 640x480), and the
+display stream not at all when it is shown at the camera's own size.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
+
+# libjpeg's DCT scaling: decoding to 1/scale of the size, biggest reduction first.
+_REDUCED_GREY = ((8, cv2.IMREAD_REDUCED_GRAYSCALE_8), (4, cv2.IMREAD_REDUCED_GRAYSCALE_4),
+                 (2, cv2.IMREAD_REDUCED_GRAYSCALE_2), (1, cv2.IMREAD_GRAYSCALE))
+
+
+@dataclass(frozen=True)
+class JpegFrame:
+    """A frame still compressed; `width` x `height` is its size once decoded."""
+
+    data: bytes
+    width: int
+    height: int
+
+
+Frame = np.ndarray | JpegFrame
+
+
+class UndecodableFrame(ValueError):
+    """A camera sent bytes that are not a JPEG (a USB glitch, a truncated frame): skip it, keep going."""
+
+
+def frame_size(frame: Frame) -> tuple[int, int]:
+    """(width, height)."""
+    if isinstance(frame, JpegFrame):
+        return frame.width, frame.height
+    return frame.shape[1], frame.shape[0]
 
 
 def resize_to(image: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -23,17 +58,44 @@ def to_grey(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
 
 
-def policy_image(frame: np.ndarray, width: int, height: int) -> np.ndarray:
+def _decode(frame: JpegFrame, flag: int) -> np.ndarray:
+    image = cv2.imdecode(np.frombuffer(frame.data, np.uint8), flag)
+    if image is None:
+        raise UndecodableFrame(f"a {len(frame.data)}-byte frame is not a decodable JPEG")
+    return image
+
+
+def policy_image(frame: Frame, width: int, height: int) -> np.ndarray:
     """Greyscale uint8 `height` x `width`, C-contiguous so it can be sent as mono8 without a copy.
 
-    Resizing before the colour conversion converts 16x fewer pixels at the default sizes.
+    Decoded pixels are made grey before they are resized: the colour conversion is vectorised and cheap,
+    while area averaging costs per channel, so this order is twice as fast as the other at 640x480.
     """
-    return np.ascontiguousarray(to_grey(resize_to(frame, width, height)))
+    if isinstance(frame, JpegFrame):
+        flag = next(flag for scale, flag in _REDUCED_GREY
+                    if scale == 1 or (frame.width >= width * scale and frame.height >= height * scale))
+        grey = _decode(frame, flag)
+    else:
+        grey = to_grey(frame)
+    return np.ascontiguousarray(resize_to(grey, width, height))
 
 
-def display_jpeg(frame: np.ndarray, width: int, height: int, quality: int) -> bytes:
-    """JPEG bytes of `frame` scaled to `width` x `height` (what a browser shows)."""
+def display_jpeg(frame: Frame, width: int, height: int, quality: int) -> bytes:
+    """JPEG bytes of `frame` at `width` x `height` (what a browser shows); a camera's own JPEG at its own
+    size is passed on untouched."""
+    if isinstance(frame, JpegFrame):
+        if frame_size(frame) == (width, height):
+            return frame.data
+        frame = _decode(frame, cv2.IMREAD_COLOR)
     ok, encoded = cv2.imencode(".jpg", resize_to(frame, width, height), [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:
         raise ValueError(f"JPEG encoding failed for a frame of shape {frame.shape}")
     return encoded.tobytes()
+
+
+def encode_jpeg(image: np.ndarray, quality: int) -> JpegFrame:
+    """What an MJPEG camera does in its own hardware; the synthetic camera does it to behave like one."""
+    ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise ValueError(f"JPEG encoding failed for a frame of shape {image.shape}")
+    return JpegFrame(encoded.tobytes(), image.shape[1], image.shape[0])

@@ -1,10 +1,11 @@
 """Cameras and camera rigs: where frames come from (V4L2 device, video file, image folder, synthetic).
 
-Every camera yields BGR uint8 frames and splits taking a frame into `grab()` (cheap: note that a new frame
-exists, and when) and `retrieve()` (the costly decode). The capture loop grabs every frame, so a device's
-queue never holds stale frames, but decodes only the ones it publishes. A rig grabs all its cameras
-back to back before decoding any: that is how a stereo pair is kept in step (the two exposures are at
-most one camera frame interval apart; the pair carries the time the left frame arrived).
+Every camera yields frames (BGR pixels, or a JPEG as an MJPEG camera sends it) and splits taking a frame
+into `grab()` (the frame exists now: its stamp is taken here) and `retrieve()` (what is left to do on it).
+The capture loop grabs every frame, so a device's queue never holds stale frames, but retrieves only the
+ones it publishes. A rig grabs all its cameras back to back before retrieving any: that is how a stereo
+pair is kept in step (the two exposures are at most one camera frame interval apart; the pair carries
+the time the left frame arrived).
 
 Cameras with a clock of their own (devices) block in `grab()` until the next frame and have
 `native_fps = None`; the others are paced by the capture loop at `native_fps`.
@@ -21,6 +22,7 @@ from typing import Protocol, TypeVar
 import cv2
 import numpy as np
 
+from camera_pkg.frames import Frame, JpegFrame, encode_jpeg
 from camera_pkg.source_spec import CameraSpec, SourceSpec
 from camera_pkg.synthetic_track import SyntheticTrack
 
@@ -30,6 +32,8 @@ STEREO_BASELINE_M = 0.06
 DEVICE_READ_TIMEOUT_MS = 1000
 DEVICE_OPEN_TIMEOUT_MS = 2000
 MAX_FILE_FPS = 240.0
+MJPG = cv2.VideoWriter.fourcc(*"MJPG")
+SYNTHETIC_JPEG_QUALITY = 90
 
 T = TypeVar("T")
 
@@ -49,14 +53,18 @@ class Camera(Protocol):
     def grab(self) -> None:
         """Wait for (or step to) the next frame; raise SourceError or SourceEnded."""
 
-    def retrieve(self) -> np.ndarray:
-        """The frame last grabbed, BGR uint8 (height, width, 3)."""
+    def retrieve(self) -> Frame:
+        """The frame last grabbed: BGR uint8 (height, width, 3), or the JPEG the camera sent."""
 
     def close(self) -> None: ...
 
 
 class DeviceCamera:
-    """A V4L2 camera (USB UVC on the car) asked for MJPG at the capture size and rate."""
+    """A V4L2 camera (USB UVC on the car) asked for MJPG at the capture size and rate.
+
+    When the camera agrees to MJPG, OpenCV is told not to decode (CAP_PROP_CONVERT_RGB off), so the node
+    gets the JPEG and decodes only what it needs (see frames.py); other formats are decoded to BGR.
+    """
 
     native_fps = None
 
@@ -75,16 +83,20 @@ class DeviceCamera:
         self._capture.set(cv2.CAP_PROP_FRAME_WIDTH, width)
         self._capture.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
         self._capture.set(cv2.CAP_PROP_FPS, fps)
+        self._size = (int(self._capture.get(cv2.CAP_PROP_FRAME_WIDTH)),
+                      int(self._capture.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+        if int(self._capture.get(cv2.CAP_PROP_FOURCC)) == MJPG:
+            self._capture.set(cv2.CAP_PROP_CONVERT_RGB, 0)
 
     def grab(self) -> None:
         if not self._capture.grab():
             raise SourceError(f"camera {self.name} stopped delivering frames (unplugged?)")
 
-    def retrieve(self) -> np.ndarray:
+    def retrieve(self) -> Frame:
         ok, frame = self._capture.retrieve()
         if not ok or frame is None:
             raise SourceError(f"camera {self.name} delivered a frame that cannot be decoded")
-        return frame
+        return as_frame(frame, self._size, self.name)
 
     def close(self) -> None:
         self._capture.release()
@@ -180,8 +192,23 @@ class FolderCamera:
         pass
 
 
+def as_frame(raw: np.ndarray, size: tuple[int, int], camera: str) -> Frame:
+    """What OpenCV handed back: decoded pixels, or (decoding off) the JPEG bytes as one row."""
+    if raw.ndim == 3 or (raw.ndim == 2 and raw.shape[0] > 1):
+        return raw
+    data = raw.tobytes()
+    if data[:2] != b"\xff\xd8":
+        raise SourceError(f"camera {camera} sent {len(data)} bytes that are not a JPEG frame")
+    return JpegFrame(data, *size)
+
+
 class SyntheticCamera:
-    """The rendered track at `fps`, driving on from the moment it is opened."""
+    """The rendered track at `fps`, driving on from the moment it is opened, sent as an MJPEG camera would.
+
+    Rendering and encoding stand for what the car's camera does in its own hardware (exposure, readout,
+    JPEG), so they happen in `grab()`, before the stamp, and the node's share of the work is what it is
+    with the real camera: decoding the JPEG.
+    """
 
     def __init__(self, *, width: int, height: int, fps: float, lateral_offset_m: float = 0.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -190,13 +217,15 @@ class SyntheticCamera:
         self._track = SyntheticTrack(width, height, lateral_offset_m)
         self._clock = clock
         self._start = clock()
-        self._grabbed_at = self._start
+        self._frame: JpegFrame | None = None
 
     def grab(self) -> None:
-        self._grabbed_at = self._clock()
+        self._frame = encode_jpeg(self._track.render(self._clock() - self._start), SYNTHETIC_JPEG_QUALITY)
 
-    def retrieve(self) -> np.ndarray:
-        return self._track.render(self._grabbed_at - self._start)
+    def retrieve(self) -> Frame:
+        if self._frame is None:
+            raise SourceError(f"{self.name}: retrieve() before grab()")
+        return self._frame
 
     def close(self) -> None:
         pass
@@ -229,7 +258,7 @@ class Rig:
             camera.grab()
         return taken
 
-    def retrieve(self) -> tuple[np.ndarray, ...]:
+    def retrieve(self) -> tuple[Frame, ...]:
         return tuple(camera.retrieve() for camera in self.cameras)
 
     def close(self) -> None:
