@@ -1,12 +1,11 @@
-"""The frame worker (newest frame only, once, rate cap) and the model switcher (newest load wins)."""
+"""The frame gate (rate cap by skipping, missing frames counted) and the model switcher (newest load wins)."""
 
 from __future__ import annotations
 
 import itertools
 import threading
-import time
 
-from inference_pkg.runtime import FrameWorker, LatestSlot, ModelSwitcher
+from inference_pkg.runtime import FrameGate, LatestSlot, ModelSwitcher
 from support.rosgraph import wait_for
 
 
@@ -20,81 +19,29 @@ def test_slot_keeps_only_the_newest_item():
     assert slot.take() is None
 
 
-def test_slot_holds_an_item_until_not_before():
-    slot: LatestSlot[int] = LatestSlot()
-    slot.put(1)
-    not_before = time.monotonic() + 0.05
-    assert slot.take(not_before) == 1
-    assert time.monotonic() >= not_before
+def test_gate_counts_frames_that_never_arrived():
+    gate = FrameGate()
+    admitted = [gate.admit(sequence, sequence / 30) for sequence in (1, 2, 5, 6, 9)]
+    assert all(a.infer for a in admitted)
+    assert [a.missed for a in admitted] == [0, 0, 2, 0, 2]
 
 
-class Recorder:
-    """A `process` that blocks on the first item until released, recording what it ran."""
-
-    def __init__(self) -> None:
-        self.ran: list[int] = []
-        self.started: list[float] = []
-        self.first_started = threading.Event()
-        self.release = threading.Event()
-
-    def __call__(self, item: int) -> None:
-        self.started.append(time.monotonic())
-        self.first_started.set()
-        self.release.wait(5)
-        self.ran.append(item)
+def test_gate_does_not_count_a_camera_restart_or_a_pause_as_losses():
+    gate = FrameGate()
+    gate.admit(40, 1.0)
+    assert gate.admit(1, 1.1).missed == 0, "the camera restarted and counts from 1 again"
+    gate.restart()
+    assert gate.admit(90, 5.0).missed == 0, "frames published while inference was stopped were not lost"
 
 
-def test_worker_runs_the_newest_frame_once_and_counts_replaced_ones():
-    recorder, drops = Recorder(), []
-    worker = FrameWorker(recorder, on_drop=lambda: drops.append(1))
-    try:
-        worker.submit(1)
-        assert recorder.first_started.wait(5)
-        for item in (2, 3, 4):  # arrive while 1 is being processed: only 4 is still worth running
-            worker.submit(item)
-        recorder.release.set()
-        wait_for(lambda: recorder.ran == [1, 4], what="frames 1 and 4 processed")
-        assert len(drops) == 2
-    finally:
-        worker.close()
-    assert recorder.ran == [1, 4]
-
-
-def test_worker_survives_a_failing_frame():
-    errors: list[Exception] = []
-    done: list[int] = []
-
-    def process(item: int) -> None:
-        if item == 1:
-            raise ValueError("bad frame")
-        done.append(item)
-
-    worker = FrameWorker(process, on_error=errors.append)
-    try:
-        worker.submit(1)
-        wait_for(lambda: errors, what="the error reported")
-        worker.submit(2)
-        wait_for(lambda: done == [2], what="the next frame processed")
-        assert str(errors[0]) == "bad frame"
-    finally:
-        worker.close()
-
-
-def test_rate_cap_spaces_inference_starts():
-    starts: list[float] = []
-    worker = FrameWorker(lambda item: starts.append(time.monotonic()), max_rate_hz=20.0)
-    try:
-        for expected in range(1, 5):
-            worker.submit(expected)
-            wait_for(lambda n=expected: len(starts) == n, what=f"frame {expected} processed")
-        gaps = [b - a for a, b in itertools.pairwise(starts)]
-        assert min(gaps) >= 0.05 - 1e-3
-        worker.set_rate(0.0)
-        before = len(starts)
-        worker.submit(99)
-        wait_for(lambda: len(starts) == before + 1, what="an uncapped frame")
-    finally:
-        worker.close()
+def test_gate_rate_cap_skips_frames_instead_of_delaying_them():
+    """30 fps in, 10 Hz cap: every third frame runs, each the moment it arrives; 0 lifts the cap."""
+    gate = FrameGate(10.0)
+    ran = [k for k in range(1, 91) if gate.admit(k, k / 30).infer]
+    assert len(ran) == 30
+    assert all(b - a == 3 for a, b in itertools.pairwise(ran))
+    gate.set_rate(0.0)
+    assert all(gate.admit(k, k / 30).infer for k in range(91, 101))
 
 
 def test_newer_load_supersedes_an_older_one():

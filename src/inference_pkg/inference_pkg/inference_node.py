@@ -1,7 +1,7 @@
 """Inference node: the racer's model on OpenVINO, run on the newest camera frame.
 
-Threads: the executor only hands frames and requests over; a FrameWorker thread pre-processes, infers and
-publishes; a ModelSwitcher thread loads models. Loading while the car drives autonomously is REFUSED
+Threads: frames are pre-processed, inferred and published in the subscription callback, as they arrive;
+a ModelSwitcher thread loads models. Loading while the car drives autonomously is REFUSED
 (stop the car first): swapping the policy under a moving car is never what the racer meant. Accepting a
 load unloads the current model and stops inference, so no result ever comes from a model the state does
 not name; the console starts inference again once the new model is "loaded".
@@ -33,7 +33,7 @@ from inference_pkg import demo_model, lidar, model_package, preprocess
 from inference_pkg.config import InferenceConfig
 from inference_pkg.graph import LoadedModel, load_model
 from inference_pkg.model_package import ModelPackageError
-from inference_pkg.runtime import FrameWorker, ModelSwitcher
+from inference_pkg.runtime import FrameGate, ModelSwitcher
 
 DRIVING_REFUSAL = "stop the car before loading another model"
 
@@ -53,8 +53,7 @@ class InferenceNode(Node):
 
         self._results = self.create_publisher(InferenceResult, names.INFERENCE_RESULTS, qos.LATEST)
         self._state_publisher = self.create_publisher(ModelState, names.INFERENCE_MODEL_STATE, qos.LATCHED)
-        self._worker = FrameWorker(self._infer, max_rate_hz=self._config.max_rate_hz,
-                                   on_drop=self._window.drop, on_error=self._frame_failed)
+        self._gate = FrameGate(self._config.max_rate_hz)
         self._switcher = ModelSwitcher(self._load, on_loading=self._loading, on_loaded=self._loaded,
                                        on_failed=self._failed)
         self.create_subscription(CameraFrames, names.CAMERA_FRAMES, self._on_frames, qos.LATEST)
@@ -83,7 +82,7 @@ class InferenceNode(Node):
 
     def _on_config(self, config: InferenceConfig) -> None:
         self._config = config
-        self._worker.set_rate(config.max_rate_hz)
+        self._gate.set_rate(config.max_rate_hz)
 
     def _install_demo_model(self) -> None:
         if model_package.list_installed(self._models_root):
@@ -161,6 +160,8 @@ class InferenceNode(Node):
         if request.data and self._active is None:
             response.success, response.message = False, "no model is loaded: load one first"
             return response
+        if request.data and not self._running:
+            self._gate.restart()
         self._running = request.data
         self._publish_state()
         response.success, response.message = True, "inference running" if request.data else "inference stopped"
@@ -174,8 +175,17 @@ class InferenceNode(Node):
         self._scan = (time.monotonic(), message)
 
     def _on_frames(self, message: CameraFrames) -> None:
-        if self._running and self._active is not None:
-            self._worker.submit(message)
+        if not self._running or self._active is None:
+            return
+        admission = self._gate.admit(message.sequence, time.monotonic())
+        if admission.missed:
+            self._window.drop(admission.missed)
+        if not admission.infer:
+            return
+        try:
+            self._infer(message)
+        except Exception as error:  # a bad frame (wrong size, missing scan) must not stop the node
+            self._frame_failed(error)
 
     def _lidar_input(self, settings: lidar.LidarSettings) -> np.ndarray:
         scan = self._scan
@@ -216,7 +226,6 @@ class InferenceNode(Node):
 
     def on_shutdown(self) -> None:
         self._running = False
-        self._worker.close()
         self._switcher.close()
 
 

@@ -1,17 +1,20 @@
-"""The two worker threads of the inference node, free of ROS so they are tested with plain functions.
+"""What decides which frames the inference node runs, and the thread that loads models, free of ROS.
 
-FrameWorker: the executor thread hands over each frame; the worker runs the newest one, each at most
-once, no faster than the rate cap. A frame replaced before it ran counts as dropped; there is never a
-queue. ModelSwitcher: loads run on their own thread (reading a frozen graph blocks for 0.1-0.5 s); a newer
-request supersedes an older one, whose result is thrown away even if it finishes later.
+FrameGate: frames are inferred in the subscription callback the moment they arrive (a hand-over to
+another thread cost a 0.2 ms wake-up per frame); the newest-only rule comes from the subscription's
+depth-1 queue, and the gate applies the rate cap and counts frames that never arrived. ModelSwitcher:
+loads run on their own thread (reading a frozen graph blocks for 0.1-0.5 s); a newer request supersedes
+an older one, whose result is thrown away even if it finishes later.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Generic, TypeVar
+
+from deepracer_common_pkg.rate_keeper import RateKeeper
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -20,12 +23,11 @@ R = TypeVar("R")
 class LatestSlot(Generic[T]):
     """Holds at most one item: a put replaces what was not yet taken."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self) -> None:
         self._cond = threading.Condition()
         self._item: T | None = None
         self._full = False
         self._closed = False
-        self._clock = clock
 
     def put(self, item: T) -> bool:
         """Store `item`; True when it replaced an item nobody took."""
@@ -35,18 +37,14 @@ class LatestSlot(Generic[T]):
             self._cond.notify_all()
             return replaced
 
-    def take(self, not_before: float | None = None) -> T | None:
-        """Wait for an item, and until `not_before` (clock time) if given; None once closed."""
+    def take(self) -> T | None:
+        """Wait for an item; None once closed."""
         with self._cond:
             while not self._closed:
                 if self._full:
-                    wait = 0.0 if not_before is None else not_before - self._clock()
-                    if wait <= 0:
-                        item, self._item, self._full = self._item, None, False
-                        return item
-                    self._cond.wait(wait)
-                else:
-                    self._cond.wait()
+                    item, self._item, self._full = self._item, None, False
+                    return item
+                self._cond.wait()
             return None
 
     def close(self) -> None:
@@ -55,41 +53,37 @@ class LatestSlot(Generic[T]):
             self._cond.notify_all()
 
 
-class FrameWorker(Generic[T]):
-    """Runs `process` on the newest submitted item, on its own thread, at most `max_rate_hz` (0 = no cap)."""
+@dataclass(frozen=True)
+class Admission:
+    infer: bool
+    missed: int  # frames the camera published since the previous one that never reached us
 
-    def __init__(self, process: Callable[[T], None], *, max_rate_hz: float = 0.0,
-                 on_drop: Callable[[], None] = lambda: None, on_error: Callable[[Exception], None] = lambda e: None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self._process = process
-        self._on_drop = on_drop
-        self._on_error = on_error
-        self._clock = clock
-        self._rate = max_rate_hz
-        self._slot: LatestSlot[T] = LatestSlot(clock)
-        self._thread = threading.Thread(target=self._run, name="inference-frames", daemon=True)
-        self._thread.start()
+
+class FrameGate:
+    """Per arriving frame: run it (or skip it for the rate cap), and how many frames went missing before it.
+
+    Frames are numbered by the camera; a gap is frames lost on the way or replaced in the depth-1 queue
+    while the previous one was being inferred. A number that goes back is a restarted camera, not a loss.
+    """
+
+    def __init__(self, max_rate_hz: float = 0.0) -> None:
+        self._last: int | None = None
+        self._keeper: RateKeeper | None = None
+        self.set_rate(max_rate_hz)
 
     def set_rate(self, max_rate_hz: float) -> None:
-        self._rate = max_rate_hz
+        """0 = no cap."""
+        self._keeper = RateKeeper(max_rate_hz) if max_rate_hz > 0 else None
 
-    def submit(self, item: T) -> None:
-        if self._slot.put(item):
-            self._on_drop()
+    def restart(self) -> None:
+        """Inference (re)starts: frames not seen while stopped are not losses."""
+        self._last = None
 
-    def _run(self) -> None:
-        not_before = None
-        while (item := self._slot.take(not_before)) is not None:
-            started = self._clock()
-            try:
-                self._process(item)
-            except Exception as error:  # a bad frame must not stop the worker; the node reports it
-                self._on_error(error)
-            not_before = started + 1.0 / self._rate if self._rate > 0 else None
-
-    def close(self, timeout: float = 5.0) -> None:
-        self._slot.close()
-        self._thread.join(timeout)
+    def admit(self, sequence: int, monotonic_s: float) -> Admission:
+        last, self._last = self._last, sequence
+        missed = sequence - last - 1 if last is not None and sequence > last else 0
+        keeper = self._keeper
+        return Admission(keeper is None or keeper.due(monotonic_s), missed)
 
 
 class ModelSwitcher(Generic[R]):
