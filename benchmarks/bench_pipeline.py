@@ -3,7 +3,8 @@
 Method: our launcher starts every node as its own process (synthetic camera at 15/30/60 fps, the demo model or a
 real one, simulated PWM output). For each rate the stack drives autonomously for a fixed window and we read
   - end-to-end latency = PwmWritten.written - header.stamp (the frame's capture stamp), p50/p99/max;
-  - frames published / inferred / acted on, from each stage's telemetry counters (drops per stage);
+  - frames published / inferred / acted on / written, counted exactly: the bench follows every frame captured in
+    the window by its capture stamp, which each stage's output carries (drops per stage);
   - CPU % per node (psutil over the window) and peak resident memory (VmHWM);
 and the limit: a bare DDS hop between two processes for each hop of the graph (camera->inference,
 inference->navigation, navigation->servo, measured as half a round trip through an echo process, same message
@@ -35,6 +36,7 @@ isolate_ros_environment(os.environ, log_dir=tempfile.mkdtemp(prefix="deepracer-b
 
 import numpy as np  # noqa: E402
 import psutil  # noqa: E402
+from rclpy.qos import QoSProfile, ReliabilityPolicy  # noqa: E402
 from sensor_msgs.msg import Image  # noqa: E402
 
 from deepracer_common_pkg import names, qos  # noqa: E402
@@ -48,7 +50,7 @@ from deepracer_interfaces_pkg.msg import (  # noqa: E402
     StageStats,
 )
 from deepracer_interfaces_pkg.srv import LoadModel  # noqa: E402
-from support.rosgraph import RosProbe, wait_for  # noqa: E402
+from support.rosgraph import Collector, RosProbe, wait_for  # noqa: E402
 from support.stack import LaunchedStack, drive_autonomously, installed_model_dir, temp_data_dir  # noqa: E402
 
 STAGES = ("camera", "inference", "navigation", "servo")
@@ -152,10 +154,19 @@ def node_processes(stack: LaunchedStack) -> dict[str, psutil.Process]:
     return found
 
 
+def follow(probe: RosProbe, msg_type: type, topic: str, reliable: bool) -> Collector:
+    """A deep queue of our own, so the bench's own executor falling behind cannot look like a dropped frame."""
+    reliability = ReliabilityPolicy.RELIABLE if reliable else ReliabilityPolicy.BEST_EFFORT
+    return probe.subscribe(msg_type, topic, QoSProfile(depth=200, reliability=reliability))
+
+
 def run_rate(probe: RosProbe, fps: float, seconds: float, model_dir: Path | None) -> dict[str, object]:
     stack = LaunchedStack(temp_data_dir(), sets=[f"camera_node.fps={fps}"])
     try:
-        written = probe.subscribe(PwmWritten, names.SERVO_PWM_WRITTEN, qos.COMMAND)
+        frames = follow(probe, CameraFrames, names.CAMERA_FRAMES, reliable=False)
+        results = follow(probe, InferenceResult, names.INFERENCE_RESULTS, reliable=False)
+        commands = follow(probe, ServoCtrlMsg, names.NAVIGATION_SERVO_CMD, reliable=True)
+        written = follow(probe, PwmWritten, names.SERVO_PWM_WRITTEN, reliable=True)
         stats = {stage: probe.subscribe(StageStats, names.telemetry_topic(stage), qos.LATEST) for stage in STAGES}
         drive_autonomously(probe, model_dir or installed_model_dir(stack), max_speed=1.0)
         written.wait_for(lambda w: w.reason == "command", 30, "the first duty cycle")
@@ -164,23 +175,28 @@ def run_rate(probe: RosProbe, fps: float, seconds: float, model_dir: Path | None
         processes = node_processes(stack)
         for process in processes.values():
             process.cpu_percent(None)
-        start_counts = {stage: stats[stage].latest().count for stage in STAGES}
-        written.clear()
+        window_start = time.time_ns()
         time.sleep(seconds)  # the measurement window itself, not a synchronisation
+        window_end = time.time_ns()
         cpu = {stage: process.cpu_percent(None) for stage, process in processes.items()}
-        end_counts = {stage: stats[stage].latest().count for stage in STAGES}
-        latencies = [(to_ns(w.written) - to_ns(w.header.stamp)) / 1e6 for w in written.messages
-                     if w.reason == "command"]
+        # Frames leave each stage in order: once a frame captured after the window is written, every frame of
+        # the window has been written or dropped.
+        written.wait_for(lambda w: w.reason == "command" and to_ns(w.header.stamp) > window_end, 10,
+                         "a duty cycle for a frame captured after the window")
+        captured = {stamp for m in frames.messages if window_start <= (stamp := to_ns(m.header.stamp)) <= window_end}
+        inferred = captured & {to_ns(m.header.stamp) for m in results.messages}
+        acted = inferred & {to_ns(m.header.stamp) for m in commands.messages}
+        duty = {to_ns(w.header.stamp): w for w in written.messages if w.reason == "command"}
+        latencies = [(to_ns(duty[stamp].written) - stamp) / 1e6 for stamp in acted if stamp in duty]
         memory = {stage: peak_rss_mb(process.pid) for stage, process in processes.items()}
         stage_latency = {stage: {"p50": stats[stage].latest().latency_p50_ms,
                                  "p95": stats[stage].latest().latency_p95_ms} for stage in STAGES}
-        counts = {stage: end_counts[stage] - start_counts[stage] for stage in STAGES}
         return {
             "fps": fps, "seconds": seconds,
             "latency_ms": {"p50": pct(latencies, 50), "p99": pct(latencies, 99),
                            "max": max(latencies, default=float("nan")), "samples": len(latencies)},
-            "frames": {"published": counts["camera"], "inferred": counts["inference"],
-                       "acted_on": counts["navigation"], "written": counts["servo"]},
+            "frames": {"published": len(captured), "inferred": len(inferred), "acted_on": len(acted),
+                       "written": len(latencies)},
             "cpu_percent": cpu, "peak_rss_mb": memory,
             "stage_latency_from_capture_ms": stage_latency,
         }
