@@ -3,9 +3,9 @@ viewer, and capture-to-publish latency. Prints a table and writes bench-results/
 
 Run: .venv/bin/python benchmarks/bench_camera.py [--seconds N]
 
-The source is a folder of 640x480 JPEG pictures of the synthetic track: decoding one JPEG per camera per
-frame is the work the car's MJPEG USB camera costs (a device delivers compressed frames the node must
-decode), which rendering the synthetic track would not represent. Stereo reads the folder twice.
+The source is a folder of 640x480 JPEG pictures of the synthetic track, which the node treats as it treats the
+car's MJPEG USB camera: the JPEG is decoded straight to the policy size (and in full only for a viewer), with no
+rendering cost that a real camera would not have. Stereo reads the folder twice.
 Each case starts the real node as its own process over real DDS (loopback only), with a subscriber on the
 policy frames as the inference node would be, and for "display" a viewer of the JPEG stream too.
 CPU % is of one core (100 = one core busy), from the process's CPU time over the measuring window.

@@ -3,7 +3,10 @@ they are, so a test can tell order, looping and stereo pairing from what it rece
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
+
+from camera_pkg.frames import Frame, JpegFrame
 
 
 def frame_level(index: int) -> int:
@@ -17,6 +20,15 @@ def marked_frame(index: int, width: int, height: int, *, colour: bool = True, ma
     block = (slice(0, height // 4), slice(0, width // 4) if mark == "left" else slice(width - width // 4, width))
     if mark:
         frame[block] = 255
+    return frame
+
+
+def pixels(frame: Frame) -> np.ndarray:
+    """A source's frame as BGR pixels: JPEG frames (MJPEG-like sources) decoded in full."""
+    if isinstance(frame, JpegFrame):
+        image = cv2.imdecode(np.frombuffer(frame.data, np.uint8), cv2.IMREAD_COLOR)
+        assert image.shape[:2] == (frame.height, frame.width)
+        return image
     return frame
 
 

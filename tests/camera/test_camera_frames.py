@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from camera_pkg.frames import JpegFrame, UndecodableFrame, display_jpeg, encode_jpeg, policy_image
+from camera_pkg.frames import JpegFrame, UndecodableFrame, display_jpeg, encode_jpeg, jpeg_frame, policy_image
 
 
 @pytest.mark.parametrize("shape", [(480, 640, 3), (240, 320, 3), (120, 160, 3), (60, 80, 3), (480, 640),
@@ -76,3 +76,15 @@ def test_a_broken_jpeg_is_reported_as_undecodable():
         policy_image(broken, 160, 120)
     with pytest.raises(UndecodableFrame):
         display_jpeg(broken, 480, 360, 80)
+
+
+@pytest.mark.parametrize("flags", [[], [cv2.IMWRITE_JPEG_PROGRESSIVE, 1], [cv2.IMWRITE_JPEG_OPTIMIZE, 1]])
+def test_a_jpeg_size_is_read_from_its_header(flags):
+    data = cv2.imencode(".jpg", np.zeros((37, 91, 3), np.uint8), flags)[1].tobytes()
+    assert jpeg_frame(data) == JpegFrame(data, 91, 37)
+
+
+@pytest.mark.parametrize("data", [b"", b"\xff\xd8", b"\x89PNG\r\n\x1a\n" + bytes(40), b"\xff\xd8\xff\xe0\x00\x10JFIF"])
+def test_bytes_without_a_jpeg_frame_header_are_refused(data):
+    with pytest.raises(UndecodableFrame, match="not a JPEG with a frame header"):
+        jpeg_frame(data)

@@ -8,7 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from camera.camera_media import frame_level, level_of
+from camera.camera_media import frame_level, level_of, pixels
 
 from camera_pkg.frames import JpegFrame
 from camera_pkg.source_spec import parse_source
@@ -30,7 +30,7 @@ def read_all(camera, count: int) -> list[np.ndarray]:
     frames = []
     for _ in range(count):
         camera.grab()
-        frames.append(camera.retrieve())
+        frames.append(pixels(camera.retrieve()))
     return frames
 
 
@@ -73,6 +73,19 @@ def test_folder_in_name_order(write_folder, suffix, colour):
     assert levels == pytest.approx([frame_level(i % 4) for i in range(6)], abs=3)
 
 
+def test_folder_jpegs_are_passed_on_compressed_like_a_camera_s(write_folder):
+    folder = write_folder("imgs", images=1, suffix=".jpg", width=320, height=240)
+    camera = FolderCamera(str(folder), loop=True, fps=10.0)
+    camera.grab()
+    frame = camera.retrieve()
+    assert isinstance(frame, JpegFrame) and (frame.width, frame.height) == (320, 240)
+    assert frame.data == (folder / "frame_0000.jpg").read_bytes()
+    (folder / "frame_0000.jpg").write_bytes(b"\xff\xd8 truncated")
+    camera.grab()
+    with pytest.raises(SourceError, match=r"frame_0000.jpg cannot be read: .* not a JPEG with a frame header"):
+        camera.retrieve()
+
+
 def test_folder_once(write_folder):
     camera = FolderCamera(str(write_folder("imgs", images=2)), loop=False, fps=10.0)
     read_all(camera, 2)
@@ -103,10 +116,8 @@ def test_folder_errors_are_clear(tmp_path, write_folder):
 def synthetic_view(camera: SyntheticCamera) -> np.ndarray:
     """What the synthetic camera sends is a JPEG, as the car's MJPEG camera does: decoded here."""
     frame = camera.retrieve()
-    assert isinstance(frame, JpegFrame) and frame.data[:2] == b"\xff\xd8"
-    image = cv2.imdecode(np.frombuffer(frame.data, np.uint8), cv2.IMREAD_COLOR)
-    assert image.shape == (frame.height, frame.width, 3)
-    return image
+    assert isinstance(frame, JpegFrame)
+    return pixels(frame)
 
 
 def test_synthetic_track_looks_like_a_track():
@@ -147,15 +158,15 @@ def test_synthetic_stereo_pair_sees_from_two_places():
 def test_a_device_frame_left_compressed_becomes_a_jpeg_frame():
     """OpenCV hands an MJPEG camera's frame over as one row of bytes when decoding is off."""
     encoded = cv2.imencode(".jpg", np.zeros((48, 64, 3), np.uint8))[1]
-    frame = as_frame(encoded.reshape(1, -1), (64, 48), "/dev/video0")
+    frame = as_frame(encoded.reshape(1, -1), "/dev/video0")
     assert frame == JpegFrame(encoded.tobytes(), 64, 48)
     decoded = np.zeros((48, 64, 3), np.uint8)
-    assert as_frame(decoded, (64, 48), "/dev/video0") is decoded, "a decoded frame is passed on as it is"
+    assert as_frame(decoded, "/dev/video0") is decoded, "a decoded frame is passed on as it is"
 
 
 def test_a_device_frame_that_is_not_a_jpeg_is_refused_with_the_camera_named():
-    with pytest.raises(SourceError, match=r"camera /dev/video0 sent 6 bytes that are not a JPEG frame"):
-        as_frame(np.arange(6, dtype=np.uint8).reshape(1, 6), (64, 48), "/dev/video0")
+    with pytest.raises(SourceError, match=r"camera /dev/video0 sent 6 bytes that are not a JPEG"):
+        as_frame(np.arange(6, dtype=np.uint8).reshape(1, 6), "/dev/video0")
 
 
 class RecordingCamera:

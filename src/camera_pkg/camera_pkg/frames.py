@@ -34,6 +34,26 @@ class UndecodableFrame(ValueError):
     """A camera sent bytes that are not a JPEG (a USB glitch, a truncated frame): skip it, keep going."""
 
 
+# Start-of-frame markers (baseline, progressive, ...): every one but DHT (C4), JPG (C8) and DAC (CC).
+_SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+
+
+def jpeg_frame(data: bytes) -> JpegFrame:
+    """A JPEG with its size read from its start-of-frame header, without decoding any pixel."""
+    position = 2
+    if data[:2] == b"\xff\xd8":
+        while position + 9 <= len(data) and data[position] == 0xFF:
+            marker = data[position + 1]
+            if marker in _SOF_MARKERS:
+                height = int.from_bytes(data[position + 5:position + 7], "big")
+                width = int.from_bytes(data[position + 7:position + 9], "big")
+                if width and height:
+                    return JpegFrame(data, width, height)
+                break
+            position += 2 + int.from_bytes(data[position + 2:position + 4], "big")
+    raise UndecodableFrame(f"{len(data)} bytes that are not a JPEG with a frame header")
+
+
 def frame_size(frame: Frame) -> tuple[int, int]:
     """(width, height)."""
     if isinstance(frame, JpegFrame):

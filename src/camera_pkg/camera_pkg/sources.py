@@ -22,10 +22,11 @@ from typing import Protocol, TypeVar
 import cv2
 import numpy as np
 
-from camera_pkg.frames import Frame, JpegFrame, encode_jpeg
+from camera_pkg.frames import Frame, JpegFrame, UndecodableFrame, encode_jpeg, jpeg_frame
 from camera_pkg.source_spec import CameraSpec, SourceSpec
 from camera_pkg.synthetic_track import SyntheticTrack
 
+JPEG_SUFFIXES = frozenset({".jpg", ".jpeg"})
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".pgm", ".ppm", ".tif", ".tiff", ".webp"})
 STEREO_BASELINE_M = 0.06
 # A device read that waits this long fails, so a camera that hangs is retried instead of waited on forever.
@@ -83,8 +84,6 @@ class DeviceCamera:
         self._capture.set(cv2.CAP_PROP_FRAME_WIDTH, width)
         self._capture.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
         self._capture.set(cv2.CAP_PROP_FPS, fps)
-        self._size = (int(self._capture.get(cv2.CAP_PROP_FRAME_WIDTH)),
-                      int(self._capture.get(cv2.CAP_PROP_FRAME_HEIGHT)))
         if int(self._capture.get(cv2.CAP_PROP_FOURCC)) == MJPG:
             self._capture.set(cv2.CAP_PROP_CONVERT_RGB, 0)
 
@@ -96,7 +95,7 @@ class DeviceCamera:
         ok, frame = self._capture.retrieve()
         if not ok or frame is None:
             raise SourceError(f"camera {self.name} delivered a frame that cannot be decoded")
-        return as_frame(frame, self._size, self.name)
+        return as_frame(frame, self.name)
 
     def close(self) -> None:
         self._capture.release()
@@ -158,7 +157,8 @@ def _list_images(folder: Path) -> list[Path]:
 
 class FolderCamera:
     """The images of a folder in name order at `fps`; the folder is listed again at each loop, so
-    images added meanwhile appear. Decoding waits for retrieve(), as a device's MJPEG frames do."""
+    images added meanwhile appear. JPEG files are passed on compressed, as a device's MJPEG frames are;
+    other formats are decoded in retrieve()."""
 
     def __init__(self, folder: str, *, loop: bool, fps: float) -> None:
         self.name = f"folder:{folder}"
@@ -179,10 +179,15 @@ class FolderCamera:
             raise SourceError(f"image {self._images[self._index]} was removed")
         self._index += 1
 
-    def retrieve(self) -> np.ndarray:
+    def retrieve(self) -> Frame:
         if self._index == 0:
             raise SourceError(f"{self.name}: retrieve() before grab()")
         path = self._images[self._index - 1]
+        if path.suffix.lower() in JPEG_SUFFIXES:
+            try:
+                return jpeg_frame(path.read_bytes())
+            except (OSError, UndecodableFrame) as error:
+                raise SourceError(f"image {path} cannot be read: {error}") from None
         frame = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if frame is None:
             raise SourceError(f"image {path} cannot be read: removed, or not an image OpenCV can decode")
@@ -192,14 +197,14 @@ class FolderCamera:
         pass
 
 
-def as_frame(raw: np.ndarray, size: tuple[int, int], camera: str) -> Frame:
+def as_frame(raw: np.ndarray, camera: str) -> Frame:
     """What OpenCV handed back: decoded pixels, or (decoding off) the JPEG bytes as one row."""
     if raw.ndim == 3 or (raw.ndim == 2 and raw.shape[0] > 1):
         return raw
-    data = raw.tobytes()
-    if data[:2] != b"\xff\xd8":
-        raise SourceError(f"camera {camera} sent {len(data)} bytes that are not a JPEG frame")
-    return JpegFrame(data, *size)
+    try:
+        return jpeg_frame(raw.tobytes())
+    except UndecodableFrame as error:
+        raise SourceError(f"camera {camera} sent {error}") from None
 
 
 class SyntheticCamera:
