@@ -1,5 +1,6 @@
 """The real camera node on recorded media (stand-ins for the car's USB cameras, which cannot exist on this
-machine): a stereo pair of video files at 30 fps, a file played once, and a path that does not exist."""
+machine): a stereo pair of video files at 30 fps, a file played once, a folder of JPEGs with a broken one
+(as an MJPEG camera can send), and a path that does not exist."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from camera.camera_media import frame_level, index_for_level, level_of
 
 from deepracer_common_pkg import names, qos
 from deepracer_common_pkg.stamps import to_ns
-from deepracer_interfaces_pkg.msg import CameraFrames, CameraStatus
+from deepracer_interfaces_pkg.msg import CameraFrames, CameraStatus, StageStats
 from support.rosgraph import NodeProcess, wait_for
 
 
@@ -60,6 +61,20 @@ def test_a_file_played_once_is_reported_finished(write_video, ros_probe):
         assert {frame_level(i) for i in range(8)} >= {
             frame_level(index_for_level(level_of(pixels(m.images[0])))) for m in frames.messages}
         assert node.running(), "the node stays up after the file ends"
+
+
+def test_a_frame_that_cannot_be_decoded_is_skipped_counted_and_capture_goes_on(write_folder, ros_probe):
+    folder = write_folder("mjpeg", images=4, suffix=".jpg", width=640, height=480)
+    good = (folder / "frame_0002.jpg").read_bytes()
+    header_end = good.index(b"\xff\xc0") + 2 + int.from_bytes(good[good.index(b"\xff\xc0") + 2:][:2], "big")
+    (folder / "frame_0002.jpg").write_bytes(good[:header_end] + b"\xff\xd9")  # a frame header, then no image
+    frames = ros_probe.subscribe(CameraFrames, names.CAMERA_FRAMES, qos.LATEST)
+    telemetry = ros_probe.subscribe(StageStats, names.telemetry_topic("camera"), qos.LATEST)
+    with NodeProcess("camera_pkg", "camera_node", {"source": f"folder:{folder}", "fps": 20.0}) as node:
+        telemetry.wait_for(lambda s: s.dropped >= 2, timeout=20, what="the broken frame counted twice (two loops)")
+        levels = {index_for_level(level_of(pixels(m.images[0]))) for m in frames.messages}
+        assert levels == {0, 1, 3}, "every other frame published, the broken one never"
+        assert node.running()
 
 
 def test_a_missing_file_stops_the_node_with_a_clear_error(tmp_path):
