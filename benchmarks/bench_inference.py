@@ -8,7 +8,7 @@ Kinds: the real trained 12-action model (deepracer-utils 1.5.6 sample, fetched b
 a note when missing) and generated DeepRacer-shaped networks for the other sensor/action kinds. Three
 latencies per kind, all batch 1 on the CPU with the node's defaults (f32, 1 thread, LATENCY hint):
   bare     request.infer on prepared input tensors, nothing else (the limit);
-  ours     LoadedModel.infer + choose: what the node's worker calls per frame once inputs exist;
+  ours     LoadedModel.infer + choose: what the node's frame callback calls once inputs exist;
   frame    the whole per-frame work: 640x480 BGR frame(s) (and a 360-beam scan) -> inputs -> infer -> choose.
 """
 
