@@ -7,10 +7,15 @@ while its publishers still work (so a last neutral command goes out), and only t
 The executor is rclpy's EventsExecutor (C++ dispatch, in Jazzy and Kilted): against the Python
 SingleThreadedExecutor it took a policy result through navigation in 0.42 ms instead of 0.71 and halved
 the navigation and servo nodes' CPU (make bench). It refuses guard conditions, so no node uses one.
+
+Once the node is built, everything allocated so far (rclpy, OpenVINO, numpy: some 54,000 objects) is moved out of
+the garbage collector's reach with `gc.freeze()`: a full collection over them took 6.6 ms, two frames' worth of
+latency at random moments; afterwards a collection only looks at what the node allocates while running.
 """
 
 from __future__ import annotations
 
+import gc
 import signal
 import threading
 from collections.abc import Callable
@@ -32,6 +37,7 @@ def run_node(make_node: Callable[[], Node], args: list[str] | None = None) -> No
     node = None
     try:
         node = make_node()
+        gc.freeze()
         executor = EventsExecutor()
         executor.add_node(node)
         while not stopping.is_set() and rclpy.ok():
