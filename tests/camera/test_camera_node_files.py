@@ -71,7 +71,11 @@ def test_a_frame_that_cannot_be_decoded_is_skipped_counted_and_capture_goes_on(w
     frames = ros_probe.subscribe(CameraFrames, names.CAMERA_FRAMES, qos.LATEST)
     telemetry = ros_probe.subscribe(StageStats, names.telemetry_topic("camera"), qos.LATEST)
     with NodeProcess("camera_pkg", "camera_node", {"source": f"folder:{folder}", "fps": 20.0}) as node:
-        telemetry.wait_for(lambda s: s.dropped >= 2, timeout=20, what="the broken frame counted twice (two loops)")
+        frames.wait_for(timeout=20, what="the first frame")
+        telemetry.clear()  # counts from a report sent after frames reach us, so every loop counted is seen here
+        before = telemetry.wait_for(timeout=10, what="camera telemetry").dropped
+        wait_for(lambda: telemetry.latest().dropped >= before + 2, timeout=10,
+                 what="the broken frame counted in two more loops")
         levels = {index_for_level(level_of(pixels(m.images[0]))) for m in frames.messages}
         assert levels == {0, 1, 3}, "every other frame published, the broken one never"
         assert node.running()
