@@ -147,11 +147,10 @@ class RosProbe:
         self._thread.start()
         self._lock = threading.Lock()
 
-    def subscribe(self, msg_type: Any, topic: str, qos: QoSProfile, *, raw: bool = False) -> Collector:
-        """`raw`: collect the serialized bytes, skipping deserialization (cheap, for high-rate topics)."""
+    def subscribe(self, msg_type: Any, topic: str, qos: QoSProfile) -> Collector:
         collector = Collector()
         with self._lock:
-            self.node.create_subscription(msg_type, topic, collector._add, qos, raw=raw)
+            self.node.create_subscription(msg_type, topic, collector._add, qos)
         return collector
 
     def publisher(self, msg_type: Any, topic: str, qos: QoSProfile, *, wait_for_subscribers: int = 1,
