@@ -107,10 +107,7 @@ def display_jpeg(frame: Frame, width: int, height: int, quality: int) -> bytes:
         if frame_size(frame) == (width, height):
             return frame.data
         frame = _decode(frame, cv2.IMREAD_COLOR)
-    ok, encoded = cv2.imencode(".jpg", resize_to(frame, width, height), [cv2.IMWRITE_JPEG_QUALITY, quality])
-    if not ok:
-        raise ValueError(f"JPEG encoding failed for a frame of shape {frame.shape}")
-    return encoded.tobytes()
+    return encode_jpeg(resize_to(frame, width, height), quality).data
 
 
 def encode_jpeg(image: np.ndarray, quality: int) -> JpegFrame:
