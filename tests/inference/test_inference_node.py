@@ -18,13 +18,12 @@ import pytest
 from rcl_interfaces.msg import Parameter, ParameterType, ParameterValue
 from rcl_interfaces.srv import SetParameters
 from sensor_msgs.msg import Image, LaserScan
-from std_srvs.srv import SetBool
 
 from deepracer_common_pkg import names, qos
+from deepracer_common_pkg.drive_rules import LOAD_WHILE_STARTED
 from deepracer_common_pkg.stamps import to_ns
 from deepracer_interfaces_pkg.msg import CameraFrames, InferenceResult, ModelState, NavigationState, StageStats
 from deepracer_interfaces_pkg.srv import LoadModel
-from inference_pkg.inference_node import DRIVING_REFUSAL
 from inference_pkg.model_package import install
 from support.rosgraph import NodeProcess, wait_for
 
@@ -86,15 +85,44 @@ def scan() -> LaserScan:
                      range_min=0.15, range_max=12.0, ranges=ranges)
 
 
+def request_load(ros_probe, graph, name: str) -> LoadModel.Response:
+    """Stop the (played) car, then ask for a load; retried until the node has heard the stop."""
+    navigate(graph, started=False)
+
+    def answered() -> LoadModel.Response | None:
+        response = ros_probe.call(LoadModel, names.INFERENCE_LOAD_MODEL, LoadModel.Request(model_dir=name))
+        return None if response.reason == LOAD_WHILE_STARTED else response
+
+    return wait_for(answered, what=f"the load of {name} answered")
+
+
 def load(ros_probe, graph, name: str) -> ModelState:
-    response = ros_probe.call(LoadModel, names.INFERENCE_LOAD_MODEL, LoadModel.Request(model_dir=name))
+    response = request_load(ros_probe, graph, name)
     assert response.success, response.reason
     return wait_for(lambda: (s := state(graph)) is not None and s.model_name == name and s.state in ("loaded", "error")
                     and s, what=f"{name} loaded or failed")
 
 
-def set_running(ros_probe, running: bool) -> SetBool.Response:
-    return ros_probe.call(SetBool, names.INFERENCE_STATE, SetBool.Request(data=running))
+def navigate(graph, *, started: bool, mode: str = "autonomous") -> None:
+    """Play the navigation node: its latched state, naming the model the inference node last reported."""
+    model = state(graph)
+    graph.navigation.publish(NavigationState(mode=mode, started=started,
+                                             model_name=model.model_name if model else "",
+                                             model_ready=model is not None and model.state == "loaded"))
+
+
+def run(graph) -> None:
+    navigate(graph, started=True)
+    wait_for(lambda: state(graph).running, what="running in the model state")
+
+
+def no_results(ros_probe, graph, images: list[Image]) -> bool:
+    """0.5 s of frames, none of which may produce a result."""
+    graph.results.clear()
+    for _ in range(20):
+        graph.frames.publish(frame(ros_probe, images))
+        time.sleep(0.025)
+    return graph.results.messages == []
 
 
 def drive_until_result(ros_probe, graph, images: list[Image], model_name: str, with_scan: bool = False,
@@ -115,8 +143,9 @@ def drive_until_result(ros_probe, graph, images: list[Image], model_name: str, w
 
 def test_starts_idle_and_refuses_to_run_without_a_model(ros_probe, graph):
     assert wait_for(lambda: state(graph), what="the latched model state").state == "idle"
-    response = set_running(ros_probe, True)
-    assert not response.success and "no model is loaded" in response.message
+    navigate(graph, started=True)
+    assert no_results(ros_probe, graph, [image(90)])
+    assert not state(graph).running
 
 
 @pytest.mark.parametrize("model", ["mono-ppo-discrete", "mono-sac-continuous", "stereo-ppo-continuous",
@@ -130,8 +159,7 @@ def test_each_model_kind_end_to_end(ros_probe, graph, model: str):
     assert loaded.sensors[0] == ("STEREO_CAMERAS" if stereo else
                                        "observation" if "observation" in model else "FRONT_FACING_CAMERA")
     assert loaded.training_algorithm == ("sac" if "sac" in model else "clipped_ppo")
-    assert set_running(ros_probe, True).success
-    wait_for(lambda: state(graph).running, what="running in the model state")
+    run(graph)
     graph.results.clear()
     images = [image(40), image(200)] if stereo else [image(40, 640, 480, "bgr8")]
     result, sent = drive_until_result(ros_probe, graph, images, model, with_scan="lidar" in model or "sector" in model)
@@ -149,22 +177,22 @@ def test_each_model_kind_end_to_end(ros_probe, graph, model: str):
         assert (loaded.action_space.steering_low, loaded.action_space.steering_high) == (-30.0, 30.0)
 
 
-def test_results_stop_when_inference_is_stopped(ros_probe, graph):
+@pytest.mark.parametrize("leave", ["stop", "manual mode"])
+def test_results_stop_when_navigation_stops_driving_autonomously(ros_probe, graph, leave: str):
     load(ros_probe, graph, "mono-ppo-discrete")
-    assert set_running(ros_probe, True).success
+    run(graph)
     drive_until_result(ros_probe, graph, [image(90)], "mono-ppo-discrete")
-    assert set_running(ros_probe, False).success
+    if leave == "stop":
+        navigate(graph, started=False)
+    else:
+        navigate(graph, started=True, mode="manual")
     wait_for(lambda: not state(graph).running, what="stopped in the model state")
-    graph.results.clear()
-    for _ in range(20):  # 0.5 s of frames: none may produce a result
-        graph.frames.publish(frame(ros_probe, [image(90)]))
-        time.sleep(0.025)
-    assert graph.results.messages == []
+    assert no_results(ros_probe, graph, [image(90)])
 
 
 def test_lidar_model_without_scans_publishes_nothing(ros_probe, graph, node):
     load(ros_probe, graph, "stereo-lidar-ppo-discrete")
-    assert set_running(ros_probe, True).success
+    run(graph)
     graph.results.clear()
 
     def skipped() -> bool:
@@ -180,20 +208,20 @@ def test_lidar_model_without_scans_publishes_nothing(ros_probe, graph, node):
 
 
 def test_load_errors_are_reported(ros_probe, graph):
-    response = ros_probe.call(LoadModel, names.INFERENCE_LOAD_MODEL, LoadModel.Request(model_dir="no-such-model"))
+    response = request_load(ros_probe, graph, "no-such-model")
     assert not response.success and "no model folder" in response.reason
     failed = load(ros_probe, graph, "broken")
     assert failed.state == "error"
     assert "sensor 'RADAR' is unknown" in failed.reason
-    response = set_running(ros_probe, True)
-    assert not response.success, "nothing to run after a failed load"
+    navigate(graph, started=True)
+    assert no_results(ros_probe, graph, [image(90)]), "nothing to run after a failed load"
+    assert not state(graph).running
 
 
 def test_newer_load_supersedes_an_older_one(ros_probe, graph):
     graph.states.clear()
     for name in ("stereo-ppo-continuous", "mono-sac-continuous"):
-        response = ros_probe.call(LoadModel, names.INFERENCE_LOAD_MODEL, LoadModel.Request(model_dir=name))
-        assert response.success
+        assert request_load(ros_probe, graph, name).success
     wait_for(lambda: (s := state(graph)) and s.state == "loaded" and s.model_name == "mono-sac-continuous",
              what="the newer model loaded")
     after_newer = list(itertools.dropwhile(
@@ -207,7 +235,7 @@ def rate(hz: float) -> ParameterValue:
 
 def test_rate_cap_and_invalid_parameters(ros_probe, graph):
     load(ros_probe, graph, "mono-ppo-discrete")
-    assert set_running(ros_probe, True).success
+    run(graph)
     drive_until_result(ros_probe, graph, [image(90)], "mono-ppo-discrete")
 
     def set_parameter(name: str, value: ParameterValue):
@@ -232,17 +260,17 @@ def test_telemetry_reports_latency(graph):
     assert stats.stage == "inference"
 
 
-def test_loading_is_refused_while_driving_autonomously(ros_probe, graph):
-    driving = NavigationState(mode="autonomous", started=True)
-    graph.navigation.publish(driving)
+@pytest.mark.parametrize("mode", ["autonomous", "manual"])
+def test_loading_is_refused_while_the_car_is_started(ros_probe, graph, mode: str):
+    graph.navigation.publish(NavigationState(mode=mode, started=True))
 
     def refused() -> bool:
         request = LoadModel.Request(model_dir="mono-ppo-discrete")
         response = ros_probe.call(LoadModel, names.INFERENCE_LOAD_MODEL, request)
-        return not response.success and response.reason == DRIVING_REFUSAL
+        return not response.success and response.reason == LOAD_WHILE_STARTED
 
-    wait_for(refused, what="the load refused while driving")
-    graph.navigation.publish(NavigationState(mode="autonomous", started=False))
+    wait_for(refused, what="the load refused while started")
+    graph.navigation.publish(NavigationState(mode=mode, started=False))
 
     def accepted() -> bool:
         request = LoadModel.Request(model_dir="mono-ppo-discrete")

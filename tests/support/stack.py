@@ -73,7 +73,7 @@ def installed_model_dir(stack: LaunchedStack, timeout: float = 60.0) -> Path:
 
 
 def drive_autonomously(probe, model_dir: Path, max_speed: float = 1.0, timeout: float = 60.0) -> None:
-    """What the console does: load the model, autonomous mode, max speed, start inference then navigation."""
+    """What the console does: load the model, autonomous mode, max speed, start navigation (inference follows)."""
     states = probe.subscribe(ModelState, names.INFERENCE_MODEL_STATE, qos.LATCHED)
     answer = probe.call(LoadModel, names.INFERENCE_LOAD_MODEL, LoadModel.Request(model_dir=str(model_dir)), timeout)
     assert answer.success, answer.reason
@@ -83,7 +83,6 @@ def drive_autonomously(probe, model_dir: Path, max_speed: float = 1.0, timeout: 
     for srv_type, name, request in (
         (SetDriveMode, names.NAVIGATION_SET_DRIVE_MODE, SetDriveMode.Request(mode="autonomous")),
         (SetMaxSpeed, names.NAVIGATION_SET_MAX_SPEED, SetMaxSpeed.Request(max_speed=max_speed)),
-        (SetBool, names.INFERENCE_STATE, SetBool.Request(data=True)),
         (SetBool, names.NAVIGATION_START_STOP, SetBool.Request(data=True)),
     ):
         answer = probe.call(srv_type, name, request, timeout)

@@ -23,9 +23,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from deepracer_common_pkg.drive_rules import policy_runs
+from deepracer_common_pkg.vocabulary import DRIVE_MODES
 from webserver_pkg.bridge import (
     CHANNELS,
-    DRIVE_MODES,
     BridgeError,
     CalibrationNs,
     CameraView,
@@ -135,21 +136,16 @@ class FakeBridge(RobotBridge):
                                             load_seconds=self.load_seconds)
             self.navigation = replace(self.navigation, model_name=path.name, model_ready=not failure)
 
-    def set_inference(self, running: bool) -> None:
-        self._record("set_inference", running)
-        with self._lock:
-            if running and self.model.state != "loaded":
-                raise BridgeError("no model is loaded: load one first")
-            self.model = replace(self.model, running=running)
-
     def set_navigation_started(self, started: bool) -> None:
         self._record("set_navigation_started", started)
         with self._lock:
             if started and self.navigation.emergency_stop:
-                raise BridgeError("emergency stop is latched")
-            if started and self.navigation.mode == "autonomous" and not self.model.running:
-                raise BridgeError("inference is not running")
+                raise BridgeError("emergency stop is latched: reset it first")
+            if started and self.navigation.mode == "autonomous" and not self.navigation.model_ready:
+                raise BridgeError("autonomous driving needs a loaded model: no model loaded")
             self.navigation = replace(self.navigation, started=started)
+            # The inference node follows navigation's state.
+            self.model = replace(self.model, running=policy_runs(self.navigation.mode, started))
 
     def set_drive_mode(self, mode: str) -> None:
         self._record("set_drive_mode", mode)
@@ -157,6 +153,7 @@ class FakeBridge(RobotBridge):
             raise BridgeError(f"unknown mode {mode}")
         with self._lock:
             self.navigation = replace(self.navigation, mode=mode, started=False)
+            self.model = replace(self.model, running=False)
 
     def set_max_speed(self, max_speed: float) -> None:
         self._record("set_max_speed", max_speed)
@@ -167,6 +164,7 @@ class FakeBridge(RobotBridge):
         self._record("emergency_stop")
         with self._lock:
             self.navigation = replace(self.navigation, started=False, emergency_stop=True)
+            self.model = replace(self.model, running=False)
 
     def reset_emergency_stop(self) -> None:
         self._record("reset_emergency_stop")

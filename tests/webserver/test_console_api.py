@@ -76,34 +76,24 @@ def _load(bridge, tmp_path) -> None:
     bridge.calls.clear()
 
 
-def test_start_in_autonomous_starts_inference_then_navigation_and_stop_reverses(api, bridge, tmp_path):
+def test_start_in_autonomous_is_one_call_to_navigation_and_inference_follows(api, bridge, tmp_path):
     _load(bridge, tmp_path)
     bridge.navigation = replace(bridge.navigation, mode="autonomous")
     assert api.post("/api/start_stop", {"start_stop": "start"}).status == 200
-    assert bridge.calls == [("set_inference", (True,)), ("set_navigation_started", (True,))]
-    assert bridge.navigation.started
+    assert bridge.calls == [("set_navigation_started", (True,))]
+    assert bridge.navigation.started and bridge.model.running
     bridge.calls.clear()
     assert api.post("/api/start_stop", {"start_stop": "stop"}).status == 200
-    assert bridge.calls == [("set_navigation_started", (False,)), ("set_inference", (False,))]
+    assert bridge.calls == [("set_navigation_started", (False,))]
     assert not bridge.navigation.started and not bridge.model.running
 
 
 def test_start_without_a_loaded_model_is_refused_with_the_robots_reason(api, bridge):
     bridge.navigation = replace(bridge.navigation, mode="autonomous")
     reply = api.post("/api/start_stop", {"start_stop": "start"})
-    assert reply.status == 409 and "no model is loaded" in reply.json()["reason"]
-    assert bridge.call_names() == ["set_inference"]
-    assert not bridge.navigation.started
-
-
-def test_a_failed_navigation_start_stops_inference_again(api, bridge, tmp_path):
-    _load(bridge, tmp_path)
-    bridge.navigation = replace(bridge.navigation, mode="autonomous")
-    bridge.unavailable.add("set_navigation_started")
-    reply = api.post("/api/start_stop", {"start_stop": "start"})
-    assert reply.status == 503
-    assert bridge.calls[-1] == ("set_inference", (False,))
-    assert not bridge.model.running
+    assert reply.status == 409 and "needs a loaded model" in reply.json()["reason"]
+    assert bridge.call_names() == ["set_navigation_started"]
+    assert not bridge.navigation.started and not bridge.model.running
 
 
 def test_start_in_manual_mode_starts_navigation_only(api, bridge):
@@ -120,11 +110,11 @@ def test_start_is_refused_while_the_emergency_stop_is_latched(api, bridge):
     assert api.post("/api/start_stop", {"start_stop": "start"}).status == 200
 
 
-def test_stop_still_stops_inference_when_navigation_does_not_answer(api, bridge):
+def test_stop_reports_a_navigation_node_that_does_not_answer(api, bridge):
     bridge.unavailable.add("set_navigation_started")
     reply = api.post("/api/start_stop", {"start_stop": "stop"})
     assert reply.status == 503 and "not available" in reply.json()["reason"]
-    assert bridge.call_names() == ["set_navigation_started", "set_inference"]
+    assert bridge.call_names() == ["set_navigation_started"]
 
 
 def test_start_stop_refuses_other_words_and_unknown_navigation_state(api, bridge):

@@ -10,7 +10,6 @@ LIDAR_SCAN = "/scan"
 INFERENCE_RESULTS = "/inference_pkg/rl_results"
 INFERENCE_MODEL_STATE = "/inference_pkg/model_state"
 INFERENCE_LOAD_MODEL = "/inference_pkg/load_model"
-INFERENCE_STATE = "/inference_pkg/inference_state"
 
 MANUAL_DRIVE = "/webserver_pkg/manual_drive"
 
@@ -28,6 +27,8 @@ SERVO_GET_CALIBRATION = "/servo_pkg/get_calibration"
 SERVO_SET_CALIBRATION = "/servo_pkg/set_calibration"
 SERVO_GET_LED_COLOR = "/servo_pkg/get_led_color"
 SERVO_SET_LED_COLOR = "/servo_pkg/set_led_color"
+
+HEARTBEAT = "/deepracer/heartbeat"
 
 
 def telemetry_topic(stage: str) -> str:

@@ -1,10 +1,13 @@
 """Inference node: the racer's model on OpenVINO, run on the newest camera frame.
 
 Threads: frames are pre-processed, inferred and published in the subscription callback, as they arrive;
-a ModelSwitcher thread loads models. Loading while the car drives autonomously is REFUSED
-(stop the car first): swapping the policy under a moving car is never what the racer meant. Accepting a
-load unloads the current model and stops inference, so no result ever comes from a model the state does
-not name; the console starts inference again once the new model is "loaded".
+a ModelSwitcher thread loads models.
+
+The node follows navigation's latched state: it runs the policy while navigation is started in autonomous
+mode with the loaded model (`drive_rules.policy_runs`), so starting the car is one call to navigation,
+whoever makes it. Loading while the car is started is refused (`drive_rules.model_load_refusal`, the rule
+the console calls too). Accepting a load unloads the current model, so no result ever comes from a model
+the state does not name; navigation stops on the model change and the racer starts again.
 """
 
 from __future__ import annotations
@@ -18,9 +21,9 @@ import numpy as np
 import openvino as ov
 from rclpy.node import Node
 from sensor_msgs.msg import LaserScan
-from std_srvs.srv import SetBool
 
 from deepracer_common_pkg import names, qos
+from deepracer_common_pkg.drive_rules import model_load_refusal, policy_runs
 from deepracer_common_pkg.node_main import run_node
 from deepracer_common_pkg.params import declare_config
 from deepracer_common_pkg.stamps import to_ns
@@ -34,8 +37,6 @@ from inference_pkg.config import InferenceConfig
 from inference_pkg.graph import LoadedModel, load_model
 from inference_pkg.model_package import ModelPackageError
 from inference_pkg.runtime import FrameGate, ModelSwitcher
-
-DRIVING_REFUSAL = "stop the car before loading another model"
 
 
 class InferenceNode(Node):
@@ -60,7 +61,6 @@ class InferenceNode(Node):
         self.create_subscription(LaserScan, names.LIDAR_SCAN, self._on_scan, qos.LATEST)
         self.create_subscription(NavigationState, names.NAVIGATION_STATE, self._on_navigation, qos.LATCHED)
         self.create_service(LoadModel, names.INFERENCE_LOAD_MODEL, self._on_load_model)
-        self.create_service(SetBool, names.INFERENCE_STATE, self._on_inference_state)
         publish_telemetry(self, self._window)
         self._state_publisher.publish(self._state)
 
@@ -119,6 +119,18 @@ class InferenceNode(Node):
             self._state.running = self._running
             self._state_publisher.publish(self._state)
 
+    def _follow_navigation(self) -> None:
+        """Run the policy exactly while navigation drives autonomously with the model loaded here."""
+        navigation, model = self._navigation, self._active
+        running = (navigation is not None and model is not None and policy_runs(navigation.mode, navigation.started)
+                   and navigation.model_ready and navigation.model_name == self._state.model_name)
+        if running == self._running:
+            return
+        if running:
+            self._gate.restart()
+        self._running = running
+        self._publish_state()
+
     def _loading(self, target: str) -> None:
         self._active, self._running = None, False
         self._publish_state(state="loading", model_name=Path(target).name, model_dir=target, reason="",
@@ -136,6 +148,7 @@ class InferenceNode(Node):
                                         speed_high=space.speed_high))
         self.get_logger().info(f"loaded {target} in {model.load_seconds * 1000:.0f} ms"
                                f"{' (cached IR)' if model.from_cache else ''}")
+        self._follow_navigation()
 
     def _failed(self, target: str, reason: str) -> None:
         self._publish_state(state="error", reason=reason)
@@ -143,9 +156,9 @@ class InferenceNode(Node):
 
     # --- services ----------------------------------------------------------------------------------
     def _on_load_model(self, request: LoadModel.Request, response: LoadModel.Response) -> LoadModel.Response:
-        navigation = self._navigation
-        if navigation is not None and navigation.mode == "autonomous" and navigation.started:
-            response.success, response.reason = False, DRIVING_REFUSAL
+        refusal = model_load_refusal(self._navigation is not None and self._navigation.started)
+        if refusal:
+            response.success, response.reason = False, refusal
             return response
         try:
             folder = self._model_folder(request.model_dir)
@@ -156,20 +169,10 @@ class InferenceNode(Node):
         response.success, response.reason = True, f"loading {folder}"
         return response
 
-    def _on_inference_state(self, request: SetBool.Request, response: SetBool.Response) -> SetBool.Response:
-        if request.data and self._active is None:
-            response.success, response.message = False, "no model is loaded: load one first"
-            return response
-        if request.data and not self._running:
-            self._gate.restart()
-        self._running = request.data
-        self._publish_state()
-        response.success, response.message = True, "inference running" if request.data else "inference stopped"
-        return response
-
     # --- data path -----------------------------------------------------------------------------------
     def _on_navigation(self, message: NavigationState) -> None:
         self._navigation = message
+        self._follow_navigation()
 
     def _on_scan(self, message: LaserScan) -> None:
         self._scan = (time.monotonic(), message)

@@ -12,10 +12,11 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, request
 from flask.typing import ResponseReturnValue
 
+from deepracer_common_pkg.vocabulary import AUTONOMOUS, CALIBRATION, MANUAL
 from servo_pkg.calibration import CONSOLE_NS_PER_UNIT, CONSOLE_OFFSET_NS, from_console_units, to_console_units
 from servo_pkg.pwm_math import PWM_PERIOD_NS
 from webserver_pkg import device_info
-from webserver_pkg.api_input import ApiError, choice, integer, json_body, number, ok
+from webserver_pkg.api_input import ApiError, choice, integer, json_body, number, ok, whole_number_text
 from webserver_pkg.bridge import BridgeError, CalibrationNs, NavigationView
 from webserver_pkg.context import console
 from webserver_pkg.log_sources import CONSOLE_LOG, LOG_TYPES, MAX_LINES, newest_first, read_tail
@@ -25,8 +26,7 @@ log = logging.getLogger(__name__)
 
 # The URL's channel names (original console) -> the servo node's.
 CHANNELS = {"angle": "steering", "throttle": "throttle"}
-DRIVE_MODES = {"manual": "manual", "auto": "autonomous", "autonomous": "autonomous",
-               "calibration": "calibration"}
+DRIVE_MODES = {"manual": MANUAL, "auto": AUTONOMOUS, "autonomous": AUTONOMOUS, "calibration": CALIBRATION}
 NOT_MANAGED = ("available_wifi_info", "wifi_reset", "get_network_details", "is_usb_connected",
                "isSshEnabled", "enableSsh", "disableSsh", "resetSshPassword",
                "is_software_update_available", "begin_software_update", "update_status")
@@ -68,33 +68,16 @@ def drive_mode() -> ResponseReturnValue:
 
 @blueprint.route("/start_stop", methods=["POST"])
 def start_stop() -> ResponseReturnValue:
+    """One call to navigation: the inference node follows navigation's state (drive_rules.policy_runs),
+    so there is nothing to start first or roll back, and a ROS client gets the same behaviour."""
     action = choice(json_body(), "start_stop", ("start", "stop"))
     bridge = console().bridge
     if action == "stop":
-        # Navigation first so the wheels go neutral before the policy stops; inference is stopped
-        # even when navigation did not answer, and the first failure is reported.
-        errors = []
-        for step in (bridge.set_navigation_started, bridge.set_inference):
-            try:
-                step(False)
-            except BridgeError as error:
-                errors.append(error)
-        if errors:
-            raise errors[0]
+        bridge.set_navigation_started(False)
         log.info("car stopped from the console (%s)", request.remote_addr)
         return ok()
     navigation = _navigation()
-    if navigation.emergency_stop:
-        raise ApiError("the emergency stop is latched: reset it before starting", 409)
-    if navigation.mode == "autonomous":
-        bridge.set_inference(True)
-        try:
-            bridge.set_navigation_started(True)
-        except BridgeError:
-            bridge.set_inference(False)
-            raise
-    else:
-        bridge.set_navigation_started(True)
+    bridge.set_navigation_started(True)
     log.info("car started in %s mode from the console (%s)", navigation.mode, request.remote_addr)
     return ok()
 
@@ -142,7 +125,7 @@ def _channel(name: str) -> str:
 
 @blueprint.route("/set_calibration_mode", methods=["GET", "POST"])
 def set_calibration_mode() -> ResponseReturnValue:
-    console().bridge.set_drive_mode("calibration")
+    console().bridge.set_drive_mode(CALIBRATION)
     return ok()
 
 
@@ -187,7 +170,7 @@ def set_calibration(name: str) -> ResponseReturnValue:
 def adjust_calibrating_wheels(name: str) -> ResponseReturnValue:
     channel = _channel(name)
     duty = _duty_ns(channel, json_body(), "pwm")
-    if _navigation().mode != "calibration":
+    if _navigation().mode != CALIBRATION:
         raise ApiError("the car is not in calibration mode: open a calibration wizard first", 409)
     console().bridge.raw_pwm(channel, duty)
     return ok()
@@ -287,8 +270,7 @@ for _name in NOT_MANAGED:
 def logs(log_type: str, num_lines: str) -> ResponseReturnValue:
     if log_type not in LOG_TYPES:
         raise ApiError(f"unknown log type {log_type!r}; use one of {', '.join(LOG_TYPES)}", 404)
-    if not num_lines.isdigit() or not 1 <= int(num_lines) <= MAX_LINES:
-        raise ApiError(f"num_lines must be a whole number in [1, {MAX_LINES}], got {num_lines!r}")
+    count = whole_number_text(num_lines, "num_lines", 1, MAX_LINES)
     text_filter = request.args.get("filter", "")
     if log_type == "robot":
         lines, source = [line.format() for line in console().bridge.robot_log()], "/rosout"
@@ -298,4 +280,4 @@ def logs(log_type: str, num_lines: str) -> ResponseReturnValue:
         source = str(path)
         if lines is None:
             lines, source = CONSOLE_LOG.lines(), "console log (system log not readable)"
-    return ok(data=newest_first(lines, int(num_lines), text_filter), source=source)
+    return ok(data=newest_first(lines, count, text_filter), source=source)

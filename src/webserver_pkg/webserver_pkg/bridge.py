@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 CHANNELS = ("steering", "throttle")
-DRIVE_MODES = ("manual", "autonomous", "calibration")
 
 
 class BridgeError(RuntimeError):
@@ -148,9 +147,6 @@ class RobotBridge(ABC):
     @abstractmethod
     def load_model(self, model_dir: str) -> None:
         """Ask inference to load; returns once the request is accepted (progress: model_state)."""
-
-    @abstractmethod
-    def set_inference(self, running: bool) -> None: ...
 
     @abstractmethod
     def set_navigation_started(self, started: bool) -> None: ...

@@ -15,6 +15,15 @@ from pathlib import Path
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from deepracer_common_pkg.drive_rules import model_load_refusal
+from deepracer_common_pkg.vocabulary import (
+    FRONT_FACING_CAMERA,
+    LEFT_CAMERA,
+    LIDAR,
+    OBSERVATION,
+    SECTOR_LIDAR,
+    STEREO_CAMERAS,
+)
 from inference_pkg.model_package import (
     InstalledModel,
     ModelPackageError,
@@ -37,9 +46,8 @@ MB = 1024 * 1024
 UNPACKED_PER_UPLOADED = 2
 MAX_PACKAGE_FILES = 200
 # Which camera/lidar status each sensor of a model needs.
-SENSOR_NEEDS = {"FRONT_FACING_CAMERA": "camera_status", "LEFT_CAMERA": "camera_status",
-                "observation": "camera_status", "STEREO_CAMERAS": "stereo_status",
-                "LIDAR": "lidar_status", "SECTOR_LIDAR": "lidar_status"}
+SENSOR_NEEDS = {FRONT_FACING_CAMERA: "camera_status", LEFT_CAMERA: "camera_status", OBSERVATION: "camera_status",
+                STEREO_CAMERAS: "stereo_status", LIDAR: "lidar_status", SECTOR_LIDAR: "lidar_status"}
 
 
 def _models_root() -> Path:
@@ -110,8 +118,9 @@ def load_model(folder: str, model_file: str) -> ResponseReturnValue:
     bridge = console().bridge
     target = _installed(folder)
     navigation = bridge.navigation_state()
-    if navigation is not None and navigation.started:
-        raise ApiError("the car is running: stop it before loading another model", 409)
+    refusal = model_load_refusal(navigation is not None and navigation.started)
+    if refusal:
+        raise ApiError(refusal, 409)
     bridge.load_model(str(target.path))
     log.info("model %s (%s) requested from %s", folder, model_file, request.remote_addr)
     return ok()

@@ -101,7 +101,7 @@ class RosBridge(RobotBridge):
         self._raw_pwm = node.create_publisher(RawPwm, names.SERVO_RAW_PWM, qos.COMMAND)
         self._clients: dict[str, Any] = {}
         for srv_type, name in (
-            (LoadModel, names.INFERENCE_LOAD_MODEL), (SetBool, names.INFERENCE_STATE),
+            (LoadModel, names.INFERENCE_LOAD_MODEL),
             (SetBool, names.NAVIGATION_START_STOP), (SetDriveMode, names.NAVIGATION_SET_DRIVE_MODE),
             (SetMaxSpeed, names.NAVIGATION_SET_MAX_SPEED), (Trigger, names.NAVIGATION_EMERGENCY_STOP),
             (Trigger, names.NAVIGATION_RESET_EMERGENCY_STOP), (GetCalibration, names.SERVO_GET_CALIBRATION),
@@ -178,9 +178,6 @@ class RosBridge(RobotBridge):
 
     def load_model(self, model_dir: str) -> None:
         self._command(names.INFERENCE_LOAD_MODEL, LoadModel.Request(model_dir=model_dir))
-
-    def set_inference(self, running: bool) -> None:
-        self._command(names.INFERENCE_STATE, SetBool.Request(data=running))
 
     def set_navigation_started(self, started: bool) -> None:
         self._command(names.NAVIGATION_START_STOP, SetBool.Request(data=started))
