@@ -17,6 +17,9 @@ class ServoTopics:
                                         wait_for_subscribers=0)
         self.raw = probe.publisher(RawPwm, names.SERVO_RAW_PWM, qos.COMMAND, wait_for_subscribers=0)
         self.state = probe.publisher(NavigationState, names.NAVIGATION_STATE, qos.LATCHED, wait_for_subscribers=0)
+        # A servo node honours drive commands only once navigation has said "not started" (servo_core.py): the
+        # latched state reaches every servo node these tests start. Mode "" leaves the node's mode as it starts.
+        self.state.publish(NavigationState(mode="", started=False))
 
     def drive(self, angle: float, throttle: float, attempts: int = 15) -> PwmWritten:
         """Send a stamped command and return the node's PwmWritten for it.

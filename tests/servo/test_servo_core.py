@@ -36,7 +36,7 @@ def rig(tmp_path: Path):
                      calibration_path=tmp_path / "calibration.json", led_path=tmp_path / "led_values.json",
                      command_timeout_s=TIMEOUT, clock=clock)
     core.start()
-    core.set_mode("manual")
+    core.follow_navigation("manual")
     backend.writes.clear()
     return core, backend, clock, tmp_path
 
@@ -77,7 +77,7 @@ def test_raw_pwm_only_in_calibration_mode_and_drive_commands_only_outside(rig) -
     core, backend, _, _ = rig
     assert core.raw("steering", 1_600_000) is None
     assert backend.writes == []
-    assert core.set_mode("calibration") == Written(1_450_000, 1_446_000, True, "mode")
+    assert core.follow_navigation("calibration") == Written(1_450_000, 1_446_000, True, "mode")
     assert core.raw("steering", 1_600_000) == Written(1_600_000, 1_446_000, True, "calibration")
     assert core.raw("throttle", 1_500_000) == Written(1_600_000, 1_500_000, True, "calibration")
     assert core.command(0.0, 1.0) is None
@@ -87,8 +87,8 @@ def test_raw_pwm_only_in_calibration_mode_and_drive_commands_only_outside(rig) -
     with pytest.raises(ValueError, match="got 'angle'"):
         core.raw("angle", 1_500_000)
     # Leaving calibration mode: both channels neutral.
-    assert core.set_mode("manual") == Written(1_450_000, 1_446_000, True, "mode")
-    assert core.set_mode("manual") is None
+    assert core.follow_navigation("manual") == Written(1_450_000, 1_446_000, True, "mode")
+    assert core.follow_navigation("manual") is None
 
 
 def test_watchdog_sets_throttle_neutral_once_after_the_timeout(rig) -> None:
@@ -107,7 +107,7 @@ def test_watchdog_sets_throttle_neutral_once_after_the_timeout(rig) -> None:
 
 def test_watchdog_also_guards_raw_throttle_in_calibration_mode(rig) -> None:
     core, _, clock, _ = rig
-    core.set_mode("calibration")
+    core.follow_navigation("calibration")
     core.raw("throttle", 1_300_000)
     clock.now += TIMEOUT
     assert core.check_watchdog() == Written(1_450_000, 1_446_000, True, "watchdog")
@@ -134,7 +134,7 @@ def test_set_calibration_saves_then_applies_at_once(rig) -> None:
 
 def test_set_calibration_in_calibration_mode_keeps_the_wizards_raw_values(rig) -> None:
     core, backend, _, _ = rig
-    core.set_mode("calibration")
+    core.follow_navigation("calibration")
     core.raw("steering", 1_620_000)
     steering = ChannelCalibration(min_ns=1_250_000, mid_ns=1_440_000, max_ns=1_620_000, polarity=1)
     assert core.set_calibration("steering", steering) is None
@@ -197,3 +197,41 @@ def test_backend_parameter_picks_the_output(tmp_path: Path) -> None:
                       SysfsBackend)
     maestro = make_backend(ServoConfig(backend="maestro", serial_port=str(tmp_path / "tty")), neutral)
     assert isinstance(maestro, MaestroBackend) and not maestro.connected
+
+
+# --- armed only by navigation (issue 19, finding 1: a restarted or woken servo never resumes a run) ---------
+
+def _fresh_core(tmp_path: Path) -> tuple[ServoCore, SimulatedBackend]:
+    backend = SimulatedBackend(Calibration().neutral())
+    core = ServoCore(backend, calibration=Calibration(), led=LedColor(0, 0, 0), calibration_path=tmp_path / "c",
+                     led_path=tmp_path / "l", command_timeout_s=TIMEOUT)
+    core.start()
+    return core, backend
+
+
+def test_no_drive_command_is_honoured_before_navigation_has_spoken(tmp_path: Path) -> None:
+    core, backend = _fresh_core(tmp_path)
+    assert core.command(0.0, 1.0) is None and "waiting for the navigation" in core.fault
+    assert backend.values["throttle"] == 1_446_000
+
+
+def test_restarted_while_navigation_drives_holds_neutral_until_navigation_stops(tmp_path: Path) -> None:
+    core, backend = _fresh_core(tmp_path)
+    core.follow_navigation("manual", started=True)  # the latched state a restarted node finds
+    assert core.command(0.0, 1.0) is None and "restarted while the car was driving" in core.fault
+    core.follow_navigation("manual", started=True)
+    assert core.command(0.0, 1.0) is None
+    core.follow_navigation("manual", started=False)
+    assert core.fault == ""
+    assert core.command(0.0, 1.0).throttle_ns == 1_311_000
+
+
+def test_guard_fired_writes_neutral_and_holds_it_until_navigation_stops(rig) -> None:
+    core, backend, _, _ = rig
+    core.command(0.3, 1.0)
+    written = core.guard_fired("no heartbeat from the servo node for 0.30 s")
+    assert (written.throttle_ns, written.reason) == (1_446_000, "guard")
+    assert written.steering_ns == backend.values["steering"]  # steering held
+    assert "unresponsive" in core.fault and core.command(0.3, 1.0) is None
+    core.follow_navigation("manual", started=False)
+    assert core.command(0.3, 1.0).throttle_ns == 1_311_000

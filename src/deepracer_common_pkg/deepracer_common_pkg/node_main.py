@@ -11,6 +11,9 @@ the navigation and servo nodes' CPU (make bench). It refuses guard conditions, s
 Once the node is built, everything allocated so far (rclpy, OpenVINO, numpy: some 54,000 objects) is moved out of
 the garbage collector's reach with `gc.freeze()`: a full collection over them took 6.6 ms, two frames' worth of
 latency at random moments; afterwards a collection only looks at what the node allocates while running.
+
+Every node gets a heartbeat (heartbeat.py). Shutdown is nested try/finally: an error in a node's on_shutdown
+(a backend that fails while writing neutral) still destroys the node and shuts rclpy down.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from rclpy.experimental import EventsExecutor
 from rclpy.node import Node
 from rclpy.signals import SignalHandlerOptions
 
+from deepracer_common_pkg.heartbeat import publish_heartbeat
+
 # How often the spin loop returns to Python, where signal handlers run: the bound on reacting to Ctrl-C.
 SIGNAL_CHECK_S = 0.05
 
@@ -37,6 +42,7 @@ def run_node(make_node: Callable[[], Node], args: list[str] | None = None) -> No
     node = None
     try:
         node = make_node()
+        publish_heartbeat(node)
         gc.freeze()
         executor = EventsExecutor()
         executor.add_node(node)
@@ -45,11 +51,15 @@ def run_node(make_node: Callable[[], Node], args: list[str] | None = None) -> No
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
-        if node is not None:
-            shutdown = getattr(node, "on_shutdown", None)
-            if shutdown is not None:
-                shutdown()
-            node.destroy_node()
-        rclpy.try_shutdown()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        try:
+            if node is not None:
+                try:
+                    shutdown = getattr(node, "on_shutdown", None)
+                    if shutdown is not None:
+                        shutdown()
+                finally:
+                    node.destroy_node()
+        finally:
+            rclpy.try_shutdown()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)

@@ -18,6 +18,11 @@ LATCHED = QoSProfile(
     history=HistoryPolicy.KEEP_LAST, depth=1,
     reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL,
 )
+# Heartbeats: every node writes on one topic; a reader keeps a few so no node's beat hides another's.
+HEARTBEAT = QoSProfile(
+    history=HistoryPolicy.KEEP_LAST, depth=16,
+    reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.VOLATILE,
+)
 
 # How long a node's on_shutdown() waits for its last (neutral) message to be acknowledged by reliable
 # subscribers: without it the process can exit before the message leaves.

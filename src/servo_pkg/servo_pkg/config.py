@@ -46,6 +46,9 @@ class ServoConfig:
     serial_baud: int = 115200
     serial_channels: str = "steering=0,throttle=1"
     serial_reconnect_interval_s: float = 1.0
+    # simulated backend: "" keeps the writes in memory; a folder makes it write the DeepRacer's sysfs PWM layout
+    # there (backends/sysfs_tree.py), which the simulator reads as the car's hardware.
+    simulated_output_dir: str = ""
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:

@@ -8,6 +8,10 @@ Rules it keeps:
 - Watchdog: when no drive or raw command arrived for `command_timeout_s`, throttle goes to its calibrated
   neutral (steering stays where it is). It fires once per silence; the next command re-arms it.
 - A calibration change is validated, saved atomically, and only then applied, so the file and the car agree.
+- Armed only by navigation: drive commands are honoured once navigation's state has said "not started" since this
+  node came up, or since the actuation guard had to write neutral for it (the node was hung). A servo node
+  restarted after a crash, or woken after a hang, never resumes a run on its own: `fault` says why it holds
+  neutral, navigation stops on it (the node's heartbeat carries it), and the racer starts again.
 Times come from `clock` (monotonic seconds) so tests can drive the watchdog without sleeping.
 """
 
@@ -31,6 +35,8 @@ from servo_pkg.pwm_math import (
 )
 
 CALIBRATION_MODE = "calibration"
+WAITING_FOR_NAVIGATION = "servo node started: waiting for the navigation node's state"
+RESTARTED_WHILE_DRIVING = "servo node restarted while the car was driving: start again to drive"
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,7 @@ class ServoCore:
         self._steering_ns, self._throttle_ns = neutral[STEERING], neutral[THROTTLE]
         self._last_command = (0.0, 0.0)
         self._last_command_at: float | None = None
+        self.fault = WAITING_FOR_NAVIGATION  # why drive commands are not honoured; "" when they are
 
     def start(self) -> Written:
         """Configure and activate the output (neutral), then light the tail light."""
@@ -90,8 +97,8 @@ class ServoCore:
         return Written(steering_ns, throttle_ns, taken and self._backend.active, reason)
 
     def command(self, angle: float, throttle: float) -> Written | None:
-        """Drive with normalised values; None (nothing written) in calibration mode."""
-        if self.mode == CALIBRATION_MODE:
+        """Drive with normalised values; None (nothing written) in calibration mode or while `fault` holds."""
+        if self.mode == CALIBRATION_MODE or self.fault:
             return None
         steering_ns = duty_ns(angle, self.calibration.steering)
         throttle_ns = duty_ns(throttle, self.calibration.throttle)
@@ -111,8 +118,12 @@ class ServoCore:
         throttle_ns = ns if channel == THROTTLE else self._throttle_ns
         return self._output(steering_ns, throttle_ns, CALIBRATION_MODE)
 
-    def set_mode(self, mode: str) -> Written | None:
-        """Follow the navigation mode; a change writes neutral on both channels."""
+    def follow_navigation(self, mode: str, started: bool = False) -> Written | None:
+        """Follow navigation's state: a mode change writes neutral on both channels; "not started" arms."""
+        if self.fault == WAITING_FOR_NAVIGATION:
+            self.fault = RESTARTED_WHILE_DRIVING if started else ""
+        elif self.fault and not started:
+            self.fault = ""
         if mode == self.mode:
             return None
         self.mode = mode
@@ -121,8 +132,17 @@ class ServoCore:
         neutral = self.calibration.neutral()
         return self._output(neutral[STEERING], neutral[THROTTLE], "mode")
 
+    def guard_fired(self, why: str) -> Written:
+        """The actuation guard wrote neutral while this node was not running: hold it until navigation stops."""
+        self.fault = f"servo node was unresponsive ({why}): the actuation guard put the throttle to neutral"
+        self._last_command_at = None
+        self._last_command = (self._last_command[0], 0.0)
+        return self._output(self._steering_ns, self.calibration.throttle.mid_ns, "guard")
+
     def check_watchdog(self) -> Written | None:
         """Call often (several times per timeout); returns the neutral write when the watchdog fires."""
+        if self._backend.active:
+            self._backend.keepalive()
         if self._last_command_at is None or self._clock() - self._last_command_at < self.command_timeout_s:
             return None
         self._last_command_at = None

@@ -23,6 +23,7 @@ from deepracer_interfaces_pkg.srv import GetCalibration, GetLedColor, SetCalibra
 from servo_pkg.backends.factory import make_backend
 from servo_pkg.calibration import LedColor, load_calibration, load_led_color
 from servo_pkg.config import ServoConfig
+from servo_pkg.guard_link import GuardLink
 from servo_pkg.pwm_math import ChannelCalibration
 from servo_pkg.servo_core import ServoCore, Written
 
@@ -47,7 +48,15 @@ class ServoNode(Node):
                               led_path=led_path, command_timeout_s=self.config.command_timeout_s)
         self.window = StageWindow("servo")
         self._written_pub = self.create_publisher(PwmWritten, names.SERVO_PWM_WRITTEN, qos.COMMAND)
-        self._publish(self.core.start(), None)
+        # The guard watches before anything is written: from here on, a dead or hung node means neutral.
+        self._guard = GuardLink(self.config, calibration.value.neutral(), self.get_logger().error)
+        try:
+            self._publish(self.core.start(), None)
+        except BaseException:
+            self._guard.close()
+            raise
+        self.get_logger().info(f"actuation guard running (pid {self._guard.pid}): throttle neutral within "
+                               f"{self.config.command_timeout_s * 1.25:.2f} s if this node hangs, at once if it dies")
         self.get_logger().info(f"servo output '{self.config.backend}' active; calibration {calibration_path}")
 
         self.create_subscription(ServoCtrlMsg, names.NAVIGATION_SERVO_CMD, self._on_command, qos.COMMAND)
@@ -96,6 +105,10 @@ class ServoNode(Node):
             self.window.drop()
             self.get_logger().error(f"drive command refused: {error}", throttle_duration_sec=_LOG_THROTTLE_S)
             return
+        if written is None and self.core.fault:
+            self.window.drop()
+            self.get_logger().warning(f"drive command not honoured: {self.core.fault}",
+                                      throttle_duration_sec=_LOG_THROTTLE_S)
         self._publish(written, message.header.stamp)
 
     def _on_raw(self, message: RawPwm) -> None:
@@ -110,10 +123,18 @@ class ServoNode(Node):
         self._publish(written, None)
 
     def _on_state(self, message: NavigationState) -> None:
-        self._publish(self.core.set_mode(message.mode), None)
+        self._publish(self.core.follow_navigation(message.mode, message.started), None)
 
     def _check_watchdog(self) -> None:
+        fired = self._guard.beat(self.core.calibration.neutral())
+        if fired:
+            self.get_logger().error(f"the actuation guard wrote neutral: {fired}")
+            self._publish(self.core.guard_fired(fired), None)
         self._publish(self.core.check_watchdog(), None)
+
+    def heartbeat_fault(self) -> str:
+        """What navigation must know (run_node's heartbeat carries it): why drive commands are not honoured."""
+        return self.core.fault
 
     def _get_calibration(self, request: GetCalibration.Request, response: GetCalibration.Response):
         try:
@@ -156,8 +177,11 @@ class ServoNode(Node):
     def on_shutdown(self) -> None:
         """Throttle neutral and outputs off first (the hardware is what counts), then tell listeners:
         run_node keeps the context alive until this returns, also after SIGINT/SIGTERM."""
-        self._publish(self.core.stop(), None)
-        self._written_pub.wait_for_all_acked(qos.SHUTDOWN_ACK_TIMEOUT)
+        try:
+            self._publish(self.core.stop(), None)
+            self._written_pub.wait_for_all_acked(qos.SHUTDOWN_ACK_TIMEOUT)
+        finally:
+            self._guard.close()
 
 
 def main(args: list[str] | None = None) -> None:

@@ -73,6 +73,17 @@ class PwmBackend(ABC):
             raise RuntimeError("write() before activate() or after deactivate()")
         return self._write({channel: self._checked(channel, ns) for channel, ns in duties.items()})
 
+    def hold_neutral(self) -> bool:
+        """Throttle to its neutral from a process that does not own the output (the actuation guard, after the
+        servo node died or hung): no configure, no power change, steering left where it is, since turning the
+        wheels of a coasting car is not safer. True when the hardware took it."""
+        return self._write({THROTTLE: self._neutral[THROTTLE]})
+
+    def keepalive(self) -> None:
+        """Called on every watchdog check while active: outputs that stop by themselves when their host goes
+        quiet (the Maestro's serial timeout) are told the host is alive. Nothing to do for most outputs."""
+        return None
+
     def deactivate(self) -> None:
         """Neutral (tail light off), outputs off, hardware released; safe to call more than once."""
         try:

@@ -9,6 +9,7 @@ from servo_pkg.backends.base import PwmBackend
 from servo_pkg.backends.maestro import MaestroBackend
 from servo_pkg.backends.simulated import SimulatedBackend
 from servo_pkg.backends.sysfs import SysfsBackend
+from servo_pkg.backends.sysfs_tree import build_sysfs_tree
 from servo_pkg.config import ServoConfig, parse_channel_map
 
 
@@ -20,4 +21,8 @@ def make_backend(config: ServoConfig, neutral: Mapping[str, int]) -> PwmBackend:
         return MaestroBackend(neutral, port=config.serial_port, baudrate=config.serial_baud,
                               channels=parse_channel_map(config.serial_channels),
                               reconnect_interval_s=config.serial_reconnect_interval_s)
+    if config.simulated_output_dir:
+        pwm_root, gpio_root = build_sysfs_tree(Path(config.simulated_output_dir).expanduser(),
+                                               enable_gpio=config.servo_enable_gpio)
+        return SysfsBackend(neutral, pwm_root=pwm_root, gpio_root=gpio_root, enable_gpio=config.servo_enable_gpio)
     return SimulatedBackend(neutral)

@@ -6,6 +6,12 @@ quarter-microseconds (250 ns; 14 bits, so at most 4,095.75 us: servo pulses only
 light's 10 ms duty cycles cannot go through here). A target of 0 tells the Maestro to stop pulsing a
 channel: that is how outputs are switched off. Channels are mapped by name (e.g. steering=0, throttle=1).
 
+The controller's own serial timeout (a Maestro setting, made with Pololu's Maestro Control Center or UscCmd,
+not over this protocol) is the last line of defence: with "Serial timeout" set (e.g. 0.50 s) and the throttle
+channel's "On startup or error" set to "Go to" its neutral, the Maestro itself stops the motor when the host goes
+quiet, even when no process of ours is left. `keepalive()` resends the last targets on every watchdog check, so the
+timeout fires only when the host is really gone.
+
 USB controllers get unplugged. A failed write closes the port and marks it lost; later writes try to
 reopen it, at most once per `reconnect_interval_s` (no busy loop, no exception to the caller), and after
 reopening send every channel's last value first, since a replugged controller has forgotten them.
@@ -99,6 +105,10 @@ class MaestroBackend(PwmBackend):
 
     def _write(self, duties: dict[str, int]) -> bool:
         return self._send({self._channels[name]: ns for name, ns in duties.items() if name in self._channels})
+
+    def keepalive(self) -> None:
+        if self.active and self._last:
+            self._send(dict(self._last))
 
     def _power(self, on: bool) -> None:
         if not on:

@@ -1,0 +1,66 @@
+"""Which nodes a run depends on, and when their heartbeats say the run must stop.
+
+Why: a node on the driving path that crashes and comes back (the launcher restarts it) knows nothing of the run in
+progress. A restarted camera or inference node would start feeding outputs again, a restarted servo node would take
+commands again, and the car would drive off with nobody having pressed Start. So while started, navigation stops,
+and stays stopped until the next start, when a node its current mode drives through:
+- restarts: its heartbeat carries a new boot id;
+- goes silent for longer than `peer_timeout_s` (killed, or hung so long that it is as good as dead);
+- reports a fault (the servo node holding neutral after its actuation guard fired).
+Only nodes that have been heard count: a graph without a camera (a test rig, a car driven by hand only) is not
+stopped for a node it never had.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from deepracer_common_pkg.vocabulary import AUTONOMOUS, MANUAL
+
+# The nodes between a source of commands and the wheels, per mode (node names as in launch/graph.yaml).
+DRIVING_PATH: dict[str, tuple[str, ...]] = {
+    MANUAL: ("webserver_node", "servo_node"),
+    AUTONOMOUS: ("camera_node", "inference_node", "servo_node"),
+}
+
+_NS = 1_000_000_000
+
+
+@dataclass
+class _Peer:
+    boot_id: str
+    heard_ns: int
+    fault: str
+
+
+class PeerWatch:
+    def __init__(self, peer_timeout_s: float) -> None:
+        self.peer_timeout_s = peer_timeout_s
+        self._peers: dict[str, _Peer] = {}
+
+    def heartbeat(self, node: str, boot_id: str, fault: str, now_ns: int) -> tuple[str, str] | None:
+        """Record a beat; returns (node, what happened) when it is a restart or a newly reported fault."""
+        previous = self._peers.get(node)
+        self._peers[node] = _Peer(boot_id, now_ns, fault)
+        if previous is not None and previous.boot_id != boot_id:
+            return node, f"{node} restarted"
+        if fault and (previous is None or previous.fault != fault):
+            return node, f"{node}: {fault}"
+        return None
+
+    def problem(self, mode: str, now_ns: int) -> str | None:
+        """Why a run in `mode` cannot go on now (a silent or faulty node on its path), if it cannot."""
+        for name in DRIVING_PATH.get(mode, ()):
+            peer = self._peers.get(name)
+            if peer is None:
+                continue
+            quiet_s = (now_ns - peer.heard_ns) / _NS
+            if quiet_s > self.peer_timeout_s:
+                return f"{name} silent for {quiet_s:.1f} s (peer_timeout_s {self.peer_timeout_s})"
+            if peer.fault:
+                return f"{name}: {peer.fault}"
+        return None
+
+    @staticmethod
+    def on_path(mode: str, node: str) -> bool:
+        return node in DRIVING_PATH.get(mode, ())

@@ -1,0 +1,147 @@
+"""The actuation guard: a small process beside the servo node that puts the throttle to neutral when the servo node
+dies or hangs.
+
+Why: a real PWM output (sysfs PWM, a Maestro) keeps generating its last duty cycle after the process that set it has
+died, so the servo node's own watchdog cannot help when it is the servo process that is killed (SIGKILL, a crash) or
+stops running (SIGSTOP, a hang). The guard can: it is another process, it owns nothing else, and it only waits.
+It works the same under our launcher, `ros2 launch` and a systemd unit, because the servo node itself starts it.
+
+Link (a socket pair, `GuardLink` on the servo side): on every watchdog check the servo node sends a heartbeat line
+`"<steering neutral ns> <throttle neutral ns>\\n"` (so a calibration change reaches the guard). The guard writes
+throttle neutral through the same backend code the servo node uses (`PwmBackend.hold_neutral`):
+- at once when the socket reaches end of file: the servo process is gone (the kernel closes its end, SIGKILL too);
+- when no heartbeat came for `timeout_s` (the servo node's `command_timeout_s`): the servo is hung. It then sends
+  `"F <seconds>\\n"` back, so that the servo node, if it wakes up, does not drive again on its own (ServoCore
+  latches the fault until navigation reports the car stopped).
+Bound: neutral within `timeout_s + timeout_s / CHECKS_PER_TIMEOUT` of the last heartbeat, and within one scheduler
+wake-up of the servo's death. The guard ignores SIGINT and SIGTERM (a Ctrl-C to the process group must not take it
+before the servo node) and exits after end of file, once neutral is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import selectors
+import signal
+import socket
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from servo_pkg.backends.base import PwmBackend
+from servo_pkg.pwm_math import STEERING, THROTTLE
+
+CHECKS_PER_TIMEOUT = 4
+FIRED = "F"
+
+
+def heartbeat_line(neutral: dict[str, int]) -> bytes:
+    return f"{neutral[STEERING]} {neutral[THROTTLE]}\n".encode("ascii")
+
+
+def parse_heartbeat(line: str) -> dict[str, int] | None:
+    """The neutral values a heartbeat carries; None for a line that is not one (ignored, never fatal)."""
+    parts = line.split()
+    if len(parts) != 2 or not all(part.isascii() and part.isdigit() for part in parts):
+        return None
+    return {STEERING: int(parts[0]), THROTTLE: int(parts[1])}
+
+
+@dataclass
+class GuardDecision:
+    write_neutral: bool
+    why: str = ""
+
+
+class GuardCore:
+    """When to write neutral, as plain logic: fed heartbeats, asked on every check; `clock` in seconds."""
+
+    def __init__(self, timeout_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.timeout_s = timeout_s
+        self._clock = clock
+        self._last_beat = clock()
+        self._fired = False
+
+    def heartbeat(self) -> None:
+        self._last_beat = self._clock()
+        self._fired = False
+
+    def check(self) -> GuardDecision:
+        """Once per silence: neutral when the servo has been quiet for longer than the timeout."""
+        quiet_s = self._clock() - self._last_beat
+        if self._fired or quiet_s <= self.timeout_s:
+            return GuardDecision(False)
+        self._fired = True
+        return GuardDecision(True, f"no heartbeat from the servo node for {quiet_s:.2f} s")
+
+    @staticmethod
+    def servo_gone() -> GuardDecision:
+        return GuardDecision(True, "the servo node's process is gone")
+
+
+def run_guard(link: socket.socket, backend: PwmBackend, core: GuardCore, say: Callable[[str], None]) -> None:
+    """Watch the link until end of file; write neutral whenever the core says so."""
+    selector = selectors.DefaultSelector()
+    selector.register(link, selectors.EVENT_READ)
+    buffered = b""
+    period = core.timeout_s / CHECKS_PER_TIMEOUT
+    while True:
+        if selector.select(period):
+            try:
+                data = link.recv(4096)
+            except ConnectionResetError:
+                data = b""
+            if not data:
+                _write_neutral(backend, core.servo_gone(), say)
+                return
+            buffered += data
+            *lines, buffered = buffered.split(b"\n")
+            for line in lines:
+                neutral = parse_heartbeat(line.decode("ascii", "replace"))
+                if neutral is not None:
+                    backend.set_neutral(neutral)
+                    core.heartbeat()
+        decision = core.check()
+        if decision.write_neutral:
+            _write_neutral(backend, decision, say)
+            with contextlib.suppress(OSError):  # a servo gone by now needs no word
+                link.sendall(f"{FIRED} {decision.why}\n".encode())
+
+
+def _write_neutral(backend: PwmBackend, decision: GuardDecision, say: Callable[[str], None]) -> None:
+    taken = backend.hold_neutral()
+    outcome = "written" if taken else f"NOT taken by the output ({backend.problem})"
+    say(f"actuation guard: {decision.why}: throttle neutral {backend.neutral[THROTTLE]} ns {outcome}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    # Imported here: the servo node imports this module for the line format, and needs no factory from it.
+    from servo_pkg.backends.factory import make_backend
+    from servo_pkg.config import ServoConfig
+
+    parser = argparse.ArgumentParser(prog="servo_guard", description=__doc__.splitlines()[0])
+    parser.add_argument("--fd", type=int, required=True, help="the guard's end of the socket pair")
+    parser.add_argument("--config", required=True, help="the servo node's ServoConfig as JSON")
+    parser.add_argument("--neutral", required=True, help="'<steering ns> <throttle ns>' until the first heartbeat")
+    args = parser.parse_args(argv)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+    config = ServoConfig(**json.loads(args.config))
+    neutral = parse_heartbeat(args.neutral)
+    if neutral is None:
+        parser.error(f"--neutral {args.neutral!r}: expected two integers")
+    backend = make_backend(config, neutral)
+    link = socket.socket(fileno=args.fd)
+
+    def say(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    run_guard(link, backend, GuardCore(config.command_timeout_s), say)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""The servo node's end of the actuation guard (actuation_guard.py): start the guard process, beat, hear it fire.
+
+The guard is the servo node's child, started before the output is activated, so no duty cycle is ever written
+without a guard watching. Its end of a socket pair is the only thing that tells it the servo is alive; nothing else
+is shared. If the guard itself dies, the next beat fails and a new guard is started (at most once per
+`RESTART_INTERVAL_S`, logged), since driving without one is what this exists to prevent.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+from servo_pkg.actuation_guard import FIRED, heartbeat_line
+from servo_pkg.config import ServoConfig
+
+RESTART_INTERVAL_S = 1.0
+EXIT_WAIT_S = 2.0
+
+
+class GuardLink:
+    def __init__(self, config: ServoConfig, neutral: dict[str, int], log: Callable[[str], None],
+                 python: str = sys.executable) -> None:
+        self._config = config
+        self._log = log
+        self._python = python
+        self._neutral = dict(neutral)
+        self._socket: socket.socket | None = None
+        self._process: subprocess.Popen | None = None
+        self._next_restart = 0.0
+        self._buffer = b""
+        self._start()
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    def _start(self) -> None:
+        ours, theirs = socket.socketpair()
+        neutral = heartbeat_line(self._neutral).decode().strip()
+        command = [self._python, "-m", "servo_pkg.actuation_guard", "--fd", str(theirs.fileno()),
+                   "--config", json.dumps(dataclasses.asdict(self._config)), "--neutral", neutral]
+        # Own session: a terminal's Ctrl-C reaches the servo node, which then closes the link in order.
+        self._process = subprocess.Popen(command, pass_fds=(theirs.fileno(),), start_new_session=True,
+                                         stdin=subprocess.DEVNULL)
+        theirs.close()
+        ours.setblocking(False)
+        self._socket = ours
+
+    def beat(self, neutral: dict[str, int]) -> str | None:
+        """Send a heartbeat; returns the guard's reason when it fired since the last call (the servo was hung)."""
+        self._neutral = dict(neutral)
+        fired = self._read_fired()
+        try:
+            self._socket.send(heartbeat_line(self._neutral))
+        except BlockingIOError:
+            pass  # the guard is behind on reading: it has beats enough
+        except OSError as error:
+            self._restart(f"the actuation guard is gone ({error})")
+        return fired
+
+    def _read_fired(self) -> str | None:
+        try:
+            data = self._socket.recv(4096)
+        except BlockingIOError:
+            return None
+        except OSError:
+            return None
+        self._buffer += data
+        *lines, self._buffer = self._buffer.split(b"\n")
+        reasons = [line.decode(errors="replace")[len(FIRED):].strip() for line in lines
+                   if line.startswith(FIRED.encode())]
+        return reasons[-1] if reasons else None
+
+    def _restart(self, why: str) -> None:
+        now = time.monotonic()
+        if now < self._next_restart:
+            return
+        self._next_restart = now + RESTART_INTERVAL_S
+        self._log(f"{why}: starting a new one")
+        self._close_socket()
+        self._start()
+
+    def _close_socket(self) -> None:
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
+
+    def close(self) -> None:
+        """End the link: the guard writes neutral once more (harmless after our own) and exits."""
+        self._close_socket()
+        if self._process is not None:
+            try:
+                self._process.wait(EXIT_WAIT_S)
+            except subprocess.TimeoutExpired:
+                self._process.kill()

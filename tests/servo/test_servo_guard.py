@@ -1,0 +1,92 @@
+"""The actuation guard's rules and its loop, in-process: a real socket pair stands for the link to the servo node,
+the simulated backend records what the guard writes (the process-level cases, with a real servo node killed and
+stopped on a fake sysfs tree, are in tests/integration/test_fault_matrix.py)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+from servo_pkg.actuation_guard import FIRED, GuardCore, heartbeat_line, parse_heartbeat, run_guard
+from servo_pkg.backends.simulated import SimulatedBackend
+from servo_pkg.pwm_math import Calibration
+from support.rosgraph import wait_for
+
+NEUTRAL = Calibration().neutral()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_core_fires_once_per_silence_after_the_timeout() -> None:
+    clock = Clock()
+    core = GuardCore(0.25, clock)
+    clock.now += 0.25
+    assert not core.check().write_neutral
+    clock.now += 0.01
+    decision = core.check()
+    assert decision.write_neutral and "0.26 s" in decision.why
+    clock.now += 1.0
+    assert not core.check().write_neutral  # once per silence
+    core.heartbeat()
+    clock.now += 0.3
+    assert core.check().write_neutral  # re-armed by the next beat
+
+
+def test_heartbeat_line_round_trip_and_junk_is_ignored() -> None:
+    assert parse_heartbeat(heartbeat_line(NEUTRAL).decode()) == NEUTRAL
+    for junk in ("", "1 2 3", "a b", "١ ٢"):  # Arabic-Indic digits pass isdigit(), not isascii()
+        assert parse_heartbeat(junk) is None
+
+
+def _guard(timeout_s: float = 0.25):
+    ours, theirs = socket.socketpair()
+    backend = SimulatedBackend(NEUTRAL)
+    said: list[str] = []
+    thread = threading.Thread(target=run_guard, args=(theirs, backend, GuardCore(timeout_s), said.append),
+                              daemon=True)
+    thread.start()
+    return ours, backend, said, thread
+
+
+def test_end_of_link_writes_throttle_neutral_at_once_and_the_guard_exits() -> None:
+    ours, backend, said, thread = _guard(timeout_s=10.0)  # the timeout cannot be what writes here
+    ours.sendall(heartbeat_line({"steering": 1_500_000, "throttle": 1_400_000}))  # a recalibrated neutral
+    ours.close()  # what the kernel does to a SIGKILLed servo node's end
+    thread.join(5.0)
+    assert not thread.is_alive()
+    assert backend.writes == [{"throttle": 1_400_000}]  # the neutral the last beat carried; steering untouched
+    assert "process is gone" in said[0]
+
+
+def test_silence_writes_neutral_and_tells_the_servo_it_fired() -> None:
+    ours, backend, said, thread = _guard(timeout_s=0.25)
+    ours.sendall(heartbeat_line(NEUTRAL))
+    ours.settimeout(5.0)
+    reply = ours.recv(4096).decode()  # no more beats: the servo is "hung"
+    assert reply.startswith(FIRED) and "no heartbeat" in reply
+    assert backend.writes == [{"throttle": NEUTRAL["throttle"]}]
+    ours.close()
+    thread.join(5.0)
+    assert not thread.is_alive()
+
+
+def test_steady_heartbeats_keep_the_guard_quiet() -> None:
+    ours, backend, _, thread = _guard(timeout_s=2.0)  # generous: a loaded machine must not make a gap
+    beats = 0
+
+    def beat() -> bool:
+        nonlocal beats
+        ours.sendall(heartbeat_line(NEUTRAL))
+        beats += 1
+        return beats >= 40
+
+    wait_for(beat, 10.0, "40 heartbeats sent")  # one every 10 ms
+    assert backend.writes == []
+    ours.close()
+    thread.join(5.0)
