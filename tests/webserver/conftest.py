@@ -5,7 +5,7 @@ runs the real node). Part B's browser tests in browser/ use `console_server` too
 from __future__ import annotations
 
 import tarfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -22,8 +22,9 @@ TEST_PASSWORD = "racer-asset-tag-42"
 
 
 @pytest.fixture
-def console_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ConsoleTestServer]:
-    """The console on a free port with a fresh console folder, models folder and fake robot.
+def start_console(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], ConsoleTestServer]]:
+    """Start the console on a free port, with the console folder `tmp_path/console` as the test left it
+    (so a test can damage its files first), a fresh models folder and fake robot; stopped at the end.
 
     The password comes from a fake chassis asset tag file (so the asset-tag path is exercised too),
     hashed with a cheap scrypt cost so hundreds of logins keep the suite fast.
@@ -34,18 +35,29 @@ def console_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     config = ConsoleConfig(host="127.0.0.1", port=0, console_dir=str(tmp_path / "console"),
                            models_root=str(tmp_path / "models"), asset_tag_path=str(asset_tag),
                            system_log_path=str(tmp_path / "syslog"), max_upload_mb=64)
-    bridge, clock = FakeBridge(), FakeClock()
-    app = create_app(config, bridge, clock=clock)
-    app.extensions[EXTENSION].frames.keepalive_s = 0.1  # closed viewers are noticed within tenths of a second
-    server = ConsoleServer(app, config.host, config.port, poll_s=0.02)
-    server.start()
-    try:
-        yield ConsoleTestServer(url=f"http://127.0.0.1:{server.port}", password=TEST_PASSWORD, bridge=bridge,
-                                models_root=config.models_path, console_dir=config.console_path, clock=clock,
-                                app=app)
-    finally:
+    running: list[tuple[object, ConsoleServer]] = []
+
+    def start() -> ConsoleTestServer:
+        bridge, clock = FakeBridge(), FakeClock()
+        app = create_app(config, bridge, clock=clock)
+        app.extensions[EXTENSION].frames.keepalive_s = 0.1  # closed viewers are noticed within tenths of a second
+        server = ConsoleServer(app, config.host, config.port, poll_s=0.02)
+        server.start()
+        running.append((app, server))
+        return ConsoleTestServer(url=f"http://127.0.0.1:{server.port}", password=TEST_PASSWORD, bridge=bridge,
+                                 models_root=config.models_path, console_dir=config.console_path, clock=clock,
+                                 app=app)
+
+    yield start
+    for app, server in running:
         app.extensions[EXTENSION].frames.close()
         server.stop()
+
+
+@pytest.fixture
+def console_server(start_console: Callable[[], ConsoleTestServer]) -> ConsoleTestServer:
+    """The console with a fresh console folder, models folder and fake robot."""
+    return start_console()
 
 
 @pytest.fixture(scope="session")

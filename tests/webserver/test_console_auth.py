@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
 import stat
 
+import pytest
 from webserver.fake_robot import HttpClient
 
-from webserver_pkg.credentials import PASSWORD_FILE, SECRET_KEY_FILE
+from webserver_pkg.credentials import PASSWORD_FILE, SECRET_KEY_FILE, load_or_create_secret_key
 
 
 def test_login_sets_the_deepracer_token_cookie_and_answers_the_redirect(console_server):
@@ -156,3 +158,48 @@ def test_login_page_is_public_and_a_logged_in_visit_goes_home(console_server):
     client.login(console_server.password)
     reply = client.get("/login")
     assert reply.status == 302 and reply.headers["Location"].endswith("/home")
+
+
+# --- damaged console files (issue 19, finding 5) -----------------------------------------------------
+
+@pytest.mark.parametrize("content", ["not hex at all\n", "abcd\n", "\xff\xfe"])
+def test_a_damaged_secret_key_is_replaced_and_logged_not_a_crash(tmp_path, caplog, content):
+    """A non-hex secret_key made the webserver crash-loop: the console never came up."""
+    path = tmp_path / SECRET_KEY_FILE
+    path.write_bytes(content.encode("latin-1"))
+    with caplog.at_level(logging.WARNING, logger="webserver_pkg"):
+        key = load_or_create_secret_key(tmp_path)
+    assert len(key) == 32 and bytes.fromhex(path.read_text()) == key
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert any("secret key" in r.message and "session has ended" in r.message for r in caplog.records)
+
+
+def test_a_console_with_a_damaged_secret_key_starts_and_ends_old_sessions(start_console):
+    first = start_console()
+    old_browser = first.logged_in_client()
+    (first.console_dir / SECRET_KEY_FILE).write_text("zz" * 32)
+    restarted = start_console()
+    assert restarted.client().login(restarted.password).status == 200
+    old_cookie = "; ".join(f"{c.name}={c.value}" for c in old_browser.cookies)
+    assert restarted.client().get("/api/get_time", headers={"Cookie": old_cookie}).status == 401
+
+
+@pytest.mark.parametrize("damage", ["truncate", "empty", "not json", "no hash"])
+def test_a_damaged_password_file_falls_back_to_the_default_with_a_banner(start_console, tmp_path, damage):
+    """A truncated password.json made every password fail, and the start log said "changed by a user"."""
+    first = start_console()
+    password_file = first.console_dir / PASSWORD_FILE
+    original = password_file.read_bytes()
+    password_file.write_bytes({"truncate": original[: len(original) // 2], "empty": b"",
+                               "not json": b"\x00\x01garbage", "no hash": b'{"scheme": "werkzeug-scrypt"}'}[damage])
+    console = start_console()  # a restart of the webserver over the damaged file
+    state = console.app.extensions["deepracer_console"]
+    assert state.first_password is not None and state.first_password.password == console.password
+    client = console.client()
+    assert client.login(console.password).status == 200
+    page = client.get("/home").body.decode()
+    assert "data-console-notice" in page and "was damaged" in page and "Settings page" in page
+    assert (first.console_dir / f"{PASSWORD_FILE}.damaged").read_bytes() != original  # kept, not lost
+    assert client.post("/api/password", {"old_password": console.password,
+                                         "new_password": "a brand new one"}).status == 200
+    assert "data-console-notice" not in client.get("/home").body.decode()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import signal
+import stat
 
 import pytest
 from sensor_msgs.msg import CompressedImage
@@ -21,12 +22,14 @@ PASSWORD = "node-test-asset-tag"
 def running_console(tmp_path_factory):
     folder = tmp_path_factory.mktemp("console-node")
     (folder / "tag").write_text(PASSWORD)
+    # The system log as the journal would hold it when the console's terminal is the journal.
+    (folder / "syslog").write_text(f"Dec  1 08:00:00 car webserver_node: Console: ...  password: {PASSWORD}\n")
     servo = NodeProcess("servo_pkg", "servo_node", {
         "calibration_path": str(folder / "calibration.json"), "led_path": str(folder / "led_values.json")})
     webserver = NodeProcess("webserver_pkg", "webserver_node", {
         "port": 0, "console_dir": str(folder / "console"), "models_root": str(folder / "models"),
         "asset_tag_path": str(folder / "tag"), "system_log_path": str(folder / "syslog"),
-        "service_timeout_s": 1.0})
+        "service_timeout_s": 1.0}, env={"ROS_LOG_DIR": str(folder / "ros_log")})
     try:
         banner = wait_for(lambda: re.search(r"Console: (http://127\.0\.0\.1:\d+)  password: (\S+)", webserver.output()),
                           20, "the console's start banner")
@@ -94,3 +97,25 @@ def test_live_video_subscribes_only_while_someone_watches(running_console, ros_p
     wait_for(delivered, 15, "a frame through DDS and HTTP")
     viewer.close()
     wait_for(lambda: publisher.get_subscription_count() == others, 15, "the console to unsubscribe")
+
+
+def test_the_password_is_on_the_terminal_only_never_in_a_log_file_or_page(running_console):
+    """Issue 19, finding 7: the banner went through the ROS logger into 0644 log files and /rosout."""
+    url, folder, webserver = running_console
+    assert f"password: {PASSWORD}" in webserver.output()  # the terminal (stdout) has it
+    log_files = wait_for(lambda: [p for p in (folder / "ros_log").rglob("*") if p.is_file()
+                                  and "webserver_node" in p.read_text(errors="replace")], 15,
+                         "the webserver's ROS log file")
+    for path in (folder / "ros_log").rglob("*"):
+        if path.is_file():
+            assert PASSWORD not in path.read_text(errors="replace"), path
+            assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, f"{path} is readable by others"
+    assert log_files
+    client = HttpClient(url)
+    client.login(PASSWORD)
+    wait_for(lambda: client.get("/api/logs/robot/1000?filter=console%20listening").json()["data"], 15,
+             "the console's start line in the robot log")
+    for log_type in ("robot", "system"):
+        page = client.get(f"/api/logs/{log_type}/1000").body.decode()
+        assert PASSWORD not in page, log_type
+    assert "password: ********" in client.get("/api/logs/system/10").body.decode()

@@ -19,7 +19,7 @@ from webserver_pkg import device_info
 from webserver_pkg.api_input import ApiError, choice, integer, json_body, number, ok, whole_number_text
 from webserver_pkg.bridge import BridgeError, CalibrationNs, NavigationView
 from webserver_pkg.context import console
-from webserver_pkg.log_sources import CONSOLE_LOG, LOG_TYPES, MAX_LINES, newest_first, read_tail
+from webserver_pkg.log_sources import CONSOLE_LOG, LOG_TYPES, MAX_LINES, newest_first, read_tail, redact
 
 blueprint = Blueprint("api", __name__, url_prefix="/api")
 log = logging.getLogger(__name__)
@@ -280,4 +280,6 @@ def logs(log_type: str, num_lines: str) -> ResponseReturnValue:
         source = str(path)
         if lines is None:
             lines, source = CONSOLE_LOG.lines(), "console log (system log not readable)"
+    first = console().first_password
+    lines = redact(lines, [first.password] if first else [])
     return ok(data=newest_first(lines, count, text_filter), source=source)

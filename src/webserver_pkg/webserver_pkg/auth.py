@@ -40,7 +40,8 @@ def login() -> ResponseReturnValue:
     if not state.passwords.verify(request.form.get("password", "")):
         state.login_limiter.failed(client)
         log.warning("failed console login from %s", client)
-        raise ApiError("wrong password (it is printed under the car, or in the console's first log)", 401)
+        raise ApiError("wrong password (the default is printed under the car, or on the terminal that "
+                       "started the console)", 401)
     state.login_limiter.succeeded(client)
     old = current_session()
     if old is not None:

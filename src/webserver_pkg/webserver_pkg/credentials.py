@@ -9,6 +9,7 @@ generated one the node prints once in its log.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 import tempfile
@@ -20,12 +21,16 @@ from werkzeug.security import check_password_hash, generate_password_hash
 PASSWORD_FILE = "password.json"
 DEFAULT_PASSWORD_FILE = "default_password"  # the generated first password, until the first change
 SECRET_KEY_FILE = "secret_key"
+DAMAGED_SUFFIX = ".damaged"  # a password file that cannot be read is kept beside the new one under this name
+MIN_SECRET_KEY_BYTES = 32
 MIN_PASSWORD_LENGTH = 8
 # werkzeug's scrypt (N=2**15, r=8, p=1: ~0.15 s per check here), salted. Verification reads the
 # parameters from the stored hash, so a later, stronger setting applies at the next password change.
 PASSWORD_HASH = "scrypt"
 # No 0/O or 1/l/I: the generated password is read off a terminal and typed on a phone.
 _ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+log = logging.getLogger(__name__)
 
 
 def write_private(path: Path, data: bytes) -> None:
@@ -60,12 +65,23 @@ def read_asset_tag(path: Path) -> str | None:
 
 
 def load_or_create_secret_key(console_dir: Path) -> bytes:
+    """The key that signs session cookies; a damaged key file is replaced (logged), never a crash loop.
+
+    A new key only means every browser logs in again, which a restart asks anyway (sessions live in memory).
+    """
     path = console_dir / SECRET_KEY_FILE
     if path.exists():
-        key = bytes.fromhex(path.read_text().strip())
-        if len(key) >= 32:
-            return key
-    key = secrets.token_bytes(32)
+        try:
+            key = bytes.fromhex(path.read_text().strip())
+        except (OSError, ValueError) as error:  # UnicodeDecodeError is a ValueError
+            problem = f"cannot be read as hex ({error})"
+        else:
+            if len(key) >= MIN_SECRET_KEY_BYTES:
+                return key
+            problem = f"holds {len(key)} bytes, fewer than {MIN_SECRET_KEY_BYTES}"
+        log.warning("console secret key %s %s: replaced by a new key; every console session has ended, "
+                    "log in again", path, problem)
+    key = secrets.token_bytes(MIN_SECRET_KEY_BYTES)
     write_private(path, key.hex().encode())
     return key
 
@@ -78,40 +94,92 @@ class FirstPassword:
     source: str  # "asset_tag" | "generated"
 
 
+def password_shown(first: FirstPassword | None) -> str:
+    """What the start line on the terminal says the password is (the terminal only: never a log)."""
+    if first is None:
+        return "the one set on the Settings page"
+    if first.source == "asset_tag":
+        return f"{first.password} (the chassis asset tag printed under the car)"
+    return first.password
+
+
+def password_source(first: FirstPassword | None, console_dir: Path) -> str:
+    """Where the password can be found, for the log: it never holds the password itself."""
+    if first is None:
+        return "password: the one set on the Settings page"
+    if first.source == "asset_tag":
+        return "default password: the chassis asset tag printed under the car"
+    return (f"default password: printed on the terminal that started the console, and kept in "
+            f"{console_dir / DEFAULT_PASSWORD_FILE} (readable by this user only) until it is changed")
+
+
 class PasswordStore:
     """The console password, salted and scrypt-hashed in `<console_dir>/password.json`."""
 
     def __init__(self, console_dir: Path) -> None:
         self._path = console_dir / PASSWORD_FILE
         self._default_path = console_dir / DEFAULT_PASSWORD_FILE
+        self.problem = ""  # set by ensure() when it had to repair the password file
 
     def ensure(self, asset_tag_path: Path) -> FirstPassword | None:
         """Create the password on first start; return the default password while it is still in force.
 
         Like the label under the original car, the default stays recoverable until someone changes it: the
         asset tag can be read again, and a generated one is kept (0600) beside the hash until the first change.
+        A password file that cannot be read (truncated, edited, not ours) would refuse every password: it is
+        kept aside as password.json.damaged, the default is put back in force, and `problem` says so (the
+        console shows it until the password is changed).
         """
         tag = read_asset_tag(asset_tag_path)
-        if not self._path.exists():
-            first = FirstPassword(tag, "asset_tag") if tag else FirstPassword(generate_password(), "generated")
-            self._write(first.password)
-            if first.source == "generated":
-                write_private(self._default_path, first.password.encode())
-            return first
+        if self._path.exists():
+            damage = self._damage()
+            if not damage:
+                return self._default_in_force(tag)
+            self.problem = (f"the password file {self._path} was damaged ({damage}); it was kept as "
+                            f"{self._path.name}{DAMAGED_SUFFIX} and the default password is in force again: "
+                            "change it on the Settings page")
+            log.warning("console %s", self.problem)
+            os.replace(self._path, self._path.with_name(self._path.name + DAMAGED_SUFFIX))
+        first = FirstPassword(tag, "asset_tag") if tag else self._generated_default()
+        self._write(first.password)
+        return first
+
+    def _damage(self) -> str:
+        """Why the password file cannot be used ("" when it can)."""
+        try:
+            stored = json.loads(self._path.read_text())["hash"]
+        except OSError as error:
+            return f"unreadable: {error.strerror}"
+        except (ValueError, KeyError, TypeError):
+            return "not the JSON record this console writes"
+        if not isinstance(stored, str) or stored.count("$") != 2:
+            return "no password hash in it"
+        return ""
+
+    def _default_in_force(self, tag: str | None) -> FirstPassword | None:
         if tag and self.verify(tag):
             return FirstPassword(tag, "asset_tag")
+        generated = self._read_generated()
+        return FirstPassword(generated, "generated") if generated and self.verify(generated) else None
+
+    def _read_generated(self) -> str:
         try:
-            generated = self._default_path.read_text().strip()
+            return self._default_path.read_text().strip()
         except OSError:
-            return None
-        return FirstPassword(generated, "generated") if self.verify(generated) else None
+            return ""
+
+    def _generated_default(self) -> FirstPassword:
+        """The kept generated default, or a new one (kept 0600 until the first change)."""
+        password = self._read_generated() or generate_password()
+        write_private(self._default_path, password.encode())
+        return FirstPassword(password, "generated")
 
     def verify(self, password: str) -> bool:
         try:
             stored = json.loads(self._path.read_text())["hash"]
-        except (OSError, ValueError, KeyError):
+            return check_password_hash(stored, password)
+        except (OSError, ValueError, KeyError, TypeError):
             return False
-        return check_password_hash(stored, password)
 
     def change(self, old_password: str, new_password: str) -> None:
         """Raise ValueError with the reason when the old password is wrong or the new one too weak."""
@@ -123,6 +191,7 @@ class PasswordStore:
             raise ValueError("the new password must not start or end with spaces")
         self._write(new_password)
         self._default_path.unlink(missing_ok=True)
+        self.problem = ""
 
     def _write(self, password: str) -> None:
         record = {"scheme": "werkzeug-scrypt", "hash": generate_password_hash(password, method=PASSWORD_HASH)}

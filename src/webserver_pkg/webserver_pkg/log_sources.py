@@ -68,6 +68,20 @@ def read_tail(path: Path, max_bytes: int = TAIL_BYTES) -> list[str] | None:
     return data.decode(errors="replace").splitlines()
 
 
+def redact(lines: Iterable[str], secrets: Iterable[str]) -> list[str]:
+    """Lines with every secret masked: the default password reaches the system log when the console's
+    terminal is the journal, and the Logs page must not show it."""
+    masks = [secret for secret in secrets if secret]
+    if not masks:
+        return list(lines)
+    result = []
+    for line in lines:
+        for secret in masks:
+            line = line.replace(secret, "********")
+        result.append(line)
+    return result
+
+
 def newest_first(lines: Iterable[str], count: int, text_filter: str = "") -> list[str]:
     """The newest `count` lines (input oldest first) containing `text_filter`, case-insensitive."""
     needle = text_filter.casefold()

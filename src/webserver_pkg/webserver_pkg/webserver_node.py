@@ -8,6 +8,7 @@ Python logging goes to this node's ROS log, so it also reaches /rosout and the L
 from __future__ import annotations
 
 import logging
+import os
 
 from rclpy.node import Node
 
@@ -16,6 +17,7 @@ from deepracer_common_pkg.params import declare_config
 from webserver_pkg.app import create_app
 from webserver_pkg.config import ConsoleConfig
 from webserver_pkg.context import EXTENSION
+from webserver_pkg.credentials import password_shown, password_source
 from webserver_pkg.ros_bridge import RosBridge
 from webserver_pkg.server import ConsoleServer
 from webserver_pkg.tls import ensure_certificate
@@ -50,15 +52,12 @@ class WebserverNode(Node):
         self._server = ConsoleServer(app, self.config.host, self.config.port, certificate)
         self._server.start()
         shown_host = "127.0.0.1" if self.config.host in ("0.0.0.0", "::") else self.config.host
-        first = self._console.first_password
-        if first is None:
-            password = "changed by a user (the one you set on the Settings page)"
-        elif first.source == "asset_tag":
-            password = f"{first.password} (the chassis asset tag printed under the car)"
-        else:
-            password = first.password
-        self.get_logger().info(f"Console: {self._server.scheme}://{shown_host}:{self._server.port}  "
-                               f"password: {password}  (listening on {self.config.host})")
+        url = f"{self._server.scheme}://{shown_host}:{self._server.port}"
+        # The password goes to the terminal only: never through the logger, whose lines land in ROS log
+        # files and on the Logs page (/rosout).
+        self.get_logger().info(f"console listening on {self.config.host}: {url} "
+                               f"({password_source(self._console.first_password, self.config.console_path)})")
+        print(f"Console: {url}  password: {password_shown(self._console.first_password)}", flush=True)
 
     def on_shutdown(self) -> None:
         self._console.frames.close()
@@ -67,6 +66,8 @@ class WebserverNode(Node):
 
 
 def main(args: list[str] | None = None) -> None:
+    # Before rclpy creates this process's ROS log file: whatever a log line may hold stays the owner's.
+    os.umask(0o077)
     run_node(WebserverNode, args)
 
 
