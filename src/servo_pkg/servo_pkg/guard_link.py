@@ -52,19 +52,19 @@ class GuardLink:
         ours.setblocking(False)
         self._socket = ours
 
-    def beat(self, neutral: dict[str, int]) -> str | None:
-        """Send a heartbeat; returns the guard's reason when it fired since the last call (the servo was hung)."""
+    def beat(self, neutral: dict[str, int]) -> None:
+        """Tell the guard this node is alive, and which neutral to write if it stops being."""
         self._neutral = dict(neutral)
-        fired = self._read_fired()
         try:
             self._socket.send(heartbeat_line(self._neutral))
         except BlockingIOError:
             pass  # the guard is behind on reading: it has beats enough
         except OSError as error:
             self._restart(f"the actuation guard is gone ({error})")
-        return fired
 
-    def _read_fired(self) -> str | None:
+    def fired(self) -> str | None:
+        """The guard's reason when it wrote neutral since the last call (this node was hung); a cheap
+        non-blocking read, asked before every drive command so a woken node never writes a stale one."""
         try:
             data = self._socket.recv(4096)
         except BlockingIOError:
@@ -84,6 +84,8 @@ class GuardLink:
         self._next_restart = now + RESTART_INTERVAL_S
         self._log(f"{why}: starting a new one")
         self._close_socket()
+        if self._process is not None:
+            self._process.poll()  # reap it
         self._start()
 
     def _close_socket(self) -> None:

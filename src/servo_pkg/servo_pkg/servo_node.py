@@ -99,6 +99,7 @@ class ServoNode(Node):
             self.window.record((now.nanoseconds - to_ns(source_stamp)) / 1e6)
 
     def _on_command(self, message: ServoCtrlMsg) -> None:
+        self._take_guard_word()
         try:
             written = self.core.command(message.angle, message.throttle)
         except ValueError as error:
@@ -125,11 +126,15 @@ class ServoNode(Node):
     def _on_state(self, message: NavigationState) -> None:
         self._publish(self.core.follow_navigation(message.mode, message.started), None)
 
-    def _check_watchdog(self) -> None:
-        fired = self._guard.beat(self.core.calibration.neutral())
+    def _take_guard_word(self) -> None:
+        fired = self._guard.fired()
         if fired:
             self.get_logger().error(f"the actuation guard wrote neutral: {fired}")
             self._publish(self.core.guard_fired(fired), None)
+
+    def _check_watchdog(self) -> None:
+        self._take_guard_word()
+        self._guard.beat(self.core.calibration.neutral())
         self._publish(self.core.check_watchdog(), None)
 
     def heartbeat_fault(self) -> str:
