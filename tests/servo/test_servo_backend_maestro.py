@@ -140,3 +140,29 @@ def test_missing_port_at_start_is_retried_later(tmp_path: Path) -> None:
         backend.deactivate()
     finally:
         pty.unplug()
+
+
+def test_keepalive_resends_the_last_targets_so_the_controllers_serial_timeout_means_the_host_is_gone(device) -> None:
+    backend = make(device, FakeClock())
+    with backend:
+        device.read(8)
+        backend.write({"throttle": 1_400_000})
+        device.read(4)
+        backend.keepalive()
+        assert device.read(8) == frames((3, 1_450_000), (0, 1_400_000))
+    device.read(16)
+    backend.keepalive()  # after deactivate: outputs are off, nothing to keep alive (the port is not reopened)
+    assert not backend.connected
+
+
+def test_guard_sets_throttle_neutral_through_a_second_opening_of_the_port(device) -> None:
+    """The actuation guard's write: another process's backend, never configured, the servo node's port still open."""
+    owner = make(device, FakeClock())
+    owner.configure()
+    owner.activate()
+    owner.write({"throttle": 1_311_000})
+    device.read(12)
+    guard = make(device, FakeClock())
+    assert guard.hold_neutral()
+    assert device.read(4) == frames((0, 1_446_000))  # throttle only: the steering stays where it was
+    guard.deactivate()
