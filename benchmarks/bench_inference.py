@@ -106,12 +106,12 @@ def measure(name: str, folder: Path, iterations: int, scratch: Path) -> dict:
     bare_request = model.compiled.create_infer_request()
     bare_inputs = {model.inputs[sensor]: array for sensor, array in prepared.items()}
     row = {"model": name, "sensors": list(metadata.sensors), "algorithm": metadata.training_algorithm,
-           "action_space": metadata.action_space.type, "outputs": metadata.action_space.output_count,
+           "action_space": metadata.action_space.type, "outputs": metadata.action_space.policy_output_count,
            "graph": "frozen graph (.pb)" if (folder / "model.pb").is_file() else "OpenVINO IR"}
     row.update(load_times(folder, scratch))
     row["bare"] = timed(lambda: bare_request.infer(bare_inputs), iterations)
-    row["ours"] = timed(lambda: metadata.action_space.choose(model.infer(prepared)), iterations)
-    row["frame"] = timed(lambda: metadata.action_space.choose(model.infer(feeds())), iterations)
+    row["ours"] = timed(lambda: metadata.action_space.action_index(model.infer(prepared)), iterations)
+    row["frame"] = timed(lambda: metadata.action_space.action_index(model.infer(feeds())), iterations)
     return row
 
 

@@ -28,7 +28,7 @@ def test_every_kind_loads_and_infers(generated, kind: str):
     assert set(model.inputs) == set(metadata.sensors)
     first = model.infer(random_feeds(model, 1))
     second = model.infer(random_feeds(model, 2))
-    assert first.shape == (metadata.action_space.output_count,)
+    assert first.shape == (metadata.action_space.policy_output_count,)
     assert not np.allclose(first, second), "the output must depend on the input"
     if metadata.action_space.type == "discrete":
         assert first.sum() == pytest.approx(1.0, abs=1e-5) and (first >= 0).all()

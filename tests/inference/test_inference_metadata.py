@@ -31,10 +31,10 @@ def test_every_real_file_parses_consistently(path: Path):
     assert metadata.training_algorithm in ("clipped_ppo", "sac")
     assert len(metadata.sensors) >= 1
     if space.type == "discrete":
-        assert len(space.steering_angle) == len(space.speed) == space.output_count > 0
+        assert len(space.steering_angle) == len(space.speed) == space.policy_output_count > 0
         assert space.steering_low == min(space.steering_angle) and space.speed_high == max(space.speed)
     else:
-        assert space.steering_angle == () and space.output_count == 2
+        assert space.steering_angle == () and space.policy_output_count == 2
         assert space.steering_low < space.steering_high and space.speed_low < space.speed_high
 
 
@@ -66,7 +66,7 @@ def test_discrete_type_over_a_continuous_range_is_continuous_with_a_warning():
     assert metadata.training_algorithm == "sac"
     assert metadata.action_space.type == "continuous"
     assert (metadata.action_space.steering_low, metadata.action_space.steering_high) == (-30.0, 30.0)
-    assert metadata.action_space.output_count == 2
+    assert metadata.action_space.policy_output_count == 2
     assert len(metadata.warnings) == 1 and "'discrete'" in metadata.warnings[0]
 
 
@@ -74,16 +74,16 @@ def test_continuous_type_over_a_list_is_discrete_with_a_warning():
     data = real("drfc-sample-1")
     data["action_space_type"] = "continuous"
     metadata = parse_metadata(data)
-    assert metadata.action_space.type == "discrete" and metadata.action_space.output_count == 14
+    assert metadata.action_space.type == "discrete" and metadata.action_space.policy_output_count == 14
     assert "treated as discrete" in metadata.warnings[0]
 
 
-def test_choose_picks_the_most_probable_action_or_minus_one():
+def test_action_index_is_the_most_probable_action_or_minus_one():
     discrete = parse_metadata(DISCRETE).action_space
     continuous = parse_metadata(real("btech-fb4a1a7a")).action_space
-    assert discrete.choose([0.2, 0.8]) == 1
-    assert discrete.choose([0.7, 0.3]) == 0
-    assert continuous.choose([0.9, -0.5]) == -1
+    assert discrete.action_index([0.2, 0.8]) == 1
+    assert discrete.action_index([0.7, 0.3]) == 0
+    assert continuous.action_index([0.9, -0.5]) == -1
 
 
 def test_lidar_config_overrides_defaults():
@@ -114,6 +114,19 @@ BAD = {
     "range without speed": (lambda d: d.update(action_space={"steering_angle": {"low": -30, "high": 30}}),
                             None, "action_space.speed"),
     "action_space a number": (lambda d: d.update(action_space=5), None, "action_space must be"),
+    # issue 12: accepted here once, then refused by navigation; one validator now decides for both
+    "steering range below 0": (lambda d: d.update(action_space={"steering_angle": {"low": -30, "high": -10},
+                                                                "speed": {"low": 1, "high": 2}}),
+                               None, "action_space.steering_angle.high is -10: it must be above 0"),
+    # issue 19 finding 3: reverse speeds installed, loaded and drove the car backwards
+    "every speed negative": (lambda d: [a.update(speed=-a["speed"]) for a in d["action_space"]], None,
+                             "action_space[0].speed is -1 m/s: speeds below 0 (reverse) are refused"),
+    "one speed negative": (lambda d: d["action_space"][4].update(speed=-0.5), None,
+                           "action_space[4].speed is -0.5 m/s: speeds below 0"),
+    "speed range below 0": (lambda d: d.update(action_space={"steering_angle": {"low": -30, "high": 30},
+                                                             "speed": {"low": -1, "high": 2}}),
+                            None, "action_space.speed.low is -1 m/s: speeds below 0 (reverse) are refused"),
+    "every speed 0": (lambda d: [a.update(speed=0) for a in d["action_space"]], None, "could never move"),
     "unknown sensor": (lambda d: d.update(sensor=["FRONT_FACING_CAMERA", "RADAR"]), None, "'RADAR' is unknown"),
     "empty sensor list": (lambda d: d.update(sensor=[]), None, "sensor must be a non-empty list"),
     "two cameras": (lambda d: d.update(sensor=["FRONT_FACING_CAMERA", "STEREO_CAMERAS"]), None,

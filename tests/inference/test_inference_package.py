@@ -199,6 +199,8 @@ MALFORMED = {
     "bad JSON": (lambda f: (f / "model_metadata.json").write_text("{not json"), "is not valid JSON"),
     "unknown sensor": (_set_metadata(sensor=["THERMAL_CAMERA"]), "sensor 'THERMAL_CAMERA' is unknown"),
     "empty action space": (_set_metadata(action_space=[]), "action_space is an empty list"),
+    "reverse speeds": (_set_metadata(action_space=[{"steering_angle": 0, "speed": -1}] * 10),
+                       r"speeds below 0 \(reverse\) are refused"),
     "graph is mono, metadata stereo": (_set_metadata(sensor=["STEREO_CAMERAS"]),
                                        "no input main_level/agent/main/online/network_0/STEREO_CAMERAS"),
     "graph is PPO, metadata SAC": (_set_metadata(training_algorithm="sac"),

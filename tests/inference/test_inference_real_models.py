@@ -62,8 +62,8 @@ def test_pb_and_cached_ir_agree_on_the_real_pictures(installed: Path, sample_mod
         assert from_pb.shape == (12,)
         assert from_pb.sum() == pytest.approx(1.0, abs=1e-5) and from_ir.sum() == pytest.approx(1.0, abs=1e-5)
         np.testing.assert_allclose(from_pb, from_ir, atol=1e-5)
-        assert first.metadata.action_space.choose(from_pb) == second.metadata.action_space.choose(from_ir)
-        actions.append(first.metadata.action_space.choose(from_pb))
+        assert first.metadata.action_space.action_index(from_pb) == second.metadata.action_space.action_index(from_ir)
+        actions.append(first.metadata.action_space.action_index(from_pb))
     assert all(0 <= a < 12 for a in actions)
 
 

@@ -1,8 +1,7 @@
 """Real action spaces for the navigation tests.
 
 fixtures/*.json hold the `action_space` of real model_metadata.json files (their origin in `source`;
-`index` keys dropped, as the car ignores them), turned here into the ActionSpaceSpec the inference node
-would publish for them.
+`index` keys dropped, as the car ignores them), read here by the same code the inference node uses.
 """
 
 from __future__ import annotations
@@ -13,24 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from navigation_pkg.action_mapping import ActionSpaceSpec
+from deepracer_common_pkg.action_space import ActionSpace
+from inference_pkg.metadata import parse_metadata
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def action_space_from_metadata(name: str) -> ActionSpaceSpec:
-    metadata = json.loads((FIXTURES / f"{name}.json").read_text())
-    space = metadata["action_space"]
-    if isinstance(space, list):
-        return ActionSpaceSpec(type=metadata["action_space_type"],
-                               steering_angle=tuple(a["steering_angle"] for a in space),
-                               speed=tuple(a["speed"] for a in space))
-    return ActionSpaceSpec(type=metadata["action_space_type"],
-                           steering_low=space["steering_angle"]["low"],
-                           steering_high=space["steering_angle"]["high"],
-                           speed_low=space["speed"]["low"], speed_high=space["speed"]["high"])
+def action_space_from_metadata(name: str) -> ActionSpace:
+    path = FIXTURES / f"{name}.json"
+    return parse_metadata(json.loads(path.read_text()), str(path)).action_space
 
 
 @pytest.fixture
-def real_space() -> Callable[[str], ActionSpaceSpec]:
+def real_space() -> Callable[[str], ActionSpace]:
     return action_space_from_metadata

@@ -8,10 +8,10 @@ from collections.abc import Callable, Sequence
 
 from std_srvs.srv import SetBool, Trigger
 
-from deepracer_common_pkg import names, qos
+from deepracer_common_pkg import action_space_msg, names, qos
+from deepracer_common_pkg.action_space import ActionSpace
 from deepracer_common_pkg.stamps import from_ns, to_ns
 from deepracer_interfaces_pkg.msg import (
-    ActionSpace,
     InferenceResult,
     ModelState,
     NavigationState,
@@ -19,7 +19,6 @@ from deepracer_interfaces_pkg.msg import (
     StageStats,
 )
 from deepracer_interfaces_pkg.srv import SetDriveMode, SetMaxSpeed
-from navigation_pkg.action_mapping import ActionSpaceSpec
 from support.rosgraph import Collector, RosProbe, wait_for
 
 RESEND_AFTER_S = 0.1
@@ -62,12 +61,9 @@ class NavigationRig:
 
     # --- inputs --------------------------------------------------------------------------------------
 
-    def load_model(self, name: str, space: ActionSpaceSpec) -> None:
+    def load_model(self, name: str, space: ActionSpace) -> None:
         """Announce a loaded model as the inference node does, and wait until navigation has it."""
-        message = ModelState(state="loaded", model_name=name, action_space=ActionSpace(
-            type=space.type, steering_angle=list(space.steering_angle), speed=list(space.speed),
-            steering_low=space.steering_low, steering_high=space.steering_high,
-            speed_low=space.speed_low, speed_high=space.speed_high))
+        message = ModelState(state="loaded", model_name=name, action_space=action_space_msg.to_msg(space))
         self._model.publish(message)
         self.state.wait_for(lambda s: s.model_ready and s.model_name == name, what=f"model {name} ready")
 

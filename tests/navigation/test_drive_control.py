@@ -8,11 +8,11 @@ import math
 
 import pytest
 
-from navigation_pkg.action_mapping import ActionSpaceSpec
+from deepracer_common_pkg.action_space import ActionSpace
 from navigation_pkg.config import NavigationConfig
 from navigation_pkg.drive_control import AUTONOMOUS, CALIBRATION, MANUAL, MODES, NEUTRAL, DriveControl
 
-SPACE = ActionSpaceSpec("discrete", steering_angle=(-30.0, 0.0, 15.0), speed=(0.4, 0.8, 0.4))
+SPACE = ActionSpace("discrete", steering_angle=(-30.0, 0.0, 15.0), speed=(0.4, 0.8, 0.4))
 LEFT_SLOW = [0.1, 0.1, 0.8]  # action 2: angle 0.5, speed 0.4 of top 0.8 -> 0.8 before max speed
 CONFIG = NavigationConfig(manual_timeout_s=0.5, autonomous_timeout_s=0.25, max_policy_age_s=0.2,
                           watchdog_period_s=0.05, initial_max_speed=0.5)
@@ -235,7 +235,7 @@ def test_a_new_model_while_driving_stops(clock):
 
 def test_republished_same_model_changes_nothing(clock):
     control = driving_autonomous(clock)
-    outcome = control.set_model(ActionSpaceSpec("discrete", steering_angle=SPACE.steering_angle,
+    outcome = control.set_model(ActionSpace("discrete", steering_angle=SPACE.steering_angle,
                                                 speed=SPACE.speed), "model-a")
     assert outcome.command is None and control.state().started
 

@@ -18,6 +18,7 @@ import numpy as np
 import openvino as ov
 import openvino.opset13 as ops
 
+from deepracer_common_pkg import vocabulary
 from inference_pkg import lidar, tensor_names
 from inference_pkg.graph import IR_XML
 from inference_pkg.metadata import METADATA_FILE
@@ -55,7 +56,7 @@ def build_network(sensors: Sequence[str], training_algorithm: str, outputs: int 
     rng = np.random.default_rng(seed)
     parameters, features, width = [], [], 0
     for sensor in sensors:
-        if sensor in tensor_names.CAMERA_SENSORS:
+        if sensor in vocabulary.CAMERA_SENSORS:
             channels = tensor_names.camera_channels(sensor)
             shape = [-1, tensor_names.IMAGE_HEIGHT, tensor_names.IMAGE_WIDTH, channels]
             parameter = ops.parameter(shape, np.float32, name=sensor)
@@ -95,7 +96,7 @@ def write_package(folder: Path, *, sensors: Sequence[str] = ("FRONT_FACING_CAMER
                   lidar_config: dict | None = None, seed: int = 0) -> Path:
     """Write model.xml, model.bin and model_metadata.json into `folder` (created); return `folder`."""
     action_space = list(action_space) if isinstance(action_space, (list, tuple)) else action_space
-    lidar_sensor = next((s for s in sensors if s in tensor_names.LIDAR_SENSORS), None)
+    lidar_sensor = next((s for s in sensors if s in vocabulary.LIDAR_SENSORS), None)
     lidar_length = lidar.settings_for(lidar_sensor, lidar_config).vector_length if lidar_sensor else 0
     outputs = len(action_space) if isinstance(action_space, list) else None
     model = build_network(sensors, training_algorithm, outputs, lidar_length, seed)

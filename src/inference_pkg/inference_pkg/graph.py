@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 import openvino as ov
 
+from deepracer_common_pkg import vocabulary
+from deepracer_common_pkg.action_space import DISCRETE
 from inference_pkg import tensor_names
 from inference_pkg.metadata import METADATA_FILE, ModelMetadata, ModelPackageError, load_metadata
 
@@ -95,7 +97,7 @@ def _names(port: ov.Output) -> set[str]:
 
 
 def _expected_input_shape(metadata: ModelMetadata, sensor: str) -> list[int]:
-    if sensor in tensor_names.CAMERA_SENSORS:
+    if sensor in vocabulary.CAMERA_SENSORS:
         return [tensor_names.IMAGE_HEIGHT, tensor_names.IMAGE_WIDTH, tensor_names.camera_channels(sensor)]
     settings = metadata.lidar_settings()
     assert settings is not None
@@ -148,10 +150,10 @@ def check_graph(model: ov.Model, metadata: ModelMetadata, source: str) -> tuple[
 
 def check_output_size(output: ov.Output, metadata: ModelMetadata, source: str) -> None:
     shape = output.get_partial_shape()
-    wanted = metadata.action_space.output_count
+    wanted = metadata.action_space.policy_output_count
     if shape.is_dynamic or shape.rank.get_length() != 2 or shape[1].get_length() != wanted:
         space = metadata.action_space
-        meaning = (f"{wanted} actions" if space.type == "discrete" else "2 values (continuous steering, speed)")
+        meaning = (f"{wanted} actions" if space.type == DISCRETE else "2 values (continuous steering, speed)")
         raise ModelPackageError(f"{source}: the graph outputs shape {_shape_text(shape)} but action_space in "
                                 f"{METADATA_FILE} needs {meaning}: the metadata does not belong to this graph")
 

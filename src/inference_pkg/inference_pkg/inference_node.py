@@ -22,7 +22,7 @@ import openvino as ov
 from rclpy.node import Node
 from sensor_msgs.msg import LaserScan
 
-from deepracer_common_pkg import names, qos
+from deepracer_common_pkg import action_space_msg, names, qos
 from deepracer_common_pkg.drive_rules import model_load_refusal, policy_runs
 from deepracer_common_pkg.node_main import run_node
 from deepracer_common_pkg.params import declare_config
@@ -137,15 +137,12 @@ class InferenceNode(Node):
                             training_algorithm="", sensors=[], action_space=ActionSpaceMsg(), load_seconds=0.0)
 
     def _loaded(self, target: str, model: LoadedModel) -> None:
-        metadata, space = model.metadata, model.metadata.action_space
+        metadata = model.metadata
         self._active = model
         self._publish_state(
             state="loaded", reason="; ".join(metadata.warnings), training_algorithm=metadata.training_algorithm,
             sensors=list(metadata.sensors), load_seconds=model.load_seconds,
-            action_space=ActionSpaceMsg(type=space.type, steering_angle=list(space.steering_angle),
-                                        speed=list(space.speed), steering_low=space.steering_low,
-                                        steering_high=space.steering_high, speed_low=space.speed_low,
-                                        speed_high=space.speed_high))
+            action_space=action_space_msg.to_msg(metadata.action_space))
         self.get_logger().info(f"loaded {target} in {model.load_seconds * 1000:.0f} ms"
                                f"{' (cached IR)' if model.from_cache else ''}")
         self._follow_navigation()
@@ -214,7 +211,7 @@ class InferenceNode(Node):
             return  # a load or a stop came in meanwhile: this result belongs to nobody
         result = InferenceResult(frame_sequence=message.sequence, model_name=model.name,
                                  action_space_type=metadata.action_space.type, outputs=outputs.tolist(),
-                                 action_index=metadata.action_space.choose(outputs), inference_ms=elapsed_ms)
+                                 action_index=metadata.action_space.action_index(outputs), inference_ms=elapsed_ms)
         result.header.stamp = message.header.stamp
         result.header.frame_id = message.header.frame_id
         self._results.publish(result)

@@ -3,6 +3,10 @@
 Defaults: no `sensor` means ["observation"] (old models), no `training_algorithm` means clipped_ppo, no
 `action_space_type` means discrete.
 
+The action space's rules (type, validation, output count, choice of action) live in
+`deepracer_common_pkg.action_space`, which navigation and the console use too; this module only reads the
+file's shape into it.
+
 Decision on contradictory files: the SHAPE of `action_space` decides the type. A list of actions is
 discrete, a {steering_angle: {low, high}, speed: {low, high}} range is continuous, whatever
 `action_space_type` says. Real files say "discrete" over a continuous range (e.g. a SAC model, and SAC
@@ -15,42 +19,22 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from deepracer_common_pkg import vocabulary
+from deepracer_common_pkg.action_space import CONTINUOUS, DISCRETE, TYPES, ActionSpace, ActionSpaceError
 from inference_pkg import lidar, tensor_names
 
 METADATA_FILE = "model_metadata.json"
 DEFAULT_SENSORS = ("observation",)
 DEFAULT_ALGORITHM = "clipped_ppo"
-DEFAULT_TYPE = "discrete"
-ACTION_SPACE_TYPES = ("discrete", "continuous")
+DEFAULT_TYPE = DISCRETE
 
 
 class ModelPackageError(ValueError):
     """A model package is unusable; the message names the file, the field and what to fix."""
-
-
-@dataclass(frozen=True)
-class ActionSpace:
-    type: str
-    steering_angle: tuple[float, ...]
-    speed: tuple[float, ...]
-    steering_low: float
-    steering_high: float
-    speed_low: float
-    speed_high: float
-
-    @property
-    def output_count(self) -> int:
-        """Values the policy network must output: one probability per action, or (steering, speed)."""
-        return len(self.steering_angle) if self.type == "discrete" else 2
-
-    def choose(self, outputs: Sequence[float]) -> int:
-        """The action a discrete policy picks (the most probable); -1 for continuous outputs."""
-        return int(max(range(len(outputs)), key=outputs.__getitem__)) if self.type == "discrete" else -1
 
 
 @dataclass(frozen=True)
@@ -66,11 +50,11 @@ class ModelMetadata:
 
     @property
     def camera_sensor(self) -> str:
-        return next(s for s in self.sensors if s in tensor_names.CAMERA_SENSORS)
+        return next(s for s in self.sensors if s in vocabulary.CAMERA_SENSORS)
 
     @property
     def lidar_sensor(self) -> str | None:
-        return next((s for s in self.sensors if s in tensor_names.LIDAR_SENSORS), None)
+        return next((s for s in self.sensors if s in vocabulary.LIDAR_SENSORS), None)
 
     def lidar_settings(self) -> lidar.LidarSettings | None:
         sensor = self.lidar_sensor
@@ -95,8 +79,14 @@ def _discrete(actions: list, source: str) -> ActionSpace:
                                     f"got {action!r}")
         steering.append(_number(action["steering_angle"], source, f"{where}.steering_angle"))
         speed.append(_number(action["speed"], source, f"{where}.speed"))
-    return ActionSpace("discrete", tuple(steering), tuple(speed), min(steering), max(steering),
-                       min(speed), max(speed))
+    return _checked(source, DISCRETE, steering_angle=tuple(steering), speed=tuple(speed))
+
+
+def _checked(source: str, space_type: str, **fields: Any) -> ActionSpace:
+    try:
+        return ActionSpace(space_type, **fields)
+    except ActionSpaceError as error:
+        raise ModelPackageError(f"{source}: {error}") from None
 
 
 def _range(space: dict, key: str, source: str) -> tuple[float, float]:
@@ -104,11 +94,8 @@ def _range(space: dict, key: str, source: str) -> tuple[float, float]:
     if not isinstance(bounds, dict) or "low" not in bounds or "high" not in bounds:
         raise ModelPackageError(f"{source}: action_space.{key} must be an object with low and high, "
                                 f"got {bounds!r}")
-    low = _number(bounds["low"], source, f"action_space.{key}.low")
-    high = _number(bounds["high"], source, f"action_space.{key}.high")
-    if not low < high:
-        raise ModelPackageError(f"{source}: action_space.{key}.low ({low}) must be less than high ({high})")
-    return low, high
+    return (_number(bounds["low"], source, f"action_space.{key}.low"),
+            _number(bounds["high"], source, f"action_space.{key}.high"))
 
 
 def _action_space(data: dict, source: str) -> tuple[ActionSpace, tuple[str, ...]]:
@@ -116,8 +103,8 @@ def _action_space(data: dict, source: str) -> tuple[ActionSpace, tuple[str, ...]
         raise ModelPackageError(f"{source}: action_space is missing: add the list of actions (discrete) "
                                 "or the steering_angle/speed ranges (continuous)")
     declared = data.get("action_space_type", DEFAULT_TYPE)
-    if declared not in ACTION_SPACE_TYPES:
-        raise ModelPackageError(f"{source}: action_space_type must be one of {', '.join(ACTION_SPACE_TYPES)}, "
+    if declared not in TYPES:
+        raise ModelPackageError(f"{source}: action_space_type must be one of {', '.join(TYPES)}, "
                                 f"got {declared!r}")
     space = data["action_space"]
     if isinstance(space, list):
@@ -125,14 +112,15 @@ def _action_space(data: dict, source: str) -> tuple[ActionSpace, tuple[str, ...]
     elif isinstance(space, dict):
         steering = _range(space, "steering_angle", source)
         speed = _range(space, "speed", source)
-        result = ActionSpace("continuous", (), (), steering[0], steering[1], speed[0], speed[1])
+        result = _checked(source, CONTINUOUS, steering_low=steering[0], steering_high=steering[1],
+                          speed_low=speed[0], speed_high=speed[1])
     else:
         raise ModelPackageError(f"{source}: action_space must be a list of actions or an object of ranges, "
                                 f"got {type(space).__name__}")
     warnings: tuple[str, ...] = ()
     if result.type != declared:
         warnings = (f"action_space_type says {declared!r} but action_space is "
-                    f"{'a list of actions' if result.type == 'discrete' else 'a continuous range'}: "
+                    f"{'a list of actions' if result.type == DISCRETE else 'a continuous range'}: "
                     f"treated as {result.type}",)
     return result, warnings
 
@@ -141,15 +129,15 @@ def _sensors(data: dict, source: str) -> tuple[str, ...]:
     sensors = data.get("sensor", list(DEFAULT_SENSORS))
     if not isinstance(sensors, list) or not sensors or not all(isinstance(s, str) for s in sensors):
         raise ModelPackageError(f"{source}: sensor must be a non-empty list of sensor names, got {sensors!r}")
-    unknown = [s for s in sensors if s not in tensor_names.SENSORS]
+    unknown = [s for s in sensors if s not in vocabulary.SENSORS]
     if unknown:
         raise ModelPackageError(f"{source}: sensor {unknown[0]!r} is unknown: use "
-                                f"{', '.join(tensor_names.SENSORS)}")
-    cameras = [s for s in sensors if s in tensor_names.CAMERA_SENSORS]
-    lidars = [s for s in sensors if s in tensor_names.LIDAR_SENSORS]
+                                f"{', '.join(vocabulary.SENSORS)}")
+    cameras = [s for s in sensors if s in vocabulary.CAMERA_SENSORS]
+    lidars = [s for s in sensors if s in vocabulary.LIDAR_SENSORS]
     if len(cameras) != 1:
         raise ModelPackageError(f"{source}: sensor must name exactly one camera "
-                                f"({', '.join(tensor_names.CAMERA_SENSORS)}), got {sensors!r}")
+                                f"({', '.join(vocabulary.CAMERA_SENSORS)}), got {sensors!r}")
     if len(lidars) > 1 or len(set(sensors)) != len(sensors):
         raise ModelPackageError(f"{source}: sensor may name at most one LiDAR and no sensor twice, "
                                 f"got {sensors!r}")

@@ -38,7 +38,6 @@ from inference_pkg.graph import (
 )
 from inference_pkg.metadata import (
     METADATA_FILE,
-    ActionSpace,
     ModelMetadata,
     ModelPackageError,
     load_metadata,
@@ -46,7 +45,7 @@ from inference_pkg.metadata import (
 )
 
 __all__ = [
-    "ActionSpace", "BrokenModel", "InstalledModel", "ModelMetadata", "ModelPackageError", "delete", "install",
+    "BrokenModel", "InstalledModel", "ModelMetadata", "ModelPackageError", "delete", "install",
     "list_installed", "load_metadata", "parse_metadata", "resolve", "sanitise_name", "scan",
 ]
 

@@ -1,4 +1,5 @@
-"""What a DeepRacer frozen graph looks like from outside: sensor kinds, tensor names and input shapes.
+"""What a DeepRacer frozen graph looks like from outside: tensor names and input shapes per sensor (the
+sensor names themselves are deepracer_common_pkg.vocabulary's).
 
 Shared by the graph check, the pre-processing and the demo-network generator so they cannot disagree.
 Names follow the trained graphs: inputs `main_level/agent/<scope>/online/network_0/<S>/<S>:0` (scope `main`
@@ -8,9 +9,8 @@ network_0 of scope policy.
 
 from __future__ import annotations
 
-CAMERA_SENSORS = ("FRONT_FACING_CAMERA", "STEREO_CAMERAS", "LEFT_CAMERA", "observation")
-LIDAR_SENSORS = ("LIDAR", "SECTOR_LIDAR")
-SENSORS = CAMERA_SENSORS + LIDAR_SENSORS
+from deepracer_common_pkg.vocabulary import STEREO_CAMERAS
+
 ALGORITHMS = ("clipped_ppo", "sac")
 
 IMAGE_HEIGHT = 120
@@ -33,7 +33,7 @@ def output_name(algorithm: str) -> str:
 
 def camera_channels(sensor: str) -> int:
     """Grey frames stacked along the last axis: two for the stereo pair, one otherwise."""
-    return 2 if sensor == "STEREO_CAMERAS" else 1
+    return 2 if sensor == STEREO_CAMERAS else 1
 
 
 def bare(name: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from navigation_pkg.action_mapping import SPEED_MAPPINGS
+from navigation_pkg.speed_mapping import SPEED_MAPPINGS
 
 
 @dataclass(frozen=True)

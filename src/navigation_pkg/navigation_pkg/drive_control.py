@@ -24,13 +24,12 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from navigation_pkg.action_mapping import ActionSpaceSpec, policy_action, speed_to_throttle
+from deepracer_common_pkg.action_space import ActionSpace
+from deepracer_common_pkg.vocabulary import AUTONOMOUS, CALIBRATION, MANUAL
+from deepracer_common_pkg.vocabulary import DRIVE_MODES as MODES
 from navigation_pkg.config import NavigationConfig
+from navigation_pkg.speed_mapping import speed_to_throttle
 
-MANUAL = "manual"
-AUTONOMOUS = "autonomous"
-CALIBRATION = "calibration"
-MODES = (MANUAL, AUTONOMOUS, CALIBRATION)
 NEUTRAL = "neutral"
 
 _NS = 1_000_000_000
@@ -81,7 +80,7 @@ class DriveControl:
         self._started = False
         self._emergency_stop = False
         self._max_speed = config.initial_max_speed
-        self._space: ActionSpaceSpec | None = None
+        self._space: ActionSpace | None = None
         self._model_name = ""
         self._model_problem = "no model loaded"
         self._driving = False
@@ -153,7 +152,7 @@ class DriveControl:
 
     # --- what the inference node says ----------------------------------------------------------------
 
-    def set_model(self, space: ActionSpaceSpec | None, model_name: str, problem: str = "") -> Outcome:
+    def set_model(self, space: ActionSpace | None, model_name: str, problem: str = "") -> Outcome:
         """A model became ready (`space` given) or none is (`problem` says why). A change while
         driving autonomously stops: a new model is not driven without the racer starting it."""
         self._model_problem = problem or "no model loaded"
@@ -182,7 +181,7 @@ class DriveControl:
             return Outcome(False, f"policy output is {age_s:.3f} s old (max_policy_age_s "
                                   f"{self._config.max_policy_age_s}): not acted on", dropped=True)
         try:
-            action = policy_action(self._space, outputs)
+            action = self._space.action(outputs)
         except ValueError as error:
             return Outcome(False, str(error), dropped=True)
         throttle = speed_to_throttle(action.speed_mps, self._space.top_speed, self._max_speed,

@@ -13,7 +13,8 @@ import time
 from rclpy.node import Node
 from std_srvs.srv import SetBool, Trigger
 
-from deepracer_common_pkg import names, qos
+from deepracer_common_pkg import action_space_msg, names, qos
+from deepracer_common_pkg.action_space import ActionSpaceError
 from deepracer_common_pkg.node_main import run_node
 from deepracer_common_pkg.params import declare_config
 from deepracer_common_pkg.stamps import from_ns, to_ns
@@ -21,7 +22,6 @@ from deepracer_common_pkg.telemetry import StageWindow
 from deepracer_common_pkg.telemetry_node import publish_telemetry
 from deepracer_interfaces_pkg.msg import InferenceResult, ModelState, NavigationState, ServoCtrlMsg
 from deepracer_interfaces_pkg.srv import SetDriveMode, SetMaxSpeed
-from navigation_pkg.action_mapping import ActionSpaceSpec
 from navigation_pkg.config import NavigationConfig
 from navigation_pkg.drive_control import NEUTRAL, DriveControl, DriveState, Outcome
 
@@ -76,13 +76,9 @@ class NavigationNode(Node):
             outcome = self._control.set_model(None, msg.model_name,
                                               f"inference model state is {msg.state!r}{detail}")
         else:
-            space = msg.action_space
             try:
-                spec = ActionSpaceSpec(type=space.type, steering_angle=tuple(space.steering_angle),
-                                       speed=tuple(space.speed), steering_low=space.steering_low,
-                                       steering_high=space.steering_high, speed_low=space.speed_low,
-                                       speed_high=space.speed_high)
-            except ValueError as error:
+                spec = action_space_msg.from_msg(msg.action_space)
+            except ActionSpaceError as error:
                 outcome = self._control.set_model(
                     None, msg.model_name, f"model {msg.model_name!r} has an unusable action space: {error}")
             else:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
+
+from deepracer_common_pkg.action_space import ActionSpace
 
 CHANNELS = ("steering", "throttle")
 
@@ -29,17 +31,6 @@ class BridgeError(RuntimeError):
 
 
 @dataclass(frozen=True)
-class ActionSpaceView:
-    type: str = ""
-    steering_angle: tuple[float, ...] = ()
-    speed: tuple[float, ...] = ()
-    steering_low: float = 0.0
-    steering_high: float = 0.0
-    speed_low: float = 0.0
-    speed_high: float = 0.0
-
-
-@dataclass(frozen=True)
 class ModelStateView:
     """/inference_pkg/model_state. state: idle | loading | loaded | error."""
 
@@ -49,7 +40,7 @@ class ModelStateView:
     reason: str = ""
     training_algorithm: str = ""
     sensors: tuple[str, ...] = ()
-    action_space: ActionSpaceView = field(default_factory=ActionSpaceView)
+    action_space: ActionSpace | None = None  # while "loaded"
     load_seconds: float = 0.0
     running: bool = False
 

@@ -20,7 +20,8 @@ from rclpy.qos import qos_profile_rosout_default
 from sensor_msgs.msg import CompressedImage
 from std_srvs.srv import SetBool, Trigger
 
-from deepracer_common_pkg import names, qos
+from deepracer_common_pkg import action_space_msg, names, qos
+from deepracer_common_pkg.action_space import ActionSpace, ActionSpaceError
 from deepracer_interfaces_pkg.msg import CameraStatus, ModelState, NavigationState, RawPwm, ServoCtrlMsg, StageStats
 from deepracer_interfaces_pkg.srv import (
     GetCalibration,
@@ -32,7 +33,6 @@ from deepracer_interfaces_pkg.srv import (
     SetMaxSpeed,
 )
 from webserver_pkg.bridge import (
-    ActionSpaceView,
     BridgeError,
     CalibrationNs,
     CameraView,
@@ -51,13 +51,19 @@ SERVICE_OWNERS = {"/inference_pkg": "inference", "/navigation_pkg": "navigation"
                   "/camera_pkg": "camera"}
 
 
+def _space(msg: ModelState) -> ActionSpace | None:
+    """None for a space the car could not drive (navigation refuses it with the reason, shown there)."""
+    try:
+        return action_space_msg.from_msg(msg.action_space)
+    except ActionSpaceError:
+        return None
+
+
 def model_view(msg: ModelState) -> ModelStateView:
-    space = msg.action_space
     return ModelStateView(
         state=msg.state, model_name=msg.model_name, model_dir=msg.model_dir, reason=msg.reason,
         training_algorithm=msg.training_algorithm, sensors=tuple(msg.sensors),
-        action_space=ActionSpaceView(space.type, tuple(space.steering_angle), tuple(space.speed),
-                                     space.steering_low, space.steering_high, space.speed_low, space.speed_high),
+        action_space=_space(msg) if msg.state == "loaded" else None,
         load_seconds=msg.load_seconds, running=msg.running)
 
 
