@@ -14,10 +14,17 @@ GRAPH = REPO / "launch" / "graph.yaml"
 
 def test_graph_lists_every_node_once_with_servo_first_and_webserver_last():
     specs = load_graph(GRAPH, data_dir="/data")
-    assert [s.name for s in specs] == ["servo_node", "navigation_node", "inference_node", "camera_node",
+    assert [s.name for s in specs] == ["servo_node", "sim_node", "navigation_node", "inference_node", "camera_node",
                                        "webserver_node"]
     assert specs[0].parameters["calibration_path"] == "/data/calibration.json"
-    assert specs[2].parameters["models_root"] == specs[4].parameters["models_root"] == "/data/models"
+    assert specs[3].parameters["models_root"] == specs[5].parameters["models_root"] == "/data/models"
+
+
+def test_by_default_the_servo_writes_the_files_the_simulator_reads_and_the_camera_renders_its_view():
+    specs = {s.name: s for s in load_graph(GRAPH, data_dir="/data")}
+    assert specs["servo_node"].parameters["simulated_output_dir"] == specs["sim_node"].parameters["pwm_dir"]
+    assert specs["sim_node"].parameters["calibration_path"] == specs["servo_node"].parameters["calibration_path"]
+    assert specs["camera_node"].parameters["source"] == "sim"
 
 
 def test_every_node_is_an_installed_module_and_a_console_script():
@@ -35,6 +42,7 @@ def test_car_overlay_selects_real_hardware():
     assert specs["servo_node"].parameters["backend"] == "sysfs"
     assert specs["camera_node"].parameters["source"] == "auto"
     assert specs["servo_node"].parameters["calibration_path"] == "/d/calibration.json"
+    assert "sim_node" not in specs and specs["servo_node"].parameters["simulated_output_dir"] == ""
 
 
 def test_data_dir_expands_home(monkeypatch, tmp_path):

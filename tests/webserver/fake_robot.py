@@ -34,6 +34,7 @@ from webserver_pkg.bridge import (
     ModelStateView,
     NavigationView,
     RobotBridge,
+    SimStateView,
     StageView,
 )
 
@@ -60,6 +61,7 @@ class FakeBridge(RobotBridge):
         self.led = (0, 0, 255)
         self.manual_commands: list[tuple[float, float]] = []
         self.raw_pwm_commands: list[tuple[str, int]] = []
+        self.sim: SimStateView | None = None  # None: no simulator runs, as on a real car
         self._frame_listeners: dict[int, Callable[[bytes], None]] = {}
         self._next_listener = 0
         self._lock = threading.RLock()
@@ -110,6 +112,16 @@ class FakeBridge(RobotBridge):
 
     def robot_log(self) -> list[LogLine]:
         return list(self.log)
+
+    def sim_state(self) -> SimStateView | None:
+        return self.sim
+
+    def sim_reset(self) -> None:
+        self._record("sim_reset")
+        with self._lock:
+            if self.sim is None:
+                raise BridgeError("fake: no simulator", unavailable=True)
+            self.sim = replace(self.sim, laps=0, lap_times_s=(), off_track=0, progress=0.0, on_track=True)
 
     # --- commands ------------------------------------------------------------------------------
 

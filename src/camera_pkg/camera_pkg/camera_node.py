@@ -17,14 +17,14 @@ from std_srvs.srv import SetBool
 from camera_pkg.capture import Capture, CaptureThread
 from camera_pkg.config import CameraConfig, needs_restart
 from camera_pkg.frames import UndecodableFrame, display_jpeg, policy_image
-from camera_pkg.sources import open_rig
+from camera_pkg.sources import PoseSample, open_rig
 from deepracer_common_pkg import names, qos
 from deepracer_common_pkg.node_main import run_node
 from deepracer_common_pkg.params import declare_config
 from deepracer_common_pkg.stamps import from_ns
 from deepracer_common_pkg.telemetry import StageWindow
 from deepracer_common_pkg.telemetry_node import publish_telemetry
-from deepracer_interfaces_pkg.msg import CameraFrames, CameraStatus
+from deepracer_interfaces_pkg.msg import CameraFrames, CameraStatus, SimPose
 
 HEALTH_CHECK_PERIOD_S = 0.1  # with the 0.5 s loss timeout, a lost camera is reported within 0.6 s
 STATUS_HEARTBEAT_S = 1.0
@@ -44,12 +44,14 @@ class CameraNode(Node):
         publish_telemetry(self, self._window)
         self._last_status: CameraStatus | None = None
         self._last_status_time = 0.0
+        self._sim_pose: PoseSample | None = None
+        self.create_subscription(SimPose, names.SIM_POSE, self._on_sim_pose, qos.LATEST)
         self._capture = self._start_capture(self._config)
         self.create_timer(HEALTH_CHECK_PERIOD_S, self._publish_status)
 
     def _start_capture(self, config: CameraConfig) -> CaptureThread:
         rig = partial(open_rig, config.source_spec, fps=config.fps, width=config.capture_width,
-                      height=config.capture_height, loop=config.loop_video)
+                      height=config.capture_height, loop=config.loop_video, sim_pose=lambda: self._sim_pose)
         capture = CaptureThread(rig, fps=config.fps, loss_timeout_s=config.effective_loss_timeout_s,
                                 source=config.source, on_capture=self._publish)
         capture.start()
@@ -67,6 +69,10 @@ class CameraNode(Node):
     def _stop_capture(self) -> None:
         if not self._capture.stop():
             self.get_logger().warning("capture thread still blocked in a camera read; leaving it behind")
+
+    def _on_sim_pose(self, message: SimPose) -> None:
+        """The `sim` source renders from this (read on the capture thread: one reference, swapped whole)."""
+        self._sim_pose = PoseSample(message.track, message.x, message.y, message.yaw, time.monotonic())
 
     def _on_media_state(self, request: SetBool.Request, response: SetBool.Response) -> SetBool.Response:
         self._video_on = request.data

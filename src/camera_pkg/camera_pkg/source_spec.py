@@ -2,6 +2,7 @@
 
 Grammar (comma-separated items make a stereo pair, left first; at most two):
   synthetic          a rendered track view (laptop default; "synthetic,synthetic" renders a stereo pair)
+  sim                the closed-loop simulator's car camera, rendered from its pose ("sim,sim": stereo)
   auto               probe /dev/video* like the original car: one camera = mono, two = stereo
   0 | /dev/video0    a V4L2 device by index or path (udev links such as /dev/v4l/by-path/... work too)
   file:<path>        a video file
@@ -18,7 +19,8 @@ MAX_CAMERAS = 2
 
 @dataclass(frozen=True)
 class CameraSpec:
-    """One camera of a rig: `kind` is synthetic, device, file or folder; `target` is the device path, file or folder."""
+    """One camera of a rig: `kind` is synthetic, sim, device, file or folder; `target` is the device path,
+    file or folder."""
 
     kind: str
     target: str = ""
@@ -33,8 +35,8 @@ class SourceSpec:
 
 
 def _parse_item(item: str) -> CameraSpec:
-    if item == "synthetic":
-        return CameraSpec("synthetic")
+    if item in ("synthetic", "sim"):
+        return CameraSpec(item)
     if item.isdigit():
         return CameraSpec("device", f"/dev/video{int(item)}")
     if item.startswith("/dev/"):
@@ -46,7 +48,7 @@ def _parse_item(item: str) -> CameraSpec:
             if not path:
                 raise ValueError(f"'{item}' names no path; write {prefix}<path>")
             return CameraSpec(kind, str(Path(path).expanduser()))
-    raise ValueError(f"'{item}' is not a camera; use synthetic, auto, a device index, /dev/videoN, "
+    raise ValueError(f"'{item}' is not a camera; use synthetic, sim, auto, a device index, /dev/videoN, "
                      "file:<path> or folder:<path>")
 
 

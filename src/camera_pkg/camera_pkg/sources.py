@@ -1,4 +1,4 @@
-"""Cameras and camera rigs: where frames come from (V4L2 device, video file, image folder, synthetic).
+"""Cameras and camera rigs: where frames come from (V4L2 device, video file, image folder, synthetic, simulator).
 
 Every camera yields frames (BGR pixels, or a JPEG as an MJPEG camera sends it) and splits taking a frame
 into `grab()` (the frame exists now: its stamp is taken here) and `retrieve()` (what is left to do on it).
@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TypeVar
 
@@ -25,6 +26,8 @@ import numpy as np
 from camera_pkg.frames import Frame, JpegFrame, UndecodableFrame, encode_jpeg, jpeg_frame
 from camera_pkg.source_spec import CameraSpec, SourceSpec
 from camera_pkg.synthetic_track import SyntheticTrack
+from sim_pkg.camera_view import CameraView
+from sim_pkg.tracks import load_track
 
 JPEG_SUFFIXES = frozenset({".jpg", ".jpeg"})
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".pgm", ".ppm", ".tif", ".tiff", ".webp"})
@@ -35,6 +38,9 @@ DEVICE_OPEN_TIMEOUT_MS = 2000
 MAX_FILE_FPS = 240.0
 MJPG = cv2.VideoWriter.fourcc(*"MJPG")
 SYNTHETIC_JPEG_QUALITY = 90
+# The simulator publishes its pose at every step (50 Hz by default); a pose older than this means the simulator
+# stopped, and the camera reports itself lost rather than showing a car that stands still.
+SIM_POSE_TIMEOUT_S = 0.5
 
 T = TypeVar("T")
 
@@ -236,6 +242,57 @@ class SyntheticCamera:
         pass
 
 
+@dataclass(frozen=True)
+class PoseSample:
+    """The simulated car's latest pose (centre, metres and radians, on the named track) and when it arrived."""
+
+    track: str
+    x: float
+    y: float
+    yaw: float
+    received_s: float  # time.monotonic()
+
+
+class SimCamera:
+    """The simulated car's front camera: renders the view from the simulator's latest pose, as the synthetic
+    camera does (render and JPEG in `grab()`, before the stamp); `lateral_offset_m` places a stereo lens."""
+
+    def __init__(self, *, width: int, height: int, fps: float, pose: Callable[[], PoseSample | None],
+                 lateral_offset_m: float = 0.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.name = "sim"
+        self.native_fps = fps
+        self._width, self._height = width, height
+        self._pose = pose
+        self._offset = lateral_offset_m
+        self._clock = clock
+        self._view: CameraView | None = None
+        self._frame: JpegFrame | None = None
+
+    def grab(self) -> None:
+        pose = self._pose()
+        if pose is None:
+            raise SourceError("no pose from the simulator yet (/sim_pkg/pose): is sim_node running?")
+        age = self._clock() - pose.received_s
+        if age > SIM_POSE_TIMEOUT_S:
+            raise SourceError(f"the simulator's pose is {age:.1f} s old (limit {SIM_POSE_TIMEOUT_S} s): "
+                              "has sim_node stopped?")
+        if self._view is None or self._view.track.name != pose.track:
+            try:
+                self._view = CameraView(load_track(pose.track), self._width, self._height)
+            except ValueError as error:
+                raise SourceError(f"the simulator drives a track this camera cannot draw: {error}") from None
+        image = self._view.render(pose.x, pose.y, pose.yaw, self._offset)
+        self._frame = encode_jpeg(image, SYNTHETIC_JPEG_QUALITY)
+
+    def retrieve(self) -> Frame:
+        if self._frame is None:
+            raise SourceError(f"{self.name}: retrieve() before grab()")
+        return self._frame
+
+    def close(self) -> None:
+        pass
+
+
 class Rig:
     """One or two cameras (left first) captured as one unit."""
 
@@ -300,7 +357,7 @@ def find_devices(dev_dir: Path = Path("/dev")) -> list[str]:
 
 
 def _open_camera(spec: CameraSpec, index: int, count: int, *, fps: float, width: int, height: int,
-                 loop: bool) -> Camera:
+                 loop: bool, sim_pose: Callable[[], PoseSample | None] | None) -> Camera:
     if spec.kind == "device":
         return DeviceCamera(spec.target, width=width, height=height, fps=fps)
     if spec.kind == "file":
@@ -308,14 +365,19 @@ def _open_camera(spec: CameraSpec, index: int, count: int, *, fps: float, width:
     if spec.kind == "folder":
         return FolderCamera(spec.target, loop=loop, fps=fps)
     offset = 0.0 if count == 1 else (index - 0.5) * STEREO_BASELINE_M
+    if spec.kind == "sim":
+        if sim_pose is None:
+            raise SourceError("the sim camera needs the simulator's pose, and nothing provides it")
+        return SimCamera(width=width, height=height, fps=fps, pose=sim_pose, lateral_offset_m=offset)
     return SyntheticCamera(width=width, height=height, fps=fps, lateral_offset_m=offset)
 
 
 def open_rig(spec: SourceSpec, *, fps: float, width: int, height: int, loop: bool,
-             dev_dir: Path = Path("/dev")) -> Rig:
+             dev_dir: Path = Path("/dev"), sim_pose: Callable[[], PoseSample | None] | None = None) -> Rig:
     """Open every camera of `spec` (probing devices when it is auto); SourceError when one fails.
 
-    `width`/`height` are the capture size asked of devices and rendered by the synthetic source;
+    `sim_pose` gives the `sim` cameras the simulator's latest pose.
+    `width`/`height` are the capture size asked of devices and rendered by the synthetic and sim sources;
     files and folders keep their own size (the node scales every frame to its outputs anyway).
     """
     if spec.auto:
@@ -329,7 +391,7 @@ def open_rig(spec: SourceSpec, *, fps: float, width: int, height: int, loop: boo
     try:
         for index, camera in enumerate(cameras):
             opened.append(_open_camera(camera, index, len(cameras), fps=fps, width=width, height=height,
-                                       loop=loop))
+                                       loop=loop, sim_pose=sim_pose))
     except BaseException:
         for camera in opened:
             camera.close()

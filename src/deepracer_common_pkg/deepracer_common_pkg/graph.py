@@ -1,7 +1,8 @@
 """The node graph description, read by both the ROS 2 launch file and our own launcher.
 
 `launch/graph.yaml` lists the nodes in start order with the parameters the stack runs with; overlay
-files (e.g. `launch/car.yaml` for real hardware) change parameters per node. `{data_dir}` in a string
+files (e.g. `launch/car.yaml` for real hardware) change parameters per node, or leave a node out (`name: false`,
+as the real car leaves out the simulator). `{data_dir}` in a string
 parameter is replaced by the folder the car keeps its files in. Parameters not named keep the node's
 own defaults (the config dataclass in each package's core).
 """
@@ -70,6 +71,7 @@ def load_graph(graph_path: Path, overlays: list[Path] | None = None,
     by_name = {spec["name"]: spec for spec in specs}
     if len(by_name) != len(specs):
         raise GraphError(f"{graph_path}: node names must be unique")
+    left_out: set[str] = set()
     for overlay in overlays or []:
         changes = _read_yaml(overlay) or {}
         if not isinstance(changes, dict):
@@ -77,13 +79,17 @@ def load_graph(graph_path: Path, overlays: list[Path] | None = None,
         for name, parameters in changes.items():
             if name not in by_name:
                 raise GraphError(f"{overlay}: unknown node {name!r}; the graph has {sorted(by_name)}")
+            if parameters is False:
+                left_out.add(name)
+                continue
             if not isinstance(parameters, dict):
-                raise GraphError(f"{overlay}: {name} must map parameter names to values")
+                raise GraphError(f"{overlay}: {name} must map parameter names to values (or be false to leave "
+                                 f"the node out)")
             by_name[name]["parameters"].update(parameters)
     return [
         NodeSpec(s["package"], s["executable"], s["name"],
                  {key: _substitute(value, data_dir) for key, value in s["parameters"].items()})
-        for s in specs
+        for s in specs if s["name"] not in left_out
     ]
 
 

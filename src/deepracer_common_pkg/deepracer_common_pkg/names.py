@@ -28,6 +28,10 @@ SERVO_SET_CALIBRATION = "/servo_pkg/set_calibration"
 SERVO_GET_LED_COLOR = "/servo_pkg/get_led_color"
 SERVO_SET_LED_COLOR = "/servo_pkg/set_led_color"
 
+SIM_POSE = "/sim_pkg/pose"
+SIM_STATE = "/sim_pkg/state"
+SIM_RESET = "/sim_pkg/reset"
+
 HEARTBEAT = "/deepracer/heartbeat"
 
 

@@ -18,7 +18,7 @@ from flask import Flask, Response, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
-from webserver_pkg import api, auth, models, pages, video
+from webserver_pkg import api, auth, models, pages, sim_api, video
 from webserver_pkg.api_input import ApiError, failure
 from webserver_pkg.bridge import BridgeError, RobotBridge
 from webserver_pkg.config import ConsoleConfig
@@ -62,7 +62,8 @@ def create_app(config: ConsoleConfig, bridge: RobotBridge, *,
         login_limiter=LoginLimiter(config.login_attempts_per_minute, 60.0, clock),
         frames=FrameHub(bridge.watch_display),
     )
-    for blueprint in (auth.blueprint, pages.blueprint, api.blueprint, models.blueprint, video.blueprint):
+    for blueprint in (auth.blueprint, pages.blueprint, api.blueprint, models.blueprint, video.blueprint,
+                      sim_api.blueprint):
         app.register_blueprint(blueprint)
     app.before_request(_guard)
     app.after_request(_security_headers)

@@ -97,6 +97,22 @@ class CalibrationNs:
 
 
 @dataclass(frozen=True)
+class SimStateView:
+    """/sim_pkg/state: the simulated car's race. progress: percent of the current lap; pose of the car's centre."""
+
+    track: str
+    laps: int
+    lap_times_s: tuple[float, ...]
+    off_track: int
+    progress: float
+    on_track: bool
+    x: float
+    y: float
+    yaw: float
+    speed_m_s: float
+
+
+@dataclass(frozen=True)
 class LogLine:
     """One /rosout record. stamp_s: seconds since the epoch."""
 
@@ -179,3 +195,12 @@ class RobotBridge(ABC):
     @abstractmethod
     def watch_display(self, on_frame: Callable[[bytes], None]) -> Callable[[], None]:
         """Subscribe to the camera's display JPEGs; returns the function that unsubscribes."""
+
+    # The closed-loop simulator, when one runs (a real car has none).
+    @abstractmethod
+    def sim_state(self) -> SimStateView | None:
+        """The simulator's latest state; None when no simulator runs."""
+
+    @abstractmethod
+    def sim_reset(self) -> None:
+        """Put the simulated car back on the start line, laps cleared."""

@@ -22,7 +22,15 @@ from std_srvs.srv import SetBool, Trigger
 
 from deepracer_common_pkg import action_space_msg, names, qos
 from deepracer_common_pkg.action_space import ActionSpace, ActionSpaceError
-from deepracer_interfaces_pkg.msg import CameraStatus, ModelState, NavigationState, RawPwm, ServoCtrlMsg, StageStats
+from deepracer_interfaces_pkg.msg import (
+    CameraStatus,
+    ModelState,
+    NavigationState,
+    RawPwm,
+    ServoCtrlMsg,
+    SimState,
+    StageStats,
+)
 from deepracer_interfaces_pkg.srv import (
     GetCalibration,
     GetLedColor,
@@ -40,6 +48,7 @@ from webserver_pkg.bridge import (
     ModelStateView,
     NavigationView,
     RobotBridge,
+    SimStateView,
     StageView,
 )
 from webserver_pkg.log_sources import MAX_LINES
@@ -48,7 +57,7 @@ STAGES = ("camera", "inference", "navigation", "servo")
 LOG_LEVELS = {10: "DEBUG", 20: "INFO", 30: "WARN", 40: "ERROR", 50: "FATAL"}
 # Which node answers each service: named in the reason when it does not.
 SERVICE_OWNERS = {"/inference_pkg": "inference", "/navigation_pkg": "navigation", "/servo_pkg": "servo",
-                  "/camera_pkg": "camera"}
+                  "/camera_pkg": "camera", "/sim_pkg": "simulator"}
 
 
 def _space(msg: ModelState) -> ActionSpace | None:
@@ -77,6 +86,11 @@ def camera_view(msg: CameraStatus) -> CameraView:
                       msg.error)
 
 
+def sim_view(msg: SimState) -> SimStateView:
+    return SimStateView(msg.track, msg.laps, tuple(msg.lap_times_s), msg.off_track, msg.progress, msg.on_track,
+                        msg.x, msg.y, msg.yaw, msg.speed_m_s)
+
+
 def log_line(msg: Log) -> LogLine:
     return LogLine(msg.stamp.sec + msg.stamp.nanosec * 1e-9, LOG_LEVELS.get(msg.level, str(msg.level)),
                    msg.name, msg.msg)
@@ -90,6 +104,7 @@ class RosBridge(RobotBridge):
         self._model: ModelStateView | None = None
         self._navigation: NavigationView | None = None
         self._camera: CameraView | None = None
+        self._sim: SimStateView | None = None
         self._stages: dict[str, tuple[StageStats, float]] = {}
         self._log: deque[LogLine] = deque(maxlen=MAX_LINES)
 
@@ -99,6 +114,7 @@ class RosBridge(RobotBridge):
                                  lambda m: self._set("_navigation", navigation_view(m)), qos.LATCHED)
         node.create_subscription(CameraStatus, names.CAMERA_STATUS,
                                  lambda m: self._set("_camera", camera_view(m)), qos.LATCHED)
+        node.create_subscription(SimState, names.SIM_STATE, lambda m: self._set("_sim", sim_view(m)), qos.LATCHED)
         for stage in STAGES:
             node.create_subscription(StageStats, names.telemetry_topic(stage), self._on_stats, qos.LATEST)
         node.create_subscription(Log, "/rosout", self._on_log, qos_profile_rosout_default)
@@ -113,6 +129,7 @@ class RosBridge(RobotBridge):
             (Trigger, names.NAVIGATION_RESET_EMERGENCY_STOP), (GetCalibration, names.SERVO_GET_CALIBRATION),
             (SetCalibration, names.SERVO_SET_CALIBRATION), (GetLedColor, names.SERVO_GET_LED_COLOR),
             (SetLedColor, names.SERVO_SET_LED_COLOR), (SetBool, names.CAMERA_MEDIA_STATE),
+            (Trigger, names.SIM_RESET),
         ):
             self._clients[name] = node.create_client(srv_type, name)
 
@@ -149,6 +166,13 @@ class RosBridge(RobotBridge):
         return {name: StageView(name, msg.rate_hz, msg.latency_p50_ms, msg.latency_p95_ms, msg.count,
                                 msg.dropped, now - received)
                 for name, (msg, received) in stages.items()}
+
+    def sim_state(self) -> SimStateView | None:
+        """A latched state outlives its publisher: only a simulator that is still there counts."""
+        if self._node.count_publishers(names.SIM_STATE) == 0:
+            return None
+        with self._lock:
+            return self._sim
 
     def lidar_connected(self) -> bool:
         return self._node.count_publishers(names.LIDAR_SCAN) > 0
@@ -220,6 +244,9 @@ class RosBridge(RobotBridge):
 
     def set_video(self, on: bool) -> None:
         self._command(names.CAMERA_MEDIA_STATE, SetBool.Request(data=on))
+
+    def sim_reset(self) -> None:
+        self._command(names.SIM_RESET, Trigger.Request())
 
     # --- topics --------------------------------------------------------------------------------
 

@@ -1,0 +1,101 @@
+"""The loop closed, end to end: our launcher starts every node as its own process over real DDS, the camera
+renders what the simulated car sees, the real trained sample model (deepracer-utils' model_48) drives it
+through inference, navigation and the servo node, and the simulator moves the car by the duty cycles the servo
+node wrote into its sysfs-shaped PWM files. Everything is driven as a user drives it, through the console's
+HTTP API. Stand-ins: the camera device and the PWM hardware (a rendered camera, a folder of PWM files),
+because neither exists on this machine.
+
+Both directions of the pair are what proves the loop is closed: with the car's true calibration the model
+laps the track; with the steering polarity inverted in the console it leaves the track within a lap.
+
+Speed: the simulator's top speed is raised to 4 m/s (the real car's class) and the console's maximum speed set
+to 50 %, so the model's actions drive at 0.8 x (1 m/s actions) to 1.0 x (2 m/s actions) the speeds it was
+trained at and two laps take ~20 s instead of ~40 s. The camera runs at 30 fps so the car moves as far between
+two frames (3 cm) as at the trained 15 fps and 2 m/s: the model sees the track as densely as in training.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+from webserver.fake_robot import HttpClient
+
+from support.rosgraph import wait_for
+from support.stack import REPO, LaunchedStack, temp_data_dir
+
+pytestmark = pytest.mark.real_model
+
+MODEL = "deepracer-sample-model-48"
+STARTUP_S = 90.0
+MAX_SPEED_PERCENT = 50
+LAPS = 2
+LAP_DEADLINE_S = 40.0  # per lap; the run here takes ~10 s a lap
+
+
+@pytest.fixture(scope="module")
+def console():
+    data_dir = temp_data_dir()
+    installed = subprocess.run([sys.executable, str(REPO / "tools" / "install_sample_model.py"),
+                                "--data-dir", str(data_dir)], capture_output=True, text=True, timeout=600)
+    assert (data_dir / "models" / MODEL / "model.pb").is_file(), installed.stderr
+    stack = LaunchedStack(data_dir, sets=["sim_node.top_speed_m_s=4.0", "camera_node.fps=30"])
+    try:
+        banner = wait_for(lambda: re.search(r"(http://127\.0\.0\.1:\d+)\s+password: (\S+)", stack.output()),
+                          STARTUP_S, f"the console's address and password\n{stack.output()}")
+        client = HttpClient(banner.group(1))
+        assert client.login(banner.group(2)).status == 200
+        wait_for(lambda: client.get("/api/sim/state").status == 200, STARTUP_S,
+                 f"the simulator's state in the console\n{stack.output()}")
+        yield client, stack
+    finally:
+        if stack.process.poll() is None:
+            stack.stop()
+
+
+def _ok(reply) -> dict:
+    assert reply.status == 200, reply.body
+    return reply.json()
+
+
+def _start(client: HttpClient) -> None:
+    """What a racer does on the Control page: autonomous mode, load the model, maximum speed, Reset, Start."""
+    _ok(client.post("/api/drive_mode", {"drive_mode": "auto"}))
+    _ok(client.request("PUT", f"/api/models/{MODEL}/model.pb"))
+    loading = wait_for(lambda: (lambda s: s if s["isModelLoading"] in ("loaded", "error") else None)(
+        _ok(client.get("/api/isModelLoading"))), STARTUP_S, "the model loaded")
+    assert loading["isModelLoading"] == "loaded", loading["reason"]
+    _ok(client.post("/api/max_nav_throttle", {"throttle": MAX_SPEED_PERCENT}))
+    _ok(client.post("/api/sim/reset"))
+    assert _ok(client.get("/api/sim/state"))["laps"] == 0
+    _ok(client.post("/api/start_stop", {"start_stop": "start"}))
+
+
+def _state(client: HttpClient) -> dict:
+    return _ok(client.get("/api/sim/state"))
+
+
+def test_the_real_model_laps_the_track_and_inverted_steering_leaves_it(console):
+    client, stack = console
+    _start(client)
+    done = wait_for(lambda: (lambda s: s if s["laps"] >= LAPS or s["off_track"] else None)(_state(client)),
+                    LAPS * LAP_DEADLINE_S, f"{LAPS} laps or an off-track\n{stack.output()[-3000:]}")
+    _ok(client.post("/api/start_stop", {"start_stop": "stop"}))
+    assert done["off_track"] == 0, f"left the track with the true calibration: {done}"
+    assert done["laps"] >= LAPS and len(done["lap_times_s"]) == done["laps"]
+    assert all(t > 0 for t in done["lap_times_s"]) and done["best_lap_s"] == min(done["lap_times_s"])
+    print(f"\nlaps with the true calibration: {done['lap_times_s']} s")
+
+    # The technician's mistake: steering polarity inverted in the calibration wizard.
+    _ok(client.post("/api/set_calibration_mode"))
+    steering = _ok(client.get("/api/get_calibration/angle"))
+    _ok(client.post("/api/set_calibration/angle", {"min": steering["min"], "mid": steering["mid"],
+                                                   "max": steering["max"], "polarity": -steering["polarity"]}))
+    _start(client)
+    left = wait_for(lambda: (lambda s: s if s["laps"] >= 1 or s["off_track"] else None)(_state(client)),
+                    LAP_DEADLINE_S, f"an off-track or a lap\n{stack.output()[-3000:]}")
+    _ok(client.post("/api/start_stop", {"start_stop": "stop"}))
+    assert left["off_track"] >= 1 and left["laps"] == 0, f"inverted steering did not leave the track: {left}"
+    print(f"inverted steering: off the track at {left['progress']} % of the first lap")

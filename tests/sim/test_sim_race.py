@@ -1,0 +1,103 @@
+"""Track rules: laps counted at the start line in the driving direction only, lap times, off-track and reset."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from servo_pkg.pwm_math import Calibration, duty_ns
+from sim_pkg.actuation import Actuators
+from sim_pkg.pwm_files import PwmReading
+from sim_pkg.race import OFF_TRACK_MARGIN_M, Race
+from sim_pkg.simulation import Simulation
+from sim_pkg.tracks import REINVENT, SYNTHETIC, Location, load_track
+
+TRACK = load_track(REINVENT)
+CALIBRATION = Calibration()
+
+
+def _drive(race: Race, t0: float, s_from: float, s_to: float, seconds: float, steps: int = 200) -> float:
+    """Move the car along the centre line from arc position s_from to s_to (may run past the start line)."""
+    for i in range(1, steps + 1):
+        s = s_from + (s_to - s_from) * i / steps
+        race.observe(t0 + seconds * i / steps, Location(s % TRACK.length, 0.0, 0.0))
+    return t0 + seconds
+
+
+def test_reinvent_track_is_the_real_one():
+    assert TRACK.length == pytest.approx(17.71, abs=0.01)
+    assert TRACK.width == pytest.approx(0.76, abs=0.01)
+    assert load_track(SYNTHETIC).width == pytest.approx(0.60)
+
+
+def test_a_lap_counts_when_the_start_line_is_crossed_forwards_with_its_time():
+    race = Race(TRACK, 100.0)
+    t = _drive(race, 100.0, 0.0, TRACK.length - 0.5, 9.0)
+    assert race.laps == 0
+    t = _drive(race, t, TRACK.length - 0.5, TRACK.length + 0.5, 1.0)
+    assert race.laps == 1 and race.lap_times[0] == pytest.approx(9.5, abs=0.05)
+    _drive(race, t, 0.5, TRACK.length + 0.5, 12.0)
+    # from the first crossing (half-way through the last second) to the second, 0.5 m short of the end
+    assert race.laps == 2 and race.lap_times[1] == pytest.approx(0.5 + 12.0 * (TRACK.length - 0.5) / TRACK.length,
+                                                                 abs=0.1)
+
+
+def test_crossing_the_start_line_backwards_and_forwards_again_counts_nothing():
+    race = Race(TRACK, 0.0)
+    t = _drive(race, 0.0, 0.0, -1.0, 2.0)  # reverse over the start line
+    t = _drive(race, t, -1.0, 1.0, 2.0)  # forward over it again
+    assert race.laps == 0 and race.state().progress == pytest.approx(100 * 1.0 / TRACK.length, abs=0.1)
+    # a whole lap and a bit, with a wiggle back and forth over the line at its end: one lap
+    t = _drive(race, t, 1.0, TRACK.length + 0.3, 10.0)
+    t = _drive(race, t, TRACK.length + 0.3, TRACK.length - 0.3, 1.0)
+    _drive(race, t, TRACK.length - 0.3, TRACK.length + 0.3, 1.0)
+    assert race.laps == 1
+
+
+def test_off_track_beyond_half_the_width_plus_half_the_wheel_track():
+    race = Race(TRACK, 0.0)
+    limit = TRACK.width / 2 + OFF_TRACK_MARGIN_M
+    assert not race.observe(0.1, Location(0.1, limit - 0.005, 0.0)) and race.on_track
+    assert race.observe(0.2, Location(0.2, -(limit + 0.005), 0.0)) and not race.on_track
+    assert not race.observe(0.3, Location(0.3, -(limit + 0.1), 0.0))  # still off: counted once
+    assert race.off_track == 1
+
+
+def test_leaving_the_track_pauses_then_puts_the_car_back_where_it_left():
+    """Full left lock from the start line: on the re:Invent track's first straight that leaves the track."""
+    sim = Simulation(TRACK, Actuators(CALIBRATION, 1.0), 0.0, reset_pause_s=2.0)
+    wires = PwmReading(steering_ns=duty_ns(1.0, CALIBRATION.steering), throttle_ns=duty_ns(1.0, CALIBRATION.throttle))
+    t = 0.0
+    while sim.snapshot().race.off_track == 0:
+        t += 0.02
+        sim.step(t, wires)
+        assert t < 10, "never left the track"
+    left_at = sim.snapshot()
+    assert not left_at.race.on_track and left_at.speed_m_s == 0.0
+    for _ in range(50):  # 1 s of the 2 s pause: the car stands where it left
+        t += 0.02
+        sim.step(t, wires)
+        assert (sim.snapshot().x, sim.snapshot().y) == (left_at.x, left_at.y)
+    for _ in range(51):
+        t += 0.02
+        sim.step(t, PwmReading(None, None))  # servo unpowered: nothing moves it after the reset
+    back = sim.snapshot()
+    where = TRACK.locate(back.x, back.y)
+    assert back.race.on_track and back.race.off_track == 1 and back.speed_m_s == 0.0
+    assert abs(where.lateral) < 1e-6  # on the centre line ...
+    assert math.cos(back.yaw - where.heading) == pytest.approx(1.0)  # ... facing the driving direction
+    assert 0.0 < where.s < 3.0  # near where it left, not at the start line or further on
+
+
+def test_reset_brings_the_car_back_to_the_start_line_and_clears_the_race():
+    sim = Simulation(TRACK, Actuators(CALIBRATION, 2.0), 0.0)
+    straight = PwmReading(CALIBRATION.steering.mid_ns, duty_ns(0.5, CALIBRATION.throttle))
+    for i in range(1, 100):
+        sim.step(i * 0.02, straight)
+    assert sim.snapshot().race.progress > 0
+    sim.reset(5.0)
+    snap = sim.snapshot()
+    x, y, heading = TRACK.point_at(0.0)
+    assert (snap.x, snap.y, snap.yaw) == pytest.approx((x, y, heading))
+    assert (snap.race.laps, snap.race.off_track, snap.race.progress, snap.speed_m_s) == (0, 0, 0.0, 0.0)
