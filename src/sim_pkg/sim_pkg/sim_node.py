@@ -20,7 +20,7 @@ from deepracer_common_pkg import names, qos
 from deepracer_common_pkg.node_main import run_node
 from deepracer_common_pkg.params import declare_config
 from deepracer_interfaces_pkg.msg import SimPose, SimState
-from servo_pkg.calibration import load_calibration
+from servo_pkg.calibration_files import load_calibration
 from sim_pkg.actuation import Actuators
 from sim_pkg.config import SimConfig
 from sim_pkg.pwm_files import PwmReader
