@@ -8,7 +8,9 @@ setup:
 setup-test: setup
 	./tools/bootstrap_test.sh
 
+# The real sample model goes in beside the demo model when it can be fetched (once; offline the run goes on).
 run: setup
+	.venv/bin/python tools/install_sample_model.py $(ARGS)
 	.venv/bin/deepracer-launch --graph launch/graph.yaml $(ARGS)
 
 lint: setup
