@@ -12,7 +12,7 @@ from servo_pkg.backends.factory import make_backend
 from servo_pkg.backends.maestro import MaestroBackend
 from servo_pkg.backends.simulated import SimulatedBackend
 from servo_pkg.backends.sysfs import SysfsBackend
-from servo_pkg.calibration import LedColor
+from servo_pkg.led_color import LedColor
 from servo_pkg.config import ServoConfig, parse_channel_map
 from servo_pkg.pwm_math import Calibration, ChannelCalibration
 from servo_pkg.servo_core import ServoCore, Written

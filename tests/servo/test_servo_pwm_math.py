@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from servo_pkg.calibration import from_console_units, to_console_units
+from servo_pkg.console_units import from_console_units, to_console_units
 from servo_pkg.pwm_math import (
     DEFAULT_STEERING,
     DEFAULT_THROTTLE,

@@ -1,27 +1,25 @@
-"""The car's calibration and tail-light files, and the web console's calibration units (pure Python).
+"""The car's calibration and tail-light files, in the original car's formats (pure Python).
 
-File formats: we read and write exactly the original car's formats, so a car keeps its calibration when it
-switches to this stack, and back:
+We read and write exactly the original car's formats, so a car keeps its calibration when it switches to this
+stack, and back:
   calibration.json  {"Calibration": {"Servo": {"min", "mid", "max", "polarity"}, "Motor": {...}}, "version": 1}
                     "Servo" is steering, "Motor" is throttle; values in ns (older files lack "version").
-  led_values.json   {"Led Values": {"red_pwm", "green_pwm", "blue_pwm"}}, each a duty cycle 0..10,000,000 ns;
-                    the console's 0-255 colour steps are 39,215 ns each.
+  led_values.json   {"Led Values": {"red_pwm", "green_pwm", "blue_pwm"}}, each a duty cycle 0..10,000,000 ns
+                    (led_color.py: the console's 0-255 steps).
 Loading never raises: a missing or unusable file gives the defaults plus a `note` saying what was wrong, for
-the caller to log; the bad file is left untouched until the next save replaces it. Saving is atomic: the
-old file stays whole until the new one is complete on disk.
+the caller to log; the bad file is left untouched until the next save replaces it. Saving goes through
+deepracer_common_pkg.small_files: the old file stays whole until the new one is complete on disk.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import math
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+from deepracer_common_pkg.small_files import atomic_write_json, read_json
+from servo_pkg.led_color import DEFAULT_LED_COLOR, LedColor
 from servo_pkg.pwm_math import (
     DEFAULT_STEERING,
     DEFAULT_THROTTLE,
@@ -29,7 +27,6 @@ from servo_pkg.pwm_math import (
     THROTTLE,
     Calibration,
     ChannelCalibration,
-    check_channel,
 )
 
 T = TypeVar("T")
@@ -37,13 +34,6 @@ T = TypeVar("T")
 CALIBRATION_VERSION = 1
 _FILE_SECTIONS = {STEERING: "Servo", THROTTLE: "Motor"}
 _DEFAULTS = {STEERING: DEFAULT_STEERING, THROTTLE: DEFAULT_THROTTLE}
-
-# Console units: what the web console's calibration sliders show and send.
-CONSOLE_OFFSET_NS = 1_500_000
-CONSOLE_NS_PER_UNIT = {STEERING: 10_000, THROTTLE: 4_500}
-
-LED_NS_PER_STEP = 39_215
-LED_MAX_NS = 10_000_000
 _LED_SECTION = "Led Values"
 _LED_KEYS = ("red_pwm", "green_pwm", "blue_pwm")
 
@@ -56,82 +46,16 @@ class Loaded(Generic[T]):
     note: str | None = None
 
 
-def to_console_units(channel: str, ns: int) -> float:
-    """Console slider value for a duty cycle: steering (ns - 1,500,000) / 10,000, throttle / 4,500."""
-    return (ns - CONSOLE_OFFSET_NS) / CONSOLE_NS_PER_UNIT[check_channel(channel)]
-
-
-def from_console_units(channel: str, value: float) -> int:
-    """Duty cycle (ns) for a console slider value: steering v*10,000 + 1,500,000, throttle v*4,500 + ..."""
-    scale = CONSOLE_NS_PER_UNIT[check_channel(channel)]
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError(f"console value must be a finite number, got {value!r}")
-    return round(value * scale + CONSOLE_OFFSET_NS)
-
-
-@dataclass(frozen=True)
-class LedColor:
-    """Tail-light colour in the console's 0-255 steps per channel."""
-
-    red: int
-    green: int
-    blue: int
-
-    def __post_init__(self) -> None:
-        for name in ("red", "green", "blue"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 255:
-                raise ValueError(f"{name} must be an integer 0-255, got {value!r}")
-
-    def duty_ns(self) -> tuple[int, int, int]:
-        """(red, green, blue) duty cycles in ns."""
-        return (self.red * LED_NS_PER_STEP, self.green * LED_NS_PER_STEP, self.blue * LED_NS_PER_STEP)
-
-
-# The original car's default tail light: blue fully on.
-DEFAULT_LED_COLOR = LedColor(red=0, green=0, blue=255)
-
-
-def atomic_write_json(path: Path, data: Any) -> None:
-    """Replace `path` with `data` as JSON so that a crash at any moment leaves either the old or the new file.
-
-    The text goes to a temporary file in the same folder (same file system, so the rename is atomic), is
-    fsynced, then renamed over the target; the folder is fsynced so the rename itself survives power loss.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(data, indent=4) + "\n"
-    fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp_name, 0o644)
-        os.replace(temp_name, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp_name)
-        raise
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
-
-
 def _read_json(path: Path, what: str) -> tuple[Any, str | None]:
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        return read_json(path), None
     except FileNotFoundError:
         return None, f"no {what} file at {path}: using the defaults (the file is written on the first save)"
-    except (OSError, UnicodeDecodeError) as error:
-        return None, f"cannot read {what} file {path} ({error}): using the defaults"
-    try:
-        return json.loads(text), None
     except json.JSONDecodeError as error:
         return None, (f"{what} file {path} is not valid JSON ({error}): using the defaults; the file is left "
                       f"as it is until the next save replaces it")
+    except (OSError, UnicodeDecodeError) as error:
+        return None, f"cannot read {what} file {path} ({error}): using the defaults"
 
 
 def _integer(section: dict[str, Any], key: str) -> int:
@@ -198,13 +122,7 @@ def load_led_color(path: Path) -> Loaded[LedColor]:
         section = root.get(_LED_SECTION) if isinstance(root, dict) else None
         if not isinstance(section, dict):
             raise ValueError(f"no '{_LED_SECTION}' object")
-        steps = []
-        for key in _LED_KEYS:
-            ns = _integer(section, key)
-            if not 0 <= ns <= LED_MAX_NS:
-                raise ValueError(f"'{key}' must be 0..{LED_MAX_NS} ns, got {ns}")
-            steps.append(min(255, round(ns / LED_NS_PER_STEP)))
-        return Loaded(LedColor(*steps))
+        return Loaded(LedColor.from_duty_ns(*(_integer(section, key) for key in _LED_KEYS)))
     except ValueError as error:
         return Loaded(DEFAULT_LED_COLOR, f"tail light file {path} is unusable ({error}): using the default "
                                          f"colour; the file is left as it is until the next save replaces it")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from servo_pkg.backends.maestro import MAX_CHANNEL
+from servo_pkg.maestro_channels import MAX_CHANNEL
 from servo_pkg.pwm_math import DRIVE_CHANNELS
 
 BACKENDS = ("simulated", "sysfs", "maestro")

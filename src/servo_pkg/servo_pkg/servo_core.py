@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from servo_pkg.backends.base import TAIL_CHANNELS, PwmBackend
-from servo_pkg.calibration import LedColor, save_calibration, save_led_color
+from servo_pkg.calibration_files import save_calibration, save_led_color
+from servo_pkg.led_color import LedColor
 from servo_pkg.pwm_math import (
     PWM_PERIOD_NS,
     STEERING,

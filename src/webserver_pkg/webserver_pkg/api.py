@@ -13,7 +13,7 @@ from flask import Blueprint, Response, current_app, request
 from flask.typing import ResponseReturnValue
 
 from deepracer_common_pkg.vocabulary import AUTONOMOUS, CALIBRATION, MANUAL
-from servo_pkg.calibration import CONSOLE_NS_PER_UNIT, CONSOLE_OFFSET_NS, from_console_units, to_console_units
+from servo_pkg.console_units import CONSOLE_NS_PER_UNIT, CONSOLE_OFFSET_NS, from_console_units, to_console_units
 from servo_pkg.pwm_math import PWM_PERIOD_NS
 from webserver_pkg import device_info
 from webserver_pkg.api_input import ApiError, choice, integer, json_body, number, ok, whole_number_text

@@ -12,11 +12,12 @@ import json
 import logging
 import os
 import secrets
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from werkzeug.security import check_password_hash, generate_password_hash
+
+from deepracer_common_pkg.small_files import PRIVATE, atomic_write_bytes
 
 PASSWORD_FILE = "password.json"
 DEFAULT_PASSWORD_FILE = "default_password"  # the generated first password, until the first change
@@ -34,19 +35,8 @@ log = logging.getLogger(__name__)
 
 
 def write_private(path: Path, data: bytes) -> None:
-    """Replace `path` atomically with `data`, readable by the owner only."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Replace `path` atomically and durably with `data`, readable by the owner only."""
+    atomic_write_bytes(path, data, mode=PRIVATE, folder_mode=0o700)
 
 
 def generate_password(length: int = 12) -> str:

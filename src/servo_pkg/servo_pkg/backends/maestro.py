@@ -25,12 +25,12 @@ from collections.abc import Callable, Mapping
 import serial
 
 from servo_pkg.backends.base import PwmBackend
+from servo_pkg.maestro_channels import MAX_CHANNEL
 from servo_pkg.pwm_math import STEERING, THROTTLE
 
 SET_TARGET = 0x84
 NS_PER_TARGET_UNIT = 250
 MAX_TARGET = 0x3FFF
-MAX_CHANNEL = 23
 
 
 def set_target_frame(channel: int, duty_ns: int) -> bytes:

@@ -1,4 +1,5 @@
-"""Calibration and tail-light files: the original car's format, corrupt and missing files, atomic writes."""
+"""Calibration and tail-light files: the original car's format, corrupt and missing files (the atomic write
+itself: tests/common/test_small_files.py)."""
 
 from __future__ import annotations
 
@@ -10,15 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from servo_pkg.calibration import (
-    DEFAULT_LED_COLOR,
-    LedColor,
-    atomic_write_json,
-    load_calibration,
-    load_led_color,
-    save_calibration,
-    save_led_color,
-)
+from servo_pkg.calibration_files import load_calibration, load_led_color, save_calibration, save_led_color
+from servo_pkg.led_color import DEFAULT_LED_COLOR, LedColor
 from servo_pkg.pwm_math import DEFAULT_STEERING, DEFAULT_THROTTLE, Calibration, ChannelCalibration
 
 # As the original car writes it (jsoncpp, keys sorted, 3-space indent).
@@ -108,44 +102,6 @@ def test_json_of_the_wrong_shape_gives_defaults(tmp_path: Path) -> None:
     loaded = load_calibration(path)
     assert loaded.value == Calibration(steering=DEFAULT_STEERING, throttle=DEFAULT_THROTTLE)
     assert "no 'Calibration' object" in loaded.note
-
-
-def test_crash_between_write_and_rename_keeps_the_old_file(tmp_path: Path) -> None:
-    """A real crash: a child process dies (os._exit, no cleanup) at the moment it would rename."""
-    path = tmp_path / "calibration.json"
-    path.write_text(ORIGINAL_CALIBRATION)
-    child = textwrap.dedent(f"""
-        import os
-        from pathlib import Path
-        from servo_pkg.calibration import save_calibration
-        from servo_pkg.pwm_math import Calibration
-        os.replace = lambda *args: os._exit(9)
-        save_calibration(Path({str(path)!r}), Calibration())
-    """)
-    result = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 9, result.stderr
-    assert path.read_text() == ORIGINAL_CALIBRATION
-    leftovers = [p for p in tmp_path.iterdir() if p != path]
-    assert len(leftovers) == 1 and leftovers[0].name.startswith(".calibration.json.")
-    assert json.loads(leftovers[0].read_text())["Calibration"]["Motor"]["mid"] == DEFAULT_THROTTLE.mid_ns
-    # The leftover never confuses the next load or save.
-    assert load_calibration(path).value.steering == ORIGINAL_STEERING
-    save_calibration(path, Calibration())
-    assert load_calibration(path).value == Calibration()
-
-
-def test_failed_rename_cleans_up_and_keeps_the_old_file(tmp_path: Path, monkeypatch) -> None:
-    path = tmp_path / "calibration.json"
-    path.write_text(ORIGINAL_CALIBRATION)
-
-    def refuse(*args: object) -> None:
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr("os.replace", refuse)
-    with pytest.raises(OSError, match="No space left"):
-        atomic_write_json(path, {"anything": 1})
-    assert path.read_text() == ORIGINAL_CALIBRATION
-    assert list(tmp_path.iterdir()) == [path]
 
 
 def test_led_file_in_the_original_format(tmp_path: Path) -> None:
