@@ -91,7 +91,7 @@ def metadata_for(sensors: Sequence[str], training_algorithm: str, action_space: 
     return data
 
 
-def write_package(folder: Path, *, sensors: Sequence[str] = ("FRONT_FACING_CAMERA",),
+def write_package(folder: Path, *, sensors: Sequence[str] = (vocabulary.FRONT_FACING_CAMERA,),
                   training_algorithm: str = "clipped_ppo", action_space: object = DEMO_ACTIONS,
                   lidar_config: dict | None = None, seed: int = 0) -> Path:
     """Write model.xml, model.bin and model_metadata.json into `folder` (created); return `folder`."""

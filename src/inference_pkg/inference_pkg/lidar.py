@@ -16,6 +16,8 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from deepracer_common_pkg.vocabulary import SECTOR_LIDAR
+
 
 @dataclass(frozen=True)
 class LidarSettings:
@@ -58,7 +60,7 @@ def settings_for(sensor: str, lidar_config: Mapping[str, object] | None) -> Lida
 
     Raises ValueError naming the key when a value is not a number or the combination is invalid.
     """
-    values: dict[str, object] = {"sectors": sensor == "SECTOR_LIDAR"}
+    values: dict[str, object] = {"sectors": sensor == SECTOR_LIDAR}
     for key, value in (lidar_config or {}).items():
         if key not in _NUMBER_KEYS:
             continue

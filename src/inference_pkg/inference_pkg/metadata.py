@@ -28,7 +28,7 @@ from deepracer_common_pkg.action_space import CONTINUOUS, DISCRETE, TYPES, Actio
 from inference_pkg import lidar, tensor_names
 
 METADATA_FILE = "model_metadata.json"
-DEFAULT_SENSORS = ("observation",)
+DEFAULT_SENSORS = (vocabulary.OBSERVATION,)
 DEFAULT_ALGORITHM = "clipped_ppo"
 DEFAULT_TYPE = DISCRETE
 

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from deepracer_common_pkg.vocabulary import CALIBRATION as CALIBRATION_MODE
 from servo_pkg.backends.base import TAIL_CHANNELS, PwmBackend
 from servo_pkg.calibration_files import save_calibration, save_led_color
 from servo_pkg.led_color import LedColor
@@ -35,7 +36,6 @@ from servo_pkg.pwm_math import (
     duty_ns,
 )
 
-CALIBRATION_MODE = "calibration"
 WAITING_FOR_NAVIGATION = "servo node started: waiting for the navigation node's state"
 RESTARTED_WHILE_DRIVING = "servo node restarted while the car was driving: start again to drive"
 

@@ -1,6 +1,7 @@
 // Control vehicle page: camera, drive mode, model loading, maximum speed, start/stop, manual pad.
 import { api, notify, pollWhileVisible, reportError } from "./api.js";
 import { DriveSender, attachDrivePad } from "./drivepad.js";
+import { AUTONOMOUS, MANUAL, MODE_LABELS } from "./vocabulary.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -57,7 +58,6 @@ pollWhileVisible(async () => {
 }, 2000);
 
 // ---- Navigation state, drive mode ---------------------------------------------------------------
-const MODE_NAMES = { manual: "Manual", autonomous: "Autonomous", calibration: "Calibration" };
 const radios = { auto: $("mode-auto"), manual: $("mode-manual") };
 
 function chosenMode() {
@@ -79,20 +79,20 @@ function showNavigation(state) {
     status.textContent = "Waiting for the navigation node…";
     return;
   }
-  const parts = [`Mode: ${MODE_NAMES[state.mode] || "unknown"}`, state.started ? "Running" : "Stopped"];
-  if (state.mode === "autonomous" && state.model_name) parts.push(`model ${state.model_name}`);
+  const parts = [`Mode: ${MODE_LABELS[state.mode] || "unknown"}`, state.started ? "Running" : "Stopped"];
+  if (state.mode === AUTONOMOUS && state.model_name) parts.push(`model ${state.model_name}`);
   if (!state.started && state.neutral_reason) parts.push(state.neutral_reason);
   status.textContent = parts.join(" · ");
   status.classList.toggle("status-running", Boolean(state.started));
   const padHint = $("pad-hint");
   if (!state.started) padHint.textContent = "The car ignores the pad until you press Start vehicle.";
   else if (!state.max_speed) padHint.textContent = "Maximum speed is 0 %: raise it to move.";
-  padHint.hidden = state.mode !== "manual" || (state.started && state.max_speed > 0);
+  padHint.hidden = state.mode !== MANUAL || (state.started && state.max_speed > 0);
   $("estop-banner").hidden = !state.emergency_stop;
 
   if (!modeChanging) {
-    radios.auto.checked = state.mode === "autonomous";
-    radios.manual.checked = state.mode === "manual";
+    radios.auto.checked = state.mode === AUTONOMOUS;
+    radios.manual.checked = state.mode === MANUAL;
     showPanels();
   }
   if (!speedPending && document.activeElement !== speedInput) {

@@ -1,18 +1,11 @@
 // Models page: upload with progress, the installed list, delete.
 import { api, notify, reportError, uploadFile } from "./api.js";
+import { SENSOR_LABELS } from "./vocabulary.js";
 
 const $ = (id) => document.getElementById(id);
 const body = $("models-body");
 const deleteButton = $("delete-button");
 
-const SENSOR_NAMES = {
-  FRONT_FACING_CAMERA: "Camera",
-  STEREO_CAMERAS: "Stereo cameras",
-  LEFT_CAMERA: "Left camera",
-  LIDAR: "LiDAR",
-  SECTOR_LIDAR: "Sector LiDAR",
-  observation: "Camera (old model)",
-};
 
 function formatTime(seconds) {
   if (typeof seconds !== "number") return String(seconds ?? "");
@@ -39,7 +32,7 @@ function render(models) {
     box.value = model.name;
     box.setAttribute("aria-label", `Select ${model.name}`);
     box.addEventListener("change", updateDeleteButton);
-    const sensors = (model.sensors || []).map((s) => SENSOR_NAMES[s] || s).join(", ");
+    const sensors = (model.sensors || []).map((s) => SENSOR_LABELS[s] || s).join(", ");
     const md5 = document.createElement("code");
     md5.textContent = model.md5 || "–";
     md5.title = model.md5 || "";
