@@ -67,7 +67,8 @@ class CameraView:
         self.track = track
         self.width = width
         self.height = height
-        self._focal = (width / 2) / math.tan(math.radians(FIELD_OF_VIEW_DEG / 2))
+        self._half_view = math.tan(math.radians(FIELD_OF_VIEW_DEG / 2))
+        self._focal = (width / 2) / self._half_view
         self._horizon = height * HORIZON_FRACTION
         self._background = np.empty((height, width, 3), np.uint8)
         self._background[: round(self._horizon)] = BGR_WALL
@@ -92,10 +93,13 @@ class CameraView:
         for quads, colour in self._layers:
             relative = quads - lens
             camera = np.stack((relative @ right, relative @ forward), axis=-1)  # (M, 4, [right, depth])
-            depth = camera[..., 1]
+            side, depth = camera[..., 0], camera[..., 1]
+            # Beyond the left or right plane of the view with all four corners: not in the picture.
+            edge = depth * self._half_view
+            seen = ~(np.all(side > edge, axis=1) | np.all(side < -edge, axis=1))
             near = depth.min(axis=1)
-            ahead = (near >= NEAR_M) & (near < FAR_M)
-            straddling = (near < NEAR_M) & (depth.max(axis=1) >= NEAR_M)
+            ahead = seen & (near >= NEAR_M) & (near < FAR_M)
+            straddling = seen & (near < NEAR_M) & (depth.max(axis=1) >= NEAR_M)
             polygons = list(self._project(camera[ahead]))
             polygons += [self._project(_clip_near(quad)[None])[0] for quad in camera[straddling]]
             # fillPoly fills by the even-odd rule: neighbours (which may overlap in tight bends) go in
