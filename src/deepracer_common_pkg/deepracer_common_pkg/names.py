@@ -32,6 +32,8 @@ SIM_POSE = "/sim_pkg/pose"
 SIM_STATE = "/sim_pkg/state"
 SIM_RESET = "/sim_pkg/reset"
 
+LOGGING_STOP_LOGGING = "/logging_pkg/stop_logging"
+
 HEARTBEAT = "/deepracer/heartbeat"
 
 

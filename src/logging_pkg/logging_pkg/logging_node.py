@@ -1,0 +1,109 @@
+"""Logging node: records each autonomous run as a ROS 2 bag (rclpy shell around RunRecorder).
+
+Every recorded topic is a raw subscription: the node gets the CDR bytes DDS delivered and hands them to the
+bag as they are, so recording a frame costs no deserialization. Only the two small state topics it acts on
+(drive state, model) are decoded. Subscriptions on the frame path are best effort whatever the publisher
+offers: a reliable publisher then never waits for, or resends to, the logger. The process runs niced
+(`niceness`), so on a busy CPU the frame path's processes go first.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import time
+
+from rclpy.node import Node
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.serialization import deserialize_message
+from std_srvs.srv import Trigger
+
+from deepracer_common_pkg import names
+from deepracer_common_pkg.node_main import run_node
+from deepracer_common_pkg.params import declare_config
+from deepracer_interfaces_pkg.msg import ModelState, NavigationState
+from logging_pkg.bag_format import TopicSpec
+from logging_pkg.config import LoggingConfig
+from logging_pkg.msg_definitions import DefinitionLibrary
+from logging_pkg.recorder import RunRecorder
+from logging_pkg.topics import recorded_topics, type_class_path
+
+# The logger's own reader keeps a few messages, so a chunk being compressed does not drop frames from the bag;
+# the publisher's queue is its own (depth 1) and does not grow for it.
+READER_DEPTH = 10
+
+
+def _reader_qos(spec: TopicSpec) -> QoSProfile:
+    latched = spec.durability == "transient_local"
+    return QoSProfile(
+        history=HistoryPolicy.KEEP_LAST, depth=1 if latched else READER_DEPTH,
+        # Latched state must be reliable to get the value published before we joined; the rest best effort.
+        reliability=ReliabilityPolicy.RELIABLE if latched else ReliabilityPolicy.BEST_EFFORT,
+        durability=DurabilityPolicy.TRANSIENT_LOCAL if latched else DurabilityPolicy.VOLATILE,
+    )
+
+
+def _message_class(type_name: str) -> type | None:
+    module, name = type_class_path(type_name)
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        return None
+
+
+class LoggingNode(Node):
+    def __init__(self) -> None:
+        super().__init__("logging_node")
+        config = declare_config(self, LoggingConfig, self._on_config_change)
+        try:
+            os.nice(config.niceness - os.nice(0))
+        except OSError as error:
+            self.get_logger().warning(f"could not lower this process's priority ({error.strerror})")
+        package_types = {f"deepracer_interfaces_pkg/msg/{n}" for n in ("SimPose", "SimState")
+                         if _message_class(f"deepracer_interfaces_pkg/msg/{n}") is not None}
+        topics = recorded_topics(package_types)
+        self.recorder = RunRecorder(config, topics, DefinitionLibrary(), log=self.get_logger().info,
+                                    wall_ns=time.time_ns, monotonic=time.monotonic)
+        self.recorder.recover_unclosed()
+        for spec in topics:
+            self.create_subscription(_message_class(spec.type_name), spec.name, self._recorder_for(spec.name),
+                                     _reader_qos(spec), raw=True)
+        self.create_service(Trigger, names.LOGGING_STOP_LOGGING, self._stop_logging)
+        self._timer = self.create_timer(config.check_period_s, self.recorder.tick)
+        self.get_logger().info(f"logging mode '{config.logging_mode}': runs go to {self.recorder.target_folder()} "
+                               f"(output_path {self.recorder.output_path})")
+
+    def _recorder_for(self, topic: str):
+        on_message = self.recorder.on_message
+        if topic == names.NAVIGATION_STATE:
+            def on_state(data: bytes) -> None:
+                state = deserialize_message(data, NavigationState)
+                on_message(topic, data)
+                self.recorder.on_navigation(state.mode, state.started)
+            return on_state
+        if topic == names.INFERENCE_MODEL_STATE:
+            def on_model(data: bytes) -> None:
+                state = deserialize_message(data, ModelState)
+                self.recorder.on_model(state.model_dir if state.state == "loaded" else "")
+                on_message(topic, data)
+            return on_model
+        return lambda data: on_message(topic, data)
+
+    def _on_config_change(self, config: LoggingConfig) -> None:
+        self.recorder.configure(config)
+
+    def _stop_logging(self, _request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
+        response.message = self.recorder.stop_logging()
+        response.success = True
+        return response
+
+    def on_shutdown(self) -> None:
+        self.recorder.shutdown()
+
+
+def main(args: list[str] | None = None) -> None:
+    run_node(LoggingNode, args)
+
+
+if __name__ == "__main__":
+    main()

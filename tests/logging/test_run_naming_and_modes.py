@@ -1,0 +1,77 @@
+"""Run folder names and recording modes, as event tools expect them (the community car logger's rules)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from logging_pkg.config import LoggingConfig
+from logging_pkg.output_folder import recording_folder
+from logging_pkg.run_naming import parse_run_folder_name, run_folder_name, unique_run_folder
+
+START = datetime(2026, 12, 1, 9, 5, 7)
+
+
+def test_a_run_folder_is_the_model_folder_then_local_start_time():
+    assert run_folder_name("/home/u/.deepracer/models/Sample_single_cam/", START) == "Sample_single_cam-20261201-090507"
+
+
+def test_a_model_folder_name_with_unsafe_characters_still_makes_one_folder():
+    assert run_folder_name("/m/my model/../x y", START) == "x_y-20261201-090507"
+    assert run_folder_name("", START) == "no-model-20261201-090507"
+
+
+def test_two_runs_in_one_second_get_distinct_folders_that_still_parse(tmp_path):
+    first = unique_run_folder(tmp_path, "demo", START)
+    first.mkdir()
+    second = unique_run_folder(tmp_path, "demo", START)
+    assert second.name == "demo-20261201-090507-2"
+    assert parse_run_folder_name(second.name) == ("demo", START)
+
+
+def test_names_read_back_and_other_folders_are_not_runs():
+    assert parse_run_folder_name("model-with-dashes-20261201-090507") == ("model-with-dashes", START)
+    assert parse_run_folder_name("holiday-photos") is None
+    assert parse_run_folder_name("demo-20261341-090507") is None  # no 41st of the 13th month
+
+
+@pytest.fixture
+def places(tmp_path):
+    output, media = tmp_path / "logs", tmp_path / "media"
+    media.mkdir()
+    return output, media
+
+
+def test_always_records_to_output_path_without_a_stick_and_to_the_stick_with_one(places):
+    output, media = places
+    assert recording_folder("always", output, media) == output
+    (media / "STICK" / "logs").mkdir(parents=True)
+    assert recording_folder("always", output, media) == media / "STICK" / "logs"
+
+
+def test_usb_only_records_nothing_without_a_stick_that_has_a_logs_folder(places):
+    output, media = places
+    assert recording_folder("usb_only", output, media) is None
+    (media / "deepracer" / "STICK").mkdir(parents=True)  # a stick without logs/ does not count
+    assert recording_folder("usb_only", output, media) is None
+    (media / "deepracer" / "STICK" / "logs").mkdir()
+    assert recording_folder("usb_only", output, media) == media / "deepracer" / "STICK" / "logs"
+
+
+def test_never_records_nothing_even_with_a_stick(places):
+    output, media = places
+    (media / "STICK" / "logs").mkdir(parents=True)
+    assert recording_folder("never", output, media) is None
+
+
+@pytest.mark.parametrize(("field", "value", "words"), [
+    ("logging_mode", "sometimes", "logging_mode must be one of"),
+    ("idle_timeout_s", 0.0, "idle_timeout_s must be a number"),
+    ("min_free_mb", -1.0, "min_free_mb must be a number"),
+    ("output_path", "", "output_path must not be empty"),
+    ("chunk_kb", 1, "chunk_kb must be"),
+])
+def test_bad_parameters_are_refused_naming_the_field(field, value, words):
+    with pytest.raises(ValueError, match=words):
+        LoggingConfig(**{field: value})

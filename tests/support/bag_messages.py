@@ -1,0 +1,38 @@
+"""Real serialized messages of the recorded types (rclpy's serializer, as the node receives them)."""
+
+from __future__ import annotations
+
+import random
+
+from rclpy.serialization import serialize_message
+from sensor_msgs.msg import Image
+
+from deepracer_common_pkg import names
+from deepracer_interfaces_pkg.msg import CameraFrames, InferenceResult, NavigationState, ServoCtrlMsg
+
+
+def frame(sequence: int, stamp_ns: int, *, noise: bool = False) -> bytes:
+    """A 160x120 mono8 policy frame; every pixel = sequence % 256, or (noise) random bytes no codec shrinks."""
+    pixels = random.Random(sequence).randbytes(160 * 120) if noise else bytes([sequence % 256]) * 160 * 120
+    image = Image(height=120, width=160, encoding="mono8", step=160, data=pixels)
+    message = CameraFrames(sequence=sequence, images=[image])
+    message.header.stamp.sec, message.header.stamp.nanosec = divmod(stamp_ns, 1_000_000_000)
+    return serialize_message(message)
+
+
+def result(sequence: int, action: int = 2) -> bytes:
+    outputs = [0.05] * 5
+    outputs[action] = 0.8
+    return serialize_message(InferenceResult(frame_sequence=sequence, model_name="demo", action_space_type="discrete",
+                                             outputs=outputs, action_index=action, inference_ms=1.0))
+
+
+def command(angle: float, throttle: float) -> bytes:
+    return serialize_message(ServoCtrlMsg(angle=angle, throttle=throttle))
+
+
+def navigation(mode: str, started: bool) -> bytes:
+    return serialize_message(NavigationState(mode=mode, started=started, model_name="demo", model_ready=True))
+
+
+DRIVING_TOPICS = (names.CAMERA_FRAMES, names.INFERENCE_RESULTS, names.NAVIGATION_SERVO_CMD)
