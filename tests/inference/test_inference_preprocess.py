@@ -7,8 +7,9 @@ import math
 import numpy as np
 import pytest
 
+from inference_pkg.frame_failures import FrameError
 from inference_pkg.lidar import LidarSettings, scan_vector, settings_for
-from inference_pkg.preprocess import RawImage, camera_input, to_grey
+from inference_pkg.preprocess import RawImage, camera_input, grey_image
 
 
 def raw(array: np.ndarray, encoding: str, pad: int = 0) -> RawImage:
@@ -21,19 +22,19 @@ def raw(array: np.ndarray, encoding: str, pad: int = 0) -> RawImage:
 def test_bgr_and_rgb_give_the_same_grey():
     rng = np.random.default_rng(1)
     bgr = rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)
-    from_bgr = to_grey(raw(bgr, "bgr8"))
-    from_rgb = to_grey(raw(bgr[:, :, ::-1].copy(), "rgb8"))
+    from_bgr = grey_image(raw(bgr, "bgr8"))
+    from_rgb = grey_image(raw(bgr[:, :, ::-1].copy(), "rgb8"))
     assert from_bgr.shape == (48, 64)
     np.testing.assert_array_equal(from_bgr, from_rgb)
     # Blue weighs least in grey: pure blue is darker than pure red.
     blue = np.zeros((2, 2, 3), np.uint8)
     blue[..., 0] = 255
-    assert to_grey(raw(blue, "bgr8"))[0, 0] < to_grey(raw(blue[:, :, ::-1].copy(), "bgr8"))[0, 0]
+    assert grey_image(raw(blue, "bgr8"))[0, 0] < grey_image(raw(blue[:, :, ::-1].copy(), "bgr8"))[0, 0]
 
 
 def test_row_padding_is_ignored():
     grey = np.arange(12, dtype=np.uint8).reshape(3, 4)
-    np.testing.assert_array_equal(to_grey(raw(grey, "mono8", pad=4)), grey)
+    np.testing.assert_array_equal(grey_image(raw(grey, "mono8", pad=4)), grey)
 
 
 def test_mono_camera_input_is_nhwc_float_0_255_at_160x120():
@@ -60,7 +61,7 @@ def test_mono_model_on_a_stereo_car_uses_the_left_image():
 
 
 def test_stereo_model_with_one_image_is_refused():
-    with pytest.raises(ValueError, match="STEREO_CAMERAS needs 2 camera image"):
+    with pytest.raises(FrameError, match="STEREO_CAMERAS needs 2 camera image"):
         camera_input("STEREO_CAMERAS", [raw(np.zeros((120, 160), np.uint8), "mono8")])
 
 
@@ -70,8 +71,8 @@ def test_stereo_model_with_one_image_is_refused():
     (RawImage("mono8", 10, 10, 5, bytes(100)), "does not fit"),
 ])
 def test_bad_images_are_refused(image: RawImage, message: str):
-    with pytest.raises(ValueError, match=message):
-        to_grey(image)
+    with pytest.raises(FrameError, match=message):
+        grey_image(image)
 
 
 def beams(distances: list[float], angle_min: float = -math.pi, span: float = 2 * math.pi):

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from deepracer_common_pkg.grey import to_grey
+
 # libjpeg's DCT scaling: decoding to 1/scale of the size, biggest reduction first.
 _REDUCED_GREY = ((8, cv2.IMREAD_REDUCED_GRAYSCALE_8), (4, cv2.IMREAD_REDUCED_GRAYSCALE_4),
                  (2, cv2.IMREAD_REDUCED_GRAYSCALE_2), (1, cv2.IMREAD_GRAYSCALE))
@@ -68,14 +70,6 @@ def resize_to(image: np.ndarray, width: int, height: int) -> np.ndarray:
         return image
     shrinking = width * height < current_width * current_height
     return cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
-
-
-def to_grey(image: np.ndarray) -> np.ndarray:
-    if image.ndim == 2:
-        return image
-    if image.shape[2] == 4:
-        return cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY)
-    return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
 
 
 def _decode(frame: JpegFrame, flag: int) -> np.ndarray:

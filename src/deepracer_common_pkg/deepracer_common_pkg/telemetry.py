@@ -19,7 +19,8 @@ class StageSnapshot:
     latency_p50_ms: float
     latency_p95_ms: float
     count: int
-    dropped: int
+    dropped: int  # inputs not acted on (stale, skipped, unusable)
+    errors: int = 0  # failures of our own code (bugs), logged with a traceback
 
 
 def percentile(sorted_values: list[float], fraction: float) -> float:
@@ -42,6 +43,7 @@ class StageWindow:
         self._events: deque[tuple[float, float]] = deque()
         self._count = 0
         self._dropped = 0
+        self._errors = 0
         self._lock = threading.Lock()
 
     def record(self, latency_ms: float) -> None:
@@ -55,6 +57,11 @@ class StageWindow:
         with self._lock:
             self._dropped += n
 
+    def error(self) -> None:
+        """A failure of our own code while handling an input; kept apart from drops, which are the inputs'."""
+        with self._lock:
+            self._errors += 1
+
     def _trim(self, now: float) -> None:
         while self._events and self._events[0][0] < now - self._window_s:
             self._events.popleft()
@@ -64,7 +71,7 @@ class StageWindow:
         with self._lock:
             self._trim(now)
             events = list(self._events)
-            count, dropped = self._count, self._dropped
+            count, dropped, errors = self._count, self._dropped, self._errors
         latencies = sorted(latency for _, latency in events)
         if len(events) >= 2:
             span = events[-1][0] - events[0][0]
@@ -72,4 +79,4 @@ class StageWindow:
         else:
             rate = 0.0
         return StageSnapshot(self.stage, rate, percentile(latencies, 0.5), percentile(latencies, 0.95),
-                             count, dropped)
+                             count, dropped, errors)

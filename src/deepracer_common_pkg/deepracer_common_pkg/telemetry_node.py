@@ -16,7 +16,8 @@ def publish_telemetry(node: Node, window: StageWindow, period_s: float = 1.0) ->
     def publish() -> None:
         snap = window.snapshot()
         message = StageStats(stage=snap.stage, rate_hz=snap.rate_hz, latency_p50_ms=snap.latency_p50_ms,
-                             latency_p95_ms=snap.latency_p95_ms, count=snap.count, dropped=snap.dropped)
+                             latency_p95_ms=snap.latency_p95_ms, count=snap.count, dropped=snap.dropped,
+                             errors=snap.errors)
         message.header.stamp = node.get_clock().now().to_msg()
         publisher.publish(message)
 

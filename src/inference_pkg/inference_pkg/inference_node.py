@@ -34,6 +34,7 @@ from deepracer_interfaces_pkg.msg import CameraFrames, InferenceResult, ModelSta
 from deepracer_interfaces_pkg.srv import LoadModel
 from inference_pkg import demo_model, lidar, model_package, preprocess
 from inference_pkg.config import InferenceConfig
+from inference_pkg.frame_failures import FrameError, handle_frame
 from inference_pkg.graph import LoadedModel, load_model
 from inference_pkg.model_package import ModelPackageError
 from inference_pkg.runtime import FrameGate, ModelSwitcher
@@ -85,12 +86,9 @@ class InferenceNode(Node):
         self._gate.set_rate(config.max_rate_hz)
 
     def _install_demo_model(self) -> None:
-        if model_package.list_installed(self._models_root):
-            return
-        with tempfile.TemporaryDirectory(prefix="demo-model-") as scratch:
-            package = demo_model.write_package(Path(scratch) / demo_model.DEMO_NAME)
-            installed = model_package.install(package, self._models_root, demo_model.DEMO_NAME)
-        self.get_logger().info(f"installed the generated demo model in {installed.path}")
+        installed = demo_model.install_if_empty(self._models_root)
+        if installed is not None:
+            self.get_logger().info(f"installed the generated demo model in {installed.path}")
 
     def _model_folder(self, model_dir: str) -> Path:
         """An installed model's name, or a model folder's path, -> an existing folder."""
@@ -182,17 +180,20 @@ class InferenceNode(Node):
             self._window.drop(admission.missed)
         if not admission.infer:
             return
-        try:
-            self._infer(message)
-        except Exception as error:  # a bad frame (wrong size, missing scan) must not stop the node
-            self._frame_failed(error)
+        logger = self.get_logger()
+        handle_frame(lambda: self._infer(message), self._window,
+                     warn=lambda text: logger.warning(text, throttle_duration_sec=5.0),
+                     error=lambda text: logger.error(text, throttle_duration_sec=5.0))
 
     def _lidar_input(self, settings: lidar.LidarSettings) -> np.ndarray:
         scan = self._scan
         if scan is None or time.monotonic() - scan[0] > self._config.lidar_timeout_s:
-            raise RuntimeError(f"the model needs LiDAR but no scan arrived on {names.LIDAR_SCAN} within "
+            raise FrameError(f"the model needs LiDAR but no scan arrived on {names.LIDAR_SCAN} within "
                                f"{self._config.lidar_timeout_s} s")
-        vector = lidar.scan_vector(scan[1].ranges, scan[1].angle_min, scan[1].angle_increment, settings)
+        try:
+            vector = lidar.scan_vector(scan[1].ranges, scan[1].angle_min, scan[1].angle_increment, settings)
+        except ValueError as error:
+            raise FrameError(f"the LiDAR scan cannot be used: {error}") from None
         return vector[np.newaxis]
 
     def _infer(self, message: CameraFrames) -> None:
@@ -218,11 +219,6 @@ class InferenceNode(Node):
         captured = to_ns(message.header.stamp)
         if captured:
             self._window.record((self.get_clock().now().nanoseconds - captured) / 1e6)
-
-    def _frame_failed(self, error: Exception) -> None:
-        self._window.drop()
-        lines = [line for line in str(error).splitlines() if line.strip()] or [type(error).__name__]
-        self.get_logger().warning(f"frame skipped: {lines[-1]}", throttle_duration_sec=5.0)
 
     def on_shutdown(self) -> None:
         self._running = False

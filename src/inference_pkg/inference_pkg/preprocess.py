@@ -14,12 +14,14 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from deepracer_common_pkg.grey import BGR, RGB, to_grey
 from inference_pkg import tensor_names
+from inference_pkg.frame_failures import FrameError
 
-_CHANNELS = {"mono8": 1, "8UC1": 1, "bgr8": 3, "8UC3": 3, "rgb8": 3, "bgra8": 4, "rgba8": 4}
-_TO_GREY = {"bgr8": cv2.COLOR_BGR2GRAY, "8UC3": cv2.COLOR_BGR2GRAY, "rgb8": cv2.COLOR_RGB2GRAY,
-            "bgra8": cv2.COLOR_BGRA2GRAY, "rgba8": cv2.COLOR_RGBA2GRAY}
-ENCODINGS = tuple(_CHANNELS)
+# encoding -> (channels, channel order); 8UC3 is OpenCV's BGR
+_LAYOUTS = {"mono8": (1, BGR), "8UC1": (1, BGR), "bgr8": (3, BGR), "8UC3": (3, BGR), "rgb8": (3, RGB),
+            "bgra8": (4, BGR), "rgba8": (4, RGB)}
+ENCODINGS = tuple(_LAYOUTS)
 
 
 @dataclass(frozen=True)
@@ -33,21 +35,18 @@ class RawImage:
     data: bytes | bytearray | memoryview | np.ndarray
 
 
-def to_grey(image: RawImage) -> np.ndarray:
-    """A uint8 HxW grey view/copy of the image; ValueError for encodings and sizes that do not fit."""
-    channels = _CHANNELS.get(image.encoding)
-    if channels is None:
-        raise ValueError(f"image encoding {image.encoding!r} is not supported: use one of {', '.join(ENCODINGS)}")
+def grey_image(image: RawImage) -> np.ndarray:
+    """A uint8 HxW grey view/copy of the image; FrameError for encodings and sizes that do not fit."""
+    channels, order = _LAYOUTS.get(image.encoding, (0, BGR))
+    if not channels:
+        raise FrameError(f"image encoding {image.encoding!r} is not supported: use one of {', '.join(ENCODINGS)}")
     row = image.width * channels
     buffer = np.frombuffer(image.data, dtype=np.uint8)
     if image.height <= 0 or image.width <= 0 or image.step < row or buffer.size < image.step * image.height:
-        raise ValueError(f"image of {image.width}x{image.height} {image.encoding} with step {image.step} "
+        raise FrameError(f"image of {image.width}x{image.height} {image.encoding} with step {image.step} "
                          f"does not fit its {buffer.size} bytes")
     pixels = buffer[: image.step * image.height].reshape(image.height, image.step)[:, :row]
-    if channels == 1:
-        return pixels
-    return cv2.cvtColor(np.ascontiguousarray(pixels).reshape(image.height, image.width, channels),
-                        _TO_GREY[image.encoding])
+    return to_grey(pixels.reshape(image.height, image.width, channels), order)
 
 
 def _policy_size(grey: np.ndarray) -> np.ndarray:
@@ -58,9 +57,9 @@ def _policy_size(grey: np.ndarray) -> np.ndarray:
 
 
 def camera_input(sensor: str, images: Sequence[RawImage]) -> np.ndarray:
-    """float32 [1, 120, 160, C] for the model's camera sensor; ValueError when the frame set lacks images."""
+    """float32 [1, 120, 160, C] for the model's camera sensor; FrameError when the frame set lacks images."""
     needed = tensor_names.camera_channels(sensor)
     if len(images) < needed:
-        raise ValueError(f"sensor {sensor} needs {needed} camera image(s) per frame, the frame has {len(images)}")
-    channels = [_policy_size(to_grey(image)) for image in images[:needed]]
+        raise FrameError(f"sensor {sensor} needs {needed} camera image(s) per frame, the frame has {len(images)}")
+    channels = [_policy_size(grey_image(image)) for image in images[:needed]]
     return np.stack(channels, axis=-1).astype(np.float32)[np.newaxis]
