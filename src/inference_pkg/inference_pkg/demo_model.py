@@ -11,6 +11,7 @@ model steers, but not well.
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import openvino as ov
 import openvino.opset13 as ops
 
 from deepracer_common_pkg import vocabulary
-from inference_pkg import lidar, tensor_names
+from inference_pkg import lidar, model_package, tensor_names
 from inference_pkg.graph import IR_XML
 from inference_pkg.metadata import METADATA_FILE
 
@@ -105,3 +106,15 @@ def write_package(folder: Path, *, sensors: Sequence[str] = (vocabulary.FRONT_FA
     metadata = metadata_for(sensors, training_algorithm, action_space, lidar_config)
     (folder / METADATA_FILE).write_text(json.dumps(metadata, indent=2), encoding="utf-8")
     return folder
+
+
+def install_if_empty(models_root: Path) -> model_package.InstalledModel | None:
+    """A models root with no model gets the demo model (a fresh local run has one to load); None otherwise.
+
+    The inference node calls this at start, and `make run` before it installs the real sample model, so the
+    sample model goes in beside the demo model rather than instead of it."""
+    if model_package.list_installed(models_root):
+        return None
+    with tempfile.TemporaryDirectory(prefix="demo-model-") as scratch:
+        package = write_package(Path(scratch) / DEMO_NAME)
+        return model_package.install(package, models_root, DEMO_NAME)
