@@ -14,10 +14,10 @@ GRAPH = REPO / "launch" / "graph.yaml"
 
 def test_graph_lists_every_node_once_with_servo_first_and_webserver_last():
     specs = load_graph(GRAPH, data_dir="/data")
-    assert [s.name for s in specs] == ["servo_node", "sim_node", "navigation_node", "inference_node", "camera_node",
-                                       "webserver_node"]
+    assert [s.name for s in specs] == ["servo_node", "sim_node", "logging_node", "navigation_node", "inference_node",
+                                       "camera_node", "webserver_node"]
     assert specs[0].parameters["calibration_path"] == "/data/calibration.json"
-    assert specs[3].parameters["models_root"] == specs[5].parameters["models_root"] == "/data/models"
+    assert specs[4].parameters["models_root"] == specs[6].parameters["models_root"] == "/data/models"
 
 
 def test_by_default_the_servo_writes_the_files_the_simulator_reads_and_the_camera_renders_its_view():
