@@ -1,7 +1,8 @@
 """The whole car stack measured the way a racer experiences it, each figure beside its limit from the same run.
 
-Method: our launcher starts every node as its own process (synthetic camera at 15/30/60 fps, the demo model or a
-real one, simulated PWM output). For each rate the stack drives autonomously for a fixed window and we read
+Method: our launcher starts every node as its own process (synthetic camera at 15/30/60 fps, and the closed-loop
+simulator's camera at 15/30 fps with the simulator reading the servo's PWM files; the demo model or a real one,
+simulated PWM output). For each source and rate the stack drives autonomously for a fixed window and we read
   - end-to-end latency = PwmWritten.written - header.stamp (the frame's capture stamp), p50/p99/max;
   - frames captured in the window (camera ticks spanned by the written frames' capture stamps) and written, each
     stage's own count of frames it dropped, and any lost between stages;
@@ -55,6 +56,7 @@ from support.rosgraph import Collector, RosProbe, wait_for  # noqa: E402
 from support.stack import LaunchedStack, drive_autonomously, installed_model_dir, temp_data_dir  # noqa: E402
 
 STAGES = ("camera", "inference", "navigation", "servo")
+PROCESSES = (*STAGES, "webserver", "sim")
 
 
 def pct(values: list[float], q: float) -> float:
@@ -149,7 +151,7 @@ def node_processes(stack: LaunchedStack) -> dict[str, psutil.Process]:
     found = {}
     for child in psutil.Process(stack.process.pid).children():
         command = " ".join(child.cmdline())
-        for stage in (*STAGES, "webserver"):
+        for stage in PROCESSES:
             if f"{stage}_pkg.{stage}_node" in command:
                 found[stage] = child
     return found
@@ -173,8 +175,11 @@ def fresh(collector: Collector, what: str) -> object:
     return collector.wait_for(timeout=5, what=what)
 
 
-def run_rate(probe: RosProbe, fps: float, seconds: float, model_dir: Path | None) -> dict[str, object]:
-    stack = LaunchedStack(temp_data_dir(), sets=[f"camera_node.fps={fps}"])
+def run_rate(probe: RosProbe, fps: float, seconds: float, model_dir: Path | None,
+             source: str = "synthetic") -> dict[str, object]:
+    """`synthetic`: the rendered endless track (the simulator runs but nothing looks at its car); `sim`: the
+    closed loop, the camera rendering the simulated car's view. Both cameras tick on a fixed clock."""
+    stack = LaunchedStack(temp_data_dir(), sets=[f"camera_node.fps={fps}", f"camera_node.source={source}"])
     try:
         written = probe.subscribe(PwmWritten, names.SERVO_PWM_WRITTEN,
                                   QoSProfile(depth=200, reliability=ReliabilityPolicy.RELIABLE))
@@ -203,7 +208,7 @@ def run_rate(probe: RosProbe, fps: float, seconds: float, model_dir: Path | None
         stage_latency = {stage: {"p50": after[stage].latency_p50_ms, "p95": after[stage].latency_p95_ms}
                          for stage in STAGES}
         return {
-            "fps": fps, "seconds": seconds,
+            "source": source, "fps": fps, "seconds": seconds,
             "latency_ms": {"p50": pct(latencies, 50), "p99": pct(latencies, 99),
                            "max": max(latencies, default=float("nan")), "samples": len(latencies)},
             "frames": {"captured": captured, "written": len(duty), "dropped_by_stage": dropped,
@@ -307,7 +312,8 @@ def _password(output: str) -> str | None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rates", default="15,30,60")
+    parser.add_argument("--rates", default="15,30,60", help="synthetic camera rates")
+    parser.add_argument("--sim-rates", default="15,30", help="closed-loop simulator camera rates")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--out", type=Path, default=REPO / "bench-results" / "pipeline.json")
     args = parser.parse_args()
@@ -326,8 +332,10 @@ def main() -> int:
         hops = sum(results["dds_hop_ms"].values())
         results["bare_inference_hot_loop_ms"] = bare_inference_ms(demo_model)
         results["rates"] = []
-        for fps in (float(f) for f in args.rates.split(",")):
-            row = run_rate(probe, fps, args.seconds, demo_model)
+        cases = [("synthetic", float(f)) for f in args.rates.split(",") if f] + \
+                [("sim", float(f)) for f in args.sim_rates.split(",") if f]
+        for source, fps in cases:
+            row = run_rate(probe, fps, args.seconds, demo_model, source)
             # As many calls at the frame pace as the window had frames, so the limit samples as long a stretch of the
             # machine's time as the stack's figure does.
             row["bare_inference_ms"] = bare_inference_ms(demo_model, runs=round(args.seconds * fps), period_s=1 / fps)
@@ -347,19 +355,19 @@ def print_table(results: dict) -> None:
     hops = results["dds_hop_ms"]
     print(f"bare DDS hops (p50 ms): {', '.join(f'{k} {v:.2f}' for k, v in hops.items())}; bare inference hot loop "
           f"p50 {results['bare_inference_hot_loop_ms']['p50']:.2f} ms")
-    print("| fps | limit ms (hops + bare inference at this rate) | e2e p50 ms | p99 ms | max ms | p99/limit | "
+    print("| source | fps | limit ms (hops + bare inference at this rate) | e2e p50 ms | p99 ms | max ms | p99/limit | "
           "captured | written | dropped cam/inf/nav/servo | lost between | "
-          "from capture p50 ms: camera / inference / navigation / servo | CPU % cam/inf/nav/servo/web | "
-          "peak MB cam/inf/nav/servo/web |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "from capture p50 ms: camera / inference / navigation / servo | CPU % cam/inf/nav/servo/web/sim | "
+          "peak MB cam/inf/nav/servo/web/sim |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results["rates"]:
         lat, fr, limit = r["latency_ms"], r["frames"], r["limit_ms"]
         stages = " / ".join(f"{r['stage_latency_from_capture_ms'][s]['p50']:.2f}" for s in STAGES)
-        cpu = "/".join(f"{r['cpu_percent'].get(s, float('nan')):.0f}" for s in (*STAGES, "webserver"))
-        mem = "/".join(f"{r['peak_rss_mb'].get(s, float('nan')):.0f}" for s in (*STAGES, "webserver"))
+        cpu = "/".join(f"{r['cpu_percent'].get(s, float('nan')):.0f}" for s in PROCESSES)
+        mem = "/".join(f"{r['peak_rss_mb'].get(s, float('nan')):.0f}" for s in PROCESSES)
         dropped = "/".join(str(fr["dropped_by_stage"][s]) for s in STAGES)
-        print(f"| {r['fps']:.0f} | {limit:.2f} | {lat['p50']:.2f} | {lat['p99']:.2f} | {lat['max']:.2f} | "
-              f"{lat['p99'] / limit:.1f}x | {fr['captured']} | {fr['written']} | {dropped} | "
+        print(f"| {r['source']} | {r['fps']:.0f} | {limit:.2f} | {lat['p50']:.2f} | {lat['p99']:.2f} | "
+              f"{lat['max']:.2f} | {lat['p99'] / limit:.1f}x | {fr['captured']} | {fr['written']} | {dropped} | "
               f"{fr['lost_between_stages']} | {stages} | {cpu} | {mem} |")
     if "model_load" in results:
         m = results["model_load"]

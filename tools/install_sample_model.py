@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 from deepracer_common_pkg.graph import DEFAULT_DATA_DIR
+from inference_pkg.demo_model import install_if_empty
 from inference_pkg.model_package import install
 
 NAME = "deepracer-sample-model-48"
@@ -37,12 +38,12 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 0
     source = Path(fetched.stdout.strip().splitlines()[-1])
+    install_if_empty(models)  # the inference node adds the demo model only to an empty models folder
     with tempfile.TemporaryDirectory(prefix="sample-model-") as staging:
         package = Path(staging) / NAME
         package.mkdir()
         shutil.copyfile(source / "model_48.pb", package / "model.pb")
         shutil.copyfile(source / "model_metadata.json", package / "model_metadata.json")
-        models.mkdir(parents=True, exist_ok=True)
         install(package, models, NAME)
     print(f"installed the real sample model as {models / NAME}")
     return 0

@@ -41,6 +41,7 @@ def console():
     installed = subprocess.run([sys.executable, str(REPO / "tools" / "install_sample_model.py"),
                                 "--data-dir", str(data_dir)], capture_output=True, text=True, timeout=600)
     assert (data_dir / "models" / MODEL / "model.pb").is_file(), installed.stderr
+    assert (data_dir / "models" / "demo").is_dir(), "the sample model goes in beside the demo model, not instead"
     stack = LaunchedStack(data_dir, sets=["sim_node.top_speed_m_s=4.0", "camera_node.fps=30"])
     try:
         banner = wait_for(lambda: re.search(r"(http://127\.0\.0\.1:\d+)\s+password: (\S+)", stack.output()),
