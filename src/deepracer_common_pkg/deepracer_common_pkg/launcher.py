@@ -145,9 +145,16 @@ class Supervisor:
         return worst
 
 
+def default_graph_path() -> Path:
+    """launch/graph.yaml of the checkout this package runs from (the venv installs the packages editable,
+    and `ros2 launch` reads the same file beside its launch file), so the launcher works from any folder."""
+    return Path(__file__).resolve().parents[3] / "launch" / "graph.yaml"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="deepracer-launch", description=__doc__.splitlines()[0])
-    parser.add_argument("--graph", type=Path, default=Path("launch/graph.yaml"), help="the node graph (YAML)")
+    parser.add_argument("--graph", type=Path, default=default_graph_path(),
+                        help="the node graph (YAML; default: the checkout's %(default)s)")
     parser.add_argument("--config", type=Path, action="append", default=[],
                         help="overlay of per-node parameters, e.g. launch/car.yaml (repeatable)")
     parser.add_argument("--data-dir", default=os.environ.get("DEEPRACER_DATA_DIR", DEFAULT_DATA_DIR),
