@@ -21,7 +21,8 @@ class SimConfig:
     track: str = "reinvent_base"
     # The folder holding pwmchip0/ that the servo node writes (its simulated_output_dir): the car's "wires".
     pwm_dir: str = "~/.deepracer/sim_pwm"
-    # The car's true calibration: read once at start, as the physical servo and ESC are at that moment.
+    # The car's true calibration: read once at start, as the physical servo and ESC are at that moment (a
+    # restarted simulator takes the file as it then is, right or wrong).
     calibration_path: str = "~/.deepracer/calibration.json"
     # Physics steps per second; each step reads the PWM files and publishes the pose.
     rate_hz: float = 50.0
