@@ -1,0 +1,120 @@
+"""The logger in the whole stack, started by our launcher as real processes over real DDS (the closed-loop
+simulator stands in for the camera and the car, as on any laptop): an autonomous run is recorded, stop_logging
+closes the bag, and the bag read back with `rosbags` (not our writer's code) holds what the nodes published;
+then the logger is SIGKILLed mid-run, restarted by the launcher, and the bag it left reads up to its last
+complete chunk, marked incomplete."""
+
+from __future__ import annotations
+
+import re
+import signal
+from pathlib import Path
+
+import psutil
+import pytest
+import yaml
+from rosbags.highlevel import AnyReader
+from std_srvs.srv import SetBool, Trigger
+
+from deepracer_common_pkg import names, qos
+from deepracer_interfaces_pkg.msg import CameraFrames
+from logging_pkg.bag_format import COMPLETE, INCOMPLETE, STATE_KEY
+from support.rosgraph import wait_for
+from support.stack import LaunchedStack, drive_autonomously, installed_model_dir, temp_data_dir
+
+STARTUP_S = 60.0
+FRAMES_TO_RECORD = 60
+
+
+@pytest.fixture(scope="module")
+def stack():
+    # Small chunks, so the killed bag has complete chunks after a few seconds.
+    launched = LaunchedStack(temp_data_dir(), sets=["logging_node.chunk_kb=64", "logging_node.idle_timeout_s=30"])
+    yield launched
+    if launched.process.poll() is None:
+        launched.stop()
+
+
+def _recording(stack: LaunchedStack, after: int = 0) -> Path:
+    """The folder of the (after+1)-th 'recording' line the logger printed."""
+    def find():
+        found = re.findall(r"recording (\S+)", stack.output())
+        return Path(found[after]) if len(found) > after else None
+    return wait_for(find, STARTUP_S, f"the logger's recording line #{after + 1}\n{stack.output()[-3000:]}")
+
+
+def _read(folder: Path) -> dict[str, list]:
+    with AnyReader([folder]) as reader:
+        messages: dict[str, list] = {c.topic: [] for c in reader.connections}
+        for connection, _, raw in reader.messages():
+            messages[connection.topic].append(reader.deserialize(raw, connection.msgtype))
+    return messages
+
+
+def _state(folder: Path) -> str:
+    info = yaml.safe_load((folder / "metadata.yaml").read_text())["rosbag2_bagfile_information"]
+    return info["custom_data"][STATE_KEY]
+
+
+def _logger(stack: LaunchedStack) -> psutil.Process | None:
+    return next((p for p in psutil.Process(stack.process.pid).children()
+                 if "logging_pkg.logging_node" in " ".join(p.cmdline())), None)
+
+
+def test_an_autonomous_run_is_recorded_and_reads_back_with_what_the_nodes_published(stack, ros_probe):
+    frames = ros_probe.subscribe(CameraFrames, names.CAMERA_FRAMES, qos.LATEST)
+    model = installed_model_dir(stack, STARTUP_S)
+    drive_autonomously(ros_probe, model, max_speed=0.5, timeout=STARTUP_S)
+    folder = _recording(stack)
+    assert folder.parent == stack.data_dir / "logs"
+    assert re.fullmatch(rf"{re.escape(model.name)}-\d{{8}}-\d{{6}}", folder.name)
+    wait_for(lambda: len(frames.messages) >= FRAMES_TO_RECORD, 30, f"{FRAMES_TO_RECORD} frames published")
+
+    answer = ros_probe.call(Trigger, names.LOGGING_STOP_LOGGING, Trigger.Request(), 15)
+    assert answer.success and str(folder) in answer.message
+    assert _state(folder) == COMPLETE
+    bag = _read(folder)
+
+    recorded = bag[names.CAMERA_FRAMES]
+    sequences = [f.sequence for f in recorded]
+    assert len(recorded) >= FRAMES_TO_RECORD * 0.5
+    assert sequences == sorted(sequences)
+    # The camera numbers every frame it publishes: the bag holds (nearly) every one of its span.
+    assert len(sequences) >= 0.95 * (sequences[-1] - sequences[0] + 1)
+    assert all(f.images[0].width == 160 and f.images[0].height == 120 and len(f.images[0].data) == 160 * 120
+               for f in recorded)
+    results = bag[names.INFERENCE_RESULTS]
+    assert len(results) >= 0.9 * len(recorded)
+    assert {r.frame_sequence for r in results} <= set(range(sequences[0] - 5, sequences[-1] + 5))
+    assert all(0 <= r.action_index < len(r.outputs) and abs(sum(r.outputs) - 1.0) < 1e-3 for r in results)
+    frame_stamps = {(f.header.stamp.sec, f.header.stamp.nanosec) for f in recorded}
+    commands = bag[names.NAVIGATION_SERVO_CMD]
+    assert len(commands) >= 0.9 * len(results)
+    written = [w for w in bag[names.SERVO_PWM_WRITTEN] if w.reason == "command"]
+    assert sum((w.header.stamp.sec, w.header.stamp.nanosec) in frame_stamps for w in written) >= 0.8 * len(recorded)
+    state = bag[names.NAVIGATION_STATE]
+    assert state and state[0].mode == "autonomous" and state[0].started
+    assert bag[names.INFERENCE_MODEL_STATE][0].model_dir.rstrip("/") == str(model)
+    assert bag[names.telemetry_topic("camera")]
+    assert names.SIM_STATE in bag and bag[names.SIM_POSE]
+
+
+def test_a_logger_killed_mid_run_leaves_a_bag_that_reads_up_to_its_last_complete_chunk(stack, ros_probe):
+    # stop_logging ended the first bag; the next start opens the next one.
+    for started in (False, True):
+        assert ros_probe.call(SetBool, names.NAVIGATION_START_STOP, SetBool.Request(data=started), 15).success
+    folder = _recording(stack, after=1)
+    mcap = folder / f"{folder.name}_0.mcap"
+    wait_for(lambda: mcap.stat().st_size > 3 * 64 * 1024, 30, "a few chunks written")
+    logger = _logger(stack)
+    logger.send_signal(signal.SIGKILL)
+
+    wait_for(lambda: f"recovered run {folder.name}" in stack.output(), 30,
+             f"the restarted logger recovering the bag\n{stack.output()[-3000:]}")
+    assert _state(folder) == INCOMPLETE
+    recorded = _read(folder)[names.CAMERA_FRAMES]
+    assert len(recorded) > 10
+    sequences = [f.sequence for f in recorded]
+    assert len(sequences) >= 0.95 * (sequences[-1] - sequences[0] + 1)
+    # The restarted logger sees the run still going (navigation's latched state) and records it anew.
+    assert _recording(stack, after=2) != folder
