@@ -112,7 +112,7 @@ def bare_inference_ms(model_dir: Path, runs: int = 200, period_s: float = 0.0) -
     With `period_s` the calls are paced like frames: an inference every 33 ms costs about twice one in a hot
     loop on this CPU (caches and clocks cool down between frames), so each rate's limit uses its own cadence.
     """
-    from inference_pkg.graph import load_model
+    from inference_pkg.policy_network import load_model
 
     model = load_model(model_dir)
     request = model.compiled.create_infer_request()
@@ -132,7 +132,7 @@ def bare_load_seconds(pb_path: Path) -> float:
     """OpenVINO alone: read the frozen graph and compile it with the node's settings (no checks, no cache)."""
     import openvino as ov
 
-    from inference_pkg.graph import compile_config
+    from inference_pkg.policy_network import compile_config
 
     started = time.perf_counter()
     core = ov.Core()

@@ -12,8 +12,8 @@ import cv2
 import numpy as np
 import pytest
 
-from inference_pkg.graph import CACHE_DIR, load_model
 from inference_pkg.model_package import ModelPackageError, install
+from inference_pkg.policy_network import CACHE_DIR, load_model
 from inference_pkg.preprocess import RawImage, camera_input
 
 pytestmark = pytest.mark.real_model

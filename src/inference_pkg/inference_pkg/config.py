@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from inference_pkg.graph import PRECISIONS
+from inference_pkg.policy_network import PRECISIONS
 
 
 @dataclass(frozen=True)

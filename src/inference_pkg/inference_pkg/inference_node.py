@@ -12,7 +12,6 @@ the state does not name; navigation stops on the model change and the racer star
 
 from __future__ import annotations
 
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -35,8 +34,8 @@ from deepracer_interfaces_pkg.srv import LoadModel
 from inference_pkg import demo_model, lidar, model_package, preprocess
 from inference_pkg.config import InferenceConfig
 from inference_pkg.frame_failures import FrameError, handle_frame
-from inference_pkg.graph import LoadedModel, load_model
 from inference_pkg.model_package import ModelPackageError
+from inference_pkg.policy_network import LoadedModel, load_model
 from inference_pkg.runtime import FrameGate, ModelSwitcher
 
 

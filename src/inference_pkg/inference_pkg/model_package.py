@@ -24,7 +24,14 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from inference_pkg.graph import (
+from inference_pkg.metadata import (
+    METADATA_FILE,
+    ModelMetadata,
+    ModelPackageError,
+    load_metadata,
+    parse_metadata,
+)
+from inference_pkg.policy_network import (
     AGENT_PB,
     CACHE_DIR,
     CHECKSUM_FILE,
@@ -35,13 +42,6 @@ from inference_pkg.graph import (
     find_graph,
     recorded_checksum,
     validate_package,
-)
-from inference_pkg.metadata import (
-    METADATA_FILE,
-    ModelMetadata,
-    ModelPackageError,
-    load_metadata,
-    parse_metadata,
 )
 
 __all__ = [
