@@ -105,3 +105,15 @@ def test_a_failed_write_is_reported_not_raised() -> None:
 def test_channels_out_of_the_chips_range_are_refused() -> None:
     with pytest.raises(ValueError, match=r"0\.\.15"):
         Pca9685Backend(NEUTRAL, bus=1, address=ADDRESS, channels={"throttle": 16}, open_bus=lambda n: RecordingBus())
+
+
+def test_the_backend_parameter_builds_it_and_its_parameters_are_checked() -> None:
+    from servo_pkg.backends.factory import make_backend
+    from servo_pkg.config import ServoConfig
+
+    backend = make_backend(ServoConfig(backend="pca9685", i2c_bus=3, i2c_channels="throttle=2,steering=5"), NEUTRAL)
+    assert isinstance(backend, Pca9685Backend)
+    with pytest.raises(ValueError, match=r"i2c_channels entry 'throttle=16'.*0\.\.15"):
+        ServoConfig(backend="pca9685", i2c_channels="throttle=16")
+    with pytest.raises(ValueError, match="i2c_address must be a 7-bit"):
+        ServoConfig(i2c_address=0x80)

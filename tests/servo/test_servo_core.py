@@ -12,8 +12,8 @@ from servo_pkg.backends.factory import make_backend
 from servo_pkg.backends.maestro import MaestroBackend
 from servo_pkg.backends.simulated import SimulatedBackend
 from servo_pkg.backends.sysfs import SysfsBackend
-from servo_pkg.led_color import LedColor
 from servo_pkg.config import ServoConfig, parse_channel_map
+from servo_pkg.led_color import LedColor
 from servo_pkg.pwm_math import Calibration, ChannelCalibration
 from servo_pkg.servo_core import ServoCore, Written
 
@@ -216,7 +216,7 @@ def test_no_drive_command_is_honoured_before_navigation_has_spoken(tmp_path: Pat
 
 
 def test_restarted_while_navigation_drives_holds_neutral_until_navigation_stops(tmp_path: Path) -> None:
-    core, backend = _fresh_core(tmp_path)
+    core, _backend = _fresh_core(tmp_path)
     core.follow_navigation("manual", started=True)  # the latched state a restarted node finds
     assert core.command(0.0, 1.0) is None and "restarted while the car was driving" in core.fault
     core.follow_navigation("manual", started=True)

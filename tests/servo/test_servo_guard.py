@@ -65,7 +65,7 @@ def test_end_of_link_writes_throttle_neutral_at_once_and_the_guard_exits() -> No
 
 
 def test_silence_writes_neutral_and_tells_the_servo_it_fired() -> None:
-    ours, backend, said, thread = _guard(timeout_s=0.25)
+    ours, backend, _said, thread = _guard(timeout_s=0.25)
     ours.sendall(heartbeat_line(NEUTRAL))
     ours.settimeout(5.0)
     reply = ours.recv(4096).decode()  # no more beats: the servo is "hung"

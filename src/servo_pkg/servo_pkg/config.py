@@ -5,25 +5,27 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from servo_pkg.maestro_channels import MAX_CHANNEL
+from servo_pkg.channel_limits import MAESTRO_MAX_CHANNEL, PCA9685_MAX_CHANNEL
 from servo_pkg.pwm_math import DRIVE_CHANNELS
 
-BACKENDS = ("simulated", "sysfs", "maestro")
+BACKENDS = ("simulated", "sysfs", "maestro", "pca9685")
 
 
-def parse_channel_map(text: str) -> dict[str, int]:
+def parse_channel_map(text: str, *, parameter: str = "serial_channels",
+                      max_channel: int = MAESTRO_MAX_CHANNEL) -> dict[str, int]:
     """'steering=0,throttle=1' -> {'steering': 0, 'throttle': 1}; ValueError says what is wrong."""
     mapping: dict[str, int] = {}
     for item in filter(None, (part.strip() for part in text.split(","))):
         name, sep, number = (part.strip() for part in item.partition("="))
-        if not sep or name not in DRIVE_CHANNELS or not number.isdigit() or int(number) > MAX_CHANNEL:
-            raise ValueError(f"serial_channels entry {item!r} must look like 'steering=0' or 'throttle=1' "
-                             f"(channel 0..{MAX_CHANNEL})")
+        if not sep or name not in DRIVE_CHANNELS or not (number.isascii() and number.isdigit()) \
+                or int(number) > max_channel:
+            raise ValueError(f"{parameter} entry {item!r} must look like 'steering=0' or 'throttle=1' "
+                             f"(channel 0..{max_channel})")
         if name in mapping or int(number) in mapping.values():
-            raise ValueError(f"serial_channels {text!r} maps a name or a channel twice")
+            raise ValueError(f"{parameter} {text!r} maps a name or a channel twice")
         mapping[name] = int(number)
     if not mapping:
-        raise ValueError(f"serial_channels {text!r} maps no channel; expected e.g. 'steering=0,throttle=1'")
+        raise ValueError(f"{parameter} {text!r} maps no channel; expected e.g. 'steering=0,throttle=1'")
     return mapping
 
 
@@ -46,6 +48,11 @@ class ServoConfig:
     serial_baud: int = 115200
     serial_channels: str = "steering=0,throttle=1"
     serial_reconnect_interval_s: float = 1.0
+    # pca9685 backend (the servo HAT of Raspberry Pi cars): the I2C bus number (/dev/i2c-N), the chip's address,
+    # which of its 16 channels drives what.
+    i2c_bus: int = 1
+    i2c_address: int = 0x40
+    i2c_channels: str = "steering=0,throttle=1"
     # simulated backend: "" keeps the writes in memory; a folder makes it write the DeepRacer's sysfs PWM layout
     # there (backends/sysfs_tree.py), which the simulator reads as the car's hardware.
     simulated_output_dir: str = ""
@@ -66,3 +73,9 @@ class ServoConfig:
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         parse_channel_map(self.serial_channels)
+        parse_channel_map(self.i2c_channels, parameter="i2c_channels", max_channel=PCA9685_MAX_CHANNEL)
+        if isinstance(self.i2c_bus, bool) or not isinstance(self.i2c_bus, int) or self.i2c_bus < 0:
+            raise ValueError(f"i2c_bus must be an integer >= 0 (the N of /dev/i2c-N), got {self.i2c_bus!r}")
+        if isinstance(self.i2c_address, bool) or not isinstance(self.i2c_address, int) \
+                or not 0x03 <= self.i2c_address <= 0x77:
+            raise ValueError(f"i2c_address must be a 7-bit I2C address 0x03..0x77, got {self.i2c_address!r}")

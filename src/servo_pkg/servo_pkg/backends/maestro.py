@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping
 import serial
 
 from servo_pkg.backends.base import PwmBackend
-from servo_pkg.maestro_channels import MAX_CHANNEL
+from servo_pkg.channel_limits import MAESTRO_MAX_CHANNEL as MAX_CHANNEL
 from servo_pkg.pwm_math import STEERING, THROTTLE
 
 SET_TARGET = 0x84

@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from servo_pkg.backends.base import BackendError, PwmBackend
+from servo_pkg.channel_limits import PCA9685_MAX_CHANNEL as MAX_CHANNEL
 from servo_pkg.pwm_math import STEERING, THROTTLE
 
 MODE1, MODE2, LED0_ON_L, PRE_SCALE = 0x00, 0x01, 0x06, 0xFE
@@ -30,7 +31,6 @@ FULL_OFF = 0x10
 OSCILLATOR_HZ = 25_000_000
 COUNTS = 4096
 SERVO_HZ = 50
-MAX_CHANNEL = 15
 OSCILLATOR_START_S = 0.0005
 
 
