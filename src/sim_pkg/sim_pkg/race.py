@@ -7,10 +7,11 @@ covered the whole lap; crossing it backwards and forwards again counts nothing. 
 such crossing to the next, pauses after leaving the track included (as a race clock does).
 
 Off-track rule: the car is off the track when its centre is more than half the track width plus half the
-car's wheel track (0.08 m) from the centre line: then even its inner wheels are past the border line, i.e.
-all four wheels are off, which is when the DeepRacer simulator ends an episode (`all_wheels_on_track`
-false is only a penalty there). The centre-line distance is used rather than the border polylines because
-the borders of the real tracks are parallel to the centre within a few millimetres.
+car's wheel track (0.08 m) from the centre line: then even its inner wheels are past the border line, all four
+wheels are off. A car cutting a bend with two wheels over the tape, as fast racing lines do, is still on the
+track; the DeepRacer reward parameter `all_wheels_on_track` would already be false there, and counting that as
+leaving the track would fail good models. The centre-line distance is used rather than the border polylines
+because the borders of the real tracks are parallel to the centre within a few millimetres.
 """
 
 from __future__ import annotations
