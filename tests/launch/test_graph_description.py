@@ -12,10 +12,10 @@ REPO = Path(__file__).resolve().parents[2]
 GRAPH = REPO / "launch" / "graph.yaml"
 
 
-def test_graph_lists_every_node_once_with_servo_first_and_webserver_last():
+def test_graph_lists_every_node_once_with_servo_first_and_the_fleet_link_last():
     specs = load_graph(GRAPH, data_dir="/data")
     assert [s.name for s in specs] == ["servo_node", "sim_node", "logging_node", "navigation_node", "inference_node",
-                                       "camera_node", "webserver_node"]
+                                       "camera_node", "webserver_node", "fleet_node"]
     assert specs[0].parameters["calibration_path"] == "/data/calibration.json"
     assert specs[4].parameters["models_root"] == specs[6].parameters["models_root"] == "/data/models"
 

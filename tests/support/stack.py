@@ -28,7 +28,8 @@ def free_port() -> int:
 
 
 class LaunchedStack:
-    def __init__(self, data_dir: Path, *, sets: list[str] = (), only: str = "") -> None:
+    def __init__(self, data_dir: Path, *, sets: list[str] = (), only: str = "",
+                 env: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir
         self.port = free_port()
         args = [sys.executable, "-m", "deepracer_common_pkg.launcher", "--graph", str(REPO / "launch/graph.yaml"),
@@ -40,7 +41,7 @@ class LaunchedStack:
         self._lines: list[str] = []
         self._lock = threading.Lock()
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=REPO,
-                                        env=dict(os.environ))
+                                        env={**os.environ, **(env or {})})  # e.g. a ROS_DOMAIN_ID of its own
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:

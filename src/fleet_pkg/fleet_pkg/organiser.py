@@ -143,9 +143,12 @@ class FleetClient:
 
     # --- commands -------------------------------------------------------------------------------------
 
-    def send(self, cmd: str, args: dict[str, Any] | None = None, cars: Iterable[str] | None = None) -> Outcome:
-        """Publish a command to the listed cars, or to every car (`cars=None`); answers gather in the Outcome."""
-        command = Command(uuid.uuid4().hex[:16], cmd, round(time.time(), 3), dict(args or {}))
+    def send(self, cmd: str, args: dict[str, Any] | None = None, cars: Iterable[str] | None = None, *,
+             sent_at: float | None = None) -> Outcome:
+        """Publish a command to the listed cars, or to every car (`cars=None`); answers gather in the Outcome.
+        `sent_at` dates the command (default: now)."""
+        command = Command(uuid.uuid4().hex[:16], cmd, round(time.time() if sent_at is None else sent_at, 3),
+                          dict(args or {}))
         outcome = Outcome(command, time.monotonic())
         if cars is not None:
             outcome.expected = set(cars)
