@@ -10,7 +10,7 @@ import pytest
 
 from deepracer_common_pkg.action_space import ActionSpace
 from navigation_pkg.config import NavigationConfig
-from navigation_pkg.drive_control import AUTONOMOUS, CALIBRATION, MANUAL, MODES, NEUTRAL, DriveControl
+from navigation_pkg.drive_control import AUTONOMOUS, CALIBRATION, MANUAL, MODES, NEUTRAL, REPEAT, DriveControl
 
 SPACE = ActionSpace("discrete", steering_angle=(-30.0, 0.0, 15.0), speed=(0.4, 0.8, 0.4))
 LEFT_SLOW = [0.1, 0.1, 0.8]  # action 2: angle 0.5, speed 0.4 of top 0.8 -> 0.8 before max speed
@@ -278,7 +278,7 @@ def test_manual_timeout_gives_neutral_with_steering_held(clock):
     control = driving_manual(clock)
     control.on_manual(0.6, 0.8, clock())
     clock.advance(0.5)
-    assert control.tick().command is None
+    assert control.tick().command.source == REPEAT  # fresh: the held command, not neutral
     clock.advance(0.001)
     outcome = control.tick()
     assert outcome.command.throttle == 0.0 and outcome.command.angle == pytest.approx(0.6)
@@ -295,7 +295,7 @@ def test_autonomous_timeout_gives_neutral(clock):
     control = driving_autonomous(clock)
     control.on_policy(LEFT_SLOW, clock(), "model-a")
     clock.advance(0.25)
-    assert control.tick().command is None
+    assert control.tick().command.source == REPEAT
     clock.advance(0.001)
     outcome = control.tick()
     assert outcome.command.throttle == 0.0 and "autonomous_timeout_s 0.25" in outcome.reason
@@ -358,3 +358,94 @@ def test_rate_limited_first_step_after_a_pause_is_bounded_by_the_timeout(clock):
     control = driving_manual(clock, config)
     clock.advance(60.0)
     assert control.on_manual(0.0, 1.0, clock()).command.throttle == pytest.approx(0.5)  # 1/s * 0.5 s
+
+
+# --- stale manual commands and the command chain to the servo (issue 19, finding 2) ----------------
+
+def test_manual_command_older_than_its_bound_is_not_acted_on(clock):
+    """A navigation node woken from SIGSTOP finds commands 1.5-4 s old: none may drive."""
+    control = driving_manual(clock)
+    outcome = control.on_manual(0.0, 1.0, clock.ago(1.55))
+    assert outcome.dropped and outcome.command is None and "max_manual_age_s 0.2" in outcome.reason
+    assert control.on_manual(0.0, 1.0, clock.ago(0.19)).command is not None
+
+
+def test_held_command_is_repeated_so_a_slow_source_cannot_make_the_throttle_pulse(clock):
+    """Commands every 0.3 s (within manual_timeout_s 0.5): the servo, which times out after 0.25 s, must hear
+    from navigation at least every command_repeat_s, with the same throttle."""
+    control = driving_manual(clock)
+    sent = [control.on_manual(0.1, 0.8, clock()).command]
+    for _ in range(3):
+        for _ in range(6):  # watchdog ticks every 0.05 s between two commands 0.3 s apart
+            clock.advance(0.05)
+            command = control.tick().command
+            if command is not None:
+                sent.append(command)
+        sent.append(control.on_manual(0.1, 0.8, clock()).command)
+    assert all(c.throttle == pytest.approx(0.4) for c in sent)  # never a neutral between
+    assert {c.source for c in sent} == {MANUAL, REPEAT}
+    # never more than command_repeat_s (0.1 s) + one tick between two commands to the servo
+    assert len(sent) >= 3 * 0.3 / 0.15
+
+
+def test_no_repeat_after_neutral_or_when_not_driving(clock):
+    control = driving_manual(clock)
+    assert control.tick().command is None  # started, but nothing to hold yet
+    control.on_manual(0.0, 0.5, clock())
+    control.stop()
+    clock.advance(0.2)
+    assert control.tick().command is None
+
+
+# --- nodes on the driving path (issue 19, finding 1: stay stopped after a crash) ---------------------
+
+def test_restart_of_a_driving_path_node_stops_the_run_until_started_again(clock):
+    control = driving_autonomous(clock)
+    control.on_heartbeat("camera_node", "boot-1", "")
+    control.on_policy(LEFT_SLOW, clock(), "model-a")
+    outcome = control.on_heartbeat("camera_node", "boot-2", "")
+    assert outcome.command.throttle == 0.0 and "camera_node restarted" in outcome.reason
+    state = control.state()
+    assert not state.started and "camera_node restarted" in state.neutral_reason
+    clock.advance(0.01)
+    assert control.on_policy(LEFT_SLOW, clock(), "model-a").command is None  # fresh outputs do not drive
+    assert control.start().accepted
+    assert control.on_policy(LEFT_SLOW, clock(), "model-a").command.throttle > 0
+
+
+def test_fault_reported_by_the_servo_stops_the_run_in_every_mode(clock):
+    for make_driving in (driving_manual, driving_autonomous):
+        control = make_driving(clock)
+        control.on_heartbeat("servo_node", "boot-1", "")
+        outcome = control.on_heartbeat("servo_node", "boot-1", "servo node was unresponsive (...)")
+        assert outcome.command is not None and not control.state().started
+        assert "servo node was unresponsive" in control.state().neutral_reason
+
+
+def test_node_off_the_mode_path_does_not_stop_the_run(clock):
+    control = driving_manual(clock)
+    control.on_heartbeat("camera_node", "boot-1", "")
+    assert control.on_heartbeat("camera_node", "boot-2", "").command is None
+    assert control.state().started
+
+
+def test_silent_driving_path_node_stops_the_run_and_refuses_a_start(clock):
+    control = driving_manual(clock)
+    control.on_heartbeat("servo_node", "boot-1", "")
+    clock.advance(0.9)
+    assert control.tick().command is None or control.state().started
+    clock.advance(0.2)
+    outcome = control.tick()
+    assert not control.state().started and "servo_node silent for 1.1 s" in outcome.reason
+    refused = control.start()
+    assert not refused.accepted and "servo_node silent" in refused.reason
+    control.on_heartbeat("servo_node", "boot-1", "")
+    assert control.start().accepted
+
+
+def test_heartbeats_while_stopped_change_nothing(clock):
+    control = make(clock)
+    control.on_heartbeat("servo_node", "boot-1", "")
+    assert control.on_heartbeat("servo_node", "boot-2", "servo node started: waiting").command is None
+    control.on_heartbeat("servo_node", "boot-2", "")
+    assert control.start().accepted

@@ -21,6 +21,13 @@ class NavigationConfig:
     autonomous_timeout_s: float = 0.25
     # A policy output whose frame was captured longer ago than this is not acted on.
     max_policy_age_s: float = 0.2
+    # A manual command sent longer ago than this is not acted on (navigation hung, then woke to old commands).
+    max_manual_age_s: float = 0.2
+    # While driving, the held command goes to the servo again when nothing was sent for this long. It must stay
+    # well below servo_node.command_timeout_s (0.25 s), which then only fires when navigation itself is gone.
+    command_repeat_s: float = 0.1
+    # While started, a node on the driving path silent for this long (heartbeats every 0.1 s) stops the run.
+    peer_timeout_s: float = 1.0
     # How often the freshness of the active source is checked: neutral comes within timeout + period.
     watchdog_period_s: float = 0.05
     # Max-speed setting at start (0..1, the console's "Maximum speed %" / 100). Not persisted: every start
@@ -36,7 +43,8 @@ class NavigationConfig:
     max_steering_rate_per_s: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in ("manual_timeout_s", "autonomous_timeout_s", "max_policy_age_s", "watchdog_period_s"):
+        for name in ("manual_timeout_s", "autonomous_timeout_s", "max_policy_age_s", "watchdog_period_s",
+                     "max_manual_age_s", "command_repeat_s", "peer_timeout_s"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value > 0):
                 raise ValueError(f"{name} must be a number of seconds > 0, got {value!r}")
@@ -44,6 +52,9 @@ class NavigationConfig:
             if self.watchdog_period_s > getattr(self, name):
                 raise ValueError(f"watchdog_period_s {self.watchdog_period_s} must not exceed {name} "
                                  f"{getattr(self, name)}, or the timeout could not be kept")
+        if self.command_repeat_s < self.watchdog_period_s:
+            raise ValueError(f"command_repeat_s {self.command_repeat_s} must not be below watchdog_period_s "
+                             f"{self.watchdog_period_s}: repeats are sent from the watchdog")
         if not (math.isfinite(self.initial_max_speed) and 0.0 <= self.initial_max_speed <= 1.0):
             raise ValueError(f"initial_max_speed must be in [0, 1] (fraction of full speed), "
                              f"got {self.initial_max_speed!r}")

@@ -10,6 +10,13 @@ Rules (each answered with an Outcome: accepted or not, the reason, and the comma
   source has sent nothing accepted for its timeout, `tick()` returns neutral. Only accepted inputs count
   as fresh, so stale or invalid outputs cannot keep a car going. When fresh commands come back while
   still started, the car drives again (the racer never pressed stop).
+* a manual command stamped longer ago than max_manual_age_s is not acted on (a node that was hung and wakes up
+  to a queue of old commands must not drive on them).
+* while driving, the held command is sent again whenever nothing was sent for command_repeat_s, so the servo's
+  command_timeout_s watches navigation's liveness only, and a source slower than it but within its own timeout
+  cannot make the throttle pulse: one chain (docs/architecture.md, "Timeouts").
+* peers: while started, a node on the mode's driving path that restarts, goes silent or reports a fault stops
+  the run (peer_watch.py); the reason stays shown until the racer starts again.
 * manual: angle and throttle in [-1, 1], proportional (the original quantised the pad to {0, 0.3, 0.5,
   0.8}, which made slow, fine driving on a touch screen impossible), throttle times the max speed.
 * neutral = throttle 0 with the steering held where it was, so a coasting car does not swerve.
@@ -28,9 +35,11 @@ from deepracer_common_pkg.action_space import ActionSpace
 from deepracer_common_pkg.vocabulary import AUTONOMOUS, CALIBRATION, MANUAL
 from deepracer_common_pkg.vocabulary import DRIVE_MODES as MODES
 from navigation_pkg.config import NavigationConfig
+from navigation_pkg.peer_watch import PeerWatch
 from navigation_pkg.speed_mapping import speed_to_throttle
 
 NEUTRAL = "neutral"
+REPEAT = "repeat"  # the held command again (command_repeat_s), not a new decision
 
 _NS = 1_000_000_000
 
@@ -42,7 +51,7 @@ class Command:
     angle: float
     throttle: float
     stamp_ns: int
-    source: str  # MANUAL | AUTONOMOUS | NEUTRAL
+    source: str  # MANUAL | AUTONOMOUS | NEUTRAL | REPEAT
 
 
 @dataclass(frozen=True)
@@ -89,10 +98,12 @@ class DriveControl:
         self._last_input_ns: int | None = None
         self._last_output_ns = monotonic_ns()
         self._neutral_reason = "stopped"
+        self._peers = PeerWatch(config.peer_timeout_s)
 
     def configure(self, config: NavigationConfig) -> None:
         """Take new parameters; the max-speed setting stays (initial_max_speed only applies at start)."""
         self._config = config
+        self._peers.peer_timeout_s = config.peer_timeout_s
 
     # --- commands from the console -------------------------------------------------------------------
 
@@ -109,13 +120,16 @@ class DriveControl:
 
     def start(self) -> Outcome:
         if self._emergency_stop:
-            return Outcome(False, "emergency stop is latched: reset it first")
+            return Outcome(False, "the emergency stop is latched: reset it before starting")
         if self._mode == CALIBRATION:
             return Outcome(False, "calibration mode does not drive: switch to manual or autonomous first")
         if self._mode == AUTONOMOUS and self._space is None:
             return Outcome(False, f"autonomous driving needs a loaded model: {self._model_problem}")
         if self._started:
             return Outcome(True, "already started")
+        problem = self._peers.problem(self._mode, self._monotonic_ns())
+        if problem:
+            return Outcome(False, f"cannot start: {problem}")
         self._started = True
         source = "manual command" if self._mode == MANUAL else "policy output"
         self._neutral_reason = f"started: waiting for the first {source}"
@@ -194,23 +208,43 @@ class DriveControl:
             return Outcome(False, f"manual command ignored in {self._mode} mode")
         if not self._started:
             return Outcome(False, "manual command ignored: not started")
+        age_s = (self._stamp_ns() - stamp_ns) / _NS
+        if abs(age_s) > self._config.max_manual_age_s:
+            return Outcome(False, f"manual command is {age_s:.3f} s old (max_manual_age_s "
+                                  f"{self._config.max_manual_age_s}): not acted on", dropped=True)
         for name, value in (("angle", angle), ("throttle", throttle)):
             if not (math.isfinite(value) and -1.0 <= value <= 1.0):
                 return Outcome(False, f"manual {name} {value} is outside [-1, 1]: not acted on", dropped=True)
         return Outcome(True, "driving manually",
                        self._drive(angle, throttle * self._max_speed, stamp_ns, MANUAL))
 
+    def on_heartbeat(self, node: str, boot_id: str, fault: str) -> Outcome:
+        """A node's heartbeat: a restart or a fault of a node on the driving path stops a started run."""
+        event = self._peers.heartbeat(node, boot_id, fault, self._monotonic_ns())
+        if event is None or not self._started or not PeerWatch.on_path(self._mode, event[0]):
+            return Outcome(False, "heartbeat noted")
+        return self._halt(f"{event[1]} while the car was started: start again to drive")
+
     def tick(self) -> Outcome:
-        """The watchdog: neutral once the driving source has been quiet for longer than its timeout."""
+        """The watchdog: stop when a node on the driving path went silent; neutral once the driving source has
+        been quiet for longer than its timeout; otherwise, while driving, repeat the held command when due."""
+        now = self._monotonic_ns()
+        if self._started:
+            problem = self._peers.problem(self._mode, now)
+            if problem:
+                return self._halt(f"{problem}: start again to drive")
         if not self._driving or self._last_input_ns is None:
             return Outcome(False, "not driving")
         name, timeout = self._timeout(self._mode)
         source = "manual command" if self._mode == MANUAL else "policy output"
-        quiet_s = (self._monotonic_ns() - self._last_input_ns) / _NS
-        if quiet_s <= timeout:
-            return Outcome(False, "source is fresh")
-        reason = f"no fresh {source} for {quiet_s:.2f} s ({name} {timeout})"
-        return Outcome(True, reason, self._neutral(reason))
+        quiet_s = (now - self._last_input_ns) / _NS
+        if quiet_s > timeout:
+            reason = f"no fresh {source} for {quiet_s:.2f} s ({name} {timeout})"
+            return Outcome(True, reason, self._neutral(reason))
+        if (now - self._last_output_ns) / _NS >= self._config.command_repeat_s:
+            self._last_output_ns = now
+            return Outcome(True, "held command repeated", Command(self._angle, self._throttle, 0, REPEAT))
+        return Outcome(False, "source is fresh")
 
     def state(self) -> DriveState:
         age = -1.0 if self._last_input_ns is None else (self._monotonic_ns() - self._last_input_ns) / _NS
@@ -235,6 +269,11 @@ class DriveControl:
         if source == MANUAL:
             return "manual_timeout_s", self._config.manual_timeout_s
         return "autonomous_timeout_s", self._config.autonomous_timeout_s
+
+    def _halt(self, reason: str) -> Outcome:
+        """Stop the run (not latched like the emergency stop: Start drives again) and say why."""
+        self._started = False
+        return Outcome(True, reason, self._neutral(reason))
 
     def _neutral(self, reason: str) -> Command:
         self._throttle = 0.0

@@ -20,10 +20,10 @@ from deepracer_common_pkg.params import declare_config
 from deepracer_common_pkg.stamps import from_ns, to_ns
 from deepracer_common_pkg.telemetry import StageWindow
 from deepracer_common_pkg.telemetry_node import publish_telemetry
-from deepracer_interfaces_pkg.msg import InferenceResult, ModelState, NavigationState, ServoCtrlMsg
+from deepracer_interfaces_pkg.msg import Heartbeat, InferenceResult, ModelState, NavigationState, ServoCtrlMsg
 from deepracer_interfaces_pkg.srv import SetDriveMode, SetMaxSpeed
 from navigation_pkg.config import NavigationConfig
-from navigation_pkg.drive_control import NEUTRAL, DriveControl, DriveState, Outcome
+from navigation_pkg.drive_control import AUTONOMOUS, MANUAL, REPEAT, DriveControl, DriveState, Outcome
 
 STATE_PERIOD_S = 1.0
 
@@ -41,6 +41,7 @@ class NavigationNode(Node):
         self.create_subscription(InferenceResult, names.INFERENCE_RESULTS, self._on_policy, qos.LATEST)
         self.create_subscription(ServoCtrlMsg, names.MANUAL_DRIVE, self._on_manual, qos.COMMAND)
         self.create_subscription(ModelState, names.INFERENCE_MODEL_STATE, self._on_model_state, qos.LATCHED)
+        self.create_subscription(Heartbeat, names.HEARTBEAT, self._on_heartbeat, qos.HEARTBEAT)
         self.create_service(SetDriveMode, names.NAVIGATION_SET_DRIVE_MODE, self._on_set_drive_mode)
         self.create_service(SetBool, names.NAVIGATION_START_STOP, self._on_start_stop)
         self.create_service(SetMaxSpeed, names.NAVIGATION_SET_MAX_SPEED, self._on_set_max_speed)
@@ -85,8 +86,12 @@ class NavigationNode(Node):
                 outcome = self._control.set_model(spec, msg.model_name)
         self._apply(outcome, log=True)
 
+    def _on_heartbeat(self, msg: Heartbeat) -> None:
+        self._apply(self._control.on_heartbeat(msg.node, msg.boot_id, msg.fault), log=True)
+
     def _on_watchdog(self) -> None:
-        self._apply(self._control.tick(), log=True)
+        outcome = self._control.tick()
+        self._apply(outcome, log=outcome.command is not None and outcome.command.source != REPEAT)
 
     # --- services ------------------------------------------------------------------------------------
 
@@ -130,7 +135,7 @@ class NavigationNode(Node):
             message = ServoCtrlMsg(angle=command.angle, throttle=command.throttle)
             message.header.stamp = from_ns(command.stamp_ns)
             self._servo_pub.publish(message)
-            if command.source != NEUTRAL:
+            if command.source in (MANUAL, AUTONOMOUS):
                 self._window.record((self._now_ns() - command.stamp_ns) / 1e6)
         self._publish_state()
         return outcome
