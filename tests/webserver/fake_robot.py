@@ -152,7 +152,7 @@ class FakeBridge(RobotBridge):
         self._record("set_navigation_started", started)
         with self._lock:
             if started and self.navigation.emergency_stop:
-                raise BridgeError("emergency stop is latched: reset it first")
+                raise BridgeError("the emergency stop is latched: reset it before starting")
             if started and self.navigation.mode == "autonomous" and not self.navigation.model_ready:
                 raise BridgeError("autonomous driving needs a loaded model: no model loaded")
             self.navigation = replace(self.navigation, started=started)

@@ -17,7 +17,7 @@ from webserver_pkg.app import create_app
 from webserver_pkg.bridge import StageView
 from webserver_pkg.config import ConsoleConfig
 from webserver_pkg.credentials import PasswordStore, load_or_create_secret_key, read_asset_tag
-from webserver_pkg.device_info import pipeline_figures
+from webserver_pkg.device_info import PipelineFigures, pipeline_figures
 from webserver_pkg.frame_hub import FrameHub, part
 from webserver_pkg.log_sources import newest_first, read_tail
 from webserver_pkg.server import ConsoleServer
@@ -169,10 +169,12 @@ def _stage(name: str, p50: float, rate: float, age: float = 0.5) -> StageView:
 
 def test_pipeline_figures_prefer_end_to_end_latency_and_the_inference_rate():
     stages = {"camera": _stage("camera", 1.0, 30.0), "navigation": _stage("navigation", 6.0, 15.0)}
-    assert pipeline_figures(stages) == {"latency_mean": 6.0, "latency_p95": 12.0, "fps_mean": 30.0}
+    assert pipeline_figures(stages) == PipelineFigures(latency_p50_ms=6.0, latency_p95_ms=12.0, rate_hz=30.0)
     stages["servo"] = _stage("servo", 8.0, 15.0, age=10.0)  # stale: a stopped stage is not current
     stages["inference"] = _stage("inference", 2.0, 14.5)
-    assert pipeline_figures(stages) == {"latency_mean": 6.0, "latency_p95": 12.0, "fps_mean": 14.5}
+    figures = pipeline_figures(stages)
+    assert figures == PipelineFigures(latency_p50_ms=6.0, latency_p95_ms=12.0, rate_hz=14.5)
+    assert figures.api_fields() == {"latency_mean": 6.0, "latency_p95": 12.0, "fps_mean": 14.5}, "the API's names"
 
 
 def test_https_serves_with_a_self_signed_certificate_kept_across_starts(tmp_path):

@@ -10,6 +10,7 @@ import functools
 import os
 import platform
 import re
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
@@ -77,17 +78,29 @@ def cpu_temperature() -> float | None:
     return max(readings) if readings else None
 
 
-def pipeline_figures(stages: dict[str, StageView]) -> dict[str, float | None]:
+@dataclass(frozen=True)
+class PipelineFigures:
+    """Latency from capture (median and 95th percentile, ms) and the frame rate the car acts on (Hz)."""
+
+    latency_p50_ms: float | None
+    latency_p95_ms: float | None
+    rate_hz: float | None
+
+    def api_fields(self) -> dict[str, float | None]:
+        """The original console API's names: its `latency_mean` has always carried the MEDIAN (it is not a
+        mean), and `fps_mean` the rate over the telemetry window; the names stay for the API's clients."""
+        return {"latency_mean": self.latency_p50_ms, "latency_p95": self.latency_p95_ms, "fps_mean": self.rate_hz}
+
+
+def pipeline_figures(stages: dict[str, StageView]) -> PipelineFigures:
     """latency from the servo stage (end to end from capture) or the last stage that reports;
-    fps from inference (what the car acts on), else the camera."""
+    the rate from inference (what the car acts on), else the camera."""
     fresh = {name: s for name, s in stages.items() if s.age_s <= STALE_TELEMETRY_S and s.count > 0}
     latency = next((fresh[n] for n in ("servo", "navigation", "inference", "camera") if n in fresh), None)
     rate = next((fresh[n] for n in ("inference", "camera") if n in fresh and fresh[n].rate_hz > 0), None)
-    return {
-        "latency_mean": round(latency.latency_p50_ms, 2) if latency else None,
-        "latency_p95": round(latency.latency_p95_ms, 2) if latency else None,
-        "fps_mean": round(rate.rate_hz, 2) if rate else None,
-    }
+    return PipelineFigures(latency_p50_ms=round(latency.latency_p50_ms, 2) if latency else None,
+                           latency_p95_ms=round(latency.latency_p95_ms, 2) if latency else None,
+                           rate_hz=round(rate.rate_hz, 2) if rate else None)
 
 
 def device_status(stages: dict[str, StageView], disk_path: Path) -> dict[str, object]:
@@ -97,7 +110,7 @@ def device_status(stages: dict[str, StageView], disk_path: Path) -> dict[str, ob
         "cpu_temp": cpu_temperature(),
         "memory_usage": psutil.virtual_memory().percent,
         "free_disk": psutil.disk_usage(str(existing)).free,
-        **pipeline_figures(stages),
+        **pipeline_figures(stages).api_fields(),
         "stages": {name: {"rate_hz": round(s.rate_hz, 2), "latency_p50_ms": round(s.latency_p50_ms, 2),
                           "latency_p95_ms": round(s.latency_p95_ms, 2), "count": s.count,
                           "dropped": s.dropped, "age_s": round(s.age_s, 2)}

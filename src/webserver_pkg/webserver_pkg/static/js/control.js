@@ -51,7 +51,7 @@ pollWhileVisible(async () => {
     const status = await api.get("/api/get_device_status");
     const fps = status.fps_mean == null ? "–" : status.fps_mean.toFixed(1);
     $("pipeline-stats").textContent =
-      `${fps} fps · latency ${formatMs(status.latency_mean)} (95% under ${formatMs(status.latency_p95)})`;
+      `${fps} fps · median latency ${formatMs(status.latency_mean)} (95% under ${formatMs(status.latency_p95)})`;
   } catch {
     $("pipeline-stats").textContent = "Frame rate and latency: not available.";
   }
