@@ -283,12 +283,12 @@ def test_delete(generated, tmp_path: Path):
         model_package.delete(root, "../models")
 
 
-def test_a_checksum_txt_older_than_the_graph_is_not_trusted(generated, tmp_path: Path):
-    """A model.bin replaced by hand after install gets its real md5, not the recorded one."""
+def test_the_listed_md5_is_the_graphs_never_what_checksum_txt_claims(generated, tmp_path: Path):
+    """Issue 19: a checksum.txt holding a wrong md5 was shown as the model's md5 (event tools compare it)."""
     root = tmp_path / "models"
     installed = install(generated("mono-ppo-discrete"), root, "m")
     (root / "m" / "checksum.txt").write_text("0" * 32 + "\n")
-    assert list_installed(root)[0].checksum == "0" * 32  # recorded and newer than the graph: trusted
+    assert list_installed(root)[0].checksum == installed.checksum
     stamp = (root / "m" / "checksum.txt").stat().st_mtime_ns
     os.utime(root / "m" / "model.bin", ns=(stamp + 1_000_000, stamp + 1_000_000))
     assert list_installed(root)[0].checksum == installed.checksum

@@ -50,7 +50,7 @@ def start_console(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[C
 
     yield start
     for app, server in running:
-        app.extensions[EXTENSION].frames.close()
+        app.extensions[EXTENSION].close()
         server.stop()
 
 

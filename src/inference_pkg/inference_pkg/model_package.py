@@ -6,14 +6,20 @@ Installed layout, one folder per model under the models root:
                          checksum.txt        md5 of model.pb (of model.xml then model.bin for IR)
                          .ir-cache/          converted IR, written by the first load
 An upload is checked before anything is written (archive members: no absolute paths, no "..", regular
-files and folders only, bounded count and size), unpacked into a hidden staging folder inside the models
-root, validated completely (metadata, graph present, readable and matching the metadata), and only then
-swapped in under its name. A failure at any step leaves every installed model as it was.
+files and folders only, no sparse files, bounded count, and a declared size bounded both by `max_bytes` and
+by what an upload of that size can hold: a 388-byte archive declaring a 390 MiB member wrote 390 MB before
+it was refused), unpacked into a hidden staging folder inside the models root, validated completely
+(metadata, graph present, readable and matching the metadata), and only then swapped in under its name.
+A failure at any step leaves every installed model as it was. Staging, retired and deleted folders are
+held with an advisory lock while in use, so the leftovers of a process that died mid-install are told
+apart from live ones and removed (`remove_leftovers`).
 Pure Python plus OpenVINO (for the graph check), no ROS: the console uses it too.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import re
 import shutil
@@ -21,6 +27,7 @@ import stat
 import tarfile
 import tempfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -38,21 +45,28 @@ from inference_pkg.policy_network import (
     GRAPH_PB,
     IR_BIN,
     IR_XML,
+    GraphFiles,
     checksum,
     find_graph,
-    recorded_checksum,
     validate_package,
 )
 
 __all__ = [
-    "BrokenModel", "InstalledModel", "ModelMetadata", "ModelPackageError", "delete", "install",
-    "list_installed", "load_metadata", "parse_metadata", "resolve", "sanitise_name", "scan",
+    "BrokenModel", "InstalledModel", "ModelMetadata", "ModelPackageError", "delete", "graph_md5", "install",
+    "list_installed", "load_metadata", "parse_metadata", "remove_leftovers", "resolve", "sanitise_name", "scan",
 ]
 
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024  # a trained SHALLOW model is 23 MB; checkpoints make uploads larger
 DEFAULT_MAX_FILES = 200
 MAX_NAME_LENGTH = 64
+MAX_METADATA_BYTES = 1024 * 1024  # real model_metadata.json files are 1-5 KB
+# A frozen graph's float weights barely compress (a real model: 23 MB -> 21 MB gzipped); checkpoints neither.
+# An archive may unpack to at most this many times its own size, plus the floor for tiny test packages.
+MAX_EXPANSION = 8
+EXPANSION_FLOOR_BYTES = 16 * 1024 * 1024
 _ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
+_WORK_PREFIXES = (".install-", ".retired-", ".deleted-")
+_md5_by_file: dict[tuple[tuple[int, int, int, int], ...], str] = {}
 
 
 @dataclass(frozen=True)
@@ -87,11 +101,11 @@ def sanitise_name(raw: str) -> str:
     return name
 
 
-def _check_members(archive: Path, tar: tarfile.TarFile, max_bytes: int, max_files: int) -> list[tarfile.TarInfo]:
-    """Every member, checked before any byte is extracted."""
+def _check_members(label: str, tar: tarfile.TarFile, max_bytes: int, max_files: int) -> list[tarfile.TarInfo]:
+    """Every member, checked by its header before any byte is extracted."""
     members, total = [], 0
     for member in tar:
-        where = f"{archive.name}: member {member.name!r}"
+        where = f"{label}: member {member.name!r}"
         path = PurePosixPath(member.name)
         if path.is_absolute() or member.name.startswith(("/", "\\")) or ".." in path.parts:
             raise ModelPackageError(f"{where} points outside the package (absolute path or '..'): "
@@ -99,15 +113,23 @@ def _check_members(archive: Path, tar: tarfile.TarFile, max_bytes: int, max_file
         if not (member.isfile() or member.isdir()):
             raise ModelPackageError(f"{where} is a link, device or pipe: a model package holds only "
                                     "regular files and folders")
+        if member.issparse():
+            raise ModelPackageError(f"{where} is a sparse file: a model package holds only plain files; "
+                                    "re-create the archive without --sparse")
         total += member.size
         members.append(member)
         if len(members) > max_files:
-            raise ModelPackageError(f"{archive.name}: holds more than {max_files} entries: "
+            raise ModelPackageError(f"{label}: holds more than {max_files} entries: "
                                     "upload only the model package")
         if total > max_bytes:
-            raise ModelPackageError(f"{archive.name}: unpacks to more than {max_bytes // (1024 * 1024)} MB: "
-                                    "upload only the model package")
+            raise ModelPackageError(f"{label}: says it unpacks to more than {max_bytes / (1024 * 1024):.0f} MB: "
+                                    "upload only the model package (model_metadata.json and model.pb)")
     return members
+
+
+def _unpacked_limit(source: Path, max_bytes: int) -> int:
+    """What an archive of this size may unpack to (see MAX_EXPANSION)."""
+    return min(max_bytes, max(EXPANSION_FLOOR_BYTES, MAX_EXPANSION * source.stat().st_size))
 
 
 def _package_root(names: list[str], source: str) -> str:
@@ -135,19 +157,31 @@ def _wanted(names: list[str], root: str) -> dict[str, str]:
     return chosen
 
 
-def _unpack_archive(source: Path, staging: Path, max_bytes: int, max_files: int) -> None:
+def _open_archive(source: Path, label: str) -> tarfile.TarFile:
     try:
-        with tarfile.open(source, "r:*") as tar:
-            members = _check_members(source, tar, max_bytes, max_files)
+        return tarfile.open(source, "r:*")
+    except (tarfile.TarError, OSError, EOFError, zlib.error):
+        raise ModelPackageError(f"{label}: is not a readable .tar.gz or .tar archive, or it is damaged: "
+                                "upload the model package again") from None
+
+
+def _unpack_archive(source: Path, staging: Path, max_bytes: int, max_files: int, label: str) -> None:
+    try:
+        with _open_archive(source, label) as tar:
+            members = _check_members(label, tar, _unpacked_limit(source, max_bytes), max_files)
             files = {m.name.removeprefix("./"): m for m in members if m.isfile()}
-            for name, target in _wanted(list(files), _package_root(list(files), source.name)).items():
+            for name, target in _wanted(list(files), _package_root(list(files), label)).items():
+                if target == METADATA_FILE and files[name].size > MAX_METADATA_BYTES:
+                    raise ModelPackageError(f"{label}: {name} is {files[name].size} bytes; a {METADATA_FILE} "
+                                            f"is at most {MAX_METADATA_BYTES // 1024} KB: it is not a model's "
+                                            "metadata")
                 handle = tar.extractfile(files[name])
                 assert handle is not None  # regular files always have data
                 with handle, (staging / target).open("wb") as out:
                     shutil.copyfileobj(handle, out)
-    except (tarfile.TarError, EOFError, OSError, zlib.error) as error:
-        raise ModelPackageError(f"{source.name}: is not a readable .tar.gz or .tar archive, or it is damaged "
-                                f"({error}): upload it again") from None
+    except (tarfile.TarError, EOFError, zlib.error):
+        raise ModelPackageError(f"{label}: the archive is damaged (it ends early or its data is corrupt): "
+                                "upload the model package again") from None
 
 
 def _copy_folder(source: Path, staging: Path, max_bytes: int, max_files: int) -> None:
@@ -173,50 +207,98 @@ def _swap_in(staging: Path, target: Path) -> None:
     if not target.exists():
         os.rename(staging, target)
         return
-    retired = Path(tempfile.mkdtemp(prefix=f".retired-{target.name}-", dir=target.parent))
-    os.rename(target, retired / target.name)
+    with _work_folder(target.parent, f".retired-{target.name}-") as retired:
+        os.rename(target, retired / target.name)
+        try:
+            os.rename(staging, target)
+        except OSError:
+            os.rename(retired / target.name, target)
+            raise
+
+
+@contextlib.contextmanager
+def _work_folder(models_root: Path, prefix: str) -> Iterator[Path]:
+    """A hidden folder for one install, swap or delete, locked while in use and removed afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix, dir=models_root))
+    handle = os.open(folder, os.O_RDONLY)
     try:
-        os.rename(staging, target)
-    except OSError:
-        os.rename(retired / target.name, target)
-        raise
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield folder
     finally:
-        if target.exists():
-            shutil.rmtree(retired, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)
+        os.close(handle)
+
+
+def remove_leftovers(models_root: Path) -> list[str]:
+    """Remove the work folders of installs, swaps and deletes that died midway; return their names.
+
+    A live one is locked by the process using it (`_work_folder`), so it is left alone.
+    """
+    removed: list[str] = []
+    if not models_root.is_dir():
+        return removed
+    for folder in models_root.iterdir():
+        if not folder.name.startswith(_WORK_PREFIXES) or not folder.is_dir() or folder.is_symlink():
+            continue
+        try:
+            handle = os.open(folder, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # in use
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder.name)
+        finally:
+            os.close(handle)
+    return removed
+
+
+def graph_md5(graph: GraphFiles) -> str:
+    """The md5 of the graph as it is on disk (never what checksum.txt claims), hashed once per version of
+    the files in this process: a listing of 10 models would otherwise hash 230 MB."""
+    key = tuple((s.st_dev, s.st_ino, s.st_size, s.st_mtime_ns) for s in (path.stat() for path in graph.files))
+    if key not in _md5_by_file:
+        _md5_by_file[key] = checksum(graph)
+    return _md5_by_file[key]
 
 
 def _describe(folder: Path) -> InstalledModel:
     metadata = load_metadata(folder / METADATA_FILE)
     graph = find_graph(folder)
-    digest = recorded_checksum(folder, graph)
+    digest = graph_md5(graph)
     size = sum(p.stat().st_size for p in folder.rglob("*")
                if p.is_file() and CACHE_DIR not in p.relative_to(folder).parts)
     return InstalledModel(folder.name, folder, metadata, size, (folder / METADATA_FILE).stat().st_mtime, digest)
 
 
 def install(source: Path, models_root: Path, name: str | None = None, *, max_bytes: int = DEFAULT_MAX_BYTES,
-            max_files: int = DEFAULT_MAX_FILES) -> InstalledModel:
+            max_files: int = DEFAULT_MAX_FILES, label: str | None = None) -> InstalledModel:
     """Install a .tar.gz, .tar or folder as models_root/<name>, replacing a same-named model atomically.
 
+    `label` names the package in messages (the uploaded file's name, not the spool file's).
     Raises ModelPackageError (naming file, field and fix) and leaves models_root as it was on any failure.
     """
     source = Path(source)
+    label = label or source.name
     if not source.exists():
         raise ModelPackageError(f"{source}: does not exist")
     final_name = sanitise_name(name if name is not None else source.name)
     models_root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".install-", dir=models_root))
-    try:
+    remove_leftovers(models_root)
+    with _work_folder(models_root, ".install-") as work:
+        staging = work / final_name
+        staging.mkdir(mode=0o755)
         staging.chmod(0o755)
         if source.is_dir():
             _copy_folder(source, staging, max_bytes, max_files)
         else:
-            _unpack_archive(source, staging, max_bytes, max_files)
+            _unpack_archive(source, staging, max_bytes, max_files, label)
         _, graph = validate_package(staging)
-        (staging / CHECKSUM_FILE).write_text(checksum(graph) + "\n")
+        (staging / CHECKSUM_FILE).write_text(graph_md5(graph) + "\n")
         _swap_in(staging, models_root / final_name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return _describe(models_root / final_name)
 
 
@@ -253,6 +335,5 @@ def delete(models_root: Path, name: str) -> None:
     folder = resolve(models_root, name)
     if not folder.is_dir():
         raise ModelPackageError(f"no installed model named {name!r} in {models_root}")
-    retired = Path(tempfile.mkdtemp(prefix=f".deleted-{name}-", dir=models_root))
-    os.rename(folder, retired / name)
-    shutil.rmtree(retired, ignore_errors=True)
+    with _work_folder(models_root, f".deleted-{name}-") as retired:
+        os.rename(folder, retired / name)

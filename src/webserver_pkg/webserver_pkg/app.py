@@ -18,6 +18,7 @@ from flask import Flask, Response, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
+from inference_pkg.model_package import remove_leftovers
 from webserver_pkg import api, auth, models, pages, sim_api, video
 from webserver_pkg.api_input import ApiError, failure
 from webserver_pkg.bridge import BridgeError, RobotBridge
@@ -27,6 +28,7 @@ from webserver_pkg.credentials import PasswordStore, load_or_create_secret_key
 from webserver_pkg.frame_hub import FrameHub
 from webserver_pkg.log_sources import attach_console_log
 from webserver_pkg.sessions import LoginLimiter, SessionStore, csrf_matches
+from webserver_pkg.uploads import Installer, UploadRequest, clear_spool, spool_folder
 
 MB = 1024 * 1024
 PUBLIC_ENDPOINTS = {"auth.login", "auth.logout", "api.openapi", "static"}
@@ -45,7 +47,13 @@ def create_app(config: ConsoleConfig, bridge: RobotBridge, *,
     passwords = PasswordStore(console_dir)
     first_password = passwords.ensure(Path(config.asset_tag_path))
     app = Flask(__name__)
+    app.request_class = UploadRequest
+    clear_spool(console_dir)
+    for leftover in remove_leftovers(config.models_path):
+        log.info("removed %s from %s, left by an install or delete that did not finish", leftover,
+                 config.models_path)
     app.config.update(
+        UPLOAD_SPOOL=spool_folder(console_dir),
         SECRET_KEY=load_or_create_secret_key(console_dir),
         SESSION_COOKIE_NAME="deepracer_token",
         SESSION_COOKIE_HTTPONLY=True,
@@ -60,7 +68,7 @@ def create_app(config: ConsoleConfig, bridge: RobotBridge, *,
         config=config, bridge=bridge, passwords=passwords, first_password=first_password,
         sessions=SessionStore(config.session_hours * 3600.0, clock),
         login_limiter=LoginLimiter(config.login_attempts_per_minute, 60.0, clock),
-        frames=FrameHub(bridge.watch_display),
+        frames=FrameHub(bridge.watch_display), installer=Installer(),
     )
     for blueprint in (auth.blueprint, pages.blueprint, api.blueprint, models.blueprint, video.blueprint,
                       sim_api.blueprint):

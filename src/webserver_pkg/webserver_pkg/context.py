@@ -15,6 +15,7 @@ from webserver_pkg.config import ConsoleConfig
 from webserver_pkg.credentials import FirstPassword, PasswordStore
 from webserver_pkg.frame_hub import FrameHub
 from webserver_pkg.sessions import LoginLimiter, Session, SessionStore
+from webserver_pkg.uploads import Installer
 
 EXTENSION = "deepracer_console"
 
@@ -28,6 +29,12 @@ class Console:
     sessions: SessionStore
     login_limiter: LoginLimiter
     frames: FrameHub
+    installer: Installer
+
+    def close(self) -> None:
+        """Stop what runs beside the requests: video viewers and the installer thread."""
+        self.frames.close()
+        self.installer.close()
 
 
 def console() -> Console:

@@ -94,12 +94,13 @@ def password_shown(first: FirstPassword | None) -> str:
 
 
 def password_source(first: FirstPassword | None, console_dir: Path) -> str:
-    """Where the password can be found, for the log: it never holds the password itself."""
+    """Where the password can be found, for the log: it never holds the password itself (nor the words
+    "password:", which scripts read the terminal's start line by)."""
     if first is None:
-        return "password: the one set on the Settings page"
+        return "the password is the one set on the Settings page"
     if first.source == "asset_tag":
-        return "default password: the chassis asset tag printed under the car"
-    return (f"default password: printed on the terminal that started the console, and kept in "
+        return "the default password is the chassis asset tag printed under the car"
+    return (f"the default password is printed on the terminal that started the console, and kept in "
             f"{console_dir / DEFAULT_PASSWORD_FILE} (readable by this user only) until it is changed")
 
 

@@ -1,15 +1,15 @@
 """Model routes: list, load, upload, delete. Files are handled by inference_pkg.model_package (the
 same code the inference node trusts); loading goes through the robot bridge.
 
-An upload is spooled to a temporary file in the console folder (same disk as the models, not a RAM
-/tmp on a 4 GB car), then installed: the package module checks the archive before extracting and
-swaps the model in only once it is valid, so a bad upload leaves every installed model as it was.
+An upload is streamed to a file in the console folder as it arrives (same disk as the models, not a RAM
+/tmp on a 4 GB car; `uploads.UploadRequest`), then installed on the one installer thread: the package
+module checks the archive before extracting and swaps the model in only once it is valid, so a bad
+upload leaves every installed model as it was.
 """
 
 from __future__ import annotations
 
 import logging
-import tempfile
 from pathlib import Path
 
 from flask import Blueprint, jsonify, request
@@ -127,9 +127,14 @@ def load_model(folder: str, model_file: str) -> ResponseReturnValue:
 
 
 def _installed(name: str) -> InstalledModel:
-    for model in list_installed(_models_root()):
+    installed, broken = scan(_models_root())
+    for model in installed:
         if model.name == name:
             return model
+    for folder in broken:  # there, but not loadable: say why rather than "not installed"
+        if folder.name == name:
+            raise ApiError(f"model {name} cannot be loaded: {folder.reason}. Upload it again, or delete it "
+                           "on the Models page", 409)
     raise ApiError(f"no installed model named {name!r}: upload it on the Models page first", 404)
 
 
@@ -138,17 +143,14 @@ def upload_models() -> ResponseReturnValue:
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise ApiError("no file: send the model package as the multipart field 'file'")
-    config = console().config
+    state = console()
     try:
         name = sanitise_name(upload.filename)
-        spool = config.console_path / "uploads"
-        spool.mkdir(parents=True, exist_ok=True, mode=0o700)
-        with tempfile.NamedTemporaryFile(dir=spool, suffix=".upload") as temporary:
-            upload.save(temporary)
-            temporary.flush()
-            installed = install(Path(temporary.name), _models_root(), name,
-                                max_bytes=config.max_upload_mb * MB * UNPACKED_PER_UPLOADED,
-                                max_files=MAX_PACKAGE_FILES)
+        upload.stream.flush()  # the multipart parser wrote the part into the spool folder (uploads.UploadRequest)
+        spooled, root = Path(upload.stream.name), _models_root()
+        max_bytes = state.config.max_upload_mb * MB * UNPACKED_PER_UPLOADED
+        installed = state.installer.run(lambda: install(spooled, root, name, max_bytes=max_bytes,
+                                                        max_files=MAX_PACKAGE_FILES, label=upload.filename))
     except ModelPackageError as error:
         log.warning("upload of %s refused: %s", upload.filename, error)
         raise ApiError(f"{upload.filename}: {error}") from None

@@ -60,7 +60,7 @@ class WebserverNode(Node):
         print(f"Console: {url}  password: {password_shown(self._console.first_password)}", flush=True)
 
     def on_shutdown(self) -> None:
-        self._console.frames.close()
+        self._console.close()
         self._server.stop()
         logging.getLogger("webserver_pkg").removeHandler(self._log_handler)
 
