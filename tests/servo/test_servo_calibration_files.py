@@ -4,9 +4,6 @@ itself: tests/common/test_small_files.py)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
