@@ -15,20 +15,25 @@ def frame(sequence: int, stamp_ns: int, *, noise: bool = False) -> bytes:
     """A 160x120 mono8 policy frame; every pixel = sequence % 256, or (noise) random bytes no codec shrinks."""
     pixels = random.Random(sequence).randbytes(160 * 120) if noise else bytes([sequence % 256]) * 160 * 120
     image = Image(height=120, width=160, encoding="mono8", step=160, data=pixels)
-    message = CameraFrames(sequence=sequence, images=[image])
+    return serialize_message(_stamped(CameraFrames(sequence=sequence, images=[image]), stamp_ns))
+
+
+def _stamped(message, stamp_ns: int):
     message.header.stamp.sec, message.header.stamp.nanosec = divmod(stamp_ns, 1_000_000_000)
-    return serialize_message(message)
+    return message
 
 
-def result(sequence: int, action: int = 2) -> bytes:
+def result(sequence: int, action: int = 2, stamp_ns: int = 0) -> bytes:
+    """A discrete policy result for frame `sequence` (captured at `stamp_ns`): `action` at 0.8."""
     outputs = [0.05] * 5
     outputs[action] = 0.8
-    return serialize_message(InferenceResult(frame_sequence=sequence, model_name="demo", action_space_type="discrete",
-                                             outputs=outputs, action_index=action, inference_ms=1.0))
+    return serialize_message(_stamped(InferenceResult(frame_sequence=sequence, model_name="demo",
+                                                      action_space_type="discrete", outputs=outputs,
+                                                      action_index=action, inference_ms=1.0), stamp_ns))
 
 
-def command(angle: float, throttle: float) -> bytes:
-    return serialize_message(ServoCtrlMsg(angle=angle, throttle=throttle))
+def command(angle: float, throttle: float, stamp_ns: int = 0) -> bytes:
+    return serialize_message(_stamped(ServoCtrlMsg(angle=angle, throttle=throttle), stamp_ns))
 
 
 def navigation(mode: str, started: bool) -> bytes:

@@ -33,6 +33,7 @@ MCAP_MAGIC = b"\x89MCAP0\r\n"
 STATE_KEY = "deepracer.state"
 REASON_KEY = "deepracer.reason"
 MODEL_KEY = "deepracer.model"
+LAPS_KEY = "deepracer.laps"  # laps the simulator counted during the run; absent when no simulator ran
 RECORDING, COMPLETE, INCOMPLETE = "recording", "complete", "incomplete"
 
 # rmw's numbers for the QoS policies, as rosbag2 writes them; "infinite" deadline/lifespan as rosbag2 spells it.

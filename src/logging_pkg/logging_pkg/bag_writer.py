@@ -112,7 +112,7 @@ class BagWriter:
             self._first_ns = log_time_ns
         self._last_ns = max(self._last_ns, log_time_ns)
 
-    def close(self, **custom: str) -> None:
+    def close(self, custom: dict[str, str] | None = None) -> None:
         """Finish the MCAP file (summary, indexes, footer) and write the final metadata.yaml."""
         if self.closed:
             return
@@ -122,7 +122,7 @@ class BagWriter:
             self._stream.sync()
         finally:
             self._stream.close()
-        self._custom.update(custom)
+        self._custom.update(custom or {})
         self._write_metadata(COMPLETE)
 
     def abandon(self) -> None:

@@ -87,6 +87,13 @@ class LoggingNode(Node):
                 self.recorder.on_model(state.model_dir if state.state == "loaded" else "")
                 on_message(topic, data)
             return on_model
+        if topic == names.SIM_STATE:
+            from deepracer_interfaces_pkg.msg import SimState  # present when the simulator's types are installed
+
+            def on_sim(data: bytes) -> None:
+                on_message(topic, data)
+                self.recorder.on_laps(deserialize_message(data, SimState).laps)
+            return on_sim
         return lambda data: on_message(topic, data)
 
     def _on_config_change(self, config: LoggingConfig) -> None:

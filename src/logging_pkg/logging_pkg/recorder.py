@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from deepracer_common_pkg import names
-from logging_pkg.bag_format import MODEL_KEY, TopicSpec
+from logging_pkg.bag_format import LAPS_KEY, MODEL_KEY, TopicSpec
 from logging_pkg.bag_recovery import needs_recovery, recover
 from logging_pkg.bag_writer import BagWriter
 from logging_pkg.config import LoggingConfig
@@ -51,6 +51,8 @@ class RunRecorder:
         self._idle_since: float | None = None
         self._hold_until_next_start = False
         self._model_dir = ""
+        self._laps: int | None = None
+        self._laps_at_open: int | None = None
         self.configure(config)
 
     # --- configuration and start-up ---------------------------------------------------------------
@@ -94,6 +96,12 @@ class RunRecorder:
 
     def on_model(self, model_dir: str) -> None:
         self._model_dir = model_dir
+
+    def on_laps(self, laps: int) -> None:
+        """The simulator's lap counter (it counts from its own start): a run's laps are the difference."""
+        self._laps = laps
+        if self._writer is not None and self._laps_at_open is None:
+            self._laps_at_open = laps
 
     def on_navigation(self, mode: str, started: bool) -> None:
         driving = mode == AUTONOMOUS and started
@@ -169,6 +177,7 @@ class RunRecorder:
             self._log(f"not recording this run: cannot write {folder} ({error.strerror})")
             return
         self._folder = folder
+        self._laps_at_open = self._laps
         for topic, (data, _) in self._states.items():
             if topic in self._topic_names:
                 self._writer.write(topic, data, self._wall_ns())
@@ -183,8 +192,11 @@ class RunRecorder:
 
     def _close(self, why: str) -> None:
         writer, self._writer = self._writer, None
+        custom = {}
+        if self._laps is not None and self._laps_at_open is not None:
+            custom[LAPS_KEY] = str(max(0, self._laps - self._laps_at_open))
         try:
-            writer.close()
+            writer.close(custom)
         except OSError as error:
             self._log(f"could not finish {writer.folder} ({error.strerror}); it is recovered at the next start")
             return
