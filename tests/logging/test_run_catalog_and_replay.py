@@ -17,7 +17,7 @@ from logging_pkg.bag_writer import BagWriter
 from logging_pkg.msg_definitions import DefinitionLibrary
 from logging_pkg.run_archive import stream_tar_gz
 from logging_pkg.run_catalog import CORRUPT, RunNotFound, delete_run, list_runs, run_folder
-from logging_pkg.run_replay import TimelineCache, picture_png, read_timeline
+from logging_pkg.run_replay import ReplayCache, RunReplay
 from logging_pkg.topics import recorded_topics
 from support.bag_messages import command, frame, result
 
@@ -75,7 +75,7 @@ def test_a_corrupt_bag_is_listed_with_its_reason_and_nothing_else_is_lost(tmp_pa
     assert runs["m-20261201-100000"].state == CORRUPT and "not valid YAML" in runs["m-20261201-100000"].reason
     assert runs["m-20261201-110000"].state == CORRUPT and "cut short" in runs["m-20261201-110000"].reason
     assert runs["m-20261201-090000"].state == COMPLETE
-    assert len(read_timeline(good).frames) == 30
+    assert len(RunReplay(good).timeline.frames) == 30
 
 
 def test_run_names_outside_the_folder_are_refused(tmp_path):
@@ -96,7 +96,7 @@ def test_an_open_run_is_not_deleted_and_a_closed_one_is(tmp_path):
 
 def test_the_timeline_joins_each_frame_with_its_action_and_command_by_capture_stamp(tmp_path):
     folder = _run(tmp_path, "m-20261201-090000", frames=30)
-    timeline = TimelineCache().get(folder)
+    timeline = ReplayCache().get(folder).timeline
     assert len(timeline.frames) == 30 and timeline.action_space_type == "discrete"
     row = timeline.frames[7]
     assert (row.sequence, row.action_index, row.t_s) == (7, 2, pytest.approx(0.35))
@@ -106,8 +106,9 @@ def test_the_timeline_joins_each_frame_with_its_action_and_command_by_capture_st
 
 def test_a_frame_picture_is_the_recorded_image(tmp_path):
     folder = _run(tmp_path, "m-20261201-090000", frames=30)
-    timeline = read_timeline(folder)
-    picture = cv2.imdecode(np.frombuffer(picture_png(folder, timeline.frames[21]), np.uint8), cv2.IMREAD_UNCHANGED)
+    replay = RunReplay(folder)
+    picture = cv2.imdecode(np.frombuffer(replay.picture_png(replay.timeline.frames[21]), np.uint8),
+                           cv2.IMREAD_UNCHANGED)
     assert picture.shape == (120, 160) and int(picture[5, 5]) == 21
 
 

@@ -41,3 +41,26 @@ def navigation(mode: str, started: bool) -> bytes:
 
 
 DRIVING_TOPICS = (names.CAMERA_FRAMES, names.INFERENCE_RESULTS, names.NAVIGATION_SERVO_CMD)
+
+
+def write_run(folder, frames: int = 30, *, close: bool = True, start_ns: int = 1_764_579_600_000_000_000,
+              period_ns: int = 50_000_000, model_dir: str = "/models/Sample-model"):
+    """A recorded run as the logging node writes it: frame i has every pixel = i, action i % 5, steering
+    going from -1 to 1 over the run, throttle 0.5; `close=False` leaves it as a killed logger does."""
+    from logging_pkg.bag_format import MODEL_KEY
+    from logging_pkg.bag_writer import BagWriter
+    from logging_pkg.msg_definitions import DefinitionLibrary
+    from logging_pkg.topics import recorded_topics
+
+    writer = BagWriter(folder, recorded_topics(set()), DefinitionLibrary(), start_ns=start_ns, chunk_bytes=32 * 1024,
+                       custom={MODEL_KEY: model_dir})
+    for i in range(frames):
+        t = start_ns + i * period_ns
+        writer.write(names.CAMERA_FRAMES, frame(i, t), t)
+        writer.write(names.INFERENCE_RESULTS, result(i, i % 5, t), t + 1_000)
+        writer.write(names.NAVIGATION_SERVO_CMD, command(-1 + 2 * i / max(1, frames - 1), 0.5, t), t + 2_000)
+    if close:
+        writer.close()
+    else:
+        writer.abandon()
+    return folder

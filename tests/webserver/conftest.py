@@ -33,7 +33,8 @@ def start_console(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[C
     asset_tag = tmp_path / "chassis_asset_tag"
     asset_tag.write_text(TEST_PASSWORD + "\n")
     config = ConsoleConfig(host="127.0.0.1", port=0, console_dir=str(tmp_path / "console"),
-                           models_root=str(tmp_path / "models"), asset_tag_path=str(asset_tag),
+                           models_root=str(tmp_path / "models"), runs_root=str(tmp_path / "logs"),
+                           asset_tag_path=str(asset_tag),
                            system_log_path=str(tmp_path / "syslog"), max_upload_mb=64)
     running: list[tuple[object, ConsoleServer]] = []
 

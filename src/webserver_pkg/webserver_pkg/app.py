@@ -19,7 +19,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from inference_pkg.model_package import remove_leftovers
-from webserver_pkg import api, auth, models, pages, sim_api, video
+from webserver_pkg import api, auth, models, pages, runs, sim_api, video
 from webserver_pkg.api_input import ApiError, failure
 from webserver_pkg.bridge import BridgeError, RobotBridge
 from webserver_pkg.config import ConsoleConfig
@@ -71,7 +71,7 @@ def create_app(config: ConsoleConfig, bridge: RobotBridge, *,
         frames=FrameHub(bridge.watch_display), installer=Installer(),
     )
     for blueprint in (auth.blueprint, pages.blueprint, api.blueprint, models.blueprint, video.blueprint,
-                      sim_api.blueprint):
+                      sim_api.blueprint, runs.blueprint):
         app.register_blueprint(blueprint)
     app.before_request(_guard)
     app.after_request(_security_headers)

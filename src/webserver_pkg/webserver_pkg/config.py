@@ -18,6 +18,8 @@ class ConsoleConfig:
     https: bool = False
     console_dir: str = "~/.deepracer/console"
     models_root: str = "~/.deepracer/models"
+    # The recorded runs the Runs page lists: the logging node's output_path (the graph sets both).
+    runs_root: str = "~/.deepracer/logs"
     asset_tag_path: str = "/sys/class/dmi/id/chassis_asset_tag"
     system_log_path: str = "/var/log/syslog"
     session_hours: float = 12.0
@@ -53,3 +55,7 @@ class ConsoleConfig:
     @property
     def models_path(self) -> Path:
         return Path(self.models_root).expanduser()
+
+    @property
+    def runs_path(self) -> Path:
+        return Path(self.runs_root).expanduser()

@@ -50,6 +50,7 @@ export const api = {
   get: (path) => request("GET", path),
   post: (path, body = {}, options) => request("POST", path, body, options),
   put: (path, body = {}) => request("PUT", path, body),
+  delete: (path) => request("DELETE", path),
 };
 
 // Uploads use XMLHttpRequest because fetch() cannot report upload progress.
