@@ -145,12 +145,27 @@ def test_control_modes_and_navigation_state(api, bridge):
 # --- calibration ---------------------------------------------------------------------------------
 
 def test_calibration_mode_and_values_in_console_units(api, bridge):
-    assert api.get("/api/set_calibration_mode").status == 200
+    assert api.post("/api/set_calibration_mode").status == 200
     assert bridge.navigation.mode == "calibration"
     assert api.get("/api/get_calibration/angle").json() == {"success": True, "mid": -5, "min": -30, "max": 20,
-                                                            "polarity": 1}
+                                                            "polarity": 1, "defaults": True}
     assert api.get("/api/get_calibration/throttle").json() == {"success": True, "mid": -12, "min": -42,
-                                                               "max": 23, "polarity": -1}
+                                                               "max": 23, "polarity": -1, "defaults": True}
+
+
+def test_calibration_mode_needs_post_with_the_csrf_token(api, bridge):
+    """Issue 19: GET /api/set_calibration_mode changed the car's mode, so any page could stop the car."""
+    reply = api.get("/api/set_calibration_mode")
+    assert reply.status == 405 and "POST with the X-CSRF-Token header" in reply.json()["reason"]
+    assert api.post("/api/set_calibration_mode", csrf=False).status == 403
+    assert bridge.calls_to("set_drive_mode") == []
+
+
+def test_calibration_values_say_when_they_are_the_defaults(api, bridge):
+    """Issue 19: a bad calibration file falls back to the defaults; the console showed them as the car's."""
+    assert api.post("/api/set_calibration/angle", {"mid": 2, "min": -25, "max": 30, "polarity": -1}).status == 200
+    assert api.get("/api/get_calibration/angle").json()["defaults"] is False
+    assert api.get("/api/get_calibration/throttle").json()["defaults"] is True
 
 
 def test_set_calibration_converts_console_units_to_ns(api, bridge):
@@ -190,7 +205,7 @@ def test_unknown_calibration_channel_and_unavailable_servo(api, bridge):
 def test_adjust_calibrating_wheels_moves_only_in_calibration_mode(api, bridge):
     reply = api.post("/api/adjust_calibrating_wheels/angle", {"pwm": 10})
     assert reply.status == 409 and "calibration mode" in reply.json()["reason"]
-    api.get("/api/set_calibration_mode")
+    api.post("/api/set_calibration_mode")
     assert api.post("/api/adjust_calibrating_wheels/angle", {"pwm": 10}).status == 200
     assert api.post("/api/adjust_calibrating_wheels/throttle", {"pwm": -20}).status == 200
     assert bridge.raw_pwm_commands == [("steering", 1_600_000), ("throttle", 1_410_000)]

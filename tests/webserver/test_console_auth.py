@@ -23,6 +23,10 @@ def test_login_sets_the_deepracer_token_cookie_and_answers_the_redirect(console_
     answer = client.get("/api/get_time")
     assert answer.status == 200
     assert answer.headers["X-Frame-Options"] == "DENY" and answer.headers["Cache-Control"] == "no-store"
+    page = client.get("/home")
+    policy = page.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy and "object-src 'none'" in policy
+    assert "Strict-Transport-Security" not in page.headers  # plain HTTP: HSTS only over HTTPS
 
 
 def test_wrong_password_is_refused_with_a_reason(console_server):

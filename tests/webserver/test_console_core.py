@@ -200,5 +200,6 @@ def test_https_serves_with_a_self_signed_certificate_kept_across_starts(tmp_path
         context.check_hostname = False  # the certificate names the car, the test dials 127.0.0.1 (in the SAN)
         with urllib.request.urlopen(f"https://127.0.0.1:{server.port}/api/openapi.yaml", context=context) as r:
             assert r.status == 200 and b"openapi:" in r.read(100)
+            assert r.headers["Strict-Transport-Security"].startswith("max-age=")
     finally:
         server.stop()

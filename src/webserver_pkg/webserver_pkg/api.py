@@ -14,7 +14,7 @@ from flask.typing import ResponseReturnValue
 
 from deepracer_common_pkg.vocabulary import AUTONOMOUS, CALIBRATION, MANUAL
 from servo_pkg.console_units import CONSOLE_NS_PER_UNIT, CONSOLE_OFFSET_NS, from_console_units, to_console_units
-from servo_pkg.pwm_math import PWM_PERIOD_NS
+from servo_pkg.pwm_math import DEFAULT_STEERING, DEFAULT_THROTTLE, PWM_PERIOD_NS
 from webserver_pkg import device_info
 from webserver_pkg.api_input import ApiError, choice, integer, json_body, number, ok, whole_number_text
 from webserver_pkg.bridge import BridgeError, CalibrationNs, NavigationView
@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 # The URL's channel names (original console) -> the servo node's.
 CHANNELS = {"angle": "steering", "throttle": "throttle"}
+DEFAULT_CALIBRATION = {"steering": DEFAULT_STEERING, "throttle": DEFAULT_THROTTLE}
 DRIVE_MODES = {"manual": MANUAL, "auto": AUTONOMOUS, "autonomous": AUTONOMOUS, "calibration": CALIBRATION}
 NOT_MANAGED = ("available_wifi_info", "wifi_reset", "get_network_details", "is_usb_connected",
                "isSshEnabled", "enableSsh", "disableSsh", "resetSshPassword",
@@ -123,8 +124,9 @@ def _channel(name: str) -> str:
     return CHANNELS[name]
 
 
-@blueprint.route("/set_calibration_mode", methods=["GET", "POST"])
+@blueprint.route("/set_calibration_mode", methods=["POST"])
 def set_calibration_mode() -> ResponseReturnValue:
+    """POST with CSRF only: the original also took GET, so a link or image on another page could stop the car."""
     console().bridge.set_drive_mode(CALIBRATION)
     return ok()
 
@@ -133,8 +135,13 @@ def set_calibration_mode() -> ResponseReturnValue:
 def get_calibration(name: str) -> ResponseReturnValue:
     channel = _channel(name)
     values = console().bridge.get_calibration(channel)
+    # The servo node falls back to these when the car was never calibrated or its file is unusable (it logs
+    # why); the page must not present them as this car's calibration.
+    default = DEFAULT_CALIBRATION[channel]
+    defaults = (values.min_ns, values.mid_ns, values.max_ns, values.polarity) == (
+        default.min_ns, default.mid_ns, default.max_ns, default.polarity)
     return ok(mid=_console_value(channel, values.mid_ns), min=_console_value(channel, values.min_ns),
-              max=_console_value(channel, values.max_ns), polarity=values.polarity)
+              max=_console_value(channel, values.max_ns), polarity=values.polarity, defaults=defaults)
 
 
 def _console_value(channel: str, duty_ns: int) -> int | float:

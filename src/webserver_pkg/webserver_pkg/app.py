@@ -34,6 +34,13 @@ MB = 1024 * 1024
 PUBLIC_ENDPOINTS = {"auth.login", "auth.logout", "api.openapi", "static"}
 WRITE_METHODS = {"POST", "PUT", "DELETE", "PATCH"}
 CSRF_EXEMPT = {"auth.login"}
+# Pages load only their own scripts, styles and images (no inline script or style exists, so an injected one
+# cannot run), talk only to this car, and cannot be framed.
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                           "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+                           "frame-ancestors 'none'")
+# A year, without includeSubDomains: the car's certificate is self-signed and its name is the car's alone.
+HSTS_MAX_AGE_S = 365 * 24 * 3600
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +112,9 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    if request.is_secure:  # over plain HTTP the header means nothing (and a laptop run is plain HTTP)
+        response.headers.setdefault("Strict-Transport-Security", f"max-age={HSTS_MAX_AGE_S}")
     if request.path.startswith("/api/"):
         response.headers.setdefault("Cache-Control", "no-store")
     return response
@@ -115,12 +125,18 @@ def _bridge_failure(error: BridgeError) -> ResponseReturnValue:
     return failure(str(error), 503 if error.unavailable else 409)
 
 
+def _allowed(error: HTTPException) -> str:
+    methods = sorted(set(getattr(error, "valid_methods", None) or ()) - {"HEAD", "OPTIONS"})
+    text = " or ".join(methods) or "another method"
+    return f"{text} with the X-CSRF-Token header (a change is never a GET)" if "POST" in methods else text
+
+
 def _http_failure(error: HTTPException) -> ResponseReturnValue:
     if not _wants_json():
         return error
     reasons = {
         404: f"no such route: {request.path}",
-        405: f"{request.method} is not allowed on {request.path}",
+        405: f"{request.method} is not allowed on {request.path}: use {_allowed(error)}",
         413: f"the upload is larger than the console accepts ({console().config.max_upload_mb} MB, "
              "parameter max_upload_mb)",
     }

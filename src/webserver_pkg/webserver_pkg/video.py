@@ -16,12 +16,15 @@ from webserver_pkg.context import console
 from webserver_pkg.frame_hub import BOUNDARY
 
 blueprint = Blueprint("video", __name__)
+# The page's URL names the stream as the original console did, whatever the ROS topic is called now.
+ORIGINAL_URL_TOPIC = "/camera_pkg/display_mjpeg"
+URL_TOPICS = (ORIGINAL_URL_TOPIC, names.CAMERA_DISPLAY)
 
 
 @blueprint.route("/route")
 def route() -> ResponseReturnValue:
     topic = request.args.get("topic", "")
-    if topic != names.CAMERA_DISPLAY:
-        raise ApiError(f"no video stream for topic {topic!r}; use {names.CAMERA_DISPLAY}", 404)
+    if topic not in URL_TOPICS:
+        raise ApiError(f"no video stream for topic {topic!r}; use {ORIGINAL_URL_TOPIC}", 404)
     return Response(console().frames.stream(), mimetype=f"multipart/x-mixed-replace; boundary={BOUNDARY}",
                     headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

@@ -43,6 +43,9 @@ def test_steering_wizard_moves_the_wheels_live_and_saves(console_page: Page,
                                                          console_server: ConsoleTestServer) -> None:
     page, server = console_page, console_server
     _open_calibration(page, server)
+    # The fake robot holds the built-in defaults: the page must not present them as this car's calibration.
+    expect(page.locator("#steering-defaults")).to_be_visible()
+    expect(page.locator("#steering-defaults")).to_contain_text("Default values, not this car's calibration")
     page.locator("#steering-calibrate").click()
     wizard = page.locator("#steering-wizard")
     expect(wizard.get_by_role("heading", name="Set the car on the ground")).to_be_visible()
@@ -67,6 +70,8 @@ def test_steering_wizard_moves_the_wheels_live_and_saves(console_page: Page,
 
     expect(wizard).to_be_hidden()
     expect(page.locator("#steering-left-now")).to_have_text("25")
+    expect(page.locator("#steering-defaults")).to_be_hidden()  # saved: the car's own now
+    expect(page.locator("#speed-defaults")).to_be_visible()
     _wheels_at(server, "steering", steering_ns(-2), "centred after Done")
     saved = server.logged_in_client().get("/api/get_calibration/angle").json()
     assert (saved["min"], saved["mid"], saved["max"], saved["polarity"]) == (-28, -2, 25, 1)

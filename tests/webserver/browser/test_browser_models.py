@@ -28,7 +28,7 @@ def test_upload_lists_and_deletes_a_model(console_page: Page, console_server: Co
     page = console_page
     page.goto("/models")
     expect(page.get_by_text("No models installed yet")).to_be_visible()
-    file_input = page.get_by_label("Model package")
+    file_input = page.get_by_label("Model package (.tar.gz")  # a failure text may say "model package" too
     upload = page.get_by_role("button", name="Upload", exact=True)
 
     not_a_package = tmp_path / "notes.tar.gz"

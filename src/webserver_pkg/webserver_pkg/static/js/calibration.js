@@ -189,6 +189,7 @@ function showSaved() {
     $("steering-mid-now").textContent = state.mid;
     $("steering-left-now").textContent = rawValue(state, "pos");
     $("steering-right-now").textContent = rawValue(state, "neg");
+    $("steering-defaults").hidden = !saved.angle.defaults;
   }
   if (saved.throttle) {
     const state = fromSaved(saved.throttle);
@@ -196,6 +197,7 @@ function showSaved() {
     $("speed-forward-now").textContent = rawValue(state, "pos");
     $("speed-backward-now").textContent = rawValue(state, "neg");
     $("speed-direction-now").textContent = `polarity ${state.polarity > 0 ? "+1" : "−1"}`;
+    $("speed-defaults").hidden = !saved.throttle.defaults;
   }
 }
 
@@ -264,8 +266,10 @@ async function loadCalibration() {
       api.get("/api/get_calibration/angle"),
       api.get("/api/get_calibration/throttle"),
     ]);
-    saved.angle = { mid: angle.mid, min: angle.min, max: angle.max, polarity: angle.polarity };
-    saved.throttle = { mid: throttle.mid, min: throttle.min, max: throttle.max, polarity: throttle.polarity };
+    saved.angle = { mid: angle.mid, min: angle.min, max: angle.max, polarity: angle.polarity,
+                    defaults: angle.defaults };
+    saved.throttle = { mid: throttle.mid, min: throttle.min, max: throttle.max, polarity: throttle.polarity,
+                       defaults: throttle.defaults };
     showSaved();
     $("steering-calibrate").disabled = false;
     $("speed-calibrate").disabled = false;
