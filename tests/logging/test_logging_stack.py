@@ -2,7 +2,7 @@
 simulator stands in for the camera and the car, as on any laptop): an autonomous run is recorded, stop_logging
 closes the bag, and the bag read back with `rosbags` (not our writer's code) holds what the nodes published;
 then the logger is SIGKILLed mid-run, restarted by the launcher, and the bag it left reads up to its last
-complete chunk, marked incomplete."""
+complete chunk, marked incomplete, and the console lists it so."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import pytest
 import yaml
 from rosbags.highlevel import AnyReader
 from std_srvs.srv import SetBool, Trigger
+from webserver.fake_robot import HttpClient
 
 from deepracer_common_pkg import names, qos
 from deepracer_interfaces_pkg.msg import CameraFrames
@@ -68,6 +69,7 @@ def test_an_autonomous_run_is_recorded_and_reads_back_with_what_the_nodes_publis
     folder = _recording(stack)
     assert folder.parent == stack.data_dir / "logs"
     assert re.fullmatch(rf"{re.escape(model.name)}-\d{{8}}-\d{{6}}", folder.name)
+    frames.clear()  # the camera runs all along: count from the moment the bag is open
     wait_for(lambda: len(frames.messages) >= FRAMES_TO_RECORD, 30, f"{FRAMES_TO_RECORD} frames published")
 
     answer = ros_probe.call(Trigger, names.LOGGING_STOP_LOGGING, Trigger.Request(), 15)
@@ -116,5 +118,17 @@ def test_a_logger_killed_mid_run_leaves_a_bag_that_reads_up_to_its_last_complete
     assert len(recorded) > 10
     sequences = [f.sequence for f in recorded]
     assert len(sequences) >= 0.95 * (sequences[-1] - sequences[0] + 1)
-    # The restarted logger sees the run still going (navigation's latched state) and records it anew.
+    # The restarted logger records again: at once if the run is still going (navigation's latched state), else at
+    # the next start (a loaded machine may have made navigation stop the run meanwhile).
+    for started in (False, True):
+        assert ros_probe.call(SetBool, names.NAVIGATION_START_STOP, SetBool.Request(data=started), 15).success
     assert _recording(stack, after=2) != folder
+
+    # The console lists the killed run, marked incomplete, and the first one complete.
+    password = wait_for(lambda: re.search(r"password: (\S+)", stack.output()), STARTUP_S, "the console password")
+    client = HttpClient(stack.url)
+    assert client.login(password.group(1)).status == 200
+    listed = {r["name"]: r for r in client.get("/api/runs").json()["runs"]}
+    assert listed[folder.name]["state"] == INCOMPLETE and "last complete chunk" in listed[folder.name]["reason"]
+    assert listed[folder.name]["frames"] == len(recorded)
+    assert [r["state"] for n, r in listed.items() if n < folder.name] == [COMPLETE]
