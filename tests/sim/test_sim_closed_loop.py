@@ -6,12 +6,16 @@ HTTP API. Stand-ins: the camera device and the PWM hardware (a rendered camera, 
 because neither exists on this machine.
 
 Both directions of the pair are what proves the loop is closed: with the car's true calibration the model
-laps the track; with the steering polarity inverted in the console it leaves the track within a lap.
+laps the track; with the steering polarity inverted in the console it leaves the track within a lap. In between,
+the servo node is killed while the car drives: the simulator, reading only the PWM files, sees the neutral the
+actuation guard writes and the car stops.
 
 Speed: the simulator's top speed is raised to 4 m/s (the real car's class) and the console's maximum speed set
-to 50 %, so the model's actions drive at 0.8 x (1 m/s actions) to 1.0 x (2 m/s actions) the speeds it was
-trained at and two laps take ~20 s instead of ~40 s. The camera runs at 30 fps so the car moves as far between
-two frames (3 cm) as at the trained 15 fps and 2 m/s: the model sees the track as densely as in training.
+to a moderate 50 %, so the model's actions drive at 0.8 x (1 m/s actions) to 1.0 x (2 m/s actions) the speeds it
+was trained at, and two laps take ~20 s instead of ~40 s at the default 2 m/s. The camera runs at the trained
+15 fps. (Measured offline with the same renderer and model: the laps hold with up to 0.1 s between a frame and
+its duty cycle reaching the car; on an idle 2-core machine this loop takes 25-45 ms (the pipeline's ~4 ms plus
+up to one 20 ms simulator step on each side); a machine loaded far beyond its cores can exceed 0.1 s.)
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import re
 import subprocess
 import sys
 
+import psutil
 import pytest
 from webserver.fake_robot import HttpClient
 
@@ -42,7 +47,7 @@ def console():
                                 "--data-dir", str(data_dir)], capture_output=True, text=True, timeout=600)
     assert (data_dir / "models" / MODEL / "model.pb").is_file(), installed.stderr
     assert (data_dir / "models" / "demo").is_dir(), "the sample model goes in beside the demo model, not instead"
-    stack = LaunchedStack(data_dir, sets=["sim_node.top_speed_m_s=4.0", "camera_node.fps=30"])
+    stack = LaunchedStack(data_dir, sets=["sim_node.top_speed_m_s=4.0"])
     try:
         banner = wait_for(lambda: re.search(r"(http://127\.0\.0\.1:\d+)\s+password: (\S+)", stack.output()),
                           STARTUP_S, f"the console's address and password\n{stack.output()}")
@@ -83,11 +88,22 @@ def test_the_real_model_laps_the_track_and_inverted_steering_leaves_it(console):
     _start(client)
     done = wait_for(lambda: (lambda s: s if s["laps"] >= LAPS or s["off_track"] else None)(_state(client)),
                     LAPS * LAP_DEADLINE_S, f"{LAPS} laps or an off-track\n{stack.output()[-3000:]}")
-    _ok(client.post("/api/start_stop", {"start_stop": "stop"}))
     assert done["off_track"] == 0, f"left the track with the true calibration: {done}"
     assert done["laps"] >= LAPS and len(done["lap_times_s"]) == done["laps"]
     assert all(t > 0 for t in done["lap_times_s"]) and done["best_lap_s"] == min(done["lap_times_s"])
     print(f"\nlaps with the true calibration: {done['lap_times_s']} s")
+
+    # The servo node dies while the car drives: the simulator reads what the actuation guard left on the wires.
+    assert _state(client)["speed_m_s"] > 0.5
+    servo = next(p for p in psutil.Process(stack.process.pid).children()
+                 if "servo_pkg.servo_node" in " ".join(p.cmdline()))
+    servo.kill()
+    stopped = wait_for(lambda: (lambda s: s if s["speed_m_s"] < 0.05 else None)(_state(client)), 5,
+                       f"the simulated car stopping after the servo node died\n{stack.output()[-3000:]}")
+    print(f"servo node killed: the car coasted to {stopped['speed_m_s']} m/s")
+    _ok(client.post("/api/start_stop", {"start_stop": "stop"}))
+    wait_for(lambda: client.get("/api/get_calibration/angle").status == 200, STARTUP_S,
+             f"the restarted servo node answering\n{stack.output()[-3000:]}")
 
     # The technician's mistake: steering polarity inverted in the calibration wizard.
     _ok(client.post("/api/set_calibration_mode"))
