@@ -13,7 +13,6 @@ import signal
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import psutil
 import pytest
@@ -24,6 +23,7 @@ from deepracer_interfaces_pkg.msg import NavigationState, ServoCtrlMsg
 from deepracer_interfaces_pkg.srv import SetDriveMode, SetMaxSpeed
 from servo_pkg.backends.sysfs_tree import build_sysfs_tree, pwm_file
 from servo_pkg.pwm_math import DEFAULT_THROTTLE
+from support.duty_watch import DutyWatch
 from support.rosgraph import wait_for
 from support.stack import LaunchedStack, drive_autonomously, installed_model_dir, temp_data_dir
 
@@ -35,43 +35,6 @@ COMMAND_TIMEOUT_S = 0.25  # servo_node.command_timeout_s, the default
 # one scheduler hiccup of a loaded 2-core machine allowed on top.
 DEAD_BOUND_S = COMMAND_TIMEOUT_S
 HUNG_BOUND_S = 1.25 * COMMAND_TIMEOUT_S + 0.15
-
-
-class ThrottleWatch:
-    """Reads the throttle's duty_cycle file every 2 ms in a thread: (monotonic time, ns) samples."""
-
-    def __init__(self, path: Path) -> None:
-        self._path = path
-        self._samples: list[tuple[float, int]] = []
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.002):
-            text = self._path.read_text().strip()
-            if text:  # the writer's open-truncate-write can be caught between truncate and write
-                with self._lock:
-                    self._samples.append((time.monotonic(), int(text)))
-
-    def value(self) -> int:
-        with self._lock:
-            return self._samples[-1][1] if self._samples else -1
-
-    def since(self, start: float) -> list[tuple[float, int]]:
-        with self._lock:
-            return [s for s in self._samples if s[0] >= start]
-
-    def first_neutral_after(self, start: float, timeout: float) -> float:
-        """Seconds from `start` until the file first read neutral."""
-        sample = wait_for(lambda: next((s for s in self.since(start) if s[1] == NEUTRAL), None), timeout,
-                          "throttle neutral in the duty_cycle file")
-        return sample[0] - start
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(2)
 
 
 class ManualSender:
@@ -101,7 +64,7 @@ class ManualSender:
 @dataclass
 class Rig:
     stack: LaunchedStack
-    watch: ThrottleWatch
+    watch: DutyWatch
     sender: ManualSender
     states: object  # the navigation state collector
     probe: object
@@ -125,7 +88,7 @@ def rig(ros_probe, tmp_path_factory):
     pwm_root, gpio_root = build_sysfs_tree(sysfs, enable_gpio=436)
     stack = LaunchedStack(temp_data_dir(), sets=["servo_node.backend=sysfs", f"servo_node.sysfs_pwm_root={pwm_root}",
                                                  f"servo_node.sysfs_gpio_root={gpio_root}"])
-    watch = ThrottleWatch(pwm_file(sysfs, "throttle"))
+    watch = DutyWatch(pwm_file(sysfs, "throttle"))
     sender = ManualSender(ros_probe)
     states = ros_probe.subscribe(NavigationState, names.NAVIGATION_STATE, qos.LATCHED)
     yield Rig(stack, watch, sender, states, ros_probe)
@@ -156,11 +119,8 @@ def stop_driving(rig) -> None:
     wait_for(lambda: rig.watch.value() == NEUTRAL, 10, "neutral after stop")
 
 
-def stays_neutral(watch: ThrottleWatch, seconds: float) -> list[int]:
-    """Watch for `seconds` (a window of observation, not a synchronisation) and return any non-neutral values."""
-    start = time.monotonic()
-    wait_for(lambda: time.monotonic() - start >= seconds, seconds + 5, "the observation window")
-    return [ns for _, ns in watch.since(start) if ns != NEUTRAL]
+def stays_neutral(watch: DutyWatch, seconds: float) -> list[int]:
+    return watch.others_during(seconds, NEUTRAL)
 
 
 def test_killed_servo_node_leaves_neutral_and_the_car_stays_stopped_after_its_restart(rig) -> None:
@@ -169,7 +129,7 @@ def test_killed_servo_node_leaves_neutral_and_the_car_stays_stopped_after_its_re
     guard = node_process(rig.stack, "servo_pkg.actuation_guard")
     killed_at = time.monotonic()
     os.kill(servo.pid, signal.SIGKILL)
-    assert rig.watch.first_neutral_after(killed_at, 5) <= DEAD_BOUND_S
+    assert rig.watch.first_after(killed_at, NEUTRAL, 5) <= DEAD_BOUND_S
     restarted = wait_for(lambda: (p := node_process(rig.stack, "servo_pkg.servo_node")).pid != servo.pid and p, 60,
                          "the launcher restarting the servo node")
     assert not guard.is_running() or guard.status() == psutil.STATUS_ZOMBIE  # its job was done: it left
@@ -189,7 +149,7 @@ def test_hung_servo_node_leaves_neutral_and_does_not_resume_when_woken(rig) -> N
     stopped_at = time.monotonic()
     os.kill(servo.pid, signal.SIGSTOP)
     try:
-        assert rig.watch.first_neutral_after(stopped_at, 5) <= HUNG_BOUND_S
+        assert rig.watch.first_after(stopped_at, NEUTRAL, 5) <= HUNG_BOUND_S
         assert stays_neutral(rig.watch, 0.5) == []  # woken early: navigation may not have noticed yet
     finally:
         os.kill(servo.pid, signal.SIGCONT)
@@ -206,7 +166,7 @@ def test_woken_navigation_does_not_act_on_stale_manual_commands(rig) -> None:
     os.kill(navigation.pid, signal.SIGSTOP)
     try:
         rig.sender.sending.clear()  # the console's last command is now the newest, and it ages
-        assert rig.watch.first_neutral_after(time.monotonic(), 5) <= HUNG_BOUND_S  # the servo's own watchdog
+        assert rig.watch.first_after(time.monotonic(), NEUTRAL, 5) <= HUNG_BOUND_S  # the servo's own watchdog
         # Navigation stays stopped for 1.6 s (the fault itself): its newest command is that old when it wakes.
         assert stays_neutral(rig.watch, 1.6) == []
     finally:
@@ -234,7 +194,7 @@ def test_killed_camera_while_driving_autonomously_stops_and_stays_stopped(rig) -
     killed_at = time.monotonic()
     os.kill(camera.pid, signal.SIGKILL)
     # navigation's autonomous_timeout_s (0.25 s) + its watchdog period, the servo's write, one hiccup
-    assert rig.watch.first_neutral_after(killed_at, 5) <= 0.25 + 0.05 + 0.15
+    assert rig.watch.first_after(killed_at, NEUTRAL, 5) <= 0.25 + 0.05 + 0.15
     wait_for(lambda: node_process(rig.stack, "camera_pkg.camera_node").pid != camera.pid, 60, "the camera restarted")
     assert stays_neutral(rig.watch, 3.0) == []
     assert "camera_node" in rig.states.latest().neutral_reason and not rig.states.latest().started
