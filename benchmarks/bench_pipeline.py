@@ -56,7 +56,7 @@ from support.rosgraph import Collector, RosProbe, wait_for  # noqa: E402
 from support.stack import LaunchedStack, drive_autonomously, installed_model_dir, temp_data_dir  # noqa: E402
 
 STAGES = ("camera", "inference", "navigation", "servo")
-PROCESSES = (*STAGES, "webserver", "sim")
+PROCESSES = (*STAGES, "webserver", "sim", "logging")
 
 
 def pct(values: list[float], q: float) -> float:
@@ -176,10 +176,11 @@ def fresh(collector: Collector, what: str) -> object:
 
 
 def run_rate(probe: RosProbe, fps: float, seconds: float, model_dir: Path | None,
-             source: str = "synthetic") -> dict[str, object]:
+             source: str = "synthetic", configs: tuple[Path, ...] = ()) -> dict[str, object]:
     """`synthetic`: the rendered endless track (the simulator runs but nothing looks at its car); `sim`: the
     closed loop, the camera rendering the simulated car's view. Both cameras tick on a fixed clock."""
-    stack = LaunchedStack(temp_data_dir(), sets=[f"camera_node.fps={fps}", f"camera_node.source={source}"])
+    stack = LaunchedStack(temp_data_dir(), sets=[f"camera_node.fps={fps}", f"camera_node.source={source}"],
+                          configs=list(configs))
     try:
         written = probe.subscribe(PwmWritten, names.SERVO_PWM_WRITTEN,
                                   QoSProfile(depth=200, reliability=ReliabilityPolicy.RELIABLE))
@@ -357,8 +358,8 @@ def print_table(results: dict) -> None:
           f"p50 {results['bare_inference_hot_loop_ms']['p50']:.2f} ms")
     print("| source | fps | limit ms (hops + bare inference at this rate) | e2e p50 ms | p99 ms | max ms | p99/limit | "
           "captured | written | dropped cam/inf/nav/servo | lost between | "
-          "from capture p50 ms: camera / inference / navigation / servo | CPU % cam/inf/nav/servo/web/sim | "
-          "peak MB cam/inf/nav/servo/web/sim |")
+          "from capture p50 ms: camera / inference / navigation / servo | CPU % cam/inf/nav/servo/web/sim/log | "
+          "peak MB cam/inf/nav/servo/web/sim/log |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results["rates"]:
         lat, fr, limit = r["latency_ms"], r["frames"], r["limit_ms"]

@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("bench_camera.py", "bench_inference.py", "bench_sim.py", "bench_pipeline.py")
+BENCHMARKS = ("bench_camera.py", "bench_inference.py", "bench_sim.py", "bench_pipeline.py", "bench_logging.py")
 
 
 def main() -> int:

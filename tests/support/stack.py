@@ -29,13 +29,15 @@ def free_port() -> int:
 
 class LaunchedStack:
     def __init__(self, data_dir: Path, *, sets: list[str] = (), only: str = "",
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, configs: list[Path] = ()) -> None:
         self.data_dir = data_dir
         self.port = free_port()
         args = [sys.executable, "-m", "deepracer_common_pkg.launcher", "--graph", str(REPO / "launch/graph.yaml"),
                 "--data-dir", str(data_dir), "--set", f"webserver_node.port={self.port}"]
         for item in sets:
             args += ["--set", item]
+        for overlay in configs:  # e.g. a file with `logging_node: false` leaves that node out
+            args += ["--config", str(overlay)]
         if only:
             args += ["--only", only]
         self._lines: list[str] = []
@@ -87,4 +89,4 @@ def drive_autonomously(probe, model_dir: Path, max_speed: float = 1.0, timeout: 
         (SetBool, names.NAVIGATION_START_STOP, SetBool.Request(data=True)),
     ):
         answer = probe.call(srv_type, name, request, timeout)
-        assert answer.success, f"{name}: {answer.reason}"
+        assert answer.success, f"{name}: {getattr(answer, 'reason', None) or getattr(answer, 'message', '')}"

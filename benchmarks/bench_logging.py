@@ -1,0 +1,150 @@
+"""What recording costs the car: the whole stack's end-to-end latency with and without the logging node.
+
+Method: bench_pipeline.run_rate (our launcher, every node its own process, synthetic camera, demo model, simulated
+PWM, a fixed window of autonomous driving) at 15 and 30 fps, alternately with the logging node recording the run
+and with it left out of the graph (an overlay `logging_node: false`), `--repeats` times each, so the run-to-run
+noise of the same configuration is measured in the same session as the difference the logger makes. With the
+logger we also read its CPU and peak memory, the bag's growth over the window (bytes per minute of driving), and
+the console's replay load: list the runs, first page of the timeline, first picture (over HTTP, logged in, as the
+Runs page asks for them; the first open reads the whole bag once).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from http.cookiejar import CookieJar
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import bench_pipeline as pipeline  # noqa: E402  (sets up the isolated ROS environment first)
+import numpy as np  # noqa: E402
+from std_srvs.srv import Trigger  # noqa: E402
+
+from deepracer_common_pkg import names  # noqa: E402
+from logging_pkg.disk_guard import folder_bytes  # noqa: E402
+from support.rosgraph import RosProbe, wait_for  # noqa: E402
+from support.stack import LaunchedStack, drive_autonomously, installed_model_dir, temp_data_dir  # noqa: E402
+
+REPO = HERE.parent
+
+
+def without_logger_overlay() -> Path:
+    path = Path(tempfile.mkdtemp(prefix="bench-logging-")) / "no-logger.yaml"
+    path.write_text("logging_node: false\n")
+    return path
+
+
+def recording_figures(probe: RosProbe, fps: float, seconds: float, model_dir: Path) -> dict[str, float]:
+    """Bag bytes per minute of driving, and the console's replay load times on the bag just recorded."""
+    stack = LaunchedStack(temp_data_dir(), sets=[f"camera_node.fps={fps}", "camera_node.source=synthetic"])
+    try:
+        drive_autonomously(probe, model_dir or installed_model_dir(stack), max_speed=1.0)
+        logs = stack.data_dir / "logs"
+        wait_for(lambda: any(logs.glob("*/*.mcap")), 30, "a bag")
+        before, start = folder_bytes(logs), time.monotonic()
+        time.sleep(seconds)  # the measurement window itself, not a synchronisation
+        grown, elapsed = folder_bytes(logs) - before, time.monotonic() - start
+        password = wait_for(lambda: pipeline._password(stack.output()), 60, "the console password")
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+        opener.open(f"{stack.url}/login", data=urllib.parse.urlencode({"password": password}).encode(),
+                    timeout=10).read()
+
+        def get(path: str) -> bytes:
+            with opener.open(f"{stack.url}{path}", timeout=60) as response:
+                return response.read()
+
+        probe.call(Trigger, names.LOGGING_STOP_LOGGING, Trigger.Request(), 15)
+        timings = {}
+        t0 = time.perf_counter()
+        run = json.loads(get("/api/runs"))["runs"][0]
+        timings["list_ms"] = (time.perf_counter() - t0) * 1000
+        t0 = time.perf_counter()
+        page = json.loads(get(f"/api/runs/{run['name']}/timeline?start=0&count=1000"))
+        timings["first_open_timeline_ms"] = (time.perf_counter() - t0) * 1000
+        t0 = time.perf_counter()
+        get(f"/api/runs/{run['name']}/frame/0")
+        timings["first_picture_ms"] = (time.perf_counter() - t0) * 1000
+        pictures = []
+        for index in range(0, page["total"], max(1, page["total"] // 50)):
+            t0 = time.perf_counter()
+            get(f"/api/runs/{run['name']}/frame/{index}")
+            pictures.append((time.perf_counter() - t0) * 1000)
+        timings["picture_p50_ms"] = float(np.percentile(pictures, 50))
+        timings["picture_p99_ms"] = float(np.percentile(pictures, 99))
+        return {"fps": fps, "bytes_per_minute": grown / elapsed * 60, "frames_in_bag": page["total"],
+                "bag_mb": run["size_bytes"] / 2**20, **timings}
+    finally:
+        stack.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rates", default="15,30")
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=REPO / "bench-results" / "logging.json")
+    args = parser.parse_args()
+    overlay = without_logger_overlay()
+    probe = RosProbe()
+    results: dict[str, object] = {"date": time.strftime("%Y-%m-%d %H:%M"), "rows": [], "recording": []}
+    try:
+        demo_stack = LaunchedStack(temp_data_dir(), configs=[overlay])
+        try:
+            model = installed_model_dir(demo_stack)
+        finally:
+            demo_stack.stop()
+        for fps in (float(f) for f in args.rates.split(",") if f):
+            for repeat in range(args.repeats):
+                for logger in (True, False):
+                    row = pipeline.run_rate(probe, fps, args.seconds, model, "synthetic",
+                                            configs=() if logger else (overlay,))
+                    row.update(logger=logger, repeat=repeat)
+                    results["rows"].append(row)
+                    print(f"{fps:.0f} fps, logger {'on ' if logger else 'off'}: e2e p50 "
+                          f"{row['latency_ms']['p50']:.2f} ms, p99 {row['latency_ms']['p99']:.2f} ms, "
+                          f"logger CPU {row['cpu_percent'].get('logging', float('nan')):.1f} %, "
+                          f"peak {row['peak_rss_mb'].get('logging', float('nan')):.0f} MB", flush=True)
+            results["recording"].append(recording_figures(probe, fps, args.seconds, model))
+    finally:
+        probe.close()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2))
+    print_table(results)
+    return 0
+
+
+def print_table(results: dict) -> None:
+    print("| fps | logger | runs | e2e p50 ms | e2e p99 ms (each run) | max ms | frames written / captured | "
+          "logger CPU % | logger peak MB |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    rows = results["rows"]
+    for fps in sorted({r["fps"] for r in rows}):
+        for logger in (False, True):
+            same = [r for r in rows if r["fps"] == fps and r["logger"] == logger]
+            p50 = "/".join(f"{r['latency_ms']['p50']:.2f}" for r in same)
+            p99 = "/".join(f"{r['latency_ms']['p99']:.2f}" for r in same)
+            worst = max(r["latency_ms"]["max"] for r in same)
+            frames = "/".join(f"{r['frames']['written']}/{r['frames']['captured']}" for r in same)
+            cpu = "/".join(f"{r['cpu_percent'].get('logging', float('nan')):.1f}" for r in same) if logger else "-"
+            mem = "/".join(f"{r['peak_rss_mb'].get('logging', float('nan')):.0f}" for r in same) if logger else "-"
+            print(f"| {fps:.0f} | {'on' if logger else 'off'} | {len(same)} | {p50} | {p99} | {worst:.2f} | "
+                  f"{frames} | {cpu} | {mem} |")
+    print("| fps | bag MB per minute | list ms | first open (timeline page) ms | first picture ms | "
+          "picture p50 / p99 ms |")
+    print("|---|---|---|---|---|---|")
+    for r in results["recording"]:
+        print(f"| {r['fps']:.0f} | {r['bytes_per_minute'] / 2**20:.1f} | {r['list_ms']:.0f} | "
+              f"{r['first_open_timeline_ms']:.0f} | {r['first_picture_ms']:.1f} | "
+              f"{r['picture_p50_ms']:.1f} / {r['picture_p99_ms']:.1f} |")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
