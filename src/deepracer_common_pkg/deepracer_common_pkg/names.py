@@ -36,6 +36,17 @@ LOGGING_STOP_LOGGING = "/logging_pkg/stop_logging"
 
 HEARTBEAT = "/deepracer/heartbeat"
 
+# The car's own parts (system_node, system_pkg): battery, network, USB stick, SSH.
+SYSTEM_BATTERY_LEVEL = "/system_pkg/battery_level"
+SYSTEM_GET_NETWORK_DETAILS = "/system_pkg/get_network_details"
+SYSTEM_LIST_WIFI = "/system_pkg/list_wifi"
+SYSTEM_CONNECT_WIFI = "/system_pkg/connect_wifi"
+SYSTEM_GET_SSH_STATE = "/system_pkg/get_ssh_state"
+SYSTEM_SET_SSH_ENABLED = "/system_pkg/set_ssh_enabled"
+SYSTEM_SET_SSH_PASSWORD = "/system_pkg/set_ssh_password"
+# std_msgs/String, latched: the logs/ folder of the USB stick in now, "" when none (the logging node's USB target).
+SYSTEM_USB_LOGS_DIR = "/system_pkg/usb_logs_dir"
+
 
 def telemetry_topic(stage: str) -> str:
     """Each stage (camera, inference, navigation, servo) publishes StageStats here."""
