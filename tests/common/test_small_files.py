@@ -17,7 +17,7 @@ from deepracer_common_pkg.small_files import PRIVATE, atomic_write_json, read_js
 from servo_pkg.calibration_files import save_calibration, save_led_color
 from servo_pkg.led_color import LedColor
 from servo_pkg.pwm_math import Calibration
-from webserver_pkg.credentials import write_private
+from webserver_pkg.services.credentials import write_private
 
 WRITERS = {
     "calibration": lambda path: save_calibration(path, Calibration()),

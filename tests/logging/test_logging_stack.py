@@ -15,7 +15,7 @@ import pytest
 import yaml
 from rosbags.highlevel import AnyReader
 from std_srvs.srv import SetBool, Trigger
-from webserver.fake_robot import HttpClient
+from webserver.console_client import HttpClient
 
 from deepracer_common_pkg import names, qos
 from deepracer_interfaces_pkg.msg import CameraFrames

@@ -26,7 +26,7 @@ import sys
 
 import psutil
 import pytest
-from webserver.fake_robot import HttpClient
+from webserver.console_client import HttpClient
 
 from support.rosgraph import wait_for
 from support.stack import REPO, LaunchedStack, temp_data_dir

@@ -1,6 +1,7 @@
-"""Console test fixtures: the real app, served by cheroot over real HTTP on 127.0.0.1, in front of
-the in-memory FakeBridge (the robot graph is not needed to test the console; one integration test
-runs the real node). Part B's browser tests in browser/ use `console_server` too."""
+"""Console test fixtures: the real app, served by cheroot over real HTTP on 127.0.0.1, in front of the
+in-process robot (`webserver_pkg.robot.in_process`: navigation's and the model package's real cores; the ROS
+graph itself is not needed to test the console, and test_console_node runs the real node). The browser
+tests in browser/ use `console_server` too."""
 
 from __future__ import annotations
 
@@ -9,14 +10,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from webserver.fake_robot import ConsoleTestServer, FakeBridge, FakeClock
+from webserver.console_client import ConsoleTestServer, ManualClock
 
 from inference_pkg.demo_model import write_package
-from webserver_pkg import credentials
 from webserver_pkg.app import create_app
 from webserver_pkg.config import ConsoleConfig
 from webserver_pkg.context import EXTENSION
+from webserver_pkg.robot.in_process import InProcessRobot
 from webserver_pkg.server import ConsoleServer
+from webserver_pkg.services import credentials
 
 TEST_PASSWORD = "racer-asset-tag-42"
 
@@ -24,7 +26,7 @@ TEST_PASSWORD = "racer-asset-tag-42"
 @pytest.fixture
 def start_console(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], ConsoleTestServer]]:
     """Start the console on a free port, with the console folder `tmp_path/console` as the test left it
-    (so a test can damage its files first), a fresh models folder and fake robot; stopped at the end.
+    (so a test can damage its files first), a fresh models folder and in-process robot; stopped at the end.
 
     The password comes from a fake chassis asset tag file (so the asset-tag path is exercised too),
     hashed with a cheap scrypt cost so hundreds of logins keep the suite fast.
@@ -39,7 +41,7 @@ def start_console(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[C
     running: list[tuple[object, ConsoleServer]] = []
 
     def start() -> ConsoleTestServer:
-        bridge, clock = FakeBridge(), FakeClock()
+        bridge, clock = InProcessRobot(), ManualClock()
         app = create_app(config, bridge, clock=clock)
         app.extensions[EXTENSION].frames.keepalive_s = 0.1  # closed viewers are noticed within tenths of a second
         server = ConsoleServer(app, config.host, config.port, poll_s=0.02)
@@ -57,7 +59,7 @@ def start_console(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[C
 
 @pytest.fixture
 def console_server(start_console: Callable[[], ConsoleTestServer]) -> ConsoleTestServer:
-    """The console with a fresh console folder, models folder and fake robot."""
+    """The console with a fresh console folder, models folder and in-process robot."""
     return start_console()
 
 

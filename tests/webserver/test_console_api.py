@@ -1,15 +1,15 @@
-"""The driving, calibration, device and logs API over real HTTP, against the in-memory robot:
+"""The driving, calibration, device and logs API over real HTTP, against the in-process robot (the real cores):
 every route answers the original console's shapes, and every refusal says why and does nothing."""
 
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 
 import pytest
 
+from inference_pkg.model_package import install
 from support.rosgraph import wait_for
-from webserver_pkg.bridge import CalibrationNs, CameraView, LogLine, ModelStateView, StageView
+from webserver_pkg.robot.bridge import CalibrationNs, CameraView, LogLine, ModelStateView, StageView
 
 
 @pytest.fixture
@@ -67,33 +67,39 @@ def test_drive_mode_maps_auto_to_autonomous_and_refuses_unknown_modes(api, bridg
     assert bridge.calls_to("set_drive_mode") == [("autonomous",)]
 
 
-def _load(bridge, tmp_path) -> None:
-    folder = tmp_path / "models" / "m"
-    folder.mkdir(parents=True)
-    bridge.load_seconds = 0.0
-    bridge.load_model(str(folder))
-    wait_for(lambda: bridge.model.state == "loaded", 5, "the fake load to finish")
+def _load(bridge, console_server, model_archive) -> None:
+    """A real model through the real checks (the in-process robot runs the inference package's)."""
+    installed = install(model_archive, console_server.models_root, "m")
+    bridge.load_model(str(installed.path))
+    wait_for(lambda: bridge.model.state in ("loaded", "error"), 30, "the model to load")
+    assert bridge.model.state == "loaded", bridge.model.reason
     bridge.calls.clear()
 
 
-def test_start_in_autonomous_is_one_call_to_navigation_and_inference_follows(api, bridge, tmp_path):
-    _load(bridge, tmp_path)
-    bridge.navigation = replace(bridge.navigation, mode="autonomous")
+def _autonomous(bridge) -> None:
+    bridge.set_drive_mode("autonomous")
+    bridge.calls.clear()
+
+
+def test_start_in_autonomous_is_one_call_to_navigation_and_inference_follows(api, bridge, console_server,
+                                                                             model_archive):
+    _load(bridge, console_server, model_archive)
+    _autonomous(bridge)
     assert api.post("/api/start_stop", {"start_stop": "start"}).status == 200
     assert bridge.calls == [("set_navigation_started", (True,))]
-    assert bridge.navigation.started and bridge.model.running
+    assert bridge.navigation.started and bridge.policy_running
     bridge.calls.clear()
     assert api.post("/api/start_stop", {"start_stop": "stop"}).status == 200
     assert bridge.calls == [("set_navigation_started", (False,))]
-    assert not bridge.navigation.started and not bridge.model.running
+    assert not bridge.navigation.started and not bridge.policy_running
 
 
 def test_start_without_a_loaded_model_is_refused_with_the_robots_reason(api, bridge):
-    bridge.navigation = replace(bridge.navigation, mode="autonomous")
+    _autonomous(bridge)
     reply = api.post("/api/start_stop", {"start_stop": "start"})
     assert reply.status == 409 and "needs a loaded model" in reply.json()["reason"]
     assert bridge.call_names() == ["set_navigation_started"]
-    assert not bridge.navigation.started and not bridge.model.running
+    assert not bridge.navigation.started and not bridge.policy_running
 
 
 def test_start_in_manual_mode_starts_navigation_only(api, bridge):
@@ -119,7 +125,7 @@ def test_stop_reports_a_navigation_node_that_does_not_answer(api, bridge):
 
 def test_start_stop_refuses_other_words_and_unknown_navigation_state(api, bridge):
     assert api.post("/api/start_stop", {"start_stop": "go"}).status == 400
-    bridge.navigation = None
+    bridge.navigation_heard = False
     reply = api.post("/api/start_stop", {"start_stop": "start"})
     assert reply.status == 503 and "navigation node" in reply.json()["reason"]
     assert bridge.calls == []
@@ -138,7 +144,7 @@ def test_control_modes_and_navigation_state(api, bridge):
                                                               "control_modes_available": ["manual", "auto"]}
     state = api.get("/api/navigation_state").json()
     assert state["known"] is True and state["mode"] == "manual" and state["started"] is False
-    bridge.navigation = None
+    bridge.navigation_heard = False
     assert api.get("/api/navigation_state").json()["known"] is False
 
 

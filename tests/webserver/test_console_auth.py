@@ -7,9 +7,9 @@ import logging
 import stat
 
 import pytest
-from webserver.fake_robot import HttpClient
+from webserver.console_client import HttpClient
 
-from webserver_pkg.credentials import PASSWORD_FILE, SECRET_KEY_FILE, load_or_create_secret_key
+from webserver_pkg.services.credentials import PASSWORD_FILE, SECRET_KEY_FILE, load_or_create_secret_key
 
 
 def test_login_sets_the_deepracer_token_cookie_and_answers_the_redirect(console_server):

@@ -11,18 +11,19 @@ import urllib.request
 
 import pytest
 from cryptography import x509
-from webserver.fake_robot import FakeBridge, FakeClock
+from webserver.console_client import ManualClock
 
 from webserver_pkg.app import create_app
-from webserver_pkg.bridge import StageView
 from webserver_pkg.config import ConsoleConfig
-from webserver_pkg.credentials import PasswordStore, load_or_create_secret_key, read_asset_tag
-from webserver_pkg.device_info import PipelineFigures, pipeline_figures
-from webserver_pkg.frame_hub import FrameHub, part
-from webserver_pkg.log_sources import newest_first, read_tail
+from webserver_pkg.robot.bridge import StageView
+from webserver_pkg.robot.in_process import InProcessRobot
 from webserver_pkg.server import ConsoleServer
-from webserver_pkg.sessions import LoginLimiter, SessionStore, csrf_matches
-from webserver_pkg.tls import ensure_certificate
+from webserver_pkg.services.credentials import PasswordStore, load_or_create_secret_key, read_asset_tag
+from webserver_pkg.services.device_info import PipelineFigures, pipeline_figures
+from webserver_pkg.services.frame_hub import FrameHub, part
+from webserver_pkg.services.log_sources import newest_first, read_tail
+from webserver_pkg.services.sessions import LoginLimiter, SessionStore, csrf_matches
+from webserver_pkg.services.tls import ensure_certificate
 
 
 @pytest.mark.parametrize("field, value", [
@@ -79,7 +80,7 @@ def test_secret_key_is_generated_once_and_private(tmp_path):
 
 
 def test_sessions_expire_and_can_be_ended_together():
-    clock = FakeClock()
+    clock = ManualClock()
     store = SessionStore(100.0, clock)
     a, b, c = store.create(), store.create(), store.create()
     assert len({a.csrf_token, b.csrf_token, c.csrf_token}) == 3
@@ -91,7 +92,7 @@ def test_sessions_expire_and_can_be_ended_together():
 
 
 def test_login_limiter_counts_failures_per_client_in_a_sliding_window():
-    clock = FakeClock()
+    clock = ManualClock()
     limiter = LoginLimiter(3, 60.0, clock)
     for _ in range(3):
         assert limiter.retry_after("a") == 0
@@ -191,7 +192,7 @@ def test_https_serves_with_a_self_signed_certificate_kept_across_starts(tmp_path
     tag.write_text("pw-123456")
     config = ConsoleConfig(port=0, https=True, console_dir=str(console_dir), models_root=str(tmp_path / "m"),
                            asset_tag_path=str(tag))
-    app = create_app(config, FakeBridge())
+    app = create_app(config, InProcessRobot())
     assert app.config["SESSION_COOKIE_SECURE"] is True and app.debug is False
     server = ConsoleServer(app, "127.0.0.1", 0, (cert_path, key_path), poll_s=0.02)
     server.start()

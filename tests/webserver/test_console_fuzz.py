@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 import pytest
 import yaml
-from webserver.fake_robot import HttpClient
+from webserver.console_client import HttpClient
 
 SEED = 19
 RANDOM_BODIES_PER_OPERATION = 12

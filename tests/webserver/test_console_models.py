@@ -1,5 +1,5 @@
 """Model upload, listing, loading and deletion over real HTTP: files through inference_pkg's package
-module (real archives, real OpenVINO graph check), loading through the in-memory robot."""
+module (real archives, real OpenVINO graph check), loading through the in-process robot (the real cores)."""
 
 from __future__ import annotations
 

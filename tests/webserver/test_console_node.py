@@ -10,7 +10,7 @@ import stat
 
 import pytest
 from sensor_msgs.msg import CompressedImage
-from webserver.fake_robot import HttpClient, MjpegViewer
+from webserver.console_client import HttpClient, MjpegViewer
 
 from deepracer_common_pkg import names, qos
 from support.rosgraph import NodeProcess, wait_for

@@ -1,9 +1,9 @@
-"""The simulator's console API over real HTTP, against the in-memory robot (the sim node's own behaviour is
+"""The simulator's console API over real HTTP, against the in-process robot (the sim node's own behaviour is
 tested in tests/sim): state and track for the map, Reset with CSRF, and a clear 404 when no simulator runs."""
 
 from __future__ import annotations
 
-from webserver_pkg.bridge import SimStateView
+from webserver_pkg.robot.bridge import SimStateView
 
 RACING = SimStateView(track="reinvent_base", laps=2, lap_times_s=(10.52, 9.87), off_track=1, progress=42.25,
                       on_track=True, x=3.25, y=0.71, yaw=0.05, speed_m_s=1.4)

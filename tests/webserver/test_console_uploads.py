@@ -17,7 +17,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from webserver.fake_robot import HttpClient
+from webserver.console_client import HttpClient
 
 from support.rosgraph import NodeProcess, wait_for
 

@@ -3,7 +3,7 @@ closed viewer leaves (the last one unsubscribes, so the camera can stop encoding
 
 from __future__ import annotations
 
-from webserver.fake_robot import VIDEO_ROUTE, MjpegViewer
+from webserver.console_client import VIDEO_ROUTE, MjpegViewer
 
 from support.rosgraph import wait_for
 

@@ -1,7 +1,8 @@
 """The device console's Flask app: `create_app(config, bridge)`.
 
-One blueprint per area (auth, pages, api, models, video) and ONE injected robot bridge, so tests
-serve the same app against an in-memory robot. Access control is applied here, before any view,
+One blueprint per area (views/: auth, pages, driving, calibration, device, logs, models, video, sim, runs)
+over the services (services/) and ONE injected robot bridge (robot/), so tests serve the same app against
+the in-process robot. Access control is applied here, before any view,
 so a new route cannot forget it: no session -> pages redirect to /login and API routes answer 401;
 a write (POST/PUT/DELETE/PATCH) without the session's X-CSRF-Token -> 403.
 """
@@ -19,19 +20,19 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from inference_pkg.model_package import remove_leftovers
-from webserver_pkg import api, auth, models, pages, runs, sim_api, video
-from webserver_pkg.api_input import ApiError, failure
-from webserver_pkg.bridge import BridgeError, RobotBridge
 from webserver_pkg.config import ConsoleConfig
 from webserver_pkg.context import EXTENSION, Console, console, current_session
-from webserver_pkg.credentials import PasswordStore, load_or_create_secret_key
-from webserver_pkg.frame_hub import FrameHub
-from webserver_pkg.log_sources import attach_console_log
-from webserver_pkg.sessions import LoginLimiter, SessionStore, csrf_matches
-from webserver_pkg.uploads import Installer, UploadRequest, clear_spool, spool_folder
+from webserver_pkg.robot.bridge import BridgeError, RobotBridge
+from webserver_pkg.services.credentials import PasswordStore, load_or_create_secret_key
+from webserver_pkg.services.frame_hub import FrameHub
+from webserver_pkg.services.log_sources import attach_console_log
+from webserver_pkg.services.sessions import LoginLimiter, SessionStore, csrf_matches
+from webserver_pkg.services.uploads import Installer, UploadRequest, clear_spool, spool_folder
+from webserver_pkg.views import auth, calibration, device, driving, logs, models, pages, runs, sim, video
+from webserver_pkg.views.api_input import ApiError, failure
 
 MB = 1024 * 1024
-PUBLIC_ENDPOINTS = {"auth.login", "auth.logout", "api.openapi", "static"}
+PUBLIC_ENDPOINTS = {"auth.login", "auth.logout", "device.openapi", "static"}
 WRITE_METHODS = {"POST", "PUT", "DELETE", "PATCH"}
 CSRF_EXEMPT = {"auth.login"}
 # Pages load only their own scripts, styles and images (no inline script or style exists, so an injected one
@@ -77,8 +78,8 @@ def create_app(config: ConsoleConfig, bridge: RobotBridge, *,
         login_limiter=LoginLimiter(config.login_attempts_per_minute, 60.0, clock),
         frames=FrameHub(bridge.watch_display), installer=Installer(),
     )
-    for blueprint in (auth.blueprint, pages.blueprint, api.blueprint, models.blueprint, video.blueprint,
-                      sim_api.blueprint, runs.blueprint):
+    for blueprint in (auth.blueprint, pages.blueprint, driving.blueprint, calibration.blueprint, device.blueprint,
+                      logs.blueprint, models.blueprint, video.blueprint, sim.blueprint, runs.blueprint):
         app.register_blueprint(blueprint)
     app.before_request(_guard)
     app.after_request(_security_headers)
@@ -93,10 +94,12 @@ def _wants_json() -> bool:
 
 
 def _guard() -> ResponseReturnValue | None:
-    if request.endpoint in PUBLIC_ENDPOINTS:
-        return None
+    """The one login check and the one CSRF check: every write of a logged-in browser echoes its token,
+    public routes included (a cross-site POST /logout must not end a session either)."""
     session = current_session()
     if session is None:
+        if request.endpoint in PUBLIC_ENDPOINTS:
+            return None
         if _wants_json():
             return failure("not logged in, or the session expired: log in again", 401)
         return redirect(url_for("auth.login"))

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from flask import current_app, g
 from flask import session as cookie
 
-from webserver_pkg.bridge import RobotBridge
 from webserver_pkg.config import ConsoleConfig
-from webserver_pkg.credentials import FirstPassword, PasswordStore
-from webserver_pkg.frame_hub import FrameHub
-from webserver_pkg.sessions import LoginLimiter, Session, SessionStore
-from webserver_pkg.uploads import Installer
+from webserver_pkg.robot.bridge import RobotBridge
+from webserver_pkg.services.credentials import FirstPassword, PasswordStore
+from webserver_pkg.services.frame_hub import FrameHub
+from webserver_pkg.services.sessions import LoginLimiter, Session, SessionStore
+from webserver_pkg.services.uploads import Installer
 
 EXTENSION = "deepracer_console"
 

@@ -17,10 +17,10 @@ from deepracer_common_pkg.params import declare_config
 from webserver_pkg.app import create_app
 from webserver_pkg.config import ConsoleConfig
 from webserver_pkg.context import EXTENSION
-from webserver_pkg.credentials import password_shown, password_source
-from webserver_pkg.ros_bridge import RosBridge
+from webserver_pkg.robot.ros_bridge import RosBridge
 from webserver_pkg.server import ConsoleServer
-from webserver_pkg.tls import ensure_certificate
+from webserver_pkg.services.credentials import password_shown, password_source
+from webserver_pkg.services.tls import ensure_certificate
 
 
 class RosLogHandler(logging.Handler):

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 from webserver.browser.browser_support import CHROMIUM, CHROMIUM_ARGS, PHONE, WAIT_MS, log_in
-from webserver.fake_robot import ConsoleTestServer
+from webserver.console_client import ConsoleTestServer
 
 
 @pytest.fixture(scope="session")

@@ -1,15 +1,15 @@
 """Browser tests of the calibration wizards end to end: every slider moves the wheels live (raw duty
 cycles reach the robot), Done saves what the wizard shows (checked through the JSON API), Cancel
 keeps the saved values and puts the wheels back. Real headless Chromium, the real console app over
-HTTP; the robot is the in-memory FakeBridge (defaults: steering 1.2/1.45/1.7 ms polarity +1,
-throttle 1.311/1.446/1.6035 ms polarity -1)."""
+HTTP; the robot is the in-process robot (webserver_pkg.robot.in_process, the real cores; defaults:
+steering 1.2/1.45/1.7 ms polarity +1, throttle 1.311/1.446/1.6035 ms polarity -1)."""
 
 from __future__ import annotations
 
 import pytest
 from playwright.sync_api import Page, expect
 from webserver.browser.browser_support import screenshot
-from webserver.fake_robot import ConsoleTestServer
+from webserver.console_client import ConsoleTestServer
 
 from support.rosgraph import wait_for
 
@@ -43,7 +43,7 @@ def test_steering_wizard_moves_the_wheels_live_and_saves(console_page: Page,
                                                          console_server: ConsoleTestServer) -> None:
     page, server = console_page, console_server
     _open_calibration(page, server)
-    # The fake robot holds the built-in defaults: the page must not present them as this car's calibration.
+    # The in-process robot holds the built-in defaults: the page must not present them as this car's calibration.
     expect(page.locator("#steering-defaults")).to_be_visible()
     expect(page.locator("#steering-defaults")).to_contain_text("Default values, not this car's calibration")
     page.locator("#steering-calibrate").click()

@@ -1,7 +1,7 @@
 """Browser tests of the Control vehicle page: autonomous driving (load a model, maximum speed,
 start/stop, emergency stop) and manual driving with the pad and the arrow keys. Real headless
-Chromium, the real console app over HTTP; the robot is the in-memory FakeBridge, which records every
-command the page causes."""
+Chromium, the real console app over HTTP; the robot is the in-process robot
+(webserver_pkg.robot.in_process: the real cores), which records every command the page causes."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from playwright.sync_api import Page, expect
 from webserver.browser.browser_support import screenshot
-from webserver.fake_robot import ConsoleTestServer
+from webserver.console_client import ConsoleTestServer
 
 from support.rosgraph import wait_for
-from webserver_pkg.bridge import StageView
+from webserver_pkg.robot.bridge import StageView
 
 pytestmark = pytest.mark.browser
 
@@ -54,13 +54,13 @@ def test_autonomous_load_set_speed_start_stop_and_emergency_stop(
 
     page.get_by_role("button", name="Start vehicle").click()
     wait_for(lambda: bridge.navigation.started, 5, "the car to start")
-    assert bridge.model.running, "inference follows navigation's start"
+    assert bridge.policy_running, "inference follows navigation's start"
     expect(page.locator("#nav-status")).to_contain_text("Running")
     screenshot(page, "control-autonomous-running")
 
     page.get_by_role("button", name="Stop vehicle").click()
     wait_for(lambda: not bridge.navigation.started, 5, "the car to stop")
-    assert not bridge.model.running, "inference follows navigation's stop"
+    assert not bridge.policy_running, "inference follows navigation's stop"
     expect(page.locator("#nav-status")).to_contain_text("Stopped")
 
     page.get_by_role("button", name="Start vehicle").click()

@@ -1,7 +1,7 @@
 """Browser test of the Models page: a refused upload says why and installs nothing, a real model
 package uploads with progress and is listed with its details, delete removes it. Real headless
 Chromium, the real console app over HTTP and the inference package's real installer; the robot is
-the in-memory FakeBridge."""
+the in-process robot (webserver_pkg.robot.in_process: the real cores)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 from webserver.browser.browser_support import screenshot
-from webserver.fake_robot import ConsoleTestServer
+from webserver.console_client import ConsoleTestServer
 
 pytestmark = pytest.mark.browser
 

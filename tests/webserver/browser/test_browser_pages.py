@@ -1,14 +1,15 @@
 """Browser tests of login, the phone layout of every page, Settings and Logs, in real headless
-Chromium against the real console app over HTTP (the robot behind it is the in-memory FakeBridge)."""
+Chromium against the real console app over HTTP (the robot behind it is the in-process robot,
+webserver_pkg.robot.in_process: the real cores)."""
 
 from __future__ import annotations
 
 import pytest
 from playwright.sync_api import Page, expect
 from webserver.browser.browser_support import PHONE, log_in, screenshot
-from webserver.fake_robot import ConsoleTestServer
+from webserver.console_client import ConsoleTestServer
 
-from webserver_pkg.bridge import LogLine
+from webserver_pkg.robot.bridge import LogLine
 
 pytestmark = pytest.mark.browser
 

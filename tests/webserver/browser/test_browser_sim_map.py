@@ -1,18 +1,18 @@
 """Browser test of the Control page's simulator card at phone size: the map draws the track and the car where
 the simulator says it is, the lap counter and lap times follow the race, Reset reaches the simulator, and a car
 without a simulator shows no card. Real headless Chromium and the real console app over HTTP; the robot is the
-in-memory FakeBridge (the real simulator behind the real console is tests/sim/test_sim_closed_loop.py)."""
+in-process robot (the real simulator behind the real console is tests/sim/test_sim_closed_loop.py)."""
 
 from __future__ import annotations
 
 import pytest
 from playwright.sync_api import Page, expect
 from webserver.browser.browser_support import PHONE, screenshot
-from webserver.fake_robot import ConsoleTestServer
+from webserver.console_client import ConsoleTestServer
 
 from sim_pkg.tracks import load_track
 from support.rosgraph import wait_for
-from webserver_pkg.bridge import SimStateView
+from webserver_pkg.robot.bridge import SimStateView
 
 pytestmark = pytest.mark.browser
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import psutil
 
-from webserver_pkg.bridge import StageView
+from webserver_pkg.robot.bridge import CameraView, StageView
 
 # Telemetry older than this is a stage that stopped: its figures are not shown as current.
 STALE_TELEMETRY_S = 5.0
@@ -127,4 +127,18 @@ def about() -> dict[str, object]:
         "cpu": cpu_model(),
         "cpu_count": psutil.cpu_count() or 0,
         "memory_total": psutil.virtual_memory().total,
+    }
+
+
+def sensor_status(camera: CameraView | None, lidar_connected: bool) -> dict[str, str]:
+    """The original console's sensor fields: connected / not_connected / error per sensor."""
+    def status(connected: bool) -> str:
+        if camera is not None and camera.error:
+            return "error"
+        return "connected" if connected else "not_connected"
+
+    return {
+        "camera_status": status(camera is not None and camera.connected),
+        "stereo_status": status(camera is not None and camera.connected and camera.stereo),
+        "lidar_status": "connected" if lidar_connected else "not_connected",
     }

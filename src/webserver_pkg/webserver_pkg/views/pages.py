@@ -8,7 +8,7 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from webserver_pkg.context import console, logged_in_session
-from webserver_pkg.device_info import software_version
+from webserver_pkg.services.device_info import software_version
 
 blueprint = Blueprint("pages", __name__)
 

@@ -20,8 +20,7 @@ from rclpy.qos import qos_profile_rosout_default
 from sensor_msgs.msg import CompressedImage
 from std_srvs.srv import SetBool, Trigger
 
-from deepracer_common_pkg import action_space_msg, names, qos
-from deepracer_common_pkg.action_space import ActionSpace, ActionSpaceError
+from deepracer_common_pkg import names, qos
 from deepracer_interfaces_pkg.msg import (
     CameraStatus,
     ModelState,
@@ -40,7 +39,7 @@ from deepracer_interfaces_pkg.srv import (
     SetLedColor,
     SetMaxSpeed,
 )
-from webserver_pkg.bridge import (
+from webserver_pkg.robot.bridge import (
     BridgeError,
     CalibrationNs,
     CameraView,
@@ -51,7 +50,7 @@ from webserver_pkg.bridge import (
     SimStateView,
     StageView,
 )
-from webserver_pkg.log_sources import MAX_LINES
+from webserver_pkg.services.log_sources import MAX_LINES
 
 STAGES = ("camera", "inference", "navigation", "servo")
 LOG_LEVELS = {10: "DEBUG", 20: "INFO", 30: "WARN", 40: "ERROR", 50: "FATAL"}
@@ -60,20 +59,9 @@ SERVICE_OWNERS = {"/inference_pkg": "inference", "/navigation_pkg": "navigation"
                   "/camera_pkg": "camera", "/sim_pkg": "simulator"}
 
 
-def _space(msg: ModelState) -> ActionSpace | None:
-    """None for a space the car could not drive (navigation refuses it with the reason, shown there)."""
-    try:
-        return action_space_msg.from_msg(msg.action_space)
-    except ActionSpaceError:
-        return None
-
-
 def model_view(msg: ModelState) -> ModelStateView:
-    return ModelStateView(
-        state=msg.state, model_name=msg.model_name, model_dir=msg.model_dir, reason=msg.reason,
-        training_algorithm=msg.training_algorithm, sensors=tuple(msg.sensors),
-        action_space=_space(msg) if msg.state == "loaded" else None,
-        load_seconds=msg.load_seconds, running=msg.running)
+    return ModelStateView(state=msg.state, model_name=msg.model_name, model_dir=msg.model_dir, reason=msg.reason,
+                          load_seconds=msg.load_seconds)
 
 
 def navigation_view(msg: NavigationState) -> NavigationView:

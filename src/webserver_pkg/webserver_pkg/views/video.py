@@ -11,9 +11,9 @@ from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
 
 from deepracer_common_pkg import names
-from webserver_pkg.api_input import ApiError
 from webserver_pkg.context import console
-from webserver_pkg.frame_hub import BOUNDARY
+from webserver_pkg.services.frame_hub import BOUNDARY
+from webserver_pkg.views.api_input import ApiError
 
 blueprint = Blueprint("video", __name__)
 # The page's URL names the stream as the original console did, whatever the ROS topic is called now.

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from webserver_pkg.credentials import write_private
+from webserver_pkg.services.credentials import write_private
 
 CERT_FILE = "console-cert.pem"
 KEY_FILE = "console-key.pem"

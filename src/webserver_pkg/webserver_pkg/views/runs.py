@@ -15,9 +15,9 @@ from flask.typing import ResponseReturnValue
 from logging_pkg.run_archive import stream_tar_gz
 from logging_pkg.run_catalog import RunNotFound, delete_run, list_runs, run_folder
 from logging_pkg.run_replay import ReplayCache, ReplayError, RunReplay
-from webserver_pkg.api_input import ApiError, ok, whole_number_text
 from webserver_pkg.context import console
-from webserver_pkg.pages import _page
+from webserver_pkg.views.api_input import ApiError, ok, whole_number_text
+from webserver_pkg.views.pages import _page
 
 blueprint = Blueprint("runs", __name__)
 CACHE = "deepracer_run_replays"

@@ -33,10 +33,10 @@ from inference_pkg.model_package import (
     sanitise_name,
     scan,
 )
-from webserver_pkg.api import sensor_status
-from webserver_pkg.api_input import ApiError, json_body, ok
-from webserver_pkg.bridge import ModelStateView
 from webserver_pkg.context import console
+from webserver_pkg.robot.bridge import ModelStateView
+from webserver_pkg.services import device_info
+from webserver_pkg.views.api_input import ApiError, json_body, ok
 
 blueprint = Blueprint("models", __name__, url_prefix="/api")
 log = logging.getLogger(__name__)
@@ -66,7 +66,8 @@ def _size_text(size: int) -> str:
 
 @blueprint.route("/models")
 def models() -> ResponseReturnValue:
-    sensors = sensor_status()
+    bridge = console().bridge
+    sensors = device_info.sensor_status(bridge.camera_status(), bridge.lidar_connected())
     entries = [{
         "model_name": model.name,
         "model_folder_name": model.name,

@@ -10,9 +10,9 @@ from flask import Blueprint
 from flask.typing import ResponseReturnValue
 
 from sim_pkg.tracks import load_track
-from webserver_pkg.api_input import ApiError, ok
-from webserver_pkg.bridge import SimStateView
 from webserver_pkg.context import console
+from webserver_pkg.robot.bridge import SimStateView
+from webserver_pkg.views.api_input import ApiError, ok
 
 blueprint = Blueprint("sim_api", __name__, url_prefix="/api/sim")
 NO_SIMULATOR = ("no simulator runs on this car: it drives real hardware (`make run` starts the stack with the "

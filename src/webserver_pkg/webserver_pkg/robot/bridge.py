@@ -1,9 +1,9 @@
 """The console's one door to the robot: plain values in, plain values out, no rclpy.
 
-The Flask app only ever talks to a `RobotBridge`. The node gives it `RosBridge` (services and
-topics); tests give it an in-memory fake. Commands raise `BridgeError` with a reason a person can act
-on (a service that did not answer in time, or refused); the state getters return the latest latched
-values (None until the node publishing them has been heard).
+The Flask app only ever talks to a `RobotBridge`. The node gives it `RosBridge` (services and topics);
+tests give it `InProcessRobot` (the real cores, no ROS). Commands raise `BridgeError` with a reason a
+person can act on (a service that did not answer in time, or refused); the state getters return the
+latest latched values (None until the node publishing them has been heard).
 """
 
 from __future__ import annotations
@@ -12,8 +12,6 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-
-from deepracer_common_pkg.action_space import ActionSpace
 
 CHANNELS = ("steering", "throttle")
 
@@ -32,17 +30,14 @@ class BridgeError(RuntimeError):
 
 @dataclass(frozen=True)
 class ModelStateView:
-    """/inference_pkg/model_state. state: idle | loading | loaded | error."""
+    """/inference_pkg/model_state, the fields the console shows. state: idle | loading | loaded | error.
+    (The model's metadata the pages show is read from its folder; navigation has the action space.)"""
 
     state: str
     model_name: str = ""
     model_dir: str = ""
     reason: str = ""
-    training_algorithm: str = ""
-    sensors: tuple[str, ...] = ()
-    action_space: ActionSpace | None = None  # while "loaded"
     load_seconds: float = 0.0
-    running: bool = False
 
 
 @dataclass(frozen=True)
@@ -204,3 +199,11 @@ class RobotBridge(ABC):
     @abstractmethod
     def sim_reset(self) -> None:
         """Put the simulated car back on the start line, laps cleared."""
+
+
+def require_navigation(bridge: RobotBridge) -> NavigationView:
+    """Navigation's latest state, or the BridgeError (503) a view answers when it has never been heard."""
+    state = bridge.navigation_state()
+    if state is None:
+        raise BridgeError("the navigation node has not reported its state yet: is it running?", unavailable=True)
+    return state

@@ -1,0 +1,273 @@
+"""The robot in this process, for console tests and tools with no ROS graph: the real cores behind `RobotBridge`.
+
+Navigation is the navigation node's own state machine (`navigation_pkg.drive_control.DriveControl`, default
+parameters); loading a model runs the inference package's own checks (`model_package.resolve`,
+`policy_network.validate_package`) and the model-load rule both nodes call (`drive_rules.model_load_refusal`);
+inference runs exactly while `drive_rules.policy_runs` says so; calibration values are accepted only when
+the servo package's `ChannelCalibration` accepts them. So a rule changed in a core changes what the console
+tests see; nothing here re-implements one.
+
+What cannot exist without the graph is kept as plain state a test may set: the camera status, stage
+telemetry, /rosout lines, the LiDAR flag, the simulator's state, the tail light. For faults, `unavailable`
+makes named methods fail as if their node were down, and `fail_next_load` makes the next load end in the
+inference node's error with that reason. Every call is recorded in `calls`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from deepracer_common_pkg.drive_rules import model_load_refusal, policy_runs
+from inference_pkg.metadata import ModelPackageError
+from inference_pkg.policy_network import validate_package
+from navigation_pkg.config import NavigationConfig
+from navigation_pkg.drive_control import DriveControl, Outcome
+from servo_pkg.pwm_math import DEFAULT_STEERING, DEFAULT_THROTTLE, ChannelCalibration
+from webserver_pkg.robot.bridge import (
+    CHANNELS,
+    BridgeError,
+    CalibrationNs,
+    CameraView,
+    LogLine,
+    ModelStateView,
+    NavigationView,
+    RobotBridge,
+    SimStateView,
+    StageView,
+)
+
+DEFAULT_LED = (0, 0, 255)  # the original car's tail light: blue
+
+
+def _calibration(values: ChannelCalibration) -> CalibrationNs:
+    return CalibrationNs(values.min_ns, values.mid_ns, values.max_ns, values.polarity)
+
+
+class InProcessRobot(RobotBridge):
+    def __init__(self) -> None:
+        self.fail_next_load: str | None = None
+        self.unavailable: set[str] = set()
+        self.calls: list[tuple[str, tuple[Any, ...]]] = []
+        self.drive = DriveControl(NavigationConfig(), monotonic_ns=time.monotonic_ns, stamp_ns=time.time_ns)
+        self.navigation_heard = True  # False: as before the navigation node's first state message
+        self._model = ModelStateView(state="idle")
+        self.camera: CameraView | None = CameraView(connected=True, video_on=True, fps=15.0, width=480,
+                                                    height=360, source="in-process")
+        self.stages: dict[str, StageView] = {}
+        self.lidar = False
+        self.log: list[LogLine] = []
+        self.calibration = {"steering": _calibration(DEFAULT_STEERING), "throttle": _calibration(DEFAULT_THROTTLE)}
+        self.led = DEFAULT_LED
+        self.manual_commands: list[tuple[float, float]] = []
+        self.raw_pwm_commands: list[tuple[str, int]] = []
+        self.sim: SimStateView | None = None  # None: no simulator runs, as on a real car
+        self._frame_listeners: dict[int, Callable[[bytes], None]] = {}
+        self._next_listener = 0
+        self._lock = threading.RLock()
+
+    # --- test handles ------------------------------------------------------------------------------
+
+    def calls_to(self, method: str) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return [args for name, args in self.calls if name == method]
+
+    def call_names(self) -> list[str]:
+        with self._lock:
+            return [name for name, _ in self.calls]
+
+    def publish_frame(self, jpeg: bytes) -> None:
+        with self._lock:
+            listeners = list(self._frame_listeners.values())
+        for listener in listeners:
+            listener(jpeg)
+
+    @property
+    def display_subscribers(self) -> int:
+        with self._lock:
+            return len(self._frame_listeners)
+
+    @property
+    def navigation(self) -> NavigationView:
+        """Navigation's state as its node publishes it."""
+        with self._lock:
+            state = self.drive.state()
+        return NavigationView(state.mode, state.started, state.emergency_stop, state.max_speed, state.model_name,
+                              state.model_ready, state.last_command_age_s, state.neutral_reason)
+
+    @property
+    def policy_running(self) -> bool:
+        """Whether the inference node would be running the policy now (it follows navigation's state)."""
+        navigation = self.navigation
+        return self._model.state == "loaded" and navigation.model_ready \
+            and policy_runs(navigation.mode, navigation.started)
+
+    @property
+    def model(self) -> ModelStateView:
+        return self._model
+
+    @model.setter
+    def model(self, state: ModelStateView) -> None:
+        """What the inference node reports; navigation learns of it as from the latched topic."""
+        with self._lock:
+            self._model = state
+            if state.state != "loaded":
+                self.drive.set_model(None, "", state.reason or f"model {state.state}")
+
+    def _record(self, method: str, *args: Any) -> None:
+        with self._lock:
+            self.calls.append((method, args))
+            if method in self.unavailable:
+                raise BridgeError(f"in-process robot: {method} is not available", unavailable=True)
+
+    @staticmethod
+    def _answer(outcome: Outcome) -> None:
+        if not outcome.accepted:
+            raise BridgeError(outcome.reason)
+
+    # --- state -------------------------------------------------------------------------------------
+
+    def model_state(self) -> ModelStateView | None:
+        return self._model
+
+    def navigation_state(self) -> NavigationView | None:
+        return self.navigation if self.navigation_heard else None
+
+    def camera_status(self) -> CameraView | None:
+        return self.camera
+
+    def stage_stats(self) -> dict[str, StageView]:
+        return dict(self.stages)
+
+    def lidar_connected(self) -> bool:
+        return self.lidar
+
+    def robot_log(self) -> list[LogLine]:
+        return list(self.log)
+
+    def sim_state(self) -> SimStateView | None:
+        return self.sim
+
+    def sim_reset(self) -> None:
+        self._record("sim_reset")
+        with self._lock:
+            if self.sim is None:
+                raise BridgeError("in-process robot: no simulator", unavailable=True)
+            self.sim = replace(self.sim, laps=0, lap_times_s=(), off_track=0, progress=0.0, on_track=True)
+
+    # --- commands ----------------------------------------------------------------------------------
+
+    def load_model(self, model_dir: str) -> None:
+        """As the inference node answers /inference_pkg/load_model: refuse now, or accept and load in the
+        background (model_state goes loading -> loaded or error)."""
+        self._record("load_model", model_dir)
+        refusal = model_load_refusal(self.navigation.started)
+        if refusal:
+            raise BridgeError(refusal)
+        folder = Path(model_dir)
+        if not folder.is_dir():
+            raise BridgeError(f"no model folder {folder}: install the model first")
+        with self._lock:
+            self.model = ModelStateView(state="loading", model_name=folder.name, model_dir=model_dir)
+            failure, self.fail_next_load = self.fail_next_load, None
+        threading.Thread(target=self._load, args=(folder, failure), daemon=True).start()
+
+    def _load(self, folder: Path, failure: str | None) -> None:
+        started = time.monotonic()
+        try:
+            if failure:
+                raise ModelPackageError(failure)
+            metadata, _ = validate_package(folder)
+        except ModelPackageError as error:
+            self.model = ModelStateView(state="error", model_name=folder.name, model_dir=str(folder),
+                                        reason=str(error))
+            return
+        with self._lock:
+            self._model = ModelStateView(state="loaded", model_name=folder.name, model_dir=str(folder),
+                                         reason="; ".join(metadata.warnings),
+                                         load_seconds=time.monotonic() - started)
+            self.drive.set_model(metadata.action_space, folder.name)
+
+    def set_navigation_started(self, started: bool) -> None:
+        self._record("set_navigation_started", started)
+        with self._lock:
+            self._answer(self.drive.start() if started else self.drive.stop())
+
+    def set_drive_mode(self, mode: str) -> None:
+        self._record("set_drive_mode", mode)
+        with self._lock:
+            self._answer(self.drive.set_mode(mode))
+
+    def set_max_speed(self, max_speed: float) -> None:
+        self._record("set_max_speed", max_speed)
+        with self._lock:
+            self._answer(self.drive.set_max_speed(max_speed))
+
+    def emergency_stop(self) -> None:
+        self._record("emergency_stop")
+        with self._lock:
+            self._answer(self.drive.trigger_emergency_stop())
+
+    def reset_emergency_stop(self) -> None:
+        self._record("reset_emergency_stop")
+        with self._lock:
+            self._answer(self.drive.reset_emergency_stop())
+
+    def manual_drive(self, angle: float, throttle: float) -> None:
+        """Published, never answered: navigation decides (DriveControl.on_manual) whether it drives."""
+        self._record("manual_drive", angle, throttle)
+        with self._lock:
+            self.manual_commands.append((angle, throttle))
+            self.drive.on_manual(angle, throttle, time.time_ns())
+
+    def raw_pwm(self, channel: str, duty_ns: int) -> None:
+        self._record("raw_pwm", channel, duty_ns)
+        with self._lock:
+            self.raw_pwm_commands.append((channel, duty_ns))
+
+    def get_calibration(self, channel: str) -> CalibrationNs:
+        self._record("get_calibration", channel)
+        if channel not in CHANNELS:
+            raise BridgeError(f"unknown channel {channel!r}; expected one of {CHANNELS}")
+        return self.calibration[channel]
+
+    def set_calibration(self, channel: str, calibration: CalibrationNs) -> None:
+        self._record("set_calibration", channel, calibration)
+        if channel not in CHANNELS:
+            raise BridgeError(f"unknown channel {channel!r}; expected one of {CHANNELS}")
+        try:
+            ChannelCalibration(calibration.min_ns, calibration.mid_ns, calibration.max_ns, calibration.polarity)
+        except ValueError as error:
+            raise BridgeError(f"calibration not changed: {error}") from None
+        with self._lock:
+            self.calibration[channel] = calibration
+
+    def get_led_color(self) -> tuple[int, int, int]:
+        self._record("get_led_color")
+        return self.led
+
+    def set_led_color(self, red: int, green: int, blue: int) -> None:
+        self._record("set_led_color", red, green, blue)
+        self.led = (red, green, blue)
+
+    def set_video(self, on: bool) -> None:
+        self._record("set_video", on)
+        with self._lock:
+            if self.camera is not None:
+                self.camera = replace(self.camera, video_on=on)
+
+    def watch_display(self, on_frame: Callable[[bytes], None]) -> Callable[[], None]:
+        self._record("watch_display")
+        with self._lock:
+            key = self._next_listener
+            self._next_listener += 1
+            self._frame_listeners[key] = on_frame
+
+        def unsubscribe() -> None:
+            with self._lock:
+                self._frame_listeners.pop(key, None)
+        return unsubscribe

@@ -1,0 +1,99 @@
+"""The device: versions, battery, sensors, tail light, status figures, time, about, video on/off, the API list
+and this API's document; routes of the original the stack does not manage answer 501 with the reason."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from importlib import resources
+
+from flask import Blueprint, Response, current_app
+from flask.typing import ResponseReturnValue
+
+from webserver_pkg.context import console
+from webserver_pkg.services import device_info
+from webserver_pkg.views.api_input import ApiError, integer, json_body, ok
+
+blueprint = Blueprint("device", __name__, url_prefix="/api")
+
+NOT_MANAGED = ("available_wifi_info", "wifi_reset", "get_network_details", "is_usb_connected",
+               "isSshEnabled", "enableSsh", "disableSsh", "resetSshPassword",
+               "is_software_update_available", "begin_software_update", "update_status")
+
+
+@blueprint.route("/openapi.yaml")
+def openapi() -> ResponseReturnValue:
+    text = resources.files("webserver_pkg").joinpath("openapi.yaml").read_text()
+    return Response(text, mimetype="application/yaml")
+
+
+@blueprint.route("/get_device_info")
+def get_device_info() -> ResponseReturnValue:
+    return ok(hardware_version=device_info.hardware_version(), software_version=device_info.software_version())
+
+
+@blueprint.route("/get_battery_level")
+def get_battery_level() -> ResponseReturnValue:
+    # No node of this stack reads a battery gauge yet: -1 is the original's "unknown".
+    return ok(battery_level=-1)
+
+
+@blueprint.route("/get_sensor_status")
+def get_sensor_status() -> ResponseReturnValue:
+    bridge = console().bridge
+    return ok(**device_info.sensor_status(bridge.camera_status(), bridge.lidar_connected()))
+
+
+@blueprint.route("/set_led_color", methods=["POST"])
+def set_led_color() -> ResponseReturnValue:
+    body = json_body()
+    console().bridge.set_led_color(*(integer(body, key, 0, 255) for key in ("red", "green", "blue")))
+    return ok()
+
+
+@blueprint.route("/get_led_color")
+def get_led_color() -> ResponseReturnValue:
+    red, green, blue = console().bridge.get_led_color()
+    return ok(red=red, green=green, blue=blue)
+
+
+@blueprint.route("/get_device_status")
+def get_device_status() -> ResponseReturnValue:
+    state = console()
+    return ok(**device_info.device_status(state.bridge.stage_stats(), state.config.models_path))
+
+
+@blueprint.route("/get_time")
+def get_time() -> ResponseReturnValue:
+    now = time.time()
+    return ok(time=now, iso_time=datetime.fromtimestamp(now).astimezone().isoformat(timespec="seconds"))
+
+
+@blueprint.route("/get_about")
+def get_about() -> ResponseReturnValue:
+    camera = console().bridge.camera_status()
+    return ok(**device_info.about(), camera_status=vars(camera) if camera is not None else None)
+
+
+@blueprint.route("/video_state", methods=["POST"])
+def video_state() -> ResponseReturnValue:
+    on = json_body().get("on")
+    if not isinstance(on, bool):
+        raise ApiError(f"on must be true or false, got {on!r}")
+    console().bridge.set_video(on)
+    return ok()
+
+
+@blueprint.route("/supported_apis")
+def supported_apis() -> ResponseReturnValue:
+    routes = {rule.rule for rule in current_app.url_map.iter_rules() if rule.rule.startswith("/api/")}
+    return ok(apis_supported=sorted(routes))
+
+
+def _not_managed() -> ResponseReturnValue:
+    raise ApiError("not managed by this stack: use the operating system's own tools for network, "
+                   "SSH and software updates", 501)
+
+
+for _name in NOT_MANAGED:
+    blueprint.add_url_rule(f"/{_name}", f"not_managed_{_name}", _not_managed, methods=["GET", "POST"])

@@ -1,0 +1,91 @@
+"""Driving: manual commands, drive mode, start and stop, maximum speed, the emergency stop, the state.
+
+Same routes and shapes as the original console. Every rule (who may start, what a stale command does) is
+navigation's: these views check the request and call the bridge, which answers with navigation's reason.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, request
+from flask.typing import ResponseReturnValue
+
+from deepracer_common_pkg.vocabulary import AUTONOMOUS, CALIBRATION, MANUAL
+from webserver_pkg.context import console
+from webserver_pkg.robot.bridge import require_navigation
+from webserver_pkg.views.api_input import choice, json_body, number, ok
+
+blueprint = Blueprint("driving", __name__, url_prefix="/api")
+log = logging.getLogger(__name__)
+
+# The original console's names ("auto") -> the car's.
+DRIVE_MODES = {"manual": MANUAL, "auto": AUTONOMOUS, "autonomous": AUTONOMOUS, "calibration": CALIBRATION}
+
+
+@blueprint.route("/manual_drive", methods=["POST"])
+def manual_drive() -> ResponseReturnValue:
+    body = json_body()
+    angle = number(body, "angle", -1.0, 1.0)
+    throttle = number(body, "throttle", -1.0, 1.0)
+    # Checked for the original's clients, not applied: the car's one max-speed setting scales manual throttle
+    # in the navigation node, and applying the request's value too would square it.
+    number(body, "max_speed", 0.0, 1.0, default=1.0)
+    console().bridge.manual_drive(angle, throttle)
+    return ok()
+
+
+@blueprint.route("/drive_mode", methods=["POST"])
+def drive_mode() -> ResponseReturnValue:
+    mode = DRIVE_MODES[choice(json_body(), "drive_mode", tuple(DRIVE_MODES))]
+    console().bridge.set_drive_mode(mode)
+    return ok()
+
+
+@blueprint.route("/start_stop", methods=["POST"])
+def start_stop() -> ResponseReturnValue:
+    """One call to navigation: the inference node follows navigation's state (drive_rules.policy_runs),
+    so there is nothing to start first or roll back, and a ROS client gets the same behaviour."""
+    action = choice(json_body(), "start_stop", ("start", "stop"))
+    bridge = console().bridge
+    if action == "stop":
+        bridge.set_navigation_started(False)
+        log.info("car stopped from the console (%s)", request.remote_addr)
+        return ok()
+    navigation = require_navigation(bridge)
+    bridge.set_navigation_started(True)
+    log.info("car started in %s mode from the console (%s)", navigation.mode, request.remote_addr)
+    return ok()
+
+
+@blueprint.route("/max_nav_throttle", methods=["POST"])
+def max_nav_throttle() -> ResponseReturnValue:
+    console().bridge.set_max_speed(number(json_body(), "throttle", 0.0, 100.0) / 100.0)
+    return ok()
+
+
+@blueprint.route("/control_modes_available")
+def control_modes_available() -> ResponseReturnValue:
+    return ok(control_modes_available=["manual", "auto"])
+
+
+@blueprint.route("/emergency_stop", methods=["POST"])
+def emergency_stop() -> ResponseReturnValue:
+    console().bridge.emergency_stop()
+    log.warning("emergency stop from the console (%s)", request.remote_addr)
+    return ok()
+
+
+@blueprint.route("/reset_emergency_stop", methods=["POST"])
+def reset_emergency_stop() -> ResponseReturnValue:
+    console().bridge.reset_emergency_stop()
+    return ok()
+
+
+@blueprint.route("/navigation_state")
+def navigation_state() -> ResponseReturnValue:
+    state = console().bridge.navigation_state()
+    if state is None:
+        return ok(known=False, mode="", started=False, emergency_stop=False, max_speed=0.0, model_name="",
+                  model_ready=False, last_command_age_s=0.0, neutral_reason="")
+    return ok(known=True, **vars(state))
