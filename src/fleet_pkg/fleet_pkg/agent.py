@@ -14,13 +14,12 @@ is refused (no stale "start" replayed after a reconnect); stop and emergency sto
 from __future__ import annotations
 
 import contextlib
-import itertools
 import json
 import logging
 import queue
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -31,6 +30,13 @@ URGENT_CAPACITY = 32
 SLOW_CAPACITY = 8
 REMEMBERED_IDS = 512  # QoS 1 may deliver a command twice: the second copy is not acted on
 STATUS_MIN_INTERVAL_S = 0.5  # state changes in a burst (stop + mode + speed) make one status message
+# Refusals (malformed, stale, busy) are answered from the link's network thread, at most this many per second; a
+# flood beyond it is counted, not answered, so the answers cannot fill the link's outgoing queue.
+REFUSALS_PER_S = 20
+# The answer to a command that was carried out waits this long for room in the link's outgoing queue: the worker
+# slows to the pace the broker takes answers (back-pressure), so a flood fills the bounded command queues, not
+# the outgoing one, and an emergency stop's answer is not lost.
+REPLY_WAIT_S = 5.0
 
 Publish = Callable[[str, bytes, bool], bool]  # (topic, payload, retain) -> sent
 
@@ -56,8 +62,38 @@ class CarActions(Protocol):
     def status(self) -> dict[str, Any]: ...
 
 
-def _priority(cmd: str) -> int:
-    return 0 if cmd == "estop" else 1 if cmd == "stop" else 2
+class _UrgentQueue:
+    """Stops ahead of everything (emergency stops first), then the other quick commands in arrival order. Each
+    lane is bounded on its own, so a flood of colour changes can never keep an emergency stop out."""
+
+    def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._ready = threading.Condition()
+        self._stops: deque[Command | None] = deque()
+        self._rest: deque[Command] = deque()
+
+    def put(self, command: Command | None) -> bool:
+        """False when the command's lane is full. None (the workers' end) goes first."""
+        with self._ready:
+            if command is None or command.cmd in protocol.STOP_COMMANDS:
+                if len(self._stops) >= self._capacity:
+                    return False
+                if command is None or command.cmd == "estop":
+                    self._stops.appendleft(command)
+                else:
+                    self._stops.append(command)
+            else:
+                if len(self._rest) >= self._capacity:
+                    return False
+                self._rest.append(command)
+            self._ready.notify()
+            return True
+
+    def get(self) -> Command | None:
+        with self._ready:
+            while not self._stops and not self._rest:
+                self._ready.wait()
+            return self._stops.popleft() if self._stops else self._rest.popleft()
 
 
 class FleetAgent:
@@ -74,14 +110,14 @@ class FleetAgent:
         self._topics = {protocol.command_topic(car_id), protocol.ALL_COMMANDS_TOPIC}
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._seen_lock = threading.Lock()
-        self._sequence = itertools.count()
-        self._urgent: queue.PriorityQueue[tuple[int, int, Command | None]] = queue.PriorityQueue(URGENT_CAPACITY)
+        self._urgent = _UrgentQueue(URGENT_CAPACITY)
         self._slow: queue.Queue[Command | None] = queue.Queue(SLOW_CAPACITY)
         self._changed = threading.Event()
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
-        self.counts = {"received": 0, "refused": 0, "busy": 0, "ignored": 0, "done": 0}
+        self.counts = {"received": 0, "refused": 0, "busy": 0, "ignored": 0, "done": 0, "unanswered": 0}
         self.last_error = ""
+        self._refusal_window = (0.0, 0)  # (start of the current second, refusals answered in it)
 
     # --- lifecycle -----------------------------------------------------------------------------------
 
@@ -95,9 +131,9 @@ class FleetAgent:
     def stop(self, timeout: float = 2.0) -> None:
         self._stopping.set()
         self._changed.set()
-        for put in (lambda: self._urgent.put_nowait((-1, -1, None)), lambda: self._slow.put_nowait(None)):
-            with contextlib.suppress(queue.Full):
-                put()
+        self._urgent.put(None)
+        with contextlib.suppress(queue.Full):
+            self._slow.put_nowait(None)
         for thread in self._threads:
             thread.join(timeout)
 
@@ -112,7 +148,7 @@ class FleetAgent:
         try:
             command = protocol.parse_command(payload, topic)
         except CommandError as error:
-            self._answer(Reply(protocol.command_id_of(payload), self.car_id, "", False, str(error)))
+            self._refuse(Reply(protocol.command_id_of(payload), self.car_id, "", False, str(error)))
             return
         with self._seen_lock:
             if command.id in self._seen:
@@ -122,23 +158,26 @@ class FleetAgent:
                 self._seen.popitem(last=False)
         refusal = protocol.age_refusal(command, self._clock(), self._max_age_s)
         if refusal:
-            self._answer(Reply(command.id, self.car_id, command.cmd, False, refusal))
+            self._refuse(Reply(command.id, self.car_id, command.cmd, False, refusal))
             return
-        try:
-            if command.cmd in protocol.SLOW_COMMANDS:
+        if command.cmd in protocol.SLOW_COMMANDS:
+            try:
                 self._slow.put_nowait(command)
-            else:
-                self._urgent.put_nowait((_priority(command.cmd), next(self._sequence), command))
-        except queue.Full:
+                queued = True
+            except queue.Full:
+                queued = False
+        else:
+            queued = self._urgent.put(command)
+        if not queued:
             self.counts["busy"] += 1
-            self._answer(Reply(command.id, self.car_id, command.cmd, False,
+            self._refuse(Reply(command.id, self.car_id, command.cmd, False,
                                "the car is busy with earlier commands: wait for their answers and send it again"))
 
     # --- executing ------------------------------------------------------------------------------------
 
     def _run_urgent(self) -> None:
         while not self._stopping.is_set():
-            command = self._urgent.get()[2]
+            command = self._urgent.get()
             if command is not None:
                 self.execute(command)
 
@@ -195,11 +234,33 @@ class FleetAgent:
                 return self.status()
         return None
 
-    def _answer(self, reply: Reply) -> None:
-        if not reply.ok:
-            self.counts["refused"] += 1
-            self.last_error = f"{reply.cmd or 'command'}: {reply.reason}"
+    def _note_failure(self, reply: Reply) -> None:
+        self.counts["refused"] += 1
+        self.last_error = f"{reply.cmd or 'command'}: {reply.reason}"
+
+    def _refuse(self, reply: Reply) -> None:
+        """Answer a refusal on the network thread (never blocks), within the refusal rate."""
+        self._note_failure(reply)
+        now = time.monotonic()
+        start, answered = self._refusal_window
+        if now - start >= 1.0:
+            start, answered = now, 0
+        if answered >= REFUSALS_PER_S:
+            self.counts["unanswered"] += 1
+            return
+        self._refusal_window = (start, answered + 1)
         self._publish(protocol.reply_topic(self.car_id, reply.id), reply.payload(), False)
+
+    def _answer(self, reply: Reply) -> None:
+        """Answer a command that was carried out (or failed doing it), waiting for room in the outgoing queue."""
+        if not reply.ok:
+            self._note_failure(reply)
+        topic, payload = protocol.reply_topic(self.car_id, reply.id), reply.payload()
+        deadline = time.monotonic() + REPLY_WAIT_S
+        while not self._publish(topic, payload, False):
+            if time.monotonic() > deadline or self._stopping.wait(0.01):
+                self.counts["unanswered"] += 1
+                return
 
     # --- status ---------------------------------------------------------------------------------------
 

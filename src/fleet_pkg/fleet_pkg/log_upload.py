@@ -6,6 +6,7 @@ event network (the same check as model downloads). The run folder itself is only
 
 from __future__ import annotations
 
+import http.client
 import re
 import tarfile
 import tempfile
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from fleet_pkg.agent import CommandRefused
-from fleet_pkg.model_fetch import DOWNLOAD_TIMEOUT_S, EVENT_OPENER, check_event_network
+from fleet_pkg.model_fetch import DOWNLOAD_TIMEOUT_S, EVENT_OPENER, check_event_network, plain_reason
 
 RUN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
 
@@ -48,7 +49,6 @@ def upload_run(logs_dir: Path, run: str, url: str) -> dict[str, Any]:
                     response.read()
             except urllib.error.HTTPError as error:
                 raise CommandRefused(f"{url} refused the upload: HTTP {error.code} {error.reason}") from None
-            except (urllib.error.URLError, OSError) as error:
-                reason = getattr(error, "reason", None) or error
-                raise CommandRefused(f"uploading to {url} failed ({reason})") from None
+            except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
+                raise CommandRefused(f"uploading to {url} failed ({plain_reason(error)})") from None
     return {"run": run, "bytes": size}

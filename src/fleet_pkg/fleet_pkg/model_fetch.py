@@ -14,6 +14,7 @@ are not used, so a fleet command can never make a car fetch from the internet.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import ipaddress
 import socket
 import tempfile
@@ -37,6 +38,21 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 EVENT_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect)
+
+
+def plain_reason(error: BaseException) -> str:
+    """A network failure in words: 'Connection refused', 'timed out', 'the transfer was cut off'."""
+    if isinstance(error, urllib.error.URLError) and isinstance(error.reason, BaseException):
+        return plain_reason(error.reason)
+    if isinstance(error, urllib.error.URLError):
+        return str(error.reason)
+    if isinstance(error, http.client.IncompleteRead):
+        return "the transfer was cut off"
+    if isinstance(error, TimeoutError):
+        return "timed out"
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    return str(error) or "the connection failed"
 
 
 def check_event_network(url: str) -> str:
@@ -65,6 +81,7 @@ def download(url: str, into: Path, max_bytes: int) -> tuple[Path, str]:
     total = 0
     try:
         with EVENT_OPENER.open(url, timeout=DOWNLOAD_TIMEOUT_S) as response, target.open("wb") as out:
+            declared = response.headers.get("Content-Length", "")
             while chunk := response.read(CHUNK):
                 total += len(chunk)
                 if total > max_bytes:
@@ -72,11 +89,13 @@ def download(url: str, into: Path, max_bytes: int) -> tuple[Path, str]:
                                          "package?")
                 digest.update(chunk)
                 out.write(chunk)
+            if declared.isdigit() and total != int(declared):  # a sized read ends quietly at a closed connection
+                raise http.client.IncompleteRead(b"", int(declared) - total)
     except urllib.error.HTTPError as error:
         raise CommandRefused(f"{url} answered HTTP {error.code} {error.reason}: is the file still served?") from None
-    except (urllib.error.URLError, OSError) as error:
-        reason = getattr(error, "reason", None) or error
-        raise CommandRefused(f"downloading {url} failed ({reason}): is the organiser's machine reachable?") from None
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
+        raise CommandRefused(f"downloading {url} failed ({plain_reason(error)}): is the organiser's machine "
+                             "reachable and still serving it?") from None
     return target, digest.hexdigest()
 
 
