@@ -5,6 +5,8 @@ bag as they are, so recording a frame costs no deserialization. Only the two sma
 (drive state, model) are decoded. Subscriptions on the frame path are best effort whatever the publisher
 offers: a reliable publisher then never waits for, or resends to, the logger. The process runs niced
 (`niceness`), so on a busy CPU the frame path's processes go first.
+
+Parameter changes apply from the next bag on; `niceness` and `check_period_s` are read at start.
 """
 
 from __future__ import annotations

@@ -39,6 +39,8 @@ class RunRecorder:
         self._topics = topics
         self._topic_names = {t.name for t in topics}
         self._definitions = definitions
+        for topic in topics:  # a missing .msg file stops the node at start, not at the first run
+            definitions.definition(topic.type_name)
         self._log = log
         self._wall_ns = wall_ns
         self._monotonic = monotonic
