@@ -14,10 +14,12 @@ GRAPH = REPO / "launch" / "graph.yaml"
 
 def test_graph_lists_every_node_once_with_servo_first_and_the_fleet_link_last():
     specs = load_graph(GRAPH, data_dir="/data")
-    assert [s.name for s in specs] == ["servo_node", "sim_node", "logging_node", "navigation_node", "inference_node",
-                                       "camera_node", "webserver_node", "fleet_node"]
+    assert [s.name for s in specs] == ["servo_node", "sim_node", "system_node", "logging_node", "navigation_node",
+                                       "inference_node", "camera_node", "webserver_node", "fleet_node"]
     assert specs[0].parameters["calibration_path"] == "/data/calibration.json"
-    assert specs[4].parameters["models_root"] == specs[6].parameters["models_root"] == "/data/models"
+    by_name = {s.name: s for s in specs}
+    assert by_name["inference_node"].parameters["models_root"] == by_name["webserver_node"].parameters["models_root"] \
+        == by_name["system_node"].parameters["models_root"] == "/data/models"  # USB sticks import where models load
 
 
 def test_by_default_the_servo_writes_the_files_the_simulator_reads_and_the_camera_renders_its_view():
@@ -43,6 +45,10 @@ def test_car_overlay_selects_real_hardware():
     assert specs["camera_node"].parameters["source"] == "auto"
     assert specs["servo_node"].parameters["calibration_path"] == "/d/calibration.json"
     assert "sim_node" not in specs and specs["servo_node"].parameters["simulated_output_dir"] == ""
+    system = specs["system_node"].parameters
+    assert (system["battery_backend"], system["network_backend"], system["led_backend"], system["ssh_backend"]) == \
+        ("i2c_gauge", "nmcli", "gpio", "systemd")
+    assert system["usb_require_mount_point"] is True
 
 
 def test_data_dir_expands_home(monkeypatch, tmp_path):

@@ -10,12 +10,12 @@ import shutil
 import pytest
 from std_msgs.msg import String
 from std_srvs.srv import SetBool
+from system.nmcli_stub import NmcliStub
 
 from deepracer_common_pkg import names, qos
 from deepracer_interfaces_pkg.msg import BatteryLevel
 from deepracer_interfaces_pkg.srv import ConnectWifi, GetNetworkDetails, GetSshState, ListWifi, SetSshPassword
 from support.rosgraph import NodeProcess, wait_for
-from system.nmcli_stub import NmcliStub
 from system_pkg.leds.gpio_leds import POWER_LED_LINES, WIFI_LED_LINES
 
 SLOW_S = 30.0  # a loaded machine: every nmcli call is a process

@@ -38,6 +38,18 @@ class Joiner:
         return self.answer
 
 
+@pytest.fixture(scope="module")
+def write_model(tmp_path_factory):
+    """write_model(folder): a generated model package there (generated once, then copied: generating is slow)."""
+    original = tmp_path_factory.mktemp("usb-model") / "original"
+    demo_model.write_package(original)
+
+    def write(folder):
+        shutil.copytree(original, folder)
+
+    return write
+
+
 @pytest.fixture
 def media(tmp_path):
     root = tmp_path / "media"
@@ -79,24 +91,24 @@ def test_a_failed_join_is_written_back_with_the_reason(media, tmp_path):
     assert not report.wifi.success and "connected: no" in status and "password was refused" in status
 
 
-def test_bad_wifi_creds_do_not_join_and_the_models_still_import(media, tmp_path):
+def test_bad_wifi_creds_do_not_join_and_the_models_still_import(media, tmp_path, write_model):
     joiner = Joiner(ConnectResult(True))
     watcher = _watcher(media, tmp_path / "models", joiner)
     stick = media / "S"
-    demo_model.write_package(stick / "models" / "racer-one")
+    write_model(stick / "models" / "racer-one")
     (stick / "wifi-creds.txt").write_text("password: only\n")
     [report] = watcher.poll()
     assert joiner.calls == [] and "no ssid" in report.wifi_problem
     assert report.installed == ["racer-one"]
 
 
-def test_models_folder_imports_folders_and_archives_beside_the_installed_ones(media, tmp_path):
+def test_models_folder_imports_folders_and_archives_beside_the_installed_ones(media, tmp_path, write_model):
     models_root = tmp_path / "models"
-    demo_model.write_package(tmp_path / "event-model")
+    write_model(tmp_path / "event-model")
     model_package.install(tmp_path / "event-model", models_root)
     stick = media / "S"
-    demo_model.write_package(stick / "models" / "racer-one")
-    demo_model.write_package(tmp_path / "racer-two")
+    write_model(stick / "models" / "racer-one")
+    write_model(tmp_path / "racer-two")
     with tarfile.open(stick / "models" / "racer-two.tar.gz", "w:gz") as archive:
         archive.add(tmp_path / "racer-two", arcname=".")
     (stick / "models" / "notes.txt").write_text("not a model")
@@ -106,13 +118,13 @@ def test_models_folder_imports_folders_and_archives_beside_the_installed_ones(me
         ["event-model", "racer-one", "racer-two"]  # not wiped first
 
 
-def test_a_stick_pulled_mid_import_loses_nothing_installed(media, tmp_path):
+def test_a_stick_pulled_mid_import_loses_nothing_installed(media, tmp_path, write_model):
     models_root = tmp_path / "models"
-    demo_model.write_package(tmp_path / "racer-one")
+    write_model(tmp_path / "racer-one")
     before = model_package.install(tmp_path / "racer-one", models_root)
     stick = media / "S"
-    demo_model.write_package(stick / "models" / "a-first")
-    demo_model.write_package(stick / "models" / "racer-one")  # a newer racer-one, never copied whole
+    write_model(stick / "models" / "a-first")
+    write_model(stick / "models" / "racer-one")  # a newer racer-one, never copied whole
 
     def install_then_pull(source, root, **kwargs):
         installed = model_package.install(source, root, **kwargs)
@@ -126,12 +138,12 @@ def test_a_stick_pulled_mid_import_loses_nothing_installed(media, tmp_path):
     assert not list(media.iterdir())  # nothing recreated where the stick was
 
 
-def test_a_half_copied_model_replaces_nothing(media, tmp_path):
+def test_a_half_copied_model_replaces_nothing(media, tmp_path, write_model):
     models_root = tmp_path / "models"
-    demo_model.write_package(tmp_path / "racer-one")
+    write_model(tmp_path / "racer-one")
     before = model_package.install(tmp_path / "racer-one", models_root)
     stick_model = media / "S" / "models" / "racer-one"
-    demo_model.write_package(stick_model)
+    write_model(stick_model)
     graph = next(p for p in stick_model.iterdir() if p.suffix in (".pb", ".xml"))
     graph.write_bytes(graph.read_bytes()[: graph.stat().st_size // 3])  # cut short, as a pulled copy
     [report] = _watcher(media, models_root, Joiner(ConnectResult(True))).poll()
@@ -154,3 +166,13 @@ def test_on_a_car_only_mount_points_count(media, tmp_path):
     watcher = StickWatcher(media, models_root=tmp_path / "models", join_wifi=Joiner(ConnectResult(True)),
                            network_name=lambda: "", require_mount_point=True)
     assert watcher.sticks() == {}
+
+
+def test_a_stick_mounted_under_a_user_folder_is_found(media, tmp_path):
+    stick = media / "deepracer" / "RACER"  # udisks: /media/<user>/<label>
+    stick.mkdir(parents=True)
+    (media / "deepracer" / "not-mounted").mkdir()
+    # Mount points cannot be made here: which folders are mounts is told to the watcher.
+    watcher = StickWatcher(media, models_root=tmp_path / "models", join_wifi=Joiner(ConnectResult(True)),
+                           network_name=lambda: "", require_mount_point=True, is_mount=lambda p: p.name == "RACER")
+    assert list(watcher.sticks()) == [stick]

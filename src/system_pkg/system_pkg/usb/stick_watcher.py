@@ -54,7 +54,8 @@ class StickWatcher:
     def __init__(self, mount_root: Path, *, models_root: Path, join_wifi: Callable[[str, str], ConnectResult],
                  network_name: Callable[[], str], require_mount_point: bool = True,
                  on_joining: Callable[[], None] = lambda: None,
-                 install_model: Callable[..., InstalledModel] = install) -> None:
+                 install_model: Callable[..., InstalledModel] = install,
+                 is_mount: Callable[[Path], bool] = os.path.ismount) -> None:
         self.mount_root = mount_root
         self.models_root = models_root
         self._join_wifi = join_wifi
@@ -62,21 +63,36 @@ class StickWatcher:
         self._require_mount_point = require_mount_point
         self._on_joining = on_joining
         self._install = install_model
+        self._is_mount = is_mount
         self._seen: dict[Path, _Seen] = {}
 
-    def sticks(self) -> dict[Path, _Seen]:
+    def _candidates(self) -> list[Path]:
+        """The mount root's folders, and one level further for folders that are not mounts themselves
+        (udisks mounts a stick at /media/<user>/<label>)."""
         try:
             entries = sorted(self.mount_root.iterdir())
         except OSError:
-            return {}
-        found = {}
+            return []
+        found = []
         for entry in entries:
             try:
-                if entry.name.startswith(".") or not entry.is_dir() or \
-                        (self._require_mount_point and not os.path.ismount(entry)):
+                if entry.name.startswith(".") or not entry.is_dir():
                     continue
-                info = entry.stat()
+                if not self._require_mount_point or self._is_mount(entry):
+                    found.append(entry)
+                else:
+                    found += [child for child in sorted(entry.iterdir()) if not child.name.startswith(".")
+                              and child.is_dir() and self._is_mount(child)]
             except OSError:  # pulled while we looked
+                continue
+        return found
+
+    def sticks(self) -> dict[Path, _Seen]:
+        found = {}
+        for entry in self._candidates():
+            try:
+                info = entry.stat()
+            except OSError:
                 continue
             found[entry] = _Seen(info.st_dev, info.st_ino)
         return found
