@@ -20,7 +20,7 @@ from logging_pkg.disk_guard import MB, folder_bytes
 from logging_pkg.msg_definitions import DefinitionLibrary
 from logging_pkg.recorder import RunRecorder
 from logging_pkg.topics import recorded_topics
-from support.bag_messages import frame, navigation
+from support.bag_messages import frame, navigation, write_run
 
 DEFINITIONS = DefinitionLibrary()
 
@@ -30,15 +30,12 @@ class Rig:
 
     def __init__(self, tmp_path: Path, disk_mb: float = 10_000.0, **config) -> None:
         self.output = tmp_path / "logs"
-        self.media = tmp_path / "media"
-        self.media.mkdir()
         self.mono = 100.0
         self.wall = 1_700_000_000_000_000_000
         self.local = datetime(2026, 12, 1, 9, 0, 0)
         self.disk_bytes = disk_mb * MB
         self.lines: list[str] = []
-        settings = {"output_path": str(self.output), "usb_mount_root": str(self.media), "idle_timeout_s": 15.0,
-                    "chunk_kb": 16, **config}
+        settings = {"output_path": str(self.output), "idle_timeout_s": 15.0, "chunk_kb": 16, **config}
         self.recorder = RunRecorder(LoggingConfig(**settings), recorded_topics(set()), DEFINITIONS,
                                     log=self.lines.append, wall_ns=lambda: self.wall, monotonic=lambda: self.mono,
                                     local_now=lambda: self.local, free_reader=self.free)
@@ -153,13 +150,27 @@ def test_never_records_nothing(tmp_path):
     assert rig.runs() == []
 
 
-def test_always_with_a_stick_records_onto_the_stick(tmp_path):
-    rig = Rig(tmp_path)
-    (rig.media / "STICK" / "logs").mkdir(parents=True)
+def test_with_a_stick_the_system_node_reports_runs_go_onto_the_stick_and_back_when_it_goes(tmp_path):
+    rig = Rig(tmp_path, logging_mode="usb_only")
+    stick = tmp_path / "media" / "STICK" / "logs"
+    stick.mkdir(parents=True)
+    rig.recorder.on_usb_logs_dir(str(stick))
     rig.drive()
     rig.recorder.stop_logging()
-    assert [p.parent for p in (rig.media / "STICK" / "logs").iterdir()] == [rig.media / "STICK" / "logs"]
-    assert rig.runs() == []
+    assert len(list(stick.iterdir())) == 1 and rig.runs() == []
+    rig.recorder.on_usb_logs_dir("")  # stick pulled: usb_only records nothing
+    rig.drive("autonomous", False)
+    rig.drive()
+    assert rig.recorder.recording is None
+
+
+def test_a_stick_that_comes_in_with_a_bag_left_open_gets_it_recovered(tmp_path):
+    stick = tmp_path / "STICK" / "logs"
+    write_run(stick / "demo-20261130-200000", frames=200, close=False)
+    rig = Rig(tmp_path)
+    rig.recorder.on_usb_logs_dir(str(stick))
+    [run] = list(stick.iterdir())
+    assert _state(run) == "incomplete" and 0 < _frames(run) < 200
 
 
 def _three_old_runs(rig: Rig, frames_each: int = 60) -> list[str]:

@@ -36,33 +36,20 @@ def test_names_read_back_and_other_folders_are_not_runs():
     assert parse_run_folder_name("demo-20261341-090507") is None  # no 41st of the 13th month
 
 
-@pytest.fixture
-def places(tmp_path):
-    output, media = tmp_path / "logs", tmp_path / "media"
-    media.mkdir()
-    return output, media
+def test_always_records_to_output_path_without_a_stick_and_to_the_stick_with_one(tmp_path):
+    output, stick = tmp_path / "logs", tmp_path / "STICK" / "logs"
+    assert recording_folder("always", output, None) == output
+    assert recording_folder("always", output, stick) == stick
 
 
-def test_always_records_to_output_path_without_a_stick_and_to_the_stick_with_one(places):
-    output, media = places
-    assert recording_folder("always", output, media) == output
-    (media / "STICK" / "logs").mkdir(parents=True)
-    assert recording_folder("always", output, media) == media / "STICK" / "logs"
+def test_usb_only_records_nothing_without_a_stick_that_has_a_logs_folder(tmp_path):
+    output, stick = tmp_path / "logs", tmp_path / "STICK" / "logs"
+    assert recording_folder("usb_only", output, None) is None
+    assert recording_folder("usb_only", output, stick) == stick
 
 
-def test_usb_only_records_nothing_without_a_stick_that_has_a_logs_folder(places):
-    output, media = places
-    assert recording_folder("usb_only", output, media) is None
-    (media / "deepracer" / "STICK").mkdir(parents=True)  # a stick without logs/ does not count
-    assert recording_folder("usb_only", output, media) is None
-    (media / "deepracer" / "STICK" / "logs").mkdir()
-    assert recording_folder("usb_only", output, media) == media / "deepracer" / "STICK" / "logs"
-
-
-def test_never_records_nothing_even_with_a_stick(places):
-    output, media = places
-    (media / "STICK" / "logs").mkdir(parents=True)
-    assert recording_folder("never", output, media) is None
+def test_never_records_nothing_even_with_a_stick(tmp_path):
+    assert recording_folder("never", tmp_path / "logs", tmp_path / "STICK" / "logs") is None
 
 
 @pytest.mark.parametrize(("field", "value", "words"), [

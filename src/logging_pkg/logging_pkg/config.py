@@ -18,10 +18,12 @@ class LoggingConfig:
     # Where run folders go when no USB stick with a `logs/` folder is mounted; `~` is expanded.
     output_path: str = "~/.deepracer/logs"
     # never: record nothing; usb_only: only onto a USB stick that has a `logs/` folder; always: the stick's
-    # `logs/` folder when there is one, else output_path.
+    # `logs/` folder when there is one, else output_path. The stick is the system node's to find
+    # (/system_pkg/usb_logs_dir).
     logging_mode: str = "always"
-    # Folder whose sub-folders are mounted USB sticks (the car mounts them under /media/<user>/<label>).
-    usb_mount_root: str = "/media"
+    # Also record the original car's /inference_pkg/rl_results (InferResultsArray, with the JPEG picture), which
+    # DeepRacer Event Manager's video tool reads from bags; compat_node publishes it only while someone listens.
+    record_original_results: bool = True
     # A bag ends when the car has not been driving autonomously for this long (the community logger: 15 s).
     idle_timeout_s: float = 15.0
     # The disk never fills: all runs together stay under the cap, and the disk keeps this much free.

@@ -18,9 +18,10 @@ import time
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.serialization import deserialize_message
+from std_msgs.msg import String
 from std_srvs.srv import Trigger
 
-from deepracer_common_pkg import names
+from deepracer_common_pkg import names, qos
 from deepracer_common_pkg.node_main import run_node
 from deepracer_common_pkg.params import declare_config
 from deepracer_interfaces_pkg.msg import ModelState, NavigationState
@@ -61,15 +62,17 @@ class LoggingNode(Node):
             os.nice(config.niceness - os.nice(0))
         except OSError as error:
             self.get_logger().warning(f"could not lower this process's priority ({error.strerror})")
-        package_types = {f"deepracer_interfaces_pkg/msg/{n}" for n in ("SimPose", "SimState")
+        package_types = {f"deepracer_interfaces_pkg/msg/{n}" for n in ("SimPose", "SimState", "InferResultsArray")
                          if _message_class(f"deepracer_interfaces_pkg/msg/{n}") is not None}
-        topics = recorded_topics(package_types)
+        topics = recorded_topics(package_types, original_results=config.record_original_results)
         self.recorder = RunRecorder(config, topics, DefinitionLibrary(), log=self.get_logger().info,
                                     wall_ns=time.time_ns, monotonic=time.monotonic)
         self.recorder.recover_unclosed()
         for spec in topics:
             self.create_subscription(_message_class(spec.type_name), spec.name, self._recorder_for(spec.name),
                                      _reader_qos(spec), raw=True)
+        self.create_subscription(String, names.SYSTEM_USB_LOGS_DIR,
+                                 lambda message: self.recorder.on_usb_logs_dir(message.data), qos.LATCHED)
         self.create_service(Trigger, names.LOGGING_STOP_LOGGING, self._stop_logging)
         self._timer = self.create_timer(config.check_period_s, self.recorder.tick)
         self.get_logger().info(f"logging mode '{config.logging_mode}': runs go to {self.recorder.target_folder()} "

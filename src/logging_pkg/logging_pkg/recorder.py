@@ -53,6 +53,7 @@ class RunRecorder:
         self._idle_since: float | None = None
         self._hold_until_next_start = False
         self._model_dir = ""
+        self._usb_logs: Path | None = None
         self._laps: int | None = None
         self._laps_at_open: int | None = None
         self.configure(config)
@@ -68,27 +69,33 @@ class RunRecorder:
         return Path(self.config.output_path).expanduser()
 
     def target_folder(self) -> Path | None:
-        return recording_folder(self.config.logging_mode, self.output_path,
-                                Path(self.config.usb_mount_root).expanduser())
+        return recording_folder(self.config.logging_mode, self.output_path, self._usb_logs)
+
+    def on_usb_logs_dir(self, folder: str) -> None:
+        """The system node's word on the USB stick's `logs/` folder ("" when no such stick is in); a stick that
+        comes in may hold a bag a killed logger left open."""
+        usb = Path(folder) if folder else None
+        if usb is not None and usb != self._usb_logs:
+            self._recover_in(usb)
+        self._usb_logs = usb
 
     def recover_unclosed(self) -> list[Path]:
-        """Close every bag a previous logger left open (it was killed): run once at start."""
+        """Close every bag a previous logger left open in output_path (it was killed): run once at start."""
+        return self._recover_in(self.output_path)
+
+    def _recover_in(self, parent: Path) -> list[Path]:
         recovered = []
-        folders = {self.output_path}
-        if (target := self.target_folder()) is not None:
-            folders.add(target)
-        for parent in folders:
-            for run in run_folders_oldest_first(parent):
-                if not needs_recovery(run):
-                    continue
-                try:
-                    counts = recover(run, self.config.compression)
-                except (OSError, ValueError) as error:
-                    self._log(f"could not recover run {run.name}: {error}")
-                    continue
-                self._log(f"recovered run {run.name} left open by a stopped logger: {sum(counts.values())} "
-                          f"messages kept up to its last complete chunk; marked incomplete")
-                recovered.append(run)
+        for run in run_folders_oldest_first(parent):
+            if run == self.recording or not needs_recovery(run):
+                continue
+            try:
+                counts = recover(run, self.config.compression)
+            except (OSError, ValueError) as error:
+                self._log(f"could not recover run {run.name}: {error}")
+                continue
+            self._log(f"recovered run {run.name} left open by a stopped logger: {sum(counts.values())} "
+                      f"messages kept up to its last complete chunk; marked incomplete")
+            recovered.append(run)
         return recovered
 
     # --- what the node feeds in -------------------------------------------------------------------

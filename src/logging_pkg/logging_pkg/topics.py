@@ -2,7 +2,8 @@
 
 Policy frames, the policy's results, navigation's commands, the duty cycles written, the drive and model
 state, each stage's telemetry, and the simulator's pose and race state when the interface package has them
-(the car has no simulator; a laptop run does).
+(the car has no simulator; a laptop run does); and the original car's /inference_pkg/rl_results
+(InferResultsArray: results and the JPEG picture), which DeepRacer Event Manager's video tool reads from bags.
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ def _latched(name: str, type_name: str) -> TopicSpec:
     return TopicSpec(name, _PKG + type_name, "reliable", "transient_local", 1)
 
 
-def recorded_topics(available_types: set[str]) -> list[TopicSpec]:
-    """The topics to record, given which of our message types are installed (`available_types`)."""
+def recorded_topics(available_types: set[str], *, original_results: bool = True) -> list[TopicSpec]:
+    """The topics to record, given which of our message types are installed (`available_types`); with
+    `original_results`, also the original car's rl_results that DREM's video tool reads (when compat is there)."""
     topics = [
         _latest(names.CAMERA_FRAMES, "CameraFrames"),
         _latest(names.INFERENCE_RESULTS, "InferenceResult"),
@@ -41,6 +43,10 @@ def recorded_topics(available_types: set[str]) -> list[TopicSpec]:
         topics.append(_latest(names.SIM_POSE, "SimPose"))
     if _PKG + "SimState" in available_types:
         topics.append(_latched(names.SIM_STATE, "SimState"))
+    original = getattr(names, "ORIGINAL_RL_RESULTS", "")
+    if original_results and original and original != names.INFERENCE_RESULTS \
+            and _PKG + "InferResultsArray" in available_types:
+        topics.append(_latest(original, "InferResultsArray"))
     return topics
 
 
