@@ -5,7 +5,8 @@ parameters); loading a model runs the inference package's own checks (`model_pac
 `policy_network.validate_package`) and the model-load rule both nodes call (`drive_rules.model_load_refusal`);
 inference runs exactly while `drive_rules.policy_runs` says so; calibration values are accepted only when
 the servo package's `ChannelCalibration` accepts them. So a rule changed in a core changes what the console
-tests see; nothing here re-implements one.
+tests see; nothing here re-implements one. (It replaces tests/webserver/fake_robot.py, which wrote those rules
+again by hand and had drifted from them: it refused an autonomous start that the real DriveControl accepts.)
 
 What cannot exist without the graph is kept as plain state a test may set: the camera status, stage
 telemetry, /rosout lines, the LiDAR flag, the simulator's state, the tail light. For faults, `unavailable`
