@@ -46,6 +46,10 @@ SYSTEM_SET_SSH_ENABLED = "/system_pkg/set_ssh_enabled"
 SYSTEM_SET_SSH_PASSWORD = "/system_pkg/set_ssh_password"
 # std_msgs/String, latched: the logs/ folder of the USB stick in now, "" when none (the logging node's USB target).
 SYSTEM_USB_LOGS_DIR = "/system_pkg/usb_logs_dir"
+# Software update from a signed package on a USB stick (std_srvs/Trigger), and its progress (std_msgs/String,
+# latched, "status:<s>|update_pct:<n>" as the original console's update stream).
+SYSTEM_BEGIN_UPDATE = "/system_pkg/begin_software_update"
+SYSTEM_UPDATE_STATUS = "/system_pkg/update_status"
 
 
 def telemetry_topic(stage: str) -> str:
