@@ -5,11 +5,16 @@ temporary folder as the USB mount root (no mount points can be made here, so any
 
 from __future__ import annotations
 
+import io
 import shutil
+import tarfile
+from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from std_msgs.msg import String
-from std_srvs.srv import SetBool
+from std_srvs.srv import SetBool, Trigger
 from system.nmcli_stub import NmcliStub
 
 from deepracer_common_pkg import names, qos
@@ -17,8 +22,16 @@ from deepracer_interfaces_pkg.msg import BatteryLevel
 from deepracer_interfaces_pkg.srv import ConnectWifi, GetNetworkDetails, GetSshState, ListWifi, SetSshPassword
 from support.rosgraph import NodeProcess, wait_for
 from system_pkg.leds.gpio_leds import POWER_LED_LINES, WIFI_LED_LINES
+from system_pkg.update.releases import SELF_CHECK, Releases
 
 SLOW_S = 30.0  # a loaded machine: every nmcli call is a process
+
+
+def _release(folder: Path) -> None:
+    check = folder / SELF_CHECK
+    check.parent.mkdir(parents=True)
+    check.write_text("#!/bin/sh\nexit 0\n")
+    check.chmod(0o755)
 
 
 @pytest.fixture(scope="module")
@@ -38,23 +51,29 @@ def car(ros_probe, tmp_path_factory):
     media = root / "media"
     media.mkdir()
     stub = NmcliStub(root / "nmcli-bin")
+    key = Ed25519PrivateKey.generate()
+    public = key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+    (root / "update-key.pem").write_bytes(public)
+    install_root = root / "install"
+    Releases(install_root).install("1.0.0", _release)
     battery = ros_probe.subscribe(BatteryLevel, names.SYSTEM_BATTERY_LEVEL, qos.LATCHED)
     usb_logs = ros_probe.subscribe(String, names.SYSTEM_USB_LOGS_DIR, qos.LATCHED)
     parameters = {"battery_backend": "power_supply", "power_supply_root": str(root / "power_supply"),
                   "battery_period_s": 0.5, "low_battery_level": 2, "network_backend": "nmcli",
                   "led_backend": "gpio", "gpio_root": str(gpio), "usb_mount_root": str(media),
-                  "usb_require_mount_point": False, "usb_poll_s": 0.2, "models_root": str(root / "models")}
+                  "usb_require_mount_point": False, "usb_poll_s": 0.2, "models_root": str(root / "models"),
+                  "install_root": str(install_root), "update_public_key": str(root / "update-key.pem")}
     with NodeProcess("system_pkg", "system_node", parameters, env={"PATH": stub.path_env}) as node:
-        yield Car(ros_probe, node, stub, supply, gpio, media, battery, usb_logs)
+        yield Car(ros_probe, node, stub, supply, gpio, media, battery, usb_logs, key, install_root)
         assert node.stop() == 0, node.output()
         # Power save was turned off while the node ran, and is back as it was after it stopped.
         assert stub.state()["powersave"]["Home: 2.4GHz"] == "0 (default)"
 
 
 class Car:
-    def __init__(self, probe, node, stub, supply, gpio, media, battery, usb_logs) -> None:
+    def __init__(self, probe, node, stub, supply, gpio, media, battery, usb_logs, key, install_root) -> None:
         self.probe, self.node, self.stub, self.supply, self.gpio, self.media = probe, node, stub, supply, gpio, media
-        self.battery, self.usb_logs = battery, usb_logs
+        self.battery, self.usb_logs, self.key, self.install_root = battery, usb_logs, key, install_root
 
     def led(self, lines) -> tuple[str, str, str]:
         return tuple((self.gpio / f"gpio{n}" / "value").read_text() for n in lines)
@@ -116,3 +135,23 @@ def test_ssh_services_on_the_simulated_backend(car):
     assert changed.success
     state = car.probe.call(GetSshState, names.SYSTEM_GET_SSH_STATE, GetSshState.Request(), timeout=SLOW_S)
     assert (state.enabled, state.default_password_changed) == (True, True)
+
+
+def test_an_update_from_a_stick_that_fails_its_self_check_leaves_the_running_release(car):
+    status = car.probe.subscribe(String, names.SYSTEM_UPDATE_STATUS, qos.LATCHED)
+    update = car.media / "UPDATE" / "update"
+    update.mkdir(parents=True)
+    script = b"#!/bin/sh\necho 'inference node did not start' >&2\nexit 1\n"
+    archive = update / "deepracer-stack-1.1.0.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        info = tarfile.TarInfo(str(SELF_CHECK))
+        info.size, info.mode = len(script), 0o755
+        tar.addfile(info, io.BytesIO(script))
+    (update / (archive.name + ".sig")).write_bytes(car.key.sign(archive.read_bytes()))
+    answer = wait_for(lambda: (r := car.probe.call(Trigger, names.SYSTEM_BEGIN_UPDATE, Trigger.Request(),
+                                                    timeout=SLOW_S)).success and r, SLOW_S, "the update to start")
+    assert "1.1.0" in answer.message
+    status.wait_for(lambda m: m.data == "status:failed|update_pct:100", timeout=SLOW_S, what="the update failing")
+    assert Releases(car.install_root).current() == "1.0.0" and Releases(car.install_root).installed() == ["1.0.0"]
+    wait_for(lambda: "inference node did not start" in car.node.output(), SLOW_S, "the reason in the log")
+    shutil.rmtree(car.media / "UPDATE")

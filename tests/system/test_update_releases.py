@@ -63,3 +63,57 @@ def test_a_release_without_a_self_check_is_not_used(tmp_path):
     with pytest.raises(UpdateError, match="cannot prove it starts"):
         releases.install("1.0.0", lambda folder: (folder / "VERSION").write_text("x"))
     assert releases.current() == "" and releases.installed() == []
+
+
+def _signed_package(folder: Path, version: str, key, *, passes: bool = True) -> Path:
+    import io
+    import tarfile
+
+    script = b"#!/bin/sh\nexit 0\n" if passes else b"#!/bin/sh\necho 'no camera' >&2\nexit 1\n"
+    archive = folder / f"deepracer-stack-{version}.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        info = tarfile.TarInfo(str(SELF_CHECK))
+        info.size, info.mode = len(script), 0o755
+        tar.addfile(info, io.BytesIO(script))
+    (folder / (archive.name + ".sig")).write_bytes(key.sign(archive.read_bytes()))
+    return archive
+
+
+@pytest.fixture
+def update_key(tmp_path):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    key = Ed25519PrivateKey.generate()
+    public = tmp_path / "update-key.pem"
+    public.write_bytes(key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo))
+    return key, public
+
+
+def test_a_signed_package_from_a_stick_installs_and_a_tampered_one_does_not(tmp_path, update_key):
+    from system_pkg.update.signed_package import find_packages, unpack_into
+
+    key, public = update_key
+    stick = tmp_path / "stick" / "update"
+    stick.mkdir(parents=True)
+    _signed_package(stick, "2.0.0", key)
+    releases = Releases(tmp_path / "root")
+    releases.install("2.0.0", unpack_into(find_packages(stick)["2.0.0"], public))
+    assert releases.current() == "2.0.0"
+    tampered = _signed_package(stick, "2.1.0", key)
+    tampered.write_bytes(tampered.read_bytes() + b"\0")
+    with pytest.raises(UpdateError, match="not signed by this car's update key"):
+        releases.install("2.1.0", unpack_into(tampered, public))
+    assert releases.current() == "2.0.0" and releases.installed() == ["2.0.0"]
+
+
+def test_a_signed_package_that_fails_its_self_check_is_rolled_back(tmp_path, update_key):
+    from system_pkg.update.signed_package import unpack_into
+
+    key, public = update_key
+    releases = Releases(tmp_path / "root")
+    releases.install("1.0.0", _build(True))
+    archive = _signed_package(tmp_path, "1.1.0", key, passes=False)
+    with pytest.raises(UpdateError, match="no camera"):
+        releases.install("1.1.0", unpack_into(archive, public))
+    assert releases.current() == "1.0.0" and releases.installed() == ["1.0.0"]

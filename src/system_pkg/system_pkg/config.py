@@ -43,6 +43,10 @@ class SystemConfig:
     # SSH: "systemd" (systemctl and ufw on the car) or "simulated"; the login user SSH uses.
     ssh_backend: str = "simulated"
     ssh_user: str = "deepracer"
+    # Software update (update/releases.py): the folder holding releases/ and the `current` link ("" = updates off),
+    # and the Ed25519 public key (PEM) a stick's package must be signed with.
+    install_root: str = ""
+    update_public_key: str = ""
 
     def __post_init__(self) -> None:
         for name, allowed in (("battery_backend", BATTERY_BACKENDS), ("network_backend", NETWORK_BACKENDS),

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from rclpy.node import Node
 from std_msgs.msg import String
-from std_srvs.srv import SetBool
+from std_srvs.srv import SetBool, Trigger
 
 from deepracer_common_pkg import names, qos
 from deepracer_common_pkg.node_main import run_node
@@ -27,6 +27,8 @@ from system_pkg.leds.gpio_leds import LedError
 from system_pkg.network.base import NetworkError
 from system_pkg.parts import make_parts
 from system_pkg.ssh.base import SshError
+from system_pkg.update.releases import Releases, UpdateError, progress_line
+from system_pkg.update.signed_package import UPDATE_DIR, find_packages, newest, unpack_into
 from system_pkg.usb.stick_watcher import StickWatcher
 
 LED_REFRESH_S = 0.1  # a tenth of the 1 s blink
@@ -43,6 +45,10 @@ class SystemNode(Node):
         self._was_low = False
         self._usb_logs = None
         self._publish_usb_logs("")
+        self._update_pub = self.create_publisher(String, names.SYSTEM_UPDATE_STATUS, qos.LATCHED)
+        self._update_thread: threading.Thread | None = None
+        self._update_progress("idle", 0)
+        self.create_service(Trigger, names.SYSTEM_BEGIN_UPDATE, self._begin_update)
         self.create_service(GetNetworkDetails, names.SYSTEM_GET_NETWORK_DETAILS, self._network_details)
         self.create_service(ListWifi, names.SYSTEM_LIST_WIFI, self._list_wifi)
         self.create_service(ConnectWifi, names.SYSTEM_CONNECT_WIFI, self._connect_wifi)
@@ -126,6 +132,48 @@ class SystemNode(Node):
                 self._publish_usb_logs(str(folder) if folder else "")
             except Exception as error:
                 self.get_logger().error(f"USB stick handling failed: {error!r}")
+
+    # --- software update ----------------------------------------------------------------------
+
+    def _update_progress(self, status: str, percent: int) -> None:
+        self._update_pub.publish(String(data=progress_line(status, percent)))
+
+    def _begin_update(self, _request, response):
+        """Install the newest signed package on the stick in now, beside the running release (on its own thread)."""
+        response.success = False
+        if not self.config.install_root or not self.config.update_public_key:
+            response.message = "software update is off on this car (parameters install_root and update_public_key)"
+            return response
+        if self._update_thread is not None and self._update_thread.is_alive():
+            response.message = "an update is already running"
+            return response
+        sticks = list(self._watcher.sticks()) if self.config.usb_mount_root else []
+        packages = {v: p for stick in sticks for v, p in find_packages(stick / UPDATE_DIR).items()}
+        releases = Releases(Path(self.config.install_root))
+        packages.pop(releases.current(), None)
+        if not packages:
+            response.message = (f"no signed package (deepracer-stack-<version>.tar.gz and its .sig) in the "
+                                f"{UPDATE_DIR}/ folder of a USB stick")
+            return response
+        version = newest(list(packages))
+        build = unpack_into(packages[version], Path(self.config.update_public_key))
+        self._update_thread = threading.Thread(target=self._run_update, args=(releases, version, build),
+                                               name="software-update", daemon=True)
+        self._update_thread.start()
+        response.success, response.message = True, f"installing version {version} beside {releases.current()}"
+        return response
+
+    def _run_update(self, releases: Releases, version: str, build) -> None:
+        self.parts.leds.busy(True)
+        try:
+            releases.install(version, build, on_progress=self._update_progress)
+        except UpdateError as error:
+            self.parts.leds.failed(time.monotonic())
+            self.get_logger().error(f"software update: {error}")
+            return
+        self.parts.leds.busy(False)
+        self.get_logger().info(f"software update: version {version} installed and switched in; it runs from the "
+                               "next start of the car's service")
 
     # --- services ---------------------------------------------------------------------------
 
