@@ -220,6 +220,22 @@ def test_no_fuzzed_request_answers_a_5xx(console_server):
     assert failures == [], f"{len(failures)} of {sent} requests answered 5xx:\n" + "\n".join(failures[:30])
 
 
+def test_without_a_session_or_a_csrf_token_no_route_answers_a_5xx_or_acts(console_server):
+    """The guard answers before any view: 401 (or the login page) without a session, 403 for a write
+    without the token; the robot hears nothing either way."""
+    rng = random.Random(SEED)
+    anonymous, no_token = console_server.client(), console_server.logged_in_client()
+    no_token.csrf_token = None
+    for operation in _operations():
+        for url, kwargs in _requests(operation, rng)[:3]:
+            for client in (anonymous, no_token):
+                reply = _send(client, operation.method, url, kwargs)
+                assert reply.status < 500 or reply.status in operation.allowed_5xx, (operation.path, reply.status)
+    acting = {"manual_drive", "set_drive_mode", "set_navigation_started", "set_max_speed", "emergency_stop",
+              "load_model", "raw_pwm", "set_calibration", "set_led_color", "set_video", "sim_reset"}
+    assert acting.isdisjoint(console_server.bridge.call_names())
+
+
 @pytest.mark.parametrize("method, url, data, reason", [
     ("POST", "/api/manual_drive", b'{"angle": 1' + b"0" * 400 + b', "throttle": 0}', "angle must be in [-1, 1]"),
     ("POST", "/api/max_nav_throttle", b"[" * 30_000 + b"]" * 30_000, "nests deeper than 32 levels"),
