@@ -5,9 +5,10 @@ cars whose /tmp is tmpfs) and the view then copied it again. Here the multipart 
 straight into `<console_dir>/uploads` (same disk as the models), and the file is the one installed.
 
 Installing reads the graph with OpenVINO, whose per-thread allocations stay with the thread that made them:
-spread over the server's 32 worker threads, every upload on a fresh thread left tens of MB behind (issue
-19: 117 -> 900 MB after 17 uploads). One installer thread does every install, one at a time (two uploads
-at once no longer double the peak), and hands freed heap back to the system afterwards (`malloc_trim`).
+spread over the server's 32 worker threads, each upload on another thread left memory behind (issue 19:
+117 -> 900 MB after 17 uploads of real models; here +41 MB over 20 uploads of the 20 MB demo model). One
+installer thread does every install, one at a time (two uploads at once no longer double the peak), and hands
+freed heap back to the system afterwards (`malloc_trim`): +7 MB over the same 20 (test_console_uploads).
 """
 
 from __future__ import annotations
