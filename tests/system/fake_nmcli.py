@@ -58,15 +58,23 @@ def main(folder: Path, args: list[str]) -> int:
             print(f"Error: No network with SSID '{ssid}' found.", file=sys.stderr)
             return 10
         state["active"] = ""  # NetworkManager drops the current connection to try the new one
+        state["profiles"] = sorted(set(state["profiles"]) | {ssid})  # the profile is made before activation
         if ap["password"] != password:
             save()
             print("Error: Connection activation failed: (7) Secrets were required, but not provided.",
                   file=sys.stderr)
             return 4
         state["active"] = ssid
-        state["profiles"] = sorted(set(state["profiles"]) | {ssid})
         save()
         print(f"Device '{wifi}' successfully activated with '0b3a7c2e-2f57-4c53-9a3c-6f2b8f9e{len(ssid):04d}'.")
+        return 0
+    if args[:5] == ["-t", "-f", "NAME", "connection", "show"]:
+        print("\n".join(escape(name) for name in state["profiles"]))
+        return 0
+    if args[:3] == ["connection", "delete", "id"]:
+        state["profiles"] = [name for name in state["profiles"] if name != args[3]]
+        save()
+        print(f"Connection '{args[3]}' (0b3a7c2e-2f57-4c53-9a3c-6f2b8f9e0000) successfully deleted.")
         return 0
     if args[:3] == ["connection", "up", "id"]:
         if args[3] not in state["profiles"]:

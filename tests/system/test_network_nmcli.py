@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from system_pkg.network.base import NetworkDetails, NetworkError, WifiNetwork
+from system_pkg.network.base import NetworkDetails, NetworkError, WifiNetwork, signal_bars
 from system_pkg.network.network_manager import NmcliNetwork
 from system_pkg.network.nmcli import NmcliRunner, split_terse
 
@@ -44,6 +44,17 @@ def test_wrong_password_says_so_and_goes_back_to_the_old_network(nmcli):
     assert "password was refused" in result.reason and "back on 'Home: 2.4GHz'" in result.reason
     assert nmcli.state()["active"] == "Home: 2.4GHz"
     assert ["connection", "up", "id", "Home: 2.4GHz"] in nmcli.calls()
+    assert nmcli.state()["profiles"] == ["Home: 2.4GHz"]  # the failed join's profile is not kept
+
+
+def test_joining_the_network_the_car_is_on_is_a_success_without_a_rejoin(nmcli):
+    result = NmcliNetwork().connect("Home: 2.4GHz", "anything")
+    assert result.success and result.ip_address == "192.168.1.23"
+    assert not any("connect" in call for call in nmcli.calls())
+
+
+def test_signal_bars_as_the_original():
+    assert [signal_bars(s) for s in (0, 29, 30, 59, 60, 89, 90, 100)] == [1, 1, 2, 2, 3, 3, 4, 4]
 
 
 def test_a_name_typed_in_another_case_is_retried_as_the_scan_spells_it(nmcli):

@@ -44,6 +44,11 @@ class NetworkBackend(Protocol):
     def restore(self) -> None: ...
 
 
+def signal_bars(strength: int) -> int:
+    """The original console's 1-4 bars from a 0-100 signal (floor(1 + signal / 30)), which its clients draw."""
+    return min(4, 1 + max(0, strength) // 30)
+
+
 def strongest_first(networks: list[WifiNetwork]) -> list[WifiNetwork]:
     """One entry per named network (its strongest access point), strongest first; hidden ones left out."""
     best: dict[str, WifiNetwork] = {}

@@ -5,10 +5,11 @@ interface for scripts, so no D-Bus library has to be added, pinned and kept up; 
 types on the car to see what went wrong (they are in the log when something fails); and the tests run the real
 subprocess path against a stub nmcli on PATH, where D-Bus would need a fake system bus.
 
-A failed join goes back to the connection the car had (NetworkManager drops it when it tries the new one), so
-the console that asked can still reach the car and show why. The original retried a join that failed for a
-reason other than the password with the SSID as the scan spells it; this does the same when the scan knows the
-name in another case or with stray spaces (what people type from a phone).
+A failed join deletes the profile it left behind (as the original did) and goes back to the connection the car
+had (NetworkManager drops it when it tries the new one), so the console that asked can still reach the car and
+show why. The original retried a join that failed for a reason other than the password with the SSID as the scan
+spells it; this does the same when the scan knows the name in another case or with stray spaces (what people type
+from a phone). Joining the network the car is already on is a success at once, as in the original.
 """
 
 from __future__ import annotations
@@ -99,8 +100,14 @@ class NmcliNetwork:
         args += ["ifname", self.wifi_interface]
         return self._run(args, timeout_s=self.connect_timeout_s + 5.0)
 
+    def _profiles(self) -> set[str]:
+        return {row[0] for row in terse_rows(self._ok(["-t", "-f", "NAME", "connection", "show"]), 1)}
+
     def connect(self, ssid: str, password: str) -> ConnectResult:
+        if self.details().ssid == ssid:  # as the original: already there is a success, not a re-join
+            return ConnectResult(True, ip_address=self._ip_address())
         previous = self._wifi_connection()
+        profiles = self._profiles()
         result = self._join(ssid, password)
         if result.returncode != 0 and _NOT_FOUND in result.error.lower():
             spelled = self._scan_spelling(ssid)
@@ -110,6 +117,8 @@ class NmcliNetwork:
         if result.returncode == 0:
             return ConnectResult(True, ip_address=self._ip_address())
         reason = self._failure_reason(ssid, result)
+        if ssid not in profiles and ssid in self._profiles():  # the profile the failed join left: not kept
+            self._run(["connection", "delete", "id", ssid])
         if previous and self._wifi_connection() != previous:
             back = self._run(["connection", "up", "id", previous], timeout_s=self.connect_timeout_s + 5.0)
             reason += f"; back on {previous!r}" if back.returncode == 0 else \
