@@ -32,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     models = Path(args.data_dir).expanduser() / "models"
     if (models / NAME).is_dir():
         return 0
+    print("fetching the real sample model once (deepracer-utils 1.5.6 source package from PyPI, ~75 MB) ...",
+          flush=True)
     fetched = subprocess.run([sys.executable, str(FETCH)], capture_output=True, text=True)
     if fetched.returncode != 0:
         print(f"sample model not installed: it could not be fetched ({fetched.stderr.strip()[-300:]})",
