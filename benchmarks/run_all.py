@@ -5,7 +5,8 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("bench_camera.py", "bench_inference.py", "bench_sim.py", "bench_pipeline.py", "bench_logging.py")
+BENCHMARKS = ("bench_camera.py", "bench_inference.py", "bench_sim.py", "bench_pipeline.py", "bench_logging.py",
+              "bench_fleet.py")
 
 
 def main() -> int:

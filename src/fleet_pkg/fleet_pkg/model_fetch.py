@@ -110,9 +110,10 @@ def fetch_and_install(url: str, md5: str, name: str, models_root: Path,
             raise CommandRefused(f"the downloaded package's md5 is {digest}, not {md5.lower()}: nothing was "
                                  "installed; check the file and send it again")
         try:
-            installed = model_package.install(path, models_root, name)
+            installed = model_package.install(path, models_root, name, max_bytes=max_bytes,
+                                              label=Path(urlsplit(url).path).name or url)
         except model_package.ModelPackageError as error:
-            raise CommandRefused(str(error).replace(path.name, Path(urlsplit(url).path).name or url)) from None
+            raise CommandRefused(str(error)) from None
     return {"model": installed.name, "md5": digest, "checksum": installed.checksum,
             "bytes": size,
             "seconds": round(time.monotonic() - started, 2)}

@@ -111,14 +111,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cars", type=int, default=1)
     parser.add_argument("--first", type=int, default=1, help="number of the first car")
     parser.add_argument("--username-prefix", default="car")
-    parser.add_argument("--password", default="")
+    parser.add_argument("--password", default="", help="every car's password")
+    parser.add_argument("--password-suffix", default="", help="or: each car's password is its username + this")
     parser.add_argument("--status-period", type=float, default=5.0)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
     host, _, port = args.broker.rpartition(":")
-    cars = [SimulatedCar(FleetSettings(host, int(port), username=f"{args.username_prefix}{n}",
-                                       password=args.password), status_period_s=args.status_period)
-            for n in range(args.first, args.first + args.cars)]
+    users = [f"{args.username_prefix}{n}" for n in range(args.first, args.first + args.cars)]
+    cars = [SimulatedCar(FleetSettings(host, int(port), username=user,
+                                       password=args.password or user + args.password_suffix),
+                         status_period_s=args.status_period) for user in users]
     for car in cars:
         car.start()
     stopping = threading.Event()
