@@ -26,13 +26,16 @@ def chromium() -> Iterator[Browser]:
 @pytest.fixture
 def phone_page(chromium: Browser, console_server: ConsoleTestServer) -> Iterator[Page]:
     """A fresh phone-sized browser context on the console, not yet logged in. Any uncaught script
-    error on any page fails the test."""
+    error on any page fails the test, and so does anything the Content-Security-Policy blocked (the
+    header is only worth having if the pages work under it)."""
     context = chromium.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
                                    base_url=console_server.url)
     context.set_default_timeout(WAIT_MS)
     page = context.new_page()
     script_errors: list[str] = []
     page.on("pageerror", lambda error: script_errors.append(str(error)))
+    page.on("console", lambda message: script_errors.append(message.text)
+            if "Content Security Policy" in message.text else None)
     yield page
     context.close()
     assert script_errors == [], f"script errors in the console pages: {script_errors}"
