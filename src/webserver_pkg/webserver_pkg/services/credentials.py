@@ -3,7 +3,8 @@
 Both live in the console folder (default ~/.deepracer/console/), written atomically with mode 0600.
 The password is stored salted and slow-hashed (scrypt via werkzeug); its first value is the car's
 chassis asset tag (printed under the car, as on the original) when the machine has one, else a
-generated one the node prints once in its log.
+generated one, kept 0600 beside the hash until the first change. The node prints the default on its
+terminal only, never through a logger (`password_shown` vs `password_source`).
 """
 
 from __future__ import annotations
