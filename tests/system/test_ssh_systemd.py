@@ -1,6 +1,6 @@
 """SSH on systemd and ufw, with the commands recorded by an injected runner (this machine has no ssh service
 or firewall to change) answering as systemctl, ufw and chage do; the old password is checked for real with
-`openssl passwd` against a temporary shadow file."""
+`openssl passwd` against a temporary shadow file, as is "the default password was changed"."""
 
 from __future__ import annotations
 
@@ -21,11 +21,6 @@ To                         Action      From
 22/tcp (v6)                ALLOW       Anywhere (v6)
 """
 UFW_CLOSED = "\n".join(line for line in UFW_ALLOWING.splitlines() if not line.startswith("22/tcp")) + "\n"
-CHAGE_MUST = ("Last password change\t\t\t\t\t: password must be changed\n"
-              "Password expires\t\t\t\t\t: password must be changed\n")
-CHAGE_DONE = "Last password change\t\t\t\t\t: Dec 01, 2026\nPassword expires\t\t\t\t\t: never\n"
-
-
 class Commands:
     def __init__(self, **answers: str) -> None:
         self.answers = answers
@@ -40,15 +35,23 @@ class Commands:
         return subprocess.CompletedProcess(list(args), rc, out, "")
 
 
-def test_enabled_only_when_the_service_runs_and_port_22_is_open():
-    on = Commands(**{"systemctl is-active": "active\n", "ufw status": UFW_ALLOWING, "chage -l": CHAGE_MUST})
-    assert SystemdSsh(run=on).state().enabled
-    closed = Commands(**{"systemctl is-active": "active\n", "ufw status": UFW_CLOSED, "chage -l": CHAGE_DONE})
-    state = SystemdSsh(run=closed).state()
-    assert not state.enabled and state.default_password_changed
-    stopped = Commands(**{"systemctl is-active": "inactive\n", "ufw status": UFW_ALLOWING, "chage -l": CHAGE_MUST})
-    state = SystemdSsh(run=stopped).state()
-    assert not state.enabled and not state.default_password_changed
+def test_enabled_only_when_the_service_runs_and_port_22_is_open(shadow):
+    on = Commands(**{"systemctl is-active": "active\n", "ufw status": UFW_ALLOWING})
+    assert SystemdSsh(run=on, shadow=shadow).state().enabled
+    closed = Commands(**{"systemctl is-active": "active\n", "ufw status": UFW_CLOSED})
+    assert not SystemdSsh(run=closed, shadow=shadow).state().enabled
+    stopped = Commands(**{"systemctl is-active": "inactive\n", "ufw status": UFW_ALLOWING})
+    assert not SystemdSsh(run=stopped, shadow=shadow).state().enabled
+
+
+def test_the_default_password_counts_as_changed_once_it_no_longer_opens_the_user(shadow):
+    commands = Commands(**{"systemctl is-active": "active\n", "ufw status": UFW_ALLOWING})
+    assert not SystemdSsh(run=commands, shadow=shadow).state().default_password_changed
+    hashed = run_command(["openssl", "passwd", "-6", "-salt", "zyxwvuts", "-stdin"], "mine-2026").stdout.strip()
+    shadow.write_text(f"deepracer:{hashed}:0:0:99999:7:::\n")
+    assert SystemdSsh(run=commands, shadow=shadow).state().default_password_changed
+    shadow.write_text("deepracer:$y$j9T$abc$def:0:0:99999:7:::\n")  # yescrypt: set since the image
+    assert SystemdSsh(run=commands, shadow=shadow).state().default_password_changed
 
 
 def test_enable_and_disable_change_both_the_service_and_the_firewall():

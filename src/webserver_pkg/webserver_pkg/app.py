@@ -23,12 +23,14 @@ from inference_pkg.model_package import remove_leftovers
 from webserver_pkg.config import ConsoleConfig
 from webserver_pkg.context import EXTENSION, Console, console, current_session
 from webserver_pkg.robot.bridge import BridgeError, RobotBridge
+from webserver_pkg.robot.system_bridge import InProcessSystem, SystemBridge
 from webserver_pkg.services.credentials import PasswordStore, load_or_create_secret_key
 from webserver_pkg.services.frame_hub import FrameHub
 from webserver_pkg.services.log_sources import attach_console_log
 from webserver_pkg.services.sessions import LoginLimiter, SessionStore, csrf_matches
 from webserver_pkg.services.uploads import Installer, UploadRequest, clear_spool, spool_folder
 from webserver_pkg.views import auth, calibration, device, driving, logs, models, pages, runs, sim, video
+from webserver_pkg.views import system as system_views
 from webserver_pkg.views.api_input import ApiError, failure
 
 MB = 1024 * 1024
@@ -47,9 +49,10 @@ log = logging.getLogger(__name__)
 
 
 def create_app(config: ConsoleConfig, bridge: RobotBridge, *,
-               clock: Callable[[], float] = time.monotonic) -> Flask:
+               clock: Callable[[], float] = time.monotonic, system: SystemBridge | None = None) -> Flask:
     """Build the console for `bridge`; `clock` (monotonic seconds) drives session expiry and the
-    login rate limit, so tests can move time on."""
+    login rate limit, so tests can move time on. `system` is the car's own parts (system_node's bridge on a
+    car); None means the system package's simulated parts in this process, as for tests."""
     attach_console_log()
     console_dir = config.console_path
     passwords = PasswordStore(console_dir)
@@ -81,6 +84,7 @@ def create_app(config: ConsoleConfig, bridge: RobotBridge, *,
     for blueprint in (auth.blueprint, pages.blueprint, driving.blueprint, calibration.blueprint, device.blueprint,
                       logs.blueprint, models.blueprint, video.blueprint, sim.blueprint, runs.blueprint):
         app.register_blueprint(blueprint)
+    system_views.register(app, system if system is not None else InProcessSystem())
     app.before_request(_guard)
     app.after_request(_security_headers)
     app.register_error_handler(ApiError, lambda e: failure(e.reason, e.status, **e.extra))

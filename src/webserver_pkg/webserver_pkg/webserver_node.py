@@ -18,6 +18,7 @@ from webserver_pkg.app import create_app
 from webserver_pkg.config import ConsoleConfig
 from webserver_pkg.context import EXTENSION
 from webserver_pkg.robot.ros_bridge import RosBridge
+from webserver_pkg.robot.system_bridge import RosSystemBridge
 from webserver_pkg.server import ConsoleServer
 from webserver_pkg.services.credentials import password_shown, password_source
 from webserver_pkg.services.tls import ensure_certificate
@@ -46,7 +47,8 @@ class WebserverNode(Node):
         self.config = declare_config(self, ConsoleConfig)
         self._log_handler = RosLogHandler(self)
         logging.getLogger("webserver_pkg").addHandler(self._log_handler)
-        app = create_app(self.config, RosBridge(self, self.config.service_timeout_s))
+        app = create_app(self.config, RosBridge(self, self.config.service_timeout_s),
+                         system=RosSystemBridge(self, self.config.service_timeout_s))
         self._console = app.extensions[EXTENSION]
         certificate = ensure_certificate(self.config.console_path) if self.config.https else None
         self._server = ConsoleServer(app, self.config.host, self.config.port, certificate)

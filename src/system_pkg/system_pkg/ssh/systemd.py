@@ -1,10 +1,11 @@
 """SSH on the car: the `ssh` systemd service, port 22 in ufw, and the login user's password.
 
 As the original: enabled = the service is active AND ufw allows 22 (either alone does not let anyone in).
-The default password counts as changed once the user's password no longer carries the "must be changed" mark
-the car's image ships with (`chage -l`: "Last password change : password must be changed"). The old password is
-checked against /etc/shadow's hash through `openssl passwd` (SHA-512/256 crypt and MD5 crypt, the hashes
-Ubuntu 20.04 images use); the new one goes to `chpasswd` on its standard input, never on a command line.
+As the original, the default password counts as changed once the image's default ("deepracer") no longer opens
+the login user; that and the old password of a change are checked against /etc/shadow's hash through `openssl
+passwd` (SHA-512/256 and MD5 crypt, what Ubuntu 20.04 images use; a hash of another kind was set by someone since
+the image, so the default is taken as changed). The new password goes to `chpasswd` on its standard input, never
+on a command line.
 Commands run through an injected runner, so tests record them (this machine has no ssh service to change).
 """
 
@@ -18,8 +19,12 @@ from system_pkg.ssh.base import SshError, SshState, check_new_password
 
 Run = Callable[[Sequence[str], str | None], subprocess.CompletedProcess]
 SSH_SERVICE = "ssh"
-MUST_CHANGE = "password must be changed"
+DEFAULT_PASSWORD = "deepracer"  # the car image's (the original console checked for it the same way)
 _OPENSSL_METHODS = {"6": "-6", "5": "-5", "1": "-1"}
+
+
+class _UncheckableHash(SshError):
+    pass
 
 
 def run_command(args: Sequence[str], stdin: str | None = None) -> subprocess.CompletedProcess:
@@ -50,10 +55,11 @@ class SystemdSsh:
         firewall = self._ok(["ufw", "status"])
         allowed = any(line.split()[:1] in (["22"], ["22/tcp"], ["OpenSSH"]) and "ALLOW" in line
                       for line in firewall.splitlines())
-        ageing = self._ok(["chage", "-l", self.user])
-        must_change = any(line.startswith("Last password change") and MUST_CHANGE in line
-                          for line in ageing.splitlines())
-        return SshState(enabled=active and allowed, default_password_changed=not must_change)
+        try:
+            default = self._password_matches(DEFAULT_PASSWORD)
+        except _UncheckableHash:
+            default = False
+        return SshState(enabled=active and allowed, default_password_changed=not default)
 
     def set_enabled(self, enabled: bool) -> None:
         if enabled:
@@ -73,17 +79,17 @@ class SystemdSsh:
             raise SshError(f"cannot read {self._shadow} to check the old password ({error.strerror})") from error
         raise SshError(f"no user {self.user!r} on this car (parameter ssh_user)")
 
-    def _old_matches(self, old: str) -> bool:
+    def _password_matches(self, password: str) -> bool:
         stored = self._hash()
         parts = stored.split("$")  # $id$salt$hash
         if len(parts) != 4 or parts[1] not in _OPENSSL_METHODS:
-            raise SshError("the login password is stored in a way this car cannot check (not SHA-512, SHA-256 or "
-                           "MD5 crypt): change it with `passwd` on the car")
-        computed = self._ok(["openssl", "passwd", _OPENSSL_METHODS[parts[1]], "-salt", parts[2], "-stdin"], old)
+            raise _UncheckableHash("the login password is stored in a way this car cannot check (not SHA-512, "
+                                   "SHA-256 or MD5 crypt): change it with `passwd` on the car")
+        computed = self._ok(["openssl", "passwd", _OPENSSL_METHODS[parts[1]], "-salt", parts[2], "-stdin"], password)
         return computed.strip() == stored
 
     def change_password(self, old: str, new: str) -> None:
         check_new_password(old, new)
-        if not self._old_matches(old):
+        if not self._password_matches(old):
             raise SshError("the old password is not right")
         self._ok(["chpasswd"], f"{self.user}:{new}\n")

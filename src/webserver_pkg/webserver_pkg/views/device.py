@@ -1,5 +1,6 @@
-"""The device: versions, battery, sensors, tail light, status figures, time, about, video on/off, the API list
-and this API's document; routes of the original the stack does not manage answer 501 with the reason."""
+"""The device: versions, sensors, tail light, status figures, time, about, video on/off, the API list and this
+API's document; routes of the original the stack does not manage answer 501 with the reason (battery, network,
+SSH and updates: views/system.py)."""
 
 from __future__ import annotations
 
@@ -16,9 +17,8 @@ from webserver_pkg.views.api_input import ApiError, integer, json_body, ok
 
 blueprint = Blueprint("device", __name__, url_prefix="/api")
 
-NOT_MANAGED = ("available_wifi_info", "wifi_reset", "get_network_details", "is_usb_connected",
-               "isSshEnabled", "enableSsh", "disableSsh", "resetSshPassword",
-               "is_software_update_available", "begin_software_update", "update_status")
+# Battery, network, SSH and the update stream: views/system.py (the system node's parts).
+NOT_MANAGED = ("is_software_update_available",)
 
 
 @blueprint.route("/openapi.yaml")
@@ -30,12 +30,6 @@ def openapi() -> ResponseReturnValue:
 @blueprint.route("/get_device_info")
 def get_device_info() -> ResponseReturnValue:
     return ok(hardware_version=device_info.hardware_version(), software_version=device_info.software_version())
-
-
-@blueprint.route("/get_battery_level")
-def get_battery_level() -> ResponseReturnValue:
-    # No node of this stack reads a battery gauge yet: -1 is the original's "unknown".
-    return ok(battery_level=-1)
 
 
 @blueprint.route("/get_sensor_status")
@@ -91,8 +85,8 @@ def supported_apis() -> ResponseReturnValue:
 
 
 def _not_managed() -> ResponseReturnValue:
-    raise ApiError("not managed by this stack: use the operating system's own tools for network, "
-                   "SSH and software updates", 501)
+    raise ApiError("not managed by this stack: an update comes from a signed package on a USB stick "
+                   "(POST /api/begin_software_update)", 501)
 
 
 for _name in NOT_MANAGED:

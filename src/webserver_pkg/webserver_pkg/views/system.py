@@ -1,0 +1,144 @@
+"""The car's own parts in the console, as the original's routes: battery, network, USB link, SSH, software update.
+
+Everything goes through the `SystemBridge` kept in app.extensions (system_node's services on a car, the system
+package's simulated parts in tests). As the project's rule says no GET changes the car, the original's
+`GET /api/enableSsh` and `GET /api/disableSsh` are POST with the CSRF header here (a GET answers 405 saying so).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+from flask import Blueprint, Flask, Response, current_app, stream_with_context
+from flask.typing import ResponseReturnValue
+
+from system_pkg.network.base import signal_bars
+from webserver_pkg.robot.bridge import BridgeError
+from webserver_pkg.robot.system_bridge import SystemBridge
+from webserver_pkg.views.api_input import ApiError, json_body, ok
+
+blueprint = Blueprint("system", __name__, url_prefix="/api")
+EXTENSION = "deepracer_system"
+MAX_SSID_BYTES = 32  # IEEE 802.11
+MAX_PASSWORD_CHARS = 64  # WPA: 8-63 characters, or 64 hex digits
+MAX_LOGIN_PASSWORD_CHARS = 128
+# /api/update_status: how often the stream looks for a change, and the longest it stays open (a worker each).
+UPDATE_POLL_S = 0.5
+UPDATE_STREAM_MAX_S = 600.0
+_FINAL = ("status:complete", "status:failed", "status:idle")
+
+
+def register(app: Flask, system: SystemBridge) -> None:
+    app.extensions[EXTENSION] = system
+    app.register_blueprint(blueprint)
+
+
+def _system() -> SystemBridge:
+    return current_app.extensions[EXTENSION]
+
+
+def _text(key: str, *, limit: int, required: bool = True, encoded_limit: bool = False) -> str:
+    value = json_body().get(key, None if required else "")
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise ApiError(f"{key} must be a non-empty string" if required else f"{key} must be a string")
+    size = len(value.encode("utf-8")) if encoded_limit else len(value)
+    if size > limit:
+        raise ApiError(f"{key} is too long: at most {limit} {'bytes' if encoded_limit else 'characters'}")
+    if not value.isprintable():
+        raise ApiError(f"{key} may not contain line breaks or control characters")
+    return value
+
+
+@blueprint.route("/get_battery_level")
+def get_battery_level() -> ResponseReturnValue:
+    battery = _system().battery()
+    if battery is None:
+        return ok(battery_level=-1, low=False, reason="no battery reading yet: is the system node running?")
+    extra = {"reason": battery.problem} if battery.problem else {}
+    return ok(battery_level=battery.level, low=battery.low, **extra)
+
+
+@blueprint.route("/get_network_details")
+def get_network_details() -> ResponseReturnValue:
+    details = _system().network_details()
+    return ok(SSID=details.ssid, ip_address=details.ip_address, is_usb_connected=details.usb_connected)
+
+
+@blueprint.route("/is_usb_connected")
+def is_usb_connected() -> ResponseReturnValue:
+    return ok(is_usb_connected=_system().network_details().usb_connected)
+
+
+@blueprint.route("/available_wifi_info")
+def available_wifi_info() -> ResponseReturnValue:
+    # A bare list, as the original answered and its clients read; strength in its 1-4 bars.
+    networks = _system().wifi_networks()
+    return current_app.json.response([{"ssid": n.ssid, "strength": signal_bars(n.strength),
+                                       "security_info": n.security} for n in networks])
+
+
+@blueprint.route("/wifi_reset", methods=["POST"])
+def wifi_reset() -> ResponseReturnValue:
+    ssid = _text("wifi_name", limit=MAX_SSID_BYTES, encoded_limit=True)
+    password = _text("wifi_password", limit=MAX_PASSWORD_CHARS, required=False)
+    result = _system().connect_wifi(ssid, password)
+    if not result.success:
+        raise BridgeError(result.reason or f"could not join {ssid!r}")
+    return ok(ip_address=result.ip_address)
+
+
+@blueprint.route("/isSshEnabled")
+def is_ssh_enabled() -> ResponseReturnValue:
+    return ok(isSshEnabled=_system().ssh_state().enabled)
+
+
+@blueprint.route("/isSshDefaultPasswordChanged")
+def is_ssh_default_password_changed() -> ResponseReturnValue:
+    return ok(isDefaultSshPasswordChanged=_system().ssh_state().default_password_changed)
+
+
+@blueprint.route("/enableSsh", methods=["POST"])
+def enable_ssh() -> ResponseReturnValue:
+    _system().set_ssh_enabled(True)
+    return ok()
+
+
+@blueprint.route("/disableSsh", methods=["POST"])
+def disable_ssh() -> ResponseReturnValue:
+    _system().set_ssh_enabled(False)
+    return ok()
+
+
+@blueprint.route("/resetSshPassword", methods=["POST"])
+def reset_ssh_password() -> ResponseReturnValue:
+    old = _text("oldPassword", limit=MAX_LOGIN_PASSWORD_CHARS)
+    new = _text("newPassword", limit=MAX_LOGIN_PASSWORD_CHARS)
+    _system().change_ssh_password(old, new)
+    return ok()
+
+
+@blueprint.route("/begin_software_update", methods=["POST"])
+def begin_software_update() -> ResponseReturnValue:
+    return ok(message=_system().begin_update())
+
+
+@blueprint.route("/update_status")
+def update_status() -> ResponseReturnValue:
+    """An event stream of `status:<s>|update_pct:<n>` as the original, one event per change; it ends when the
+    update completes or fails (or nothing runs), or after UPDATE_STREAM_MAX_S."""
+    system = _system()
+
+    def events() -> Iterator[str]:
+        last, deadline = None, time.monotonic() + UPDATE_STREAM_MAX_S
+        while time.monotonic() < deadline:
+            line = system.update_status()
+            if line != last:
+                yield f"data: {line}\n\n"
+                last = line
+                if line.startswith(_FINAL):
+                    return
+            time.sleep(UPDATE_POLL_S)  # a poll of a latched value, not a synchronisation
+
+    return Response(stream_with_context(events()), mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
