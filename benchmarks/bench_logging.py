@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 import tempfile
 import time
@@ -28,7 +29,9 @@ import bench_pipeline as pipeline  # noqa: E402  (sets up the isolated ROS envir
 import numpy as np  # noqa: E402
 from std_srvs.srv import Trigger  # noqa: E402
 
-from deepracer_common_pkg import names  # noqa: E402
+from deepracer_common_pkg import names, qos  # noqa: E402
+from deepracer_common_pkg.stamps import from_ns, to_ns  # noqa: E402
+from deepracer_interfaces_pkg.msg import CameraFrames, NavigationState  # noqa: E402
 from logging_pkg.disk_guard import folder_bytes  # noqa: E402
 from support.rosgraph import RosProbe, wait_for  # noqa: E402
 from support.stack import LaunchedStack, drive_autonomously, installed_model_dir, temp_data_dir  # noqa: E402
@@ -40,6 +43,58 @@ def without_logger_overlay() -> Path:
     path = Path(tempfile.mkdtemp(prefix="bench-logging-")) / "no-logger.yaml"
     path.write_text("logging_node: false\n")
     return path
+
+
+def paired_hop(probe: RosProbe, pairs: int, seconds: float, fps: float = 30.0) -> dict[str, object]:
+    """The frame hop alone, logger on and off in alternating short windows (so a machine whose load drifts
+    weighs on both alike): policy frames at `fps` through an echo process (half the round trip, as the limit in
+    bench_pipeline), with a real logging node recording them into a bag, or with no logging node at all."""
+    echo = subprocess.Popen([sys.executable, str(HERE / "dds_echo.py")])
+    logs = Path(tempfile.mkdtemp(prefix="bench-logging-bags-"))
+    arrivals: dict[int, int] = {}
+    probe.node.create_subscription(CameraFrames, "/bench/CameraFrames_echo",
+                                   lambda m: arrivals.__setitem__(to_ns(m.header.stamp), time.perf_counter_ns()),
+                                   qos.LATEST)
+    publisher = probe.publisher(CameraFrames, "/bench/CameraFrames", qos.LATEST, timeout=30)
+    state = probe.publisher(NavigationState, names.NAVIGATION_STATE, qos.LATCHED, wait_for_subscribers=0)
+    state.publish(NavigationState(mode="autonomous", started=True, model_ready=True))
+    message = pipeline.sample_messages()["CameraFrames"]
+    message.images[0].data = np.random.default_rng(1).integers(0, 255, 160 * 120, dtype=np.uint8).tobytes()
+    samples: dict[bool, list[float]] = {True: [], False: []}
+    publish_us: dict[bool, list[float]] = {True: [], False: []}
+    try:
+        for _ in range(pairs):
+            for logger_on in (True, False):
+                logger = None
+                if logger_on:
+                    logger = subprocess.Popen([sys.executable, "-m", "logging_pkg.logging_node", "--ros-args",
+                                               "-r", f"{names.CAMERA_FRAMES}:=/bench/CameraFrames",
+                                               "-p", f"output_path:={logs}"], stdout=subprocess.DEVNULL)
+                    wait_for(lambda: publisher.get_subscription_count() >= 2, 30, "the logger subscribed")
+                    wait_for(lambda: any(logs.glob("*/*.mcap")), 30, "the logger recording")
+                else:
+                    wait_for(lambda: publisher.get_subscription_count() == 1, 30, "only the echo subscribed")
+                deadline = time.monotonic() + seconds
+                while time.monotonic() < deadline:
+                    sent = time.perf_counter_ns()
+                    message.header.stamp = from_ns(sent)
+                    publisher.publish(message)
+                    publish_us[logger_on].append((time.perf_counter_ns() - sent) / 1e3)
+                    time.sleep(1 / fps)  # the camera's pace, not a synchronisation
+                    if sent in arrivals:
+                        samples[logger_on].append((arrivals.pop(sent) - sent) / 2e6)
+                if logger is not None:
+                    logger.terminate()
+                    logger.wait(20)
+    finally:
+        echo.terminate()
+        echo.wait(10)
+    bag_bytes = folder_bytes(logs)
+    return {"pairs": pairs, "seconds_each": seconds, "fps": fps, "bag_bytes": bag_bytes, **{
+        ("on" if on else "off"): {"hop_p50_ms": pipeline.pct(values, 50), "hop_p99_ms": pipeline.pct(values, 99),
+                                  "samples": len(values), "publish_p50_us": pipeline.pct(publish_us[on], 50),
+                                  "publish_p99_us": pipeline.pct(publish_us[on], 99)}
+        for on, values in samples.items()}}
 
 
 def measure(probe: RosProbe, fps: float, seconds: float, model: Path, configs: tuple[Path, ...]) -> dict:
@@ -102,12 +157,15 @@ def main() -> int:
     parser.add_argument("--rates", default="15,30")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--pairs", type=int, default=6, help="alternating on/off windows of the frame hop")
     parser.add_argument("--out", type=Path, default=REPO / "bench-results" / "logging.json")
     args = parser.parse_args()
     overlay = without_logger_overlay()
     probe = RosProbe()
     results: dict[str, object] = {"date": time.strftime("%Y-%m-%d %H:%M"), "rows": [], "recording": []}
     try:
+        results["paired_hop"] = paired_hop(probe, args.pairs, 5.0)
+        print(f"paired frame hop: {json.dumps(results['paired_hop'])}", flush=True)
         demo_stack = LaunchedStack(temp_data_dir(), configs=[overlay])
         try:
             model = installed_model_dir(demo_stack)
@@ -126,8 +184,8 @@ def main() -> int:
             results["recording"].append(recording_figures(probe, fps, args.seconds, model))
     finally:
         probe.close()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2))
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(results, indent=2))  # what was measured, even when a later step failed
     print_table(results)
     return 0
 
@@ -148,6 +206,12 @@ def print_table(results: dict) -> None:
             mem = "/".join(f"{r['peak_rss_mb'].get('logging', float('nan')):.0f}" for r in same) if logger else "-"
             print(f"| {fps:.0f} | {'on' if logger else 'off'} | {len(same)} | {p50} | {p99} | {worst:.2f} | "
                   f"{frames} | {cpu} | {mem} |")
+    hop = results.get("paired_hop")
+    if hop:
+        print(f"paired frame hop ({hop['pairs']} x {hop['seconds_each']:.0f} s each, {hop['fps']:.0f} fps): "
+              f"logger off p50 {hop['off']['hop_p50_ms']:.2f} / p99 {hop['off']['hop_p99_ms']:.2f} ms, "
+              f"on p50 {hop['on']['hop_p50_ms']:.2f} / p99 {hop['on']['hop_p99_ms']:.2f} ms; publish() p50 "
+              f"{hop['off']['publish_p50_us']:.0f} / {hop['on']['publish_p50_us']:.0f} us")
     print("| fps | bag MB per minute | list ms | first open (timeline page) ms | first picture ms | "
           "picture p50 / p99 ms |")
     print("|---|---|---|---|---|---|")

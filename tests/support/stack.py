@@ -14,7 +14,7 @@ from pathlib import Path
 from std_srvs.srv import SetBool
 
 from deepracer_common_pkg import names, qos
-from deepracer_interfaces_pkg.msg import ModelState
+from deepracer_interfaces_pkg.msg import ModelState, NavigationState
 from deepracer_interfaces_pkg.srv import LoadModel, SetDriveMode, SetMaxSpeed
 from support.rosgraph import stop_process, wait_for
 
@@ -78,11 +78,14 @@ def installed_model_dir(stack: LaunchedStack, timeout: float = 60.0) -> Path:
 def drive_autonomously(probe, model_dir: Path, max_speed: float = 1.0, timeout: float = 60.0) -> None:
     """What the console does: load the model, autonomous mode, max speed, start navigation (inference follows)."""
     states = probe.subscribe(ModelState, names.INFERENCE_MODEL_STATE, qos.LATCHED)
+    navigation = probe.subscribe(NavigationState, names.NAVIGATION_STATE, qos.LATCHED)
     answer = probe.call(LoadModel, names.INFERENCE_LOAD_MODEL, LoadModel.Request(model_dir=str(model_dir)), timeout)
     assert answer.success, answer.reason
     states.wait_for(lambda s: (s.state == "loaded" and s.model_dir.rstrip("/") == str(model_dir).rstrip("/"))
                     or s.state == "error", timeout, f"{model_dir} loaded")
     assert states.latest().state == "loaded", states.latest().reason
+    # Navigation hears the model state on its own subscription, maybe after this probe did (a loaded machine).
+    navigation.wait_for(lambda s: s.model_ready, timeout, "navigation to see the model loaded")
     for srv_type, name, request in (
         (SetDriveMode, names.NAVIGATION_SET_DRIVE_MODE, SetDriveMode.Request(mode="autonomous")),
         (SetMaxSpeed, names.NAVIGATION_SET_MAX_SPEED, SetMaxSpeed.Request(max_speed=max_speed)),
