@@ -10,8 +10,9 @@ from dataclasses import dataclass
 class FleetConfig:
     # fleet.txt in the data dir; without it (and without one on a USB stick) the link stays off.
     fleet_file: str = "~/.deepracer/fleet.txt"
-    # Where USB sticks are mounted: a fleet.txt at the top of a stick is used when the data dir has none. "" = never.
-    usb_mount_root: str = "/media"
+    # Where USB sticks are mounted (as system_node.usb_mount_root; launch/car.yaml: /media): a fleet.txt at the top
+    # of a stick is used when the data dir has none. "" = sticks are not looked at (a laptop's own sticks).
+    usb_mount_root: str = ""
     # How often the node looks for fleet.txt appearing, changing or going away.
     settings_poll_s: float = 5.0
     models_root: str = "~/.deepracer/models"

@@ -27,7 +27,7 @@ from std_srvs.srv import SetBool, Trigger
 from deepracer_common_pkg import names, qos
 from deepracer_common_pkg.node_main import run_node
 from deepracer_common_pkg.params import declare_config
-from deepracer_interfaces_pkg.msg import ModelState, NavigationState, StageStats
+from deepracer_interfaces_pkg.msg import BatteryLevel, ModelState, NavigationState, StageStats
 from deepracer_interfaces_pkg.srv import GetLedColor, LoadModel, SetDriveMode, SetLedColor, SetMaxSpeed
 from fleet_pkg import identity, log_upload, model_fetch
 from fleet_pkg.agent import CommandRefused, FleetAgent
@@ -70,11 +70,16 @@ class RosCarActions:
         self._model_changed = threading.Condition(self._lock)
         self._stats: dict[str, tuple[StageStats, float]] = {}
         self._color: tuple[int, int, int] | None = None
+        self._battery: int = -1  # the original's "unknown", until system_node reports a level
         self._clients = {name: node.create_client(srv_type, name) for srv_type, name in (
             (SetBool, names.NAVIGATION_START_STOP), (Trigger, names.NAVIGATION_EMERGENCY_STOP),
             (Trigger, names.NAVIGATION_RESET_EMERGENCY_STOP), (SetDriveMode, names.NAVIGATION_SET_DRIVE_MODE),
             (SetMaxSpeed, names.NAVIGATION_SET_MAX_SPEED), (LoadModel, names.INFERENCE_LOAD_MODEL),
             (SetLedColor, names.SERVO_SET_LED_COLOR), (GetLedColor, names.SERVO_GET_LED_COLOR))}
+
+    def close(self) -> None:
+        for client in self._clients.values():
+            self._node.destroy_client(client)
 
     # --- state from the stack (executor thread) -----------------------------------------------------
 
@@ -86,6 +91,10 @@ class RosCarActions:
         with self._model_changed:
             self.model = msg
             self._model_changed.notify_all()
+
+    def on_battery(self, msg: BatteryLevel) -> None:
+        with self._lock:
+            self._battery = msg.level
 
     def on_stats(self, msg: StageStats) -> None:
         with self._lock:
@@ -217,7 +226,7 @@ class RosCarActions:
         with self._lock:
             if color is not None:
                 self._color = color
-            nav, model, color = self.navigation, self.model, self._color
+            nav, model, color, battery = self.navigation, self.model, self._color, self._battery
             stats = {stage: msg for stage, (msg, at) in self._stats.items() if now - at < TELEMETRY_STALE_S}
         installed, broken = model_package.scan(self._models_root)
         servo = stats.get("servo")
@@ -230,7 +239,7 @@ class RosCarActions:
             "models": [{"name": m.name, "md5": m.checksum} for m in installed],
             "broken_models": [{"name": b.name, "reason": b.reason} for b in broken],
             "color": list(color) if color else None,
-            "battery": -1,  # no battery gauge is read by this stack yet: -1 is the original's "unknown"
+            "battery": battery,  # 0-11 as the original's console, -1 unknown
             "fps": round(servo.rate_hz, 1) if servo else None,
             "latency_ms": round(servo.latency_p50_ms, 2) if servo else None,
             "last_error": nav.neutral_reason if nav and nav.neutral_reason else (model.reason if model else ""),
@@ -279,6 +288,7 @@ class FleetNode(Node):
             self.create_subscription(NavigationState, names.NAVIGATION_STATE, self._on_navigation, qos.LATCHED),
             self.create_subscription(ModelState, names.INFERENCE_MODEL_STATE, self._on_model, qos.LATCHED),
             self.create_subscription(StageStats, names.telemetry_topic("servo"), actions.on_stats, qos.LATEST),
+            self.create_subscription(BatteryLevel, names.SYSTEM_BATTERY_LEVEL, self._on_battery, qos.LATCHED),
         ]
         self._link = link = CarLink(settings, car_id, lambda t, p: self._agent.on_message(t, p),
                                     lambda: self._agent.notify_change(), self._log)
@@ -295,6 +305,10 @@ class FleetNode(Node):
                                                              msg.max_speed, msg.neutral_reason):
             self._agent.notify_change()
 
+    def _on_battery(self, msg: BatteryLevel) -> None:
+        self._actions.on_battery(msg)
+        self._agent.notify_change()
+
     def _on_model(self, msg: ModelState) -> None:
         self._actions.on_model(msg)
         self._agent.notify_change()
@@ -305,8 +319,7 @@ class FleetNode(Node):
             self._agent.stop()
             for subscription in self._subscriptions:
                 self.destroy_subscription(subscription)
-            for client in self._actions._clients.values():
-                self.destroy_client(client)
+            self._actions.close()
             self._link = self._agent = self._actions = None
 
     def on_shutdown(self) -> None:

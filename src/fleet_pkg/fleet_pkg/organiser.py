@@ -58,7 +58,6 @@ class FleetClient:
         self._statuses: dict[str, dict[str, Any]] = {}
         self._last_status_at = 0.0
         self._outcomes: dict[str, Outcome] = {}
-        self._connected = threading.Event()
         self._failure = ""
         self._client = make_client(settings, f"deepracer-fleet-{uuid.uuid4().hex[:12]}")
         self._client.on_connect = self._on_connect
@@ -71,7 +70,7 @@ class FleetClient:
         except (OSError, ValueError) as error:
             raise BrokerError(f"cannot reach the broker at {describe(settings)}: {error}") from None
         self._client.loop_start()
-        if not self._connected.wait(connect_timeout_s) or not self._subscribed.wait(connect_timeout_s):
+        if not self._subscribed.wait(connect_timeout_s) or self._failure:
             self.close()
             raise BrokerError(self._failure or f"the broker at {describe(settings)} did not answer within "
                                                 f"{connect_timeout_s:g} s")
@@ -83,16 +82,15 @@ class FleetClient:
             self._failure = (f"the broker at {describe(self.settings)} refused the connection ({reason_code}): "
                              "check the username and password")
             client.disconnect()
+            self._subscribed.set()  # nothing more will come: stop waiting
             return
         client.subscribe([(protocol.ALL_STATUS_TOPICS, QOS), (f"{protocol.PREFIX}/+/reply/+", QOS)])
-        self._connected.set()
 
     def _on_subscribe(self, _client, _userdata, _mid, reason_codes, _properties) -> None:
         failed = [code for code in reason_codes if code.is_failure]
         if failed:
             self._failure = f"the broker refused our subscriptions ({failed[0]}): does its ACL let this user in?"
-        else:
-            self._subscribed.set()
+        self._subscribed.set()
 
     def _on_message(self, _client, _userdata, message: mqtt.MQTTMessage) -> None:
         car = protocol.car_from_topic(message.topic)
