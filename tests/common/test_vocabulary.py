@@ -24,7 +24,7 @@ def test_the_browser_knows_the_same_drive_modes() -> None:
     source = _javascript()
     constants = dict(re.findall(r'^export const (\w+) = "([^"]*)";', source, re.M))
     assert constants == {"MANUAL": vocabulary.MANUAL, "AUTONOMOUS": vocabulary.AUTONOMOUS,
-                         "CALIBRATION": vocabulary.CALIBRATION}
+                         "CALIBRATION": vocabulary.CALIBRATION, "EXTERNAL": vocabulary.EXTERNAL}
     assert _object_keys(source, "MODE_LABELS") == list(vocabulary.DRIVE_MODES)
 
 

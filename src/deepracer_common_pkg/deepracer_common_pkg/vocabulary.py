@@ -10,7 +10,9 @@ from __future__ import annotations
 MANUAL = "manual"
 AUTONOMOUS = "autonomous"
 CALIBRATION = "calibration"
-DRIVE_MODES = (MANUAL, AUTONOMOUS, CALIBRATION)
+# An outside application drives (an AWS sample app, through the original /deepracer_navigation_pkg/auto_drive).
+EXTERNAL = "external"
+DRIVE_MODES = (MANUAL, AUTONOMOUS, CALIBRATION, EXTERNAL)
 
 # Sensor names as model_metadata.json writes them (the original car's model package format; a file
 # without `sensor` means ["observation"], an old mono camera model).

@@ -23,6 +23,9 @@ class NavigationConfig:
     max_policy_age_s: float = 0.2
     # A manual command sent longer ago than this is not acted on (navigation hung, then woke to old commands).
     max_manual_age_s: float = 0.2
+    # External mode (an outside application on /deepracer_navigation_pkg/auto_drive): neutral when it sent no
+    # accepted command for this long. Its commands are aged against max_manual_age_s like the console's.
+    external_timeout_s: float = 0.5
     # While driving, the held command goes to the servo again when nothing was sent for this long. It must stay
     # well below servo_node.command_timeout_s (0.25 s), which then only fires when navigation itself is gone.
     command_repeat_s: float = 0.1
@@ -44,11 +47,11 @@ class NavigationConfig:
 
     def __post_init__(self) -> None:
         for name in ("manual_timeout_s", "autonomous_timeout_s", "max_policy_age_s", "watchdog_period_s",
-                     "max_manual_age_s", "command_repeat_s", "peer_timeout_s"):
+                     "max_manual_age_s", "command_repeat_s", "peer_timeout_s", "external_timeout_s"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value > 0):
                 raise ValueError(f"{name} must be a number of seconds > 0, got {value!r}")
-        for name in ("manual_timeout_s", "autonomous_timeout_s"):
+        for name in ("manual_timeout_s", "autonomous_timeout_s", "external_timeout_s"):
             if self.watchdog_period_s > getattr(self, name):
                 raise ValueError(f"watchdog_period_s {self.watchdog_period_s} must not exceed {name} "
                                  f"{getattr(self, name)}, or the timeout could not be kept")

@@ -17,6 +17,9 @@ Rules (each answered with an Outcome: accepted or not, the reason, and the comma
   cannot make the throttle pulse: one chain (docs/architecture.md, "Timeouts").
 * peers: while started, a node on the mode's driving path that restarts, goes silent or reports a fault stops
   the run (peer_watch.py); the reason stays shown until the racer starts again.
+* external (an outside application, e.g. an AWS sample app, through the original auto_drive topic): the same
+  rules as manual (range, max_manual_age_s) with its own external_timeout_s; the throttle is taken as sent, not
+  scaled by the max-speed setting (the application owns its speed, as on the original car).
 * manual: angle and throttle in [-1, 1], proportional (the original quantised the pad to {0, 0.3, 0.5,
   0.8}, which made slow, fine driving on a touch screen impossible), throttle times the max speed.
 * neutral = throttle 0 with the steering held where it was, so a coasting car does not swerve.
@@ -32,7 +35,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from deepracer_common_pkg.action_space import ActionSpace
-from deepracer_common_pkg.vocabulary import AUTONOMOUS, CALIBRATION, MANUAL
+from deepracer_common_pkg.vocabulary import AUTONOMOUS, CALIBRATION, EXTERNAL, MANUAL
 from deepracer_common_pkg.vocabulary import DRIVE_MODES as MODES
 from navigation_pkg.config import NavigationConfig
 from navigation_pkg.peer_watch import PeerWatch
@@ -42,6 +45,7 @@ NEUTRAL = "neutral"
 REPEAT = "repeat"  # the held command again (command_repeat_s), not a new decision
 
 _NS = 1_000_000_000
+_SOURCE_WORDS = {MANUAL: "manual command", AUTONOMOUS: "policy output", EXTERNAL: "external command"}
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,7 @@ class Command:
     angle: float
     throttle: float
     stamp_ns: int
-    source: str  # MANUAL | AUTONOMOUS | NEUTRAL | REPEAT
+    source: str  # MANUAL | AUTONOMOUS | EXTERNAL | NEUTRAL | REPEAT
 
 
 @dataclass(frozen=True)
@@ -131,8 +135,7 @@ class DriveControl:
         if problem:
             return Outcome(False, f"cannot start: {problem}")
         self._started = True
-        source = "manual command" if self._mode == MANUAL else "policy output"
-        self._neutral_reason = f"started: waiting for the first {source}"
+        self._neutral_reason = f"started: waiting for the first {_SOURCE_WORDS[self._mode]}"
         if self._max_speed == 0:
             return Outcome(True, "started, but max speed is 0 %: the car will not move until it is raised")
         return Outcome(True, "started")
@@ -204,19 +207,28 @@ class DriveControl:
 
     def on_manual(self, angle: float, throttle: float, stamp_ns: int) -> Outcome:
         """One drive-pad command; `stamp_ns` is its send time."""
-        if self._mode != MANUAL:
-            return Outcome(False, f"manual command ignored in {self._mode} mode")
+        return self._on_command(MANUAL, angle, throttle, stamp_ns, self._max_speed)
+
+    def on_external(self, angle: float, throttle: float, stamp_ns: int) -> Outcome:
+        """One outside application's command; `stamp_ns` is its send time, 0 when the application left the
+        header empty (the original message had none): it is then aged from its arrival. Not scaled by the max
+        speed."""
+        return self._on_command(EXTERNAL, angle, throttle, stamp_ns or self._stamp_ns(), 1.0)
+
+    def _on_command(self, mode: str, angle: float, throttle: float, stamp_ns: int, scale: float) -> Outcome:
+        what = _SOURCE_WORDS[mode]
+        if self._mode != mode:
+            return Outcome(False, f"{what} ignored in {self._mode} mode")
         if not self._started:
-            return Outcome(False, "manual command ignored: not started")
+            return Outcome(False, f"{what} ignored: not started")
         age_s = (self._stamp_ns() - stamp_ns) / _NS
         if abs(age_s) > self._config.max_manual_age_s:
-            return Outcome(False, f"manual command is {age_s:.3f} s old (max_manual_age_s "
+            return Outcome(False, f"{what} is {age_s:.3f} s old (max_manual_age_s "
                                   f"{self._config.max_manual_age_s}): not acted on", dropped=True)
         for name, value in (("angle", angle), ("throttle", throttle)):
             if not (math.isfinite(value) and -1.0 <= value <= 1.0):
-                return Outcome(False, f"manual {name} {value} is outside [-1, 1]: not acted on", dropped=True)
-        return Outcome(True, "driving manually",
-                       self._drive(angle, throttle * self._max_speed, stamp_ns, MANUAL))
+                return Outcome(False, f"{what}: {name} {value} is outside [-1, 1]: not acted on", dropped=True)
+        return Outcome(True, f"driving ({mode})", self._drive(angle, throttle * scale, stamp_ns, mode))
 
     def on_heartbeat(self, node: str, boot_id: str, fault: str) -> Outcome:
         """A node's heartbeat: a restart or a fault of a node on the driving path stops a started run."""
@@ -236,7 +248,7 @@ class DriveControl:
         if not self._driving or self._last_input_ns is None:
             return Outcome(False, "not driving")
         name, timeout = self._timeout(self._mode)
-        source = "manual command" if self._mode == MANUAL else "policy output"
+        source = _SOURCE_WORDS[self._mode]
         quiet_s = (now - self._last_input_ns) / _NS
         if quiet_s > timeout:
             reason = f"no fresh {source} for {quiet_s:.2f} s ({name} {timeout})"
@@ -268,6 +280,8 @@ class DriveControl:
     def _timeout(self, source: str) -> tuple[str, float]:
         if source == MANUAL:
             return "manual_timeout_s", self._config.manual_timeout_s
+        if source == EXTERNAL:
+            return "external_timeout_s", self._config.external_timeout_s
         return "autonomous_timeout_s", self._config.autonomous_timeout_s
 
     def _halt(self, reason: str) -> Outcome:

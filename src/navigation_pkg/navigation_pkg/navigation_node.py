@@ -23,7 +23,7 @@ from deepracer_common_pkg.telemetry_node import publish_telemetry
 from deepracer_interfaces_pkg.msg import Heartbeat, InferenceResult, ModelState, NavigationState, ServoCtrlMsg
 from deepracer_interfaces_pkg.srv import SetDriveMode, SetMaxSpeed
 from navigation_pkg.config import NavigationConfig
-from navigation_pkg.drive_control import AUTONOMOUS, MANUAL, REPEAT, DriveControl, DriveState, Outcome
+from navigation_pkg.drive_control import AUTONOMOUS, EXTERNAL, MANUAL, REPEAT, DriveControl, DriveState, Outcome
 
 STATE_PERIOD_S = 1.0
 
@@ -40,6 +40,7 @@ class NavigationNode(Node):
         self._state_pub = self.create_publisher(NavigationState, names.NAVIGATION_STATE, qos.LATCHED)
         self.create_subscription(InferenceResult, names.INFERENCE_RESULTS, self._on_policy, qos.LATEST)
         self.create_subscription(ServoCtrlMsg, names.MANUAL_DRIVE, self._on_manual, qos.COMMAND)
+        self.create_subscription(ServoCtrlMsg, names.ORIGINAL_AUTO_DRIVE, self._on_external, qos.COMMAND)
         self.create_subscription(ModelState, names.INFERENCE_MODEL_STATE, self._on_model_state, qos.LATCHED)
         self.create_subscription(Heartbeat, names.HEARTBEAT, self._on_heartbeat, qos.HEARTBEAT)
         self.create_service(SetDriveMode, names.NAVIGATION_SET_DRIVE_MODE, self._on_set_drive_mode)
@@ -70,6 +71,9 @@ class NavigationNode(Node):
 
     def _on_manual(self, msg: ServoCtrlMsg) -> None:
         self._apply(self._control.on_manual(msg.angle, msg.throttle, to_ns(msg.header.stamp)))
+
+    def _on_external(self, msg: ServoCtrlMsg) -> None:
+        self._apply(self._control.on_external(msg.angle, msg.throttle, to_ns(msg.header.stamp)))
 
     def _on_model_state(self, msg: ModelState) -> None:
         if msg.state != "loaded":
@@ -135,7 +139,7 @@ class NavigationNode(Node):
             message = ServoCtrlMsg(angle=command.angle, throttle=command.throttle)
             message.header.stamp = from_ns(command.stamp_ns)
             self._servo_pub.publish(message)
-            if command.source in (MANUAL, AUTONOMOUS):
+            if command.source in (MANUAL, AUTONOMOUS, EXTERNAL):
                 self._window.record((self._now_ns() - command.stamp_ns) / 1e6)
         self._publish_state()
         return outcome

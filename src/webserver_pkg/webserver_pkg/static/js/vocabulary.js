@@ -3,11 +3,13 @@
 export const MANUAL = "manual";
 export const AUTONOMOUS = "autonomous";
 export const CALIBRATION = "calibration";
+export const EXTERNAL = "external";
 
 export const MODE_LABELS = {
   [MANUAL]: "Manual",
   [AUTONOMOUS]: "Autonomous",
   [CALIBRATION]: "Calibration",
+  [EXTERNAL]: "Outside application",
 };
 
 export const SENSOR_LABELS = {
