@@ -88,7 +88,7 @@ class Car:
         self.stack = LaunchedStack(self.data_dir, only=NODES, env={"ROS_DOMAIN_ID": str(domain)}, sets=[
             "servo_node.backend=sysfs", f"servo_node.sysfs_pwm_root={pwm_root}",
             f"servo_node.sysfs_gpio_root={gpio_root}", "camera_node.source=synthetic",
-            "fleet_node.status_period_s=1.0"])
+            "fleet_node.status_period_s=1.0", f"fleet_node.restart_command=touch {self.data_dir / 'restarted'}"])
         self.throttle = ThrottleWatch(pwm_file(sysfs, "throttle"))
 
     @property
@@ -275,6 +275,27 @@ def test_a_stalled_then_killed_broker_leaves_the_cars_driving_under_their_own_ru
     assert not any(statuses[c]["started"] for c in CARS), statuses
     for car in fleet.cars:
         assert car.throttle.value() == NEUTRAL
+
+
+def test_colour_logs_delete_and_restart_through_the_cli(fleet: Fleet, tmp_path: Path) -> None:
+    fleet.all_ok("color", "#ff8000", "--all")
+    wait_for(lambda: all(s["color"] == [255, 128, 0] for s in fleet.statuses().values()), 15, "the colour in status")
+    for car in fleet.cars:  # a run folder as the logging node leaves one (a real bag is not needed to move it)
+        run = car.data_dir / "logs" / "racer7-20261201-101500"
+        run.mkdir(parents=True, exist_ok=True)
+        (run / "metadata.yaml").write_text(f"car: {car.name}\n")
+    fleet.all_ok("logs", "--run", "racer7-20261201-101500", "--all", "--into", str(tmp_path))
+    for car in fleet.cars:
+        with tarfile.open(tmp_path / car.name / "racer7-20261201-101500.tar.gz") as tar:
+            assert tar.extractfile("racer7-20261201-101500/metadata.yaml").read() == f"car: {car.name}\n".encode()
+    missing = fleet.cli("delete", "--models", "racer7,nope", "--all")  # all or nothing
+    assert missing.returncode == 1 and missing.stdout.count("no model named 'nope'") == 2, missing.stdout
+    assert all("racer7" in car.models for car in fleet.cars)
+    fleet.all_ok("delete", "--models", "racer7", "--all")
+    assert all("racer7" not in car.models and "demo" in car.models for car in fleet.cars)
+    fleet.all_ok("restart", "--all")  # the car's own restart command (here: touch a file)
+    for car in fleet.cars:
+        wait_for((car.data_dir / "restarted").exists, 15, f"{car.name}'s restart command run")
 
 
 def test_no_password_reaches_a_log_line(fleet: Fleet) -> None:
