@@ -15,7 +15,8 @@ GRAPH = REPO / "launch" / "graph.yaml"
 def test_graph_lists_every_node_once_with_servo_first_and_the_fleet_link_last():
     specs = load_graph(GRAPH, data_dir="/data")
     assert [s.name for s in specs] == ["servo_node", "sim_node", "system_node", "logging_node", "navigation_node",
-                                       "inference_node", "camera_node", "webserver_node", "fleet_node"]
+                                       "inference_node", "camera_node", "webserver_node", "compat_node",
+                                       "fleet_node"]
     assert specs[0].parameters["calibration_path"] == "/data/calibration.json"
     by_name = {s.name: s for s in specs}
     assert by_name["inference_node"].parameters["models_root"] == by_name["webserver_node"].parameters["models_root"] \

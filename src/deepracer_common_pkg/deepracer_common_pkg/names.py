@@ -1,13 +1,17 @@
 """Every topic and service name of the graph, in one place, so nodes, console and tests agree."""
 
 CAMERA_FRAMES = "/camera_pkg/video_mjpeg"
-CAMERA_DISPLAY = "/camera_pkg/display_mjpeg"
+# The camera's JPEG display stream, under the image_transport name for compressed images: the original name
+# /camera_pkg/display_mjpeg carries sensor_msgs/Image there (ORIGINAL_CAMERA_DISPLAY, from compat_node).
+CAMERA_DISPLAY = "/camera_pkg/display_mjpeg/compressed"
 CAMERA_STATUS = "/camera_pkg/status"
 CAMERA_MEDIA_STATE = "/camera_pkg/media_state"
 
 LIDAR_SCAN = "/scan"
 
-INFERENCE_RESULTS = "/inference_pkg/rl_results"
+# Ours (InferenceResult); the original name /inference_pkg/rl_results carries the original InferResultsArray
+# (ORIGINAL_RL_RESULTS, from compat_node), which tools such as DREM's video tool read.
+INFERENCE_RESULTS = "/inference_pkg/policy_output"
 INFERENCE_MODEL_STATE = "/inference_pkg/model_state"
 INFERENCE_LOAD_MODEL = "/inference_pkg/load_model"
 
@@ -50,6 +54,24 @@ SYSTEM_USB_LOGS_DIR = "/system_pkg/usb_logs_dir"
 # latched, "status:<s>|update_pct:<n>" as the original console's update stream).
 SYSTEM_BEGIN_UPDATE = "/system_pkg/begin_software_update"
 SYSTEM_UPDATE_STATUS = "/system_pkg/update_status"
+SYSTEM_SET_TIMEZONE = "/system_pkg/set_timezone"
+
+# The original car's interface, served by compat_node (compat_pkg) for outside tools: DeepRacer Event Manager and
+# the AWS sample applications. Types are the original ones in deepracer_interfaces_pkg.
+ORIGINAL_VEHICLE_STATE = "/ctrl_pkg/vehicle_state"
+ORIGINAL_ENABLE_STATE = "/ctrl_pkg/enable_state"
+ORIGINAL_GET_CTRL_MODES = "/ctrl_pkg/get_ctrl_modes"
+ORIGINAL_GET_CAR_CAL = "/ctrl_pkg/get_car_cal"
+ORIGINAL_SET_CAR_CAL = "/ctrl_pkg/set_car_cal"
+ORIGINAL_MODEL_STATE = "/ctrl_pkg/model_state"
+ORIGINAL_IS_MODEL_LOADING = "/ctrl_pkg/is_model_loading"
+ORIGINAL_AUTONOMOUS_THROTTLE = "/ctrl_pkg/autonomous_throttle"
+ORIGINAL_SET_LED_STATE = "/servo_pkg/set_led_state"
+ORIGINAL_GET_LED_STATE = "/servo_pkg/get_led_state"
+ORIGINAL_RL_RESULTS = "/inference_pkg/rl_results"
+ORIGINAL_CAMERA_DISPLAY = "/camera_pkg/display_mjpeg"
+# An outside mode's drive commands (ServoCtrlMsg): navigation takes them in the external mode only.
+ORIGINAL_AUTO_DRIVE = "/deepracer_navigation_pkg/auto_drive"
 
 
 def telemetry_topic(stage: str) -> str:

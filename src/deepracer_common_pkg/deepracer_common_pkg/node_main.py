@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable
 
 import rclpy
-from rclpy.executors import ExternalShutdownException
+from rclpy.executors import Executor, ExternalShutdownException
 from rclpy.experimental import EventsExecutor
 from rclpy.node import Node
 from rclpy.signals import SignalHandlerOptions
@@ -35,7 +35,10 @@ from deepracer_common_pkg.heartbeat import publish_heartbeat
 SIGNAL_CHECK_S = 0.05
 
 
-def run_node(make_node: Callable[[], Node], args: list[str] | None = None) -> None:
+def run_node(make_node: Callable[[], Node], args: list[str] | None = None,
+             make_executor: Callable[[], Executor] = EventsExecutor) -> None:
+    """`make_executor`: a node off the frame path whose service callbacks call other services (compat_node) passes
+    a MultiThreadedExecutor: the EventsExecutor runs neither coroutine callbacks nor nested waits."""
     stopping = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stopping.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
@@ -44,7 +47,7 @@ def run_node(make_node: Callable[[], Node], args: list[str] | None = None) -> No
         node = make_node()
         publish_heartbeat(node)
         gc.freeze()
-        executor = EventsExecutor()
+        executor = make_executor()
         executor.add_node(node)
         while not stopping.is_set() and rclpy.ok():
             executor.spin_once(timeout_sec=SIGNAL_CHECK_S)

@@ -1,0 +1,247 @@
+"""compat_node: the original car's services and topics, for tools written for it (DREM, the AWS sample apps).
+
+A thin shell: each original request goes through original_interface.py to the service our own node offers, and
+the answer comes back as the original's error flag. Service callbacks wait for our nodes' answers, so this node
+spins a MultiThreadedExecutor with one reentrant callback group (the EventsExecutor cannot nest waits); it is
+not on the frame path.
+
+The two original topics that carry pictures cost work only while someone reads them: a 1 Hz check subscribes
+to our camera and policy topics while /inference_pkg/rl_results or /camera_pkg/display_mjpeg has a reader, and
+unsubscribes when the last one leaves. The original auto_drive topic is navigation's own input (external mode).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import cv2
+import numpy as np
+from rclpy.callback_groups import ReentrantCallbackGroup
+from rclpy.executors import MultiThreadedExecutor
+from rclpy.node import Node
+from sensor_msgs.msg import CompressedImage, Image
+from std_srvs.srv import SetBool
+
+from compat_pkg import original_interface as original
+from compat_pkg.original_interface import OriginalRequestError
+from deepracer_common_pkg import names, qos
+from deepracer_common_pkg.node_main import run_node
+from deepracer_interfaces_pkg.msg import CameraFrames, InferenceResult, InferResults, InferResultsArray, ModelState
+from deepracer_interfaces_pkg.srv import (
+    ActiveStateSrv,
+    EnableStateSrv,
+    GetCalibration,
+    GetCalibrationSrv,
+    GetCtrlModesSrv,
+    GetLedColor,
+    GetLedCtrlSrv,
+    GetModelLoadingStatusSrv,
+    LoadModel,
+    ModelStateSrv,
+    NavThrottleSrv,
+    SetCalibration,
+    SetCalibrationSrv,
+    SetDriveMode,
+    SetLedColor,
+    SetLedCtrlSrv,
+    SetMaxSpeed,
+)
+from servo_pkg.led_color import LedColor
+
+CALL_TIMEOUT_S = 5.0  # an answer from one of our nodes; longer means that node is not running
+READER_CHECK_S = 1.0
+FRAMES_KEPT = 8  # camera frames kept to pair with the policy outputs computed from them
+JPEG_QUALITY = 90
+
+
+class CompatNode(Node):
+    def __init__(self) -> None:
+        super().__init__("compat_node")
+        self._group = ReentrantCallbackGroup()
+        self._clients = {}
+        self._model_state = "idle"
+        serve = [
+            (ActiveStateSrv, names.ORIGINAL_VEHICLE_STATE, self._vehicle_state),
+            (EnableStateSrv, names.ORIGINAL_ENABLE_STATE, self._enable_state),
+            (GetCtrlModesSrv, names.ORIGINAL_GET_CTRL_MODES, self._get_ctrl_modes),
+            (GetCalibrationSrv, names.ORIGINAL_GET_CAR_CAL, self._get_car_cal),
+            (SetCalibrationSrv, names.ORIGINAL_SET_CAR_CAL, self._set_car_cal),
+            (ModelStateSrv, names.ORIGINAL_MODEL_STATE, self._model_state_srv),
+            (GetModelLoadingStatusSrv, names.ORIGINAL_IS_MODEL_LOADING, self._is_model_loading),
+            (NavThrottleSrv, names.ORIGINAL_AUTONOMOUS_THROTTLE, self._autonomous_throttle),
+            (SetLedCtrlSrv, names.ORIGINAL_SET_LED_STATE, self._set_led_state),
+            (GetLedCtrlSrv, names.ORIGINAL_GET_LED_STATE, self._get_led_state),
+        ]
+        for srv_type, name, handler in serve:
+            self.create_service(srv_type, name, handler, callback_group=self._group)
+        self.create_subscription(ModelState, names.INFERENCE_MODEL_STATE, self._on_model_state, qos.LATCHED,
+                                 callback_group=self._group)
+        self._rl_pub = self.create_publisher(InferResultsArray, names.ORIGINAL_RL_RESULTS, qos.LATEST)
+        self._display_pub = self.create_publisher(Image, names.ORIGINAL_CAMERA_DISPLAY, qos.LATEST)
+        self._frames: OrderedDict[int, list[CompressedImage]] = OrderedDict()
+        self._picture_subs: dict[str, list] = {"rl": [], "display": []}
+        self.create_timer(READER_CHECK_S, self._follow_readers, callback_group=self._group)
+
+    # --- calling our own nodes -----------------------------------------------------------------------
+
+    def _call(self, srv_type, name: str, request):
+        """Our node's answer, or OriginalRequestError naming the node that did not answer."""
+        client = self._clients.get(name)
+        if client is None:
+            client = self._clients[name] = self.create_client(srv_type, name, callback_group=self._group)
+        if not client.wait_for_service(timeout_sec=CALL_TIMEOUT_S):
+            raise OriginalRequestError(f"{name} is not available: is the car stack running?")
+        response = client.call(request, timeout_sec=CALL_TIMEOUT_S)
+        if response is None:
+            raise OriginalRequestError(f"{name} did not answer within {CALL_TIMEOUT_S} s")
+        return response
+
+    def _answer(self, response, what: str, action):
+        """Run `action` (-> accepted, reason); set the original error flag, log refusals in plain words."""
+        try:
+            accepted, reason = action()
+        except OriginalRequestError as error:
+            accepted, reason = False, str(error)
+        if not accepted:
+            self.get_logger().warning(f"{what} refused: {reason}")
+        response.error = original.error_flag(accepted)
+        return response
+
+    # --- /ctrl_pkg -----------------------------------------------------------------------------------
+
+    def _vehicle_state(self, request, response):
+        def action():
+            answer = self._call(SetDriveMode, names.NAVIGATION_SET_DRIVE_MODE,
+                                SetDriveMode.Request(mode=original.mode_for_state(request.state)))
+            return answer.success, answer.reason
+        return self._answer(response, f"vehicle_state {request.state}", action)
+
+    def _enable_state(self, request, response):
+        def action():
+            answer = self._call(SetBool, names.NAVIGATION_START_STOP, SetBool.Request(data=bool(request.is_active)))
+            return answer.success, answer.message
+        return self._answer(response, f"enable_state {request.is_active}", action)
+
+    def _get_ctrl_modes(self, request, response):
+        response.modes = list(range(len(original.ORIGINAL_MODES)))
+        response.error = original.DONE
+        return response
+
+    def _get_car_cal(self, request, response):
+        def action():
+            answer = self._call(GetCalibration, names.SERVO_GET_CALIBRATION,
+                                GetCalibration.Request(channel=original.channel_for_cal_type(request.cal_type)))
+            if answer.success:
+                response.min, response.mid, response.max = answer.min_ns, answer.mid_ns, answer.max_ns
+                response.polarity = answer.polarity
+            return answer.success, answer.reason
+        return self._answer(response, f"get_car_cal {request.cal_type}", action)
+
+    def _set_car_cal(self, request, response):
+        def action():
+            answer = self._call(SetCalibration, names.SERVO_SET_CALIBRATION, SetCalibration.Request(
+                channel=original.channel_for_cal_type(request.cal_type), min_ns=request.min, mid_ns=request.mid,
+                max_ns=request.max, polarity=request.polarity))
+            return answer.success, answer.reason
+        return self._answer(response, f"set_car_cal {request.cal_type}", action)
+
+    def _model_state_srv(self, request, response):
+        def action():
+            answer = self._call(LoadModel, names.INFERENCE_LOAD_MODEL,
+                                LoadModel.Request(model_dir=original.model_dir_for(request.model_name)))
+            return answer.success, answer.reason
+        return self._answer(response, f"model_state {request.model_name!r}", action)
+
+    def _is_model_loading(self, request, response):
+        response.model_loading_status = original.loading_status(self._model_state)
+        response.error = original.DONE
+        return response
+
+    def _autonomous_throttle(self, request, response):
+        def action():
+            answer = self._call(SetMaxSpeed, names.NAVIGATION_SET_MAX_SPEED,
+                                SetMaxSpeed.Request(max_speed=request.throttle))
+            return answer.success, answer.reason
+        return self._answer(response, f"autonomous_throttle {request.throttle}", action)
+
+    def _on_model_state(self, message: ModelState) -> None:
+        self._model_state = message.state
+
+    # --- /servo_pkg tail light -----------------------------------------------------------------------
+
+    def _set_led_state(self, request, response):
+        def action():
+            color = original.led_color_for_duty(request.red, request.green, request.blue)
+            answer = self._call(SetLedColor, names.SERVO_SET_LED_COLOR,
+                                SetLedColor.Request(red=color.red, green=color.green, blue=color.blue))
+            return answer.success, answer.reason
+        return self._answer(response, "set_led_state", action)
+
+    def _get_led_state(self, request, response):
+        try:
+            answer = self._call(GetLedColor, names.SERVO_GET_LED_COLOR, GetLedColor.Request())
+        except OriginalRequestError as error:
+            self.get_logger().warning(f"get_led_state: {error}")
+            return response
+        duty = LedColor(answer.red, answer.green, answer.blue).duty_ns()
+        response.red, response.green, response.blue = duty
+        return response
+
+    # --- pictures, only while read -------------------------------------------------------------------
+
+    def _follow_readers(self) -> None:
+        wanted = {"rl": self._rl_pub.get_subscription_count() > 0,
+                  "display": self._display_pub.get_subscription_count() > 0}
+        for key, want in wanted.items():
+            subs = self._picture_subs[key]
+            if want and not subs:
+                subs.extend(self._picture_subscriptions(key))
+            elif not want and subs:
+                for sub in subs:
+                    self.destroy_subscription(sub)
+                subs.clear()
+                self._frames.clear()
+
+    def _picture_subscriptions(self, key: str) -> list:
+        if key == "display":
+            return [self.create_subscription(CompressedImage, names.CAMERA_DISPLAY, self._on_display, qos.LATEST,
+                                             callback_group=self._group)]
+        return [self.create_subscription(CameraFrames, names.CAMERA_FRAMES, self._on_frames, qos.LATEST,
+                                         callback_group=self._group),
+                self.create_subscription(InferenceResult, names.INFERENCE_RESULTS, self._on_result, qos.LATEST,
+                                         callback_group=self._group)]
+
+    def _on_display(self, message: CompressedImage) -> None:
+        pixels = cv2.imdecode(np.frombuffer(bytes(message.data), np.uint8), cv2.IMREAD_COLOR)
+        if pixels is None:
+            return
+        image = Image(header=message.header, height=pixels.shape[0], width=pixels.shape[1], encoding="bgr8",
+                      is_bigendian=0, step=pixels.shape[1] * 3, data=pixels.tobytes())
+        self._display_pub.publish(image)
+
+    def _on_frames(self, message: CameraFrames) -> None:
+        jpegs = []
+        for frame in message.images:
+            pixels = np.frombuffer(bytes(frame.data), np.uint8).reshape(frame.height, frame.step)[:, :frame.width]
+            ok, encoded = cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+            if ok:
+                jpegs.append(CompressedImage(header=message.header, format="jpeg", data=encoded.tobytes()))
+        self._frames[message.sequence] = jpegs
+        while len(self._frames) > FRAMES_KEPT:
+            self._frames.popitem(last=False)
+
+    def _on_result(self, message: InferenceResult) -> None:
+        images = self._frames.get(message.frame_sequence)
+        if images is None:
+            return
+        results = [InferResults(class_label=r.class_label, class_prob=r.class_prob)
+                   for r in original.class_results(message.action_space_type, message.outputs)]
+        self._rl_pub.publish(InferResultsArray(results=results, images=images))
+
+
+def main(args: list[str] | None = None) -> None:
+    run_node(CompatNode, args, make_executor=lambda: MultiThreadedExecutor(num_threads=4))
+
+
+if __name__ == "__main__":
+    main()
