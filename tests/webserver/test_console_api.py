@@ -167,6 +167,15 @@ def test_calibration_mode_needs_post_with_the_csrf_token(api, bridge):
     assert bridge.calls_to("set_drive_mode") == []
 
 
+def test_calibration_mode_is_refused_while_the_car_is_started(api, bridge):
+    """Issue 14 finding 2: entering calibration stops a run; from another device it must be refused, with why."""
+    bridge.set_navigation_started(True)
+    reply = api.post("/api/set_calibration_mode")
+    assert reply.status == 409
+    assert reply.json()["reason"].startswith("the car is driving (manual mode): press Stop vehicle")
+    assert (bridge.navigation.mode, bridge.navigation.started) == ("manual", True)
+
+
 def test_calibration_values_say_when_they_are_the_defaults(api, bridge):
     """Issue 19: a bad calibration file falls back to the defaults; the console showed them as the car's."""
     assert api.post("/api/set_calibration/angle", {"mid": 2, "min": -25, "max": 30, "polarity": -1}).status == 200

@@ -34,8 +34,8 @@ def _wheels_at(server: ConsoleTestServer, channel: str, duty_ns: int, what: str)
 
 
 def _open_calibration(page: Page, server: ConsoleTestServer) -> None:
+    """Open the page (which changes nothing on the car); Calibrate enters calibration mode."""
     page.goto("/calibration")
-    wait_for(lambda: server.bridge.navigation.mode == "calibration", 5, "calibration mode")
     expect(page.locator("#steering-mid-now")).to_have_text("-5")
 
 
@@ -151,3 +151,29 @@ def test_cancel_keeps_the_saved_values_and_a_refused_save_keeps_the_wizard_open(
     wizard.get_by_role("button", name="Done").click()
     expect(page.get_by_role("alert").first).to_contain_text("set_calibration is not available")
     expect(wizard).to_be_visible()
+
+
+def test_opening_the_page_leaves_a_driving_car_alone_and_calibrate_refuses_while_it_drives(
+        console_page: Page, console_server: ConsoleTestServer) -> None:
+    """Issue 14 finding 2: opening Calibration (from any device) stopped a running car and switched it to
+    calibration without a word. Opening the page changes nothing; Calibrate is the explicit action, and
+    while the car is started it is refused with the reason (the racer's run is never ended from here)."""
+    page, bridge = console_page, console_server.bridge
+    bridge.set_drive_mode("manual")
+    bridge.set_navigation_started(True)
+    page.goto("/calibration")
+    expect(page.locator("#steering-mid-now")).to_have_text("-5")  # the page has read the car
+    assert (bridge.navigation.mode, bridge.navigation.started) == ("manual", True)
+    assert bridge.calls_to("set_drive_mode") == [("manual",)], "opening the page changed the drive mode"
+
+    page.locator("#steering-calibrate").click()
+    expect(page.get_by_role("alert").first).to_contain_text("the car is driving")
+    expect(page.get_by_role("alert").first).to_contain_text("Stop vehicle")
+    expect(page.locator("#steering-wizard")).to_be_hidden()
+    assert (bridge.navigation.mode, bridge.navigation.started) == ("manual", True)
+    screenshot(page, "calibration-refused-while-driving", full_page=False)
+
+    bridge.set_navigation_started(False)
+    page.locator("#steering-calibrate").click()
+    expect(page.locator("#steering-wizard")).to_be_visible()
+    wait_for(lambda: bridge.navigation.mode == "calibration", 5, "calibration mode after Calibrate")

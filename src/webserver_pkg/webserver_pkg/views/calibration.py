@@ -17,6 +17,7 @@ from servo_pkg.pwm_math import DEFAULT_STEERING, DEFAULT_THROTTLE, PWM_PERIOD_NS
 from webserver_pkg.context import console
 from webserver_pkg.robot.bridge import CalibrationNs, require_navigation
 from webserver_pkg.views.api_input import ApiError, json_body, number, ok
+from webserver_pkg.views.car_in_use import refuse_while_started
 
 blueprint = Blueprint("calibration", __name__, url_prefix="/api")
 log = logging.getLogger(__name__)
@@ -34,7 +35,9 @@ def _channel(name: str) -> str:
 
 @blueprint.route("/set_calibration_mode", methods=["POST"])
 def set_calibration_mode() -> ResponseReturnValue:
-    """POST with CSRF only: the original also took GET, so a link or image on another page could stop the car."""
+    """POST with CSRF only: the original also took GET, so a link or image on another page could stop the car.
+    Refused while the car is started: a calibration begun on one device must not end a run on another."""
+    refuse_while_started("calibrate")
     console().bridge.set_drive_mode(CALIBRATION)
     return ok()
 
@@ -86,6 +89,6 @@ def adjust_calibrating_wheels(name: str) -> ResponseReturnValue:
     channel = _channel(name)
     duty = _duty_ns(channel, json_body(), "pwm")
     if require_navigation(console().bridge).mode != CALIBRATION:
-        raise ApiError("the car is not in calibration mode: open a calibration wizard first", 409)
+        raise ApiError("the car is not in calibration mode: choose Calibrate on the Calibration page first", 409)
     console().bridge.raw_pwm(channel, duty)
     return ok()

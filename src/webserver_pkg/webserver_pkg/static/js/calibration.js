@@ -1,6 +1,7 @@
-// Calibration page: the steering and speed wizards. Sliders move the wheels live with raw values
-// (the car must be in calibration mode, which opening this page asks for); Done saves, Cancel puts the
-// wheels back on the saved centre / stopped value and keeps the saved calibration.
+// Calibration page: the steering and speed wizards. Sliders move the wheels live with raw values (the car
+// must be in calibration mode). Opening the page changes nothing on the car: Calibrate asks for calibration
+// mode, which the car refuses, with the reason, while it is started. Done saves, Cancel puts the wheels back
+// on the saved centre / stopped value and keeps the saved calibration.
 import { api, notify, reportError } from "./api.js";
 import {
   estimatedSpeed,
@@ -255,12 +256,21 @@ document.addEventListener("visibilitychange", () => {
   if (document.visibilityState !== "visible") stopWheelsNow();
 });
 
-async function loadCalibration() {
+// The explicit step into calibration: a refusal (the car is driving) keeps the wizard closed and says why.
+async function calibrate(wizard) {
+  const buttons = [$("steering-calibrate"), $("speed-calibrate")];
+  for (const button of buttons) button.disabled = true;
   try {
     await api.post("/api/set_calibration_mode");
+    wizard.start();
   } catch (error) {
-    notify(`The car did not enter calibration mode, so the wheels will not move: ${error.message}`);
+    notify(`Not calibrating: ${error.message}`);
+  } finally {
+    for (const button of buttons) button.disabled = false;
   }
+}
+
+async function loadCalibration() {
   try {
     const [angle, throttle] = await Promise.all([
       api.get("/api/get_calibration/angle"),
@@ -280,6 +290,6 @@ async function loadCalibration() {
 
 $("steering-calibrate").disabled = true;
 $("speed-calibrate").disabled = true;
-$("steering-calibrate").addEventListener("click", () => steering.start());
-$("speed-calibrate").addEventListener("click", () => speed.start());
+$("steering-calibrate").addEventListener("click", () => calibrate(steering));
+$("speed-calibrate").addEventListener("click", () => calibrate(speed));
 loadCalibration();
