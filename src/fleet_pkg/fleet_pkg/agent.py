@@ -4,7 +4,8 @@ Messages arrive on the MQTT client's network thread; they are checked there (top
 and queued, never executed there, so a slow service or download cannot stall the link's keepalive. Two
 workers execute: the urgent one (stop and emergency stop first, then start, mode, speed, colour, status) and
 the slow one (model loads, installs, deletes, log uploads, restarts), so an emergency stop never waits behind
-a 23 MB download. Both queues are bounded: a flood gets "busy" answers, never unbounded memory.
+a 23 MB download. Every queue is bounded, stops in a lane of their own that other commands cannot fill: a flood
+gets "busy" (at most REFUSALS_PER_S answers a second), never unbounded memory, and never keeps a stop out.
 
 The link never drives the car: every action is a call the console could make, and the stack's own timeouts
 keep the car safe whatever happens to the broker. A command older than `max_command_age_s` by the car's clock
@@ -132,7 +133,7 @@ class FleetAgent:
         self._stopping.set()
         self._changed.set()
         self._urgent.put(None)
-        with contextlib.suppress(queue.Full):
+        with contextlib.suppress(queue.Full):  # a full queue wakes its worker anyway, which then sees _stopping
             self._slow.put_nowait(None)
         for thread in self._threads:
             thread.join(timeout)
@@ -178,13 +179,13 @@ class FleetAgent:
     def _run_urgent(self) -> None:
         while not self._stopping.is_set():
             command = self._urgent.get()
-            if command is not None:
+            if command is not None and not self._stopping.is_set():  # the link went off: queued work is dropped
                 self.execute(command)
 
     def _run_slow(self) -> None:
         while not self._stopping.is_set():
             command = self._slow.get()
-            if command is not None:
+            if command is not None and not self._stopping.is_set():
                 self.execute(command)
 
     def execute(self, command: Command) -> Reply:
