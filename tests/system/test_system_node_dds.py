@@ -19,7 +19,14 @@ from system.nmcli_stub import NmcliStub
 
 from deepracer_common_pkg import names, qos
 from deepracer_interfaces_pkg.msg import BatteryLevel
-from deepracer_interfaces_pkg.srv import ConnectWifi, GetNetworkDetails, GetSshState, ListWifi, SetSshPassword
+from deepracer_interfaces_pkg.srv import (
+    ConnectWifi,
+    GetNetworkDetails,
+    GetSshState,
+    ListWifi,
+    SetSshPassword,
+    SetTimezone,
+)
 from support.rosgraph import NodeProcess, wait_for
 from system_pkg.leds.gpio_leds import POWER_LED_LINES, WIFI_LED_LINES
 from system_pkg.update.releases import SELF_CHECK, Releases
@@ -135,6 +142,14 @@ def test_ssh_services_on_the_simulated_backend(car):
     assert changed.success
     state = car.probe.call(GetSshState, names.SYSTEM_GET_SSH_STATE, GetSshState.Request(), timeout=SLOW_S)
     assert (state.enabled, state.default_password_changed) == (True, True)
+
+
+def test_time_zone_names_are_checked(car):
+    bad = car.probe.call(SetTimezone, names.SYSTEM_SET_TIMEZONE, SetTimezone.Request(timezone="Mars/Olympus"),
+                         timeout=SLOW_S)
+    assert not bad.success and "IANA name" in bad.reason
+    assert car.probe.call(SetTimezone, names.SYSTEM_SET_TIMEZONE, SetTimezone.Request(timezone="Asia/Tokyo"),
+                          timeout=SLOW_S).success
 
 
 def test_an_update_from_a_stick_that_fails_its_self_check_leaves_the_running_release(car):

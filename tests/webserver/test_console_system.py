@@ -104,3 +104,12 @@ def test_update_status_streams_each_change_until_the_update_ends(api, console_se
     system.status = progress_line("failed", 100)
     assert response.read() == b"data: status:failed|update_pct:100\n\n"  # and the stream ends
     connection.close()
+
+
+def test_set_timezone_checks_the_name(api, system):
+    assert api.post("/api/set_timezone", {"timezone": "Europe/Berlin"}).json() == {"success": True,
+                                                                                 "timezone": "Europe/Berlin"}
+    assert system.zone.zone == "Europe/Berlin"
+    refused = api.post("/api/set_timezone", {"timezone": "Mars/Olympus"})
+    assert refused.status == 409 and "IANA name" in refused.json()["reason"] and system.zone.zone == "Europe/Berlin"
+    assert api.post("/api/set_timezone", {"timezone": 3}).status == 400

@@ -10,6 +10,7 @@ BATTERY_BACKENDS = ("simulated", "i2c_gauge", "power_supply")
 NETWORK_BACKENDS = ("simulated", "nmcli")
 LED_BACKENDS = ("simulated", "gpio")
 SSH_BACKENDS = ("simulated", "systemd")
+CLOCK_BACKENDS = ("simulated", "timedatectl")
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,8 @@ class SystemConfig:
     # SSH: "systemd" (systemctl and ufw on the car) or "simulated"; the login user SSH uses.
     ssh_backend: str = "simulated"
     ssh_user: str = "deepracer"
+    # Time zone changes: "timedatectl" (systemd, on the car) or "simulated".
+    clock_backend: str = "simulated"
     # Software update (update/releases.py): the folder holding releases/ and the `current` link ("" = updates off),
     # and the Ed25519 public key (PEM) a stick's package must be signed with.
     install_root: str = ""
@@ -50,7 +53,8 @@ class SystemConfig:
 
     def __post_init__(self) -> None:
         for name, allowed in (("battery_backend", BATTERY_BACKENDS), ("network_backend", NETWORK_BACKENDS),
-                              ("led_backend", LED_BACKENDS), ("ssh_backend", SSH_BACKENDS)):
+                              ("led_backend", LED_BACKENDS), ("ssh_backend", SSH_BACKENDS),
+                              ("clock_backend", CLOCK_BACKENDS)):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
         for name, low, high in (("battery_period_s", 0.5, 3600.0), ("usb_poll_s", 0.1, 60.0),

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from system_pkg.battery.factory import make_battery
 from system_pkg.battery.reading import BatteryBackend
+from system_pkg.clock.timezone import SimulatedZone, TimedatectlZone
 from system_pkg.config import SystemConfig
 from system_pkg.leds.gpio_leds import POWER_LED_LINES, WIFI_LED_LINES, GpioRgbLed, SimulatedLed
 from system_pkg.leds.status_leds import StatusLeds
@@ -24,6 +25,7 @@ class SystemParts:
     network: NetworkBackend
     leds: StatusLeds
     ssh: SshBackend
+    zone: SimulatedZone | TimedatectlZone
 
 
 def make_parts(config: SystemConfig) -> SystemParts:
@@ -39,4 +41,5 @@ def make_parts(config: SystemConfig) -> SystemParts:
     else:
         leds = StatusLeds(power=SimulatedLed(), wifi=SimulatedLed())
     ssh: SshBackend = SystemdSsh(config.ssh_user) if config.ssh_backend == "systemd" else SimulatedSsh()
-    return SystemParts(battery=make_battery(config), network=network, leds=leds, ssh=ssh)
+    zone = TimedatectlZone() if config.clock_backend == "timedatectl" else SimulatedZone()
+    return SystemParts(battery=make_battery(config), network=network, leds=leds, ssh=ssh, zone=zone)

@@ -1,4 +1,5 @@
-"""System node: the car's own parts (battery, network, USB stick, status LEDs, SSH) for the console and the
+"""System node: the car's own parts (battery, network, USB stick, status LEDs, SSH, time zone, software update)
+for the console and the
 logging node (rclpy shell around the ROS-free parts in this package).
 
 Network and SSH requests run in the service callbacks: joining a network takes up to wifi_connect_timeout_s,
@@ -21,7 +22,15 @@ from deepracer_common_pkg import names, qos
 from deepracer_common_pkg.node_main import run_node
 from deepracer_common_pkg.params import declare_config
 from deepracer_interfaces_pkg.msg import BatteryLevel, ModelState
-from deepracer_interfaces_pkg.srv import ConnectWifi, GetNetworkDetails, GetSshState, ListWifi, SetSshPassword
+from deepracer_interfaces_pkg.srv import (
+    ConnectWifi,
+    GetNetworkDetails,
+    GetSshState,
+    ListWifi,
+    SetSshPassword,
+    SetTimezone,
+)
+from system_pkg.clock.timezone import TimezoneError
 from system_pkg.config import SystemConfig
 from system_pkg.leds.gpio_leds import LedError
 from system_pkg.network.base import NetworkError
@@ -55,6 +64,7 @@ class SystemNode(Node):
         self.create_service(GetSshState, names.SYSTEM_GET_SSH_STATE, self._ssh_state)
         self.create_service(SetBool, names.SYSTEM_SET_SSH_ENABLED, self._set_ssh_enabled)
         self.create_service(SetSshPassword, names.SYSTEM_SET_SSH_PASSWORD, self._set_ssh_password)
+        self.create_service(SetTimezone, names.SYSTEM_SET_TIMEZONE, self._set_timezone)
         self.create_subscription(ModelState, names.INFERENCE_MODEL_STATE, self._on_model_state, qos.LATCHED)
         try:
             self.parts.network.power_save_off()
@@ -240,6 +250,15 @@ class SystemNode(Node):
             self.parts.ssh.change_password(request.old_password, request.new_password)
             response.success, response.reason = True, ""
         except SshError as error:
+            response.success, response.reason = False, str(error)
+        return response
+
+    def _set_timezone(self, request, response):
+        try:
+            self.parts.zone.set(request.timezone)
+            response.success, response.reason = True, ""
+            self.get_logger().info(f"time zone set to {request.timezone.strip()}")
+        except TimezoneError as error:
             response.success, response.reason = False, str(error)
         return response
 

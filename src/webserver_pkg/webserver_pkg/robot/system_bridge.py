@@ -18,7 +18,15 @@ from std_srvs.srv import SetBool, Trigger
 
 from deepracer_common_pkg import names, qos
 from deepracer_interfaces_pkg.msg import BatteryLevel
-from deepracer_interfaces_pkg.srv import ConnectWifi, GetNetworkDetails, GetSshState, ListWifi, SetSshPassword
+from deepracer_interfaces_pkg.srv import (
+    ConnectWifi,
+    GetNetworkDetails,
+    GetSshState,
+    ListWifi,
+    SetSshPassword,
+    SetTimezone,
+)
+from system_pkg.clock.timezone import SimulatedZone, TimezoneError
 from system_pkg.network.base import ConnectResult, NetworkDetails, WifiNetwork
 from system_pkg.network.simulated import SimulatedNetwork
 from system_pkg.ssh.base import SshError, SshState
@@ -62,6 +70,9 @@ class SystemBridge(ABC):
     def change_ssh_password(self, old: str, new: str) -> None: ...
 
     @abstractmethod
+    def set_timezone(self, name: str) -> None: ...
+
+    @abstractmethod
     def update_status(self) -> str:
         """The latest `status:<s>|update_pct:<n>` line."""
 
@@ -76,6 +87,7 @@ class InProcessSystem(SystemBridge):
         self.network = SimulatedNetwork()
         self.ssh = SimulatedSsh()
         self.status = progress_line("idle", 0)
+        self.zone = SimulatedZone()
 
     def battery(self) -> BatteryView | None:
         return self.battery_view
@@ -101,6 +113,12 @@ class InProcessSystem(SystemBridge):
         except SshError as error:
             raise BridgeError(str(error)) from error
 
+    def set_timezone(self, name: str) -> None:
+        try:
+            self.zone.set(name)
+        except TimezoneError as error:
+            raise BridgeError(str(error)) from error
+
     def update_status(self) -> str:
         return self.status
 
@@ -124,7 +142,7 @@ class RosSystemBridge(SystemBridge):
             (GetNetworkDetails, names.SYSTEM_GET_NETWORK_DETAILS), (ListWifi, names.SYSTEM_LIST_WIFI),
             (ConnectWifi, names.SYSTEM_CONNECT_WIFI), (GetSshState, names.SYSTEM_GET_SSH_STATE),
             (SetBool, names.SYSTEM_SET_SSH_ENABLED), (SetSshPassword, names.SYSTEM_SET_SSH_PASSWORD),
-            (Trigger, names.SYSTEM_BEGIN_UPDATE))}
+            (Trigger, names.SYSTEM_BEGIN_UPDATE), (SetTimezone, names.SYSTEM_SET_TIMEZONE))}
 
     def _on_battery(self, message: Any) -> None:
         with self._lock:
@@ -182,6 +200,9 @@ class RosSystemBridge(SystemBridge):
 
     def change_ssh_password(self, old: str, new: str) -> None:
         self._answered(names.SYSTEM_SET_SSH_PASSWORD, SetSshPassword.Request(old_password=old, new_password=new))
+
+    def set_timezone(self, name: str) -> None:
+        self._answered(names.SYSTEM_SET_TIMEZONE, SetTimezone.Request(timezone=name))
 
     def update_status(self) -> str:
         with self._lock:

@@ -1,4 +1,5 @@
-"""The car's own parts in the console, as the original's routes: battery, network, USB link, SSH, software update.
+"""The car's own parts in the console, as the original's routes: battery, network, USB link, SSH, time zone (the
+community fork's), software update.
 
 Everything goes through the `SystemBridge` kept in app.extensions (system_node's services on a car, the system
 package's simulated parts in tests). As the project's rule says no GET changes the car, the original's
@@ -23,6 +24,7 @@ EXTENSION = "deepracer_system"
 MAX_SSID_BYTES = 32  # IEEE 802.11
 MAX_PASSWORD_CHARS = 64  # WPA: 8-63 characters, or 64 hex digits
 MAX_LOGIN_PASSWORD_CHARS = 128
+MAX_TIMEZONE_CHARS = 64
 # /api/update_status: how often the stream looks for a change, and the longest it stays open (a worker each).
 UPDATE_POLL_S = 0.5
 UPDATE_STREAM_MAX_S = 600.0
@@ -116,6 +118,13 @@ def reset_ssh_password() -> ResponseReturnValue:
     new = _text("newPassword", limit=MAX_LOGIN_PASSWORD_CHARS)
     _system().change_ssh_password(old, new)
     return ok()
+
+
+@blueprint.route("/set_timezone", methods=["POST"])
+def set_timezone() -> ResponseReturnValue:
+    zone = _text("timezone", limit=MAX_TIMEZONE_CHARS)
+    _system().set_timezone(zone)
+    return ok(timezone=zone.strip())
 
 
 @blueprint.route("/begin_software_update", methods=["POST"])

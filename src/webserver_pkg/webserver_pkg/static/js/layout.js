@@ -17,14 +17,21 @@ for (const button of document.querySelectorAll("[data-emergency-stop]")) {
 const battery = document.getElementById("battery");
 const meter = document.getElementById("battery-meter");
 
-// The level is 0-11; -1 means the car has no battery reading, so the indicator stays hidden.
+const batteryLabel = battery.querySelector("label");
+let warnedLow = false;
+
+// The level is 0-11; -1 means the car has no battery reading, so the indicator stays hidden. A low level (the
+// system node's low_battery_level) is said in the label and once as a warning until the battery is charged.
 pollWhileVisible(async () => {
   try {
-    const { battery_level: level } = await api.get("/api/get_battery_level");
+    const { battery_level: level, low } = await api.get("/api/get_battery_level");
     battery.hidden = !(Number.isInteger(level) && level >= 0);
     if (!battery.hidden) {
       meter.value = level;
-      meter.title = `Battery ${Math.round((level / 11) * 100)}%`;
+      meter.title = `Battery ${Math.round((level / 11) * 100)}%${low ? ": low, charge or swap it" : ""}`;
+      batteryLabel.textContent = low ? "Battery low" : "Battery";
+      if (low && !warnedLow) notify("The car's battery is low: charge or swap it before the next run.", "warning");
+      warnedLow = Boolean(low);
     }
   } catch {
     battery.hidden = true;
