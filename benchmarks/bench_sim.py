@@ -8,8 +8,8 @@ Run: .venv/bin/python benchmarks/bench_sim.py [--repeats N]; prints a table and 
   the camera's grab() before the stamp, then the node's share after the stamp: decoding to the grey 160x120 policy
   image; poses every 0.25 m round the re:Invent track, so straights and bends both count;
 - picture: grey 160x120 policy images of the three simulator frames dr-demo-{1,2,3}.png (deepracer-utils 1.5.6)
-  against ours from poses every 0.5 m round the track: grey-level histograms (16 bins of 16 levels; intersection,
-  1 = identical) and the mean grey of each tenth of the image height, top to bottom.
+  against ours from poses every 0.5 m round the track: grey-level histograms (16 bins of 16 levels, and all 256
+  levels; intersection, 1 = identical) and the mean grey of each tenth of the image height, top to bottom.
 """
 
 from __future__ import annotations
@@ -99,8 +99,8 @@ def _grey(image: np.ndarray) -> np.ndarray:
     return policy_image(encode_jpeg(image, SYNTHETIC_JPEG_QUALITY), 160, 120)
 
 
-def _histogram(images: list[np.ndarray]) -> np.ndarray:
-    counts = sum(np.bincount(image.ravel() // (256 // BINS), minlength=BINS) for image in images)
+def _histogram(images: list[np.ndarray], bins: int = BINS) -> np.ndarray:
+    counts = sum(np.bincount(image.ravel() // (256 // bins), minlength=bins) for image in images)
     return counts / counts.sum()
 
 
@@ -122,6 +122,8 @@ def picture_likeness() -> dict[str, object] | None:
         "demo_histogram_percent": [round(100 * float(v), 1) for v in demo_hist],
         "sim_histogram_percent": [round(100 * float(v), 1) for v in our_hist],
         "histogram_intersection": round(float(np.minimum(demo_hist, our_hist).sum()), 3),
+        "histogram_intersection_256_levels": round(float(np.minimum(_histogram(demo, 256),
+                                                                    _histogram(ours, 256)).sum()), 3),
         "demo_mean_std": [round(float(np.mean([d.mean() for d in demo])), 1),
                           round(float(np.mean([d.std() for d in demo])), 1)],
         "sim_mean_std": [round(float(np.mean([s.mean() for s in ours])), 1),
@@ -150,8 +152,9 @@ def main() -> int:
     if picture is None:
         print("picture: the sample pictures are missing (.venv/bin/python tools/fetch_sample_models.py)")
     else:
-        print(f"picture vs dr-demo-1..3: histogram intersection {picture['histogram_intersection']} "
-              f"(16 bins); mean/std grey demo {picture['demo_mean_std']} ours {picture['sim_mean_std']}")
+        print(f"picture vs dr-demo-1..3: histogram intersection {picture['histogram_intersection']} (16 bins), "
+              f"{picture['histogram_intersection_256_levels']} (256 levels); mean/std grey demo "
+              f"{picture['demo_mean_std']} ours {picture['sim_mean_std']}")
         print(f"  histogram % demo {picture['demo_histogram_percent']}")
         print(f"  histogram % ours {picture['sim_histogram_percent']}")
         print(f"  row means demo {picture['demo_row_means']}")

@@ -13,9 +13,9 @@ actuation guard writes and the car stops.
 Speed: the simulator's top speed is raised to 4 m/s (the real car's class) and the console's maximum speed set
 to a moderate 50 %, so the model's actions drive at 0.8 x (1 m/s actions) to 1.0 x (2 m/s actions) the speeds it
 was trained at, and two laps take ~20 s instead of ~40 s at the default 2 m/s. The camera runs at the trained
-15 fps. (Measured offline with the same renderer and model: the laps hold with up to 0.1 s between a frame and
+15 fps. (Measured offline with the same renderer and model: the laps hold with up to 0.07-0.1 s between a frame and
 its duty cycle reaching the car; on an idle 2-core machine this loop takes 25-45 ms (the pipeline's ~4 ms plus
-up to one 20 ms simulator step on each side); a machine loaded far beyond its cores can exceed 0.1 s.)
+up to one 20 ms simulator step on each side); a machine loaded far beyond its cores can exceed that.)
 """
 
 from __future__ import annotations

@@ -7,6 +7,10 @@ image height, dark blue-grey asphalt, white border tape along both borders, a da
 line, green floor, a dark wall above the horizon. Colours are the mean BGR of those pictures' regions.
 The camera looks level; the horizon below the image centre stands for the simulator camera's downward
 tilt (a shifted principal point: the same picture to within the small-angle error of the tilt).
+The simulator's floor is textured (its asphalt keeps a grey spread of about 5 levels even in the 160x120 policy
+image): the floor here carries a fixed random texture (value noise, 1.5 cm cells) laid on the ground, so it
+moves with the ground as the car drives, computed at a quarter of the resolution and fading with distance as a
+mipmapped texture does.
 """
 
 from __future__ import annotations
@@ -28,6 +32,10 @@ DASH_M = 0.10  # centre-line dashes: this long, then a gap as long
 SAMPLE_M = 0.04
 NEAR_M = 0.02
 FAR_M = 15.0
+TEXTURE_CELL_M = 0.015
+TEXTURE_GREY_STD = 6.0
+TEXTURE_FULL_UNTIL_M = 0.5  # nearer than this the texture is at full strength; beyond, it fades as 1/distance
+_TEXTURE_TABLE = 256
 
 BGR_WALL = (30, 26, 14)
 BGR_FLOOR = (114, 147, 105)
@@ -76,12 +84,38 @@ class CameraView:
         centre, left, s = track.resampled(SAMPLE_M)
         half = track.width / 2
         dashes = (np.floor(s[:-1] / DASH_M) % 2) == 0
+        self._init_texture()
         self._layers = [
             (_strip(centre, left, -half, half), BGR_TRACK),
             (_strip(centre, left, half - BORDER_TAPE_M, half), BGR_TAPE),
             (_strip(centre, left, -half, -half + BORDER_TAPE_M), BGR_TAPE),
             (_strip(centre, left, -CENTRE_LINE_M / 2, CENTRE_LINE_M / 2)[dashes], BGR_CENTRE),
         ]
+
+    def _init_texture(self) -> None:
+        """Where each quarter-resolution pixel below the horizon meets the floor, in the lens's frame."""
+        columns = (np.arange(self.width // 4) + 0.5) * 4
+        rows = (np.arange(self.height // 4) + 0.5) * 4
+        rows = rows[rows > self._horizon + 1]
+        self._texture_top = int(rows[0] - 2) if rows.size else self.height
+        depth = self._focal * CAMERA_HEIGHT_M / (rows - self._horizon)
+        self._ground_depth = np.repeat(depth[:, None], columns.size, axis=1)
+        self._ground_side = (columns[None, :] - self.width / 2) * self._ground_depth / self._focal
+        self._texture_gain = np.minimum(1.0, TEXTURE_FULL_UNTIL_M / self._ground_depth).astype(np.float32)
+        rng = np.random.default_rng(2018)
+        self._texture_table = rng.normal(0.0, TEXTURE_GREY_STD, (_TEXTURE_TABLE, _TEXTURE_TABLE)).astype(np.float32)
+
+    def _texture(self, lens: np.ndarray, forward: np.ndarray, right: np.ndarray) -> np.ndarray:
+        """Grey offsets (int16, full resolution) for the rows from `_texture_top` down."""
+        ground_x = lens[0] + self._ground_depth * forward[0] + self._ground_side * right[0]
+        ground_y = lens[1] + self._ground_depth * forward[1] + self._ground_side * right[1]
+        # value noise: the table read between its cells with bilinear blending (no blocky cells up close),
+        # repeating every _TEXTURE_TABLE cells
+        cells_x = np.mod(ground_x / TEXTURE_CELL_M, _TEXTURE_TABLE).astype(np.float32)
+        cells_y = np.mod(ground_y / TEXTURE_CELL_M, _TEXTURE_TABLE).astype(np.float32)
+        noise = cv2.remap(self._texture_table, cells_x, cells_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
+        small = (noise * self._texture_gain).astype(np.int16)
+        return cv2.resize(small, (self.width, self.height - self._texture_top), interpolation=cv2.INTER_LINEAR)
 
     def render(self, x: float, y: float, yaw: float, lateral_offset_m: float = 0.0) -> np.ndarray:
         """The view from the car whose centre is at (x, y) heading `yaw`; `lateral_offset_m` moves the lens
@@ -108,6 +142,9 @@ class CameraView:
                 chosen = polygons[parity::2]
                 if chosen:
                     cv2.fillPoly(image, chosen, colour, lineType=cv2.LINE_AA, shift=_SUBPIXEL_BITS)
+        texture = self._texture(lens, forward, right)
+        floor = image[self._texture_top:]
+        cv2.add(floor, cv2.merge((texture, texture, texture)), dst=floor, dtype=cv2.CV_8U)  # saturating
         return image
 
     def _project(self, camera: np.ndarray) -> np.ndarray:
