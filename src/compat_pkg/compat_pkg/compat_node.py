@@ -58,7 +58,12 @@ class CompatNode(Node):
     def __init__(self) -> None:
         super().__init__("compat_node")
         self._group = ReentrantCallbackGroup()
-        self._clients = {}
+        # Our nodes' services, created up front (not from inside a callback while the executor waits).
+        self._ours = {name: self.create_client(srv_type, name, callback_group=self._group) for srv_type, name in (
+            (SetDriveMode, names.NAVIGATION_SET_DRIVE_MODE), (SetBool, names.NAVIGATION_START_STOP),
+            (SetMaxSpeed, names.NAVIGATION_SET_MAX_SPEED), (GetCalibration, names.SERVO_GET_CALIBRATION),
+            (SetCalibration, names.SERVO_SET_CALIBRATION), (GetLedColor, names.SERVO_GET_LED_COLOR),
+            (SetLedColor, names.SERVO_SET_LED_COLOR), (LoadModel, names.INFERENCE_LOAD_MODEL))}
         self._model_state = "idle"
         serve = [
             (ActiveStateSrv, names.ORIGINAL_VEHICLE_STATE, self._vehicle_state),
@@ -84,11 +89,9 @@ class CompatNode(Node):
 
     # --- calling our own nodes -----------------------------------------------------------------------
 
-    def _call(self, srv_type, name: str, request):
+    def _call(self, name: str, request):
         """Our node's answer, or OriginalRequestError naming the node that did not answer."""
-        client = self._clients.get(name)
-        if client is None:
-            client = self._clients[name] = self.create_client(srv_type, name, callback_group=self._group)
+        client = self._ours[name]
         if not client.wait_for_service(timeout_sec=CALL_TIMEOUT_S):
             raise OriginalRequestError(f"{name} is not available: is the car stack running?")
         response = client.call(request, timeout_sec=CALL_TIMEOUT_S)
@@ -111,14 +114,14 @@ class CompatNode(Node):
 
     def _vehicle_state(self, request, response):
         def action():
-            answer = self._call(SetDriveMode, names.NAVIGATION_SET_DRIVE_MODE,
+            answer = self._call(names.NAVIGATION_SET_DRIVE_MODE,
                                 SetDriveMode.Request(mode=original.mode_for_state(request.state)))
             return answer.success, answer.reason
         return self._answer(response, f"vehicle_state {request.state}", action)
 
     def _enable_state(self, request, response):
         def action():
-            answer = self._call(SetBool, names.NAVIGATION_START_STOP, SetBool.Request(data=bool(request.is_active)))
+            answer = self._call(names.NAVIGATION_START_STOP, SetBool.Request(data=bool(request.is_active)))
             return answer.success, answer.message
         return self._answer(response, f"enable_state {request.is_active}", action)
 
@@ -129,7 +132,7 @@ class CompatNode(Node):
 
     def _get_car_cal(self, request, response):
         def action():
-            answer = self._call(GetCalibration, names.SERVO_GET_CALIBRATION,
+            answer = self._call(names.SERVO_GET_CALIBRATION,
                                 GetCalibration.Request(channel=original.channel_for_cal_type(request.cal_type)))
             if answer.success:
                 response.min, response.mid, response.max = answer.min_ns, answer.mid_ns, answer.max_ns
@@ -139,7 +142,7 @@ class CompatNode(Node):
 
     def _set_car_cal(self, request, response):
         def action():
-            answer = self._call(SetCalibration, names.SERVO_SET_CALIBRATION, SetCalibration.Request(
+            answer = self._call(names.SERVO_SET_CALIBRATION, SetCalibration.Request(
                 channel=original.channel_for_cal_type(request.cal_type), min_ns=request.min, mid_ns=request.mid,
                 max_ns=request.max, polarity=request.polarity))
             return answer.success, answer.reason
@@ -147,7 +150,7 @@ class CompatNode(Node):
 
     def _model_state_srv(self, request, response):
         def action():
-            answer = self._call(LoadModel, names.INFERENCE_LOAD_MODEL,
+            answer = self._call(names.INFERENCE_LOAD_MODEL,
                                 LoadModel.Request(model_dir=original.model_dir_for(request.model_name)))
             return answer.success, answer.reason
         return self._answer(response, f"model_state {request.model_name!r}", action)
@@ -159,7 +162,7 @@ class CompatNode(Node):
 
     def _autonomous_throttle(self, request, response):
         def action():
-            answer = self._call(SetMaxSpeed, names.NAVIGATION_SET_MAX_SPEED,
+            answer = self._call(names.NAVIGATION_SET_MAX_SPEED,
                                 SetMaxSpeed.Request(max_speed=request.throttle))
             return answer.success, answer.reason
         return self._answer(response, f"autonomous_throttle {request.throttle}", action)
@@ -172,14 +175,14 @@ class CompatNode(Node):
     def _set_led_state(self, request, response):
         def action():
             color = original.led_color_for_duty(request.red, request.green, request.blue)
-            answer = self._call(SetLedColor, names.SERVO_SET_LED_COLOR,
+            answer = self._call(names.SERVO_SET_LED_COLOR,
                                 SetLedColor.Request(red=color.red, green=color.green, blue=color.blue))
             return answer.success, answer.reason
         return self._answer(response, "set_led_state", action)
 
     def _get_led_state(self, request, response):
         try:
-            answer = self._call(GetLedColor, names.SERVO_GET_LED_COLOR, GetLedColor.Request())
+            answer = self._call(names.SERVO_GET_LED_COLOR, GetLedColor.Request())
         except OriginalRequestError as error:
             self.get_logger().warning(f"get_led_state: {error}")
             return response
