@@ -145,6 +145,22 @@ def test_password_change_checks_the_old_one_and_logs_out_other_sessions(console_
     assert console_server.client().login("a-new-password").status == 200
 
 
+def test_password_change_is_refused_while_the_car_drives_and_ended_sessions_learn_why(console_server):
+    """Issue 14 finding 1: the change logged every racer out mid-run; refused while started, and a
+    logged-out device's login page says why."""
+    client, other = console_server.logged_in_client(), console_server.logged_in_client()
+    console_server.bridge.set_navigation_started(True)
+    body = {"old_password": console_server.password, "new_password": "a-new-password"}
+    refused = client.post("/api/password", body)
+    assert refused.status == 409 and "the car is driving" in refused.json()["reason"]
+    assert other.get("/api/get_time").status == 200
+    assert console_server.client().login(console_server.password).status == 200
+    console_server.bridge.set_navigation_started(False)
+    assert client.post("/api/password", body).status == 200
+    assert b"changed on another device" in other.get("/login").body
+    assert b"changed on another device" not in console_server.client().get("/login").body
+
+
 def test_secrets_are_stored_hashed_and_private(console_server):
     password_file = console_server.console_dir / PASSWORD_FILE
     secret_file = console_server.console_dir / SECRET_KEY_FILE

@@ -85,8 +85,10 @@ def test_sessions_expire_and_can_be_ended_together():
     a, b, c = store.create(), store.create(), store.create()
     assert len({a.csrf_token, b.csrf_token, c.csrf_token}) == 3
     assert csrf_matches(a, a.csrf_token) and not csrf_matches(a, b.csrf_token) and not csrf_matches(a, None)
-    store.end_all_except(b.session_id)
+    store.end_all_except(b.session_id, "password changed")
     assert store.get(a.session_id) is None and store.get(b.session_id) == b
+    assert store.ended_reason(a.session_id) == store.ended_reason(c.session_id) == "password changed"
+    assert store.ended_reason(b.session_id) == "" and store.ended_reason(None) == ""
     clock.advance(100.0)
     assert store.get(b.session_id) is None and store.count() == 0
 

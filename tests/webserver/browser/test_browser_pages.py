@@ -5,7 +5,7 @@ webserver_pkg.robot.in_process: the real cores)."""
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 from webserver.browser.browser_support import PHONE, log_in, screenshot
 from webserver.console_client import ConsoleTestServer
 
@@ -106,3 +106,38 @@ def test_logs_are_newest_first_and_filtered_by_the_car(console_page: Page,
     page.get_by_label("Filter").fill("servo")
     expect(lines).to_have_count(1)
     expect(lines.first).to_contain_text("calibration file missing")
+
+
+def test_a_password_change_waits_for_a_stopped_car_and_ended_sessions_are_told_why(
+        console_page: Page, chromium: Browser, console_server: ConsoleTestServer) -> None:
+    """Issue 14 finding 1: a password change logged every racer out to a bare login page while the car kept
+    driving. While the car is started it is refused with the reason (the racer keeps the controls); once
+    stopped it goes through, and the other devices land on a login page that says why."""
+    racer, bridge = console_page, console_server.bridge
+    bridge.set_navigation_started(True)
+    expect(racer.locator("#nav-status")).to_contain_text("Running")
+
+    context = chromium.new_context(viewport=PHONE, base_url=console_server.url)
+    try:
+        organiser = context.new_page()
+        log_in(organiser, console_server.password)
+        organiser.goto("/settings")
+        organiser.get_by_label("Current password").fill(console_server.password)
+        organiser.get_by_label("New password", exact=True).fill("a-new-password")
+        organiser.get_by_label("Repeat the new password").fill("a-new-password")
+        organiser.get_by_role("button", name="Change password").click()
+        expect(organiser.get_by_role("alert").first).to_contain_text("The car is driving (manual mode)")
+        expect(organiser.get_by_role("alert").first).to_contain_text("Stop vehicle")
+        assert bridge.navigation.started
+        assert console_server.client().login(console_server.password).status == 200, "password changed anyway"
+        expect(racer).to_have_url(f"{console_server.url}/home")
+
+        bridge.set_navigation_started(False)
+        organiser.get_by_role("button", name="Change password").click()
+        expect(organiser.get_by_role("status").filter(has_text="Password changed")).to_be_visible()
+    finally:
+        context.close()
+    expect(racer).to_have_url(f"{console_server.url}/login")
+    expect(racer.locator("#session-ended")).to_contain_text(
+        "The console password was changed on another device: log in with the new password.")
+    screenshot(racer, "login-after-password-change", full_page=False)

@@ -15,6 +15,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+ENDED_KEPT = 256  # ended sessions whose reason is kept: more devices than a day at the track logs in
+
 
 @dataclass(frozen=True)
 class Session:
@@ -30,6 +32,7 @@ class SessionStore:
         self.lifetime_s = lifetime_s
         self._clock = clock
         self._sessions: dict[str, Session] = {}
+        self._ended: dict[str, str] = {}  # insertion order: the oldest is forgotten first
         self._lock = threading.Lock()
 
     def create(self) -> Session:
@@ -51,10 +54,20 @@ class SessionStore:
         with self._lock:
             self._sessions.pop(session_id, None)
 
-    def end_all_except(self, session_id: str) -> None:
-        """After a password change, every other browser must log in with the new password."""
+    def end_all_except(self, session_id: str, reason: str) -> None:
+        """After a password change, every other browser must log in with the new password; `reason` is what
+        their login page says (`ended_reason`), for the last ENDED_KEPT sessions ended this way."""
         with self._lock:
+            for ended in self._sessions.keys() - {session_id}:
+                self._ended[ended] = reason
+            while len(self._ended) > ENDED_KEPT:
+                del self._ended[next(iter(self._ended))]
             self._sessions = {k: v for k, v in self._sessions.items() if k == session_id}
+
+    def ended_reason(self, session_id: str | None) -> str:
+        """Why the session with that id was ended by someone else ("" when it was not, or is forgotten)."""
+        with self._lock:
+            return self._ended.get(session_id or "", "")
 
     def count(self) -> int:
         with self._lock:

@@ -17,9 +17,12 @@ from flask.typing import ResponseReturnValue
 from webserver_pkg.context import console, current_session, logged_in_session
 from webserver_pkg.services.device_info import software_version
 from webserver_pkg.views.api_input import ApiError, json_body, ok
+from webserver_pkg.views.car_in_use import refuse_while_started
 
 blueprint = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
+
+PASSWORD_CHANGED = "The console password was changed on another device: log in with the new password."
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
@@ -27,8 +30,10 @@ def login() -> ResponseReturnValue:
     if request.method == "GET":
         if current_session() is not None:
             return redirect(url_for("pages.home"))
+        # The cookie still names a session someone else ended: say why, so a racer is not left guessing.
         return render_template("login.html", csrf_token="", active_page="login",
-                               software_version=software_version())
+                               software_version=software_version(),
+                               session_ended=console().sessions.ended_reason(cookie.get("sid")))
     state = console()
     client = request.remote_addr or "unknown"
     wait_s = state.login_limiter.retry_after(client)
@@ -70,10 +75,11 @@ def change_password() -> ResponseReturnValue:
     old, new = body.get("old_password"), body.get("new_password")
     if not isinstance(old, str) or not isinstance(new, str):
         raise ApiError("old_password and new_password must both be given as strings")
+    refuse_while_started("change the password (a change logs every other device out)")
     try:
         console().passwords.change(old, new)
     except ValueError as error:
         raise ApiError(str(error)) from None
-    console().sessions.end_all_except(logged_in_session().session_id)
+    console().sessions.end_all_except(logged_in_session().session_id, PASSWORD_CHANGED)
     log.info("console password changed from %s; other sessions ended", request.remote_addr)
     return ok()
