@@ -1,0 +1,97 @@
+// Settings page: the car's network and SSH (the system node's parts).
+import { api, notify, reportError } from "./api.js";
+
+const $ = (id) => document.getElementById(id);
+const BARS = ["", "▂", "▂▄", "▂▄▆", "▂▄▆█"];
+
+async function showNetwork() {
+  try {
+    const details = await api.get("/api/get_network_details");
+    $("network-ssid").textContent = details.SSID || "not on Wi-Fi";
+    $("network-ip").textContent = details.ip_address || "–";
+    $("network-usb").textContent = details.is_usb_connected ? "connected" : "not connected";
+  } catch (error) {
+    $("network-ssid").textContent = "unknown";
+    reportError(error);
+  }
+}
+
+async function listNetworks() {
+  const select = $("wifi-name");
+  try {
+    const networks = await api.get("/api/available_wifi_info");
+    select.replaceChildren(...networks.map((network) => {
+      const option = document.createElement("option");
+      option.value = network.ssid;
+      option.textContent = `${network.ssid}  ${BARS[network.strength] || ""}  (${network.security_info})`;
+      return option;
+    }));
+  } catch (error) {
+    reportError(error);
+  }
+}
+
+$("wifi-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const name = $("wifi-name").value;
+  if (!name) return notify("Choose the network to join.");
+  const button = $("wifi-join");
+  button.disabled = true;
+  $("wifi-result").textContent = `Joining ${name}…`;
+  try {
+    const { ip_address: address } = await api.post("/api/wifi_reset",
+      { wifi_name: name, wifi_password: $("wifi-password").value });
+    $("wifi-password").value = "";
+    $("wifi-result").textContent = `Joined ${name}: the car is at ${address}.`;
+    await showNetwork();
+  } catch (error) {
+    $("wifi-result").textContent = "";
+    reportError(error);
+  } finally {
+    button.disabled = false;
+  }
+});
+
+// ---- SSH -----------------------------------------------------------------------------------------
+let sshEnabled = false;
+
+async function showSsh() {
+  try {
+    const [{ isSshEnabled: enabled }, { isDefaultSshPasswordChanged: changed }] = await Promise.all([
+      api.get("/api/isSshEnabled"), api.get("/api/isSshDefaultPasswordChanged")]);
+    sshEnabled = enabled;
+    $("ssh-state").textContent = `SSH is ${enabled ? "on" : "off"}.` +
+      (changed ? "" : " The login password is still the default: change it before turning SSH on.");
+    $("ssh-toggle").textContent = enabled ? "Turn SSH off" : "Turn SSH on";
+    $("ssh-toggle").disabled = false;
+  } catch (error) {
+    reportError(error);
+  }
+}
+
+$("ssh-toggle").addEventListener("click", async () => {
+  try {
+    await api.post(sshEnabled ? "/api/disableSsh" : "/api/enableSsh");
+  } catch (error) {
+    reportError(error);
+  }
+  await showSsh();
+});
+
+$("ssh-password-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const newPassword = $("ssh-new-password").value;
+  if (newPassword.length < 8) return notify("The new SSH password must have at least 8 characters.");
+  try {
+    await api.post("/api/resetSshPassword", { oldPassword: $("ssh-old-password").value, newPassword });
+    event.target.reset();
+    notify("SSH password changed.", "info");
+    await showSsh();
+  } catch (error) {
+    reportError(error);
+  }
+});
+
+showNetwork();
+listNetworks();
+showSsh();
