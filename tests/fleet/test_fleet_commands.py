@@ -234,12 +234,12 @@ def test_a_command_dated_far_ahead_of_the_cars_clock_is_refused(rig) -> None:
     assert not reply["ok"] and "ahead of this car's clock" in reply["reason"] and actions.calls == []
 
 
-@pytest.mark.parametrize("cmd", ["stop", "estop"])
-def test_a_late_stop_is_still_honoured_acting_on_it_never_moves_the_car(rig, cmd: str) -> None:
+@pytest.mark.parametrize("cmd", ["stop", "estop", "status"])
+def test_a_late_stop_or_status_request_is_still_honoured_neither_moves_the_car(rig, cmd: str) -> None:
     agent, actions, sent = rig
     agent.on_message(TOPIC, command(cmd, sent_at=NOW - 3600))
     assert single_reply(sent)["ok"]
-    assert actions.names() == ["emergency_stop" if cmd == "estop" else "start_stop"]
+    assert actions.names() == {"estop": ["emergency_stop"], "stop": ["start_stop"], "status": []}[cmd]
 
 
 def test_a_command_within_the_bound_is_acted_on(rig) -> None:

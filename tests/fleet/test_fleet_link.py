@@ -216,3 +216,22 @@ def test_a_flood_through_the_broker_still_lets_an_emergency_stop_through(broker,
     assert outcome.replies["car1"].ok and car1.actions.state["emergency_stop"] is True
     assert car1.link.connected
     organiser.wait(organiser.send("reset_estop", cars=["car1"]), 30)
+
+
+def test_a_car_whose_clock_is_off_shows_in_the_list_refuses_commands_but_still_stops(broker, cars) -> None:
+    _cars, organiser = cars
+    skewed = SimulatedCar(car_settings(broker, "car3"), clock=lambda: time.time() + 60.0)
+    skewed.start()
+    try:
+        wait_for(lambda: (organiser.status("car3") or {}).get("online"), 15, "car3 online")
+        env = {**os.environ, "DEEPRACER_FLEET_PASSWORD": ORGANISER[1]}
+        base = [*CLI, "--broker", broker.address, "--username", ORGANISER[0]]
+        table = subprocess.run([*base, "list"], capture_output=True, text=True, timeout=60, env=env).stdout
+        rows = {line.split()[0]: line for line in table.splitlines()[1:]}
+        assert rows["car3"].endswith("+60s off") and rows["car1"].endswith("ok"), table
+        start = subprocess.run([*base, "start", "--to", "car3"], capture_output=True, text=True, timeout=60, env=env)
+        assert start.returncode == 1 and "not acted on late" in start.stdout
+        estop = subprocess.run([*base, "estop", "--to", "car3"], capture_output=True, text=True, timeout=60, env=env)
+        assert estop.returncode == 0 and skewed.actions.state["emergency_stop"] is True
+    finally:
+        skewed.stop()

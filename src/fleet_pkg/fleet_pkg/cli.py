@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         group.add_argument("--all", action="store_true", help="every car on the broker")
         return sub
 
-    commands.add_parser("list", help="a table of the cars: online, model, mode, colour, battery, fps")
+    commands.add_parser("list", help="a table of the cars: online, model, mode, colour, battery, fps, clock")
     targeted("estop", "emergency stop (latched until reset-estop)")
     targeted("reset-estop", "release the emergency stop (the car stays stopped until started)")
     targeted("stop", "stop driving")
@@ -120,7 +120,20 @@ def _cell(value: Any) -> str:
     return "-" if value in (None, "") else str(value)
 
 
-def list_table(statuses: dict[str, dict[str, Any]], now: float) -> str:
+def live_statuses(client: FleetClient, timeout_s: float) -> dict[str, dict[str, Any]]:
+    """Retained statuses, replaced by a fresh one from each online car (a `status` command), with the car's clock
+    against ours in `clock_skew_s` (positive: the car is ahead), taken at the middle of the round trip."""
+    statuses = client.roll_call()
+    sent_wall = time.time()
+    outcome = client.wait(client.send("status"), timeout_s, everyone=True)
+    for car, reply in outcome.replies.items():
+        if reply.ok and isinstance(reply.result.get("time"), (int, float)):
+            statuses[car] = dict(reply.result, clock_skew_s=round(
+                reply.result["time"] - (sent_wall + outcome.reply_times[car] / 2), 3))
+    return statuses
+
+
+def list_table(statuses: dict[str, dict[str, Any]]) -> str:
     header = ("CAR", "NAME", "ONLINE", "MODE", "RUN", "MODEL", "COLOUR", "BATTERY", "FPS", "CLOCK")
     rows = [header]
     for car in sorted(statuses):
@@ -129,8 +142,9 @@ def list_table(statuses: dict[str, dict[str, Any]], now: float) -> str:
         model = s.get("model") or {}
         run = "estop" if s.get("emergency_stop") else "started" if s.get("started") else "stopped"
         color = s.get("color")
-        skew = now - s["time"] if online and isinstance(s.get("time"), (int, float)) else None
-        clock = "-" if skew is None else "ok" if abs(skew) < DEFAULT_MAX_AGE_S / 2 else f"{skew:+.0f}s off"
+        skew = s.get("clock_skew_s") if online else None
+        clock = "-" if not isinstance(skew, (int, float)) else "ok" if abs(skew) < DEFAULT_MAX_AGE_S / 2 \
+            else f"{skew:+.0f}s off"
         rows.append((car, _cell(s.get("name")), "yes" if online else "NO",
                      _cell(s.get("mode")) if online else "-", run if online else "-",
                      f"{model.get('name') or '-'} ({model.get('state', '-')})" if online and model else "-",
@@ -236,11 +250,11 @@ def _md5(path: Path) -> str:
 def run(args: argparse.Namespace, client: FleetClient) -> int:
     cmd = args.command
     if cmd == "list":
-        statuses = client.roll_call()
+        statuses = live_statuses(client, args.timeout or 3.0)
         if args.json:
             print(json.dumps(statuses, indent=2))
         elif statuses:
-            print(list_table(statuses, time.time()))
+            print(list_table(statuses))
         else:
             print("no car has reported on this broker", file=sys.stderr)
         return OK

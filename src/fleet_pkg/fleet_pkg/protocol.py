@@ -31,9 +31,11 @@ MAX_DEPTH = 4
 # Reply topic for a command whose id cannot name a topic (missing, or not [A-Za-z0-9_-]).
 MALFORMED_REPLY_ID = "malformed"
 
-# Commands a car honours however old they are: acting on a late stop never makes a car move, and an
-# emergency stop must work even on a car whose clock is wrong.
 STOP_COMMANDS = frozenset({"stop", "estop"})
+# Commands a car honours however old they are: acting on a late stop never makes a car move, an emergency stop
+# must work even on a car whose clock is wrong, and a status request changes nothing (and is how the organiser
+# finds a car whose clock is wrong).
+AGE_EXEMPT = STOP_COMMANDS | {"status"}
 
 
 def status_topic(car: str) -> str:
@@ -220,8 +222,8 @@ def parse_command(payload: bytes, topic: str = "") -> Command:
 
 
 def age_refusal(command: Command, now: float, max_age_s: float) -> str:
-    """Why a command is too old (or dated too far ahead) to act on; "" when it is fresh or a stop."""
-    if command.cmd in STOP_COMMANDS:
+    """Why a command is too old (or dated too far ahead) to act on; "" when it is fresh or exempt."""
+    if command.cmd in AGE_EXEMPT:
         return ""
     age = now - command.sent_at
     if age > max_age_s:

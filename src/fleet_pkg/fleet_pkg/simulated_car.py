@@ -12,6 +12,8 @@ import argparse
 import logging
 import signal
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from fleet_pkg.agent import CommandRefused, FleetAgent
@@ -87,14 +89,14 @@ class SimulatedActions:
 
 class SimulatedCar:
     def __init__(self, settings: FleetSettings, *, max_command_age_s: float = 10.0, status_period_s: float = 5.0,
-                 log: logging.Logger | None = None) -> None:
+                 clock: Callable[[], float] = time.time, log: logging.Logger | None = None) -> None:
         log = log or logging.getLogger(f"simulated-{settings.username}")
         self.actions = SimulatedActions(settings.name or settings.username)
         car_id = settings.car_id("simulated")
         self.link = CarLink(settings, car_id, lambda t, p: self.agent.on_message(t, p),
                             lambda: self.agent.notify_change(), log)
         self.agent = FleetAgent(car_id, self.actions, self.link.publish, max_command_age_s=max_command_age_s,
-                                status_period_s=status_period_s, log=log)
+                                status_period_s=status_period_s, clock=clock, log=log)
 
     def start(self) -> None:
         self.agent.start()
