@@ -66,13 +66,17 @@ def _ok(reply) -> dict:
     return reply.json()
 
 
-def _start(client: HttpClient) -> None:
-    """What a racer does on the Control page: autonomous mode, load the model, maximum speed, Reset, Start."""
+def _start(client: HttpClient, *, load: bool = True) -> None:
+    """What a racer does on the Control page: autonomous mode, load the model, maximum speed, Reset, and Start
+    once the page shows the car ready (navigation has the model)."""
     _ok(client.post("/api/drive_mode", {"drive_mode": "auto"}))
-    _ok(client.request("PUT", f"/api/models/{MODEL}/model.pb"))
-    loading = wait_for(lambda: (lambda s: s if s["isModelLoading"] in ("loaded", "error") else None)(
-        _ok(client.get("/api/isModelLoading"))), STARTUP_S, "the model loaded")
-    assert loading["isModelLoading"] == "loaded", loading["reason"]
+    if load:
+        _ok(client.request("PUT", f"/api/models/{MODEL}/model.pb"))
+        loading = wait_for(lambda: (lambda s: s if s["isModelLoading"] in ("loaded", "error") else None)(
+            _ok(client.get("/api/isModelLoading"))), STARTUP_S, "the model loaded")
+        assert loading["isModelLoading"] == "loaded", loading["reason"]
+    wait_for(lambda: (lambda s: s["mode"] == "autonomous" and s["model_ready"])(
+        _ok(client.get("/api/navigation_state"))), STARTUP_S, "navigation ready with the model")
     _ok(client.post("/api/max_nav_throttle", {"throttle": MAX_SPEED_PERCENT}))
     _ok(client.post("/api/sim/reset"))
     assert _ok(client.get("/api/sim/state"))["laps"] == 0
@@ -110,7 +114,7 @@ def test_the_real_model_laps_the_track_and_inverted_steering_leaves_it(console):
     steering = _ok(client.get("/api/get_calibration/angle"))
     _ok(client.post("/api/set_calibration/angle", {"min": steering["min"], "mid": steering["mid"],
                                                    "max": steering["max"], "polarity": -steering["polarity"]}))
-    _start(client)
+    _start(client, load=False)  # the model stays loaded
     left = wait_for(lambda: (lambda s: s if s["laps"] >= 1 or s["off_track"] else None)(_state(client)),
                     LAP_DEADLINE_S, f"an off-track or a lap\n{stack.output()[-3000:]}")
     _ok(client.post("/api/start_stop", {"start_stop": "stop"}))
