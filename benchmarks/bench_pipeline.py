@@ -150,7 +150,10 @@ def peak_rss_mb(pid: int) -> float:
 def node_processes(stack: LaunchedStack) -> dict[str, psutil.Process]:
     found = {}
     for child in psutil.Process(stack.process.pid).children():
-        command = " ".join(child.cmdline())
+        try:
+            command = " ".join(child.cmdline())
+        except psutil.Error:  # a node that just exited (the launcher restarts it): not one to measure
+            continue
         for stage in PROCESSES:
             if f"{stage}_pkg.{stage}_node" in command:
                 found[stage] = child

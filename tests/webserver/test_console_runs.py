@@ -70,6 +70,12 @@ def test_an_unreadable_run_says_why_it_cannot_be_replayed(runs):
     assert reply.status == 409 and "cannot be replayed" in reply.json()["reason"]
 
 
+def test_an_open_run_says_it_is_still_open_rather_than_failing(runs):
+    _, client = runs
+    reply = client.get("/api/runs/Sample-model-20261201-100000/frame/0")
+    assert reply.status == 409 and "still open" in reply.json()["reason"]
+
+
 def test_names_outside_the_runs_folder_are_404(runs):
     _, client = runs
     for name in ("holiday-photos", "..%2Fconsole", "Sample-model-20261201-120000"):

@@ -20,6 +20,7 @@ import numpy as np
 from rosbags.highlevel import AnyReader, AnyReaderError
 
 from deepracer_common_pkg import names
+from logging_pkg.bag_format import mcap_is_closed
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,9 @@ class RunReplay:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._lock = threading.Lock()
+        if not all(mcap_is_closed(path) for path in folder.glob("*.mcap")):
+            raise ReplayError("the bag is still open (being recorded, or its logger stopped: the logging node "
+                              "recovers it when it next starts)")
         self._reader = AnyReader([folder])
         try:
             self._reader.open()
