@@ -176,3 +176,13 @@ def test_a_stick_mounted_under_a_user_folder_is_found(media, tmp_path):
     watcher = StickWatcher(media, models_root=tmp_path / "models", join_wifi=Joiner(ConnectResult(True)),
                            network_name=lambda: "", require_mount_point=True, is_mount=lambda p: p.name == "RACER")
     assert list(watcher.sticks()) == [stick]
+
+
+def test_the_system_node_loads_openvino_only_when_a_stick_brings_models():
+    """The model-package code imports OpenVINO (about 22 MB of the node's 109 MB idle RSS, measured): a car whose
+    sticks bring no models never pays it."""
+    import subprocess
+    import sys
+
+    code = "import sys, system_pkg.system_node; print('openvino' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"

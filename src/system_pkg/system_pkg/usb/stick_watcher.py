@@ -19,9 +19,9 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from inference_pkg.metadata import ModelPackageError
-from inference_pkg.model_package import InstalledModel, install
 from system_pkg.network.base import ConnectResult
 from system_pkg.usb import device_status
 from system_pkg.usb.wifi_creds import FILE_NAME as WIFI_CREDS
@@ -54,7 +54,7 @@ class StickWatcher:
     def __init__(self, mount_root: Path, *, models_root: Path, join_wifi: Callable[[str, str], ConnectResult],
                  network_name: Callable[[], str], require_mount_point: bool = True,
                  on_joining: Callable[[], None] = lambda: None,
-                 install_model: Callable[..., InstalledModel] = install,
+                 install_model: Callable[..., Any] | None = None,
                  is_mount: Callable[[Path], bool] = os.path.ismount) -> None:
         self.mount_root = mount_root
         self.models_root = models_root
@@ -142,6 +142,14 @@ class StickWatcher:
         except OSError as error:
             log.warning("could not write %s on the stick: %s", device_status.FILE_NAME, error)
 
+    def _installer(self) -> Callable[..., Any]:
+        """The model-package install; imported at the first stick with models (it loads OpenVINO: +50 MB)."""
+        if self._install is None:
+            from inference_pkg.model_package import install
+
+            self._install = install
+        return self._install
+
     def _models(self, models: Path, report: StickReport) -> None:
         try:
             entries = sorted(p for p in models.iterdir() if not p.name.startswith("."))
@@ -150,7 +158,7 @@ class StickWatcher:
             return
         for entry in entries:
             try:
-                installed = self._install(entry, self.models_root, label=f"USB {MODELS_DIR}/{entry.name}")
+                installed = self._installer()(entry, self.models_root, label=f"USB {MODELS_DIR}/{entry.name}")
             except (ModelPackageError, OSError) as error:
                 report.failed[entry.name] = str(error)
                 log.warning("USB model %s not installed: %s", entry.name, error)
