@@ -41,3 +41,17 @@ def test_settings_shows_and_changes_the_network_and_ssh(console_page: Page,
     expect(page.locator("#ssh-state")).to_have_text("SSH is on.")
     assert system.ssh.password == "track-side-2026"
     screenshot(page, "phone-settings-network-ssh")
+
+
+def test_settings_shows_update_progress_and_why_an_update_cannot_start(console_page: Page,
+                                                                       console_server: ConsoleTestServer) -> None:
+    system = console_server.app.extensions[EXTENSION]
+    system.status = "status:verifying|update_pct:70"
+    page = console_page
+    page.goto("/settings")
+    expect(page.locator("#update-progress")).to_have_text("Checking the new version (70 %)")
+    expect(page.locator("#update-bar")).to_have_attribute("value", "70")
+    system.status = "status:failed|update_pct:100"
+    expect(page.locator("#update-progress")).to_have_text("The update failed: this version stays (100 %)")
+    page.get_by_role("button", name="Update from the USB stick").click()
+    expect(page.get_by_role("alert").first).to_contain_text("No signed package (deepracer-stack-<version>.tar.gz")

@@ -92,6 +92,34 @@ $("ssh-password-form").addEventListener("submit", async (event) => {
   }
 });
 
+// ---- Software update -----------------------------------------------------------------------------
+const STATUS_WORDS = { installing: "Installing", verifying: "Checking the new version", switching: "Switching over",
+  complete: "Updated: the new version runs from the car's next start", failed: "The update failed: this version stays" };
+
+function watchUpdate() {
+  const stream = new EventSource("/api/update_status");
+  stream.onmessage = (event) => {
+    const [, status, percent] = /^status:(\w+)\|update_pct:(\d+)$/.exec(event.data) || [];
+    if (!status || status === "idle") return stream.close();
+    $("update-bar").hidden = false;
+    $("update-bar").value = Number(percent);
+    $("update-progress").textContent = `${STATUS_WORDS[status] || status} (${percent} %)`;
+    if (status === "complete" || status === "failed") stream.close();
+  };
+  stream.onerror = () => stream.close();
+}
+
+$("update-start").addEventListener("click", async () => {
+  try {
+    const { message } = await api.post("/api/begin_software_update");
+    $("update-progress").textContent = message;
+    watchUpdate();
+  } catch (error) {
+    reportError(error);
+  }
+});
+
 showNetwork();
 listNetworks();
 showSsh();
+watchUpdate();
