@@ -7,6 +7,7 @@ import io
 import json
 import os
 import tarfile
+import time
 from pathlib import Path
 
 import pytest
@@ -269,6 +270,9 @@ def test_checksum_is_computed_when_checksum_txt_is_missing(generated, tmp_path: 
     root = tmp_path / "models"
     installed = install(generated("mono-ppo-discrete"), root, "m")
     (root / "m" / "checksum.txt").unlink()
+    past = time.time() - model_package.SETTLE_S - 1  # settled: not a folder another tool is still writing
+    for path in (root / "m").rglob("*"):
+        os.utime(path, (past, past))
     assert list_installed(root)[0].checksum == installed.checksum
 
 

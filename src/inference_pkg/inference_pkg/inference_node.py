@@ -101,6 +101,7 @@ class InferenceNode(Node):
 
     def _load(self, target: str) -> LoadedModel:
         config = self._config
+        model_package.check_complete(Path(target))  # a folder another tool is still writing is not loaded
         model = load_model(Path(target), precision=config.precision, threads=config.inference_threads,
                            core=self._core)
         model.warm_up()

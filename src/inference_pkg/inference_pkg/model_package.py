@@ -26,6 +26,7 @@ import shutil
 import stat
 import tarfile
 import tempfile
+import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -52,8 +53,9 @@ from inference_pkg.policy_network import (
 )
 
 __all__ = [
-    "BrokenModel", "InstalledModel", "ModelMetadata", "ModelPackageError", "delete", "graph_md5", "install",
-    "list_installed", "load_metadata", "parse_metadata", "remove_leftovers", "resolve", "sanitise_name", "scan",
+    "BrokenModel", "InstalledModel", "ModelMetadata", "ModelPackageError", "check_complete", "delete", "graph_md5",
+    "install", "list_installed", "load_metadata", "parse_metadata", "remove_leftovers", "resolve", "sanitise_name",
+    "scan",
 ]
 
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024  # a trained SHALLOW model is 23 MB; checkpoints make uploads larger
@@ -67,6 +69,9 @@ EXPANSION_FLOOR_BYTES = 16 * 1024 * 1024
 _ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
 _WORK_PREFIXES = (".install-", ".retired-", ".deleted-")
 _md5_by_file: dict[tuple[tuple[int, int, int, int], ...], str] = {}
+# A folder another tool writes into the models root (DREM untars, moves model.* up, writes checksum.txt last) is
+# complete once checksum.txt is there; without one (copied by hand), once nothing in it changed for this long.
+SETTLE_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -265,10 +270,24 @@ def graph_md5(graph: GraphFiles) -> str:
     return _md5_by_file[key]
 
 
+def check_complete(folder: Path) -> None:
+    """Refuse a folder that is still being written: listed as broken with why, never loaded half-done. What
+    checksum.txt says is not trusted for anything else (the listed md5 is the graph's)."""
+    if (folder / CHECKSUM_FILE).is_file():
+        return
+    changed = max((p.stat().st_mtime for p in folder.rglob("*") if CACHE_DIR not in p.relative_to(folder).parts),
+                  default=0.0)
+    quiet_s = time.time() - changed
+    if quiet_s < SETTLE_S:
+        raise ModelPackageError(f"{folder.name}: still being written (changed {quiet_s:.1f} s ago, no checksum.txt "
+                                "yet): it appears when complete")
+
+
 def _describe(folder: Path) -> InstalledModel:
     metadata = load_metadata(folder / METADATA_FILE)
     graph = find_graph(folder)
     digest = graph_md5(graph)
+    check_complete(folder)
     size = sum(p.stat().st_size for p in folder.rglob("*")
                if p.is_file() and CACHE_DIR not in p.relative_to(folder).parts)
     return InstalledModel(folder.name, folder, metadata, size, (folder / METADATA_FILE).stat().st_mtime, digest)
