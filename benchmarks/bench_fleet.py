@@ -115,6 +115,7 @@ def main() -> int:
         last_answers, every_answer = [], []
         for meter in meters.values():
             meter.start()
+        rounds_started = time.monotonic()
         for _ in range(args.rounds):
             outcome = organiser.wait(organiser.send("estop"), 30, everyone=True)
             if outcome.missing or not all(r.ok for r in outcome.replies.values()):
@@ -123,6 +124,10 @@ def main() -> int:
             every_answer.extend(t * 1000 for t in outcome.reply_times.values())
             organiser.wait(organiser.send("reset_estop"), 30, everyone=True)
         estop_cpu = {name: meter.stop() for name, meter in meters.items()}
+        rounds_s = time.monotonic() - rounds_started
+        # What one command costs one simulated car (parse, queue, act, answer, new status): on this machine all the
+        # cars share its cores, so a burst for 100 of them takes about 100 x this / cores; a real car has its own.
+        car_cpu_ms = estop_cpu["cars"] / 100 * rounds_s * 1000 / (2 * args.rounds * args.cars)
 
         # The CLI as organisers run it: a process that connects, sends, gathers, prints, exits.
         cli_wall, cli_cpu = [], []
@@ -152,7 +157,7 @@ def main() -> int:
                                  "max": max(last_answers)},
         "estop_every_answer_ms": {"p50": percentile(every_answer, 50), "p99": percentile(every_answer, 99)},
         "cli_estop_all": {"wall_ms_median": statistics.median(cli_wall), "cpu_ms_median": statistics.median(cli_cpu)},
-        "idle_status_msgs_per_s": idle_rate,
+        "idle_status_msgs_per_s": idle_rate, "car_cpu_ms_per_command": car_cpu_ms,
         "cpu_percent_idle": idle_cpu, "cpu_percent_estop_rounds": estop_cpu,
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
         "date": time.strftime("%Y-%m-%d %H:%M"),
@@ -167,6 +172,8 @@ def main() -> int:
     print(f"| every car's answer, p50 / p99 | {a['p50']:.1f} / {a['p99']:.1f} ms |")
     print(f"| `deepracer-fleet estop --all` process: wall to exit / CPU (median of 5) | "
           f"{results['cli_estop_all']['wall_ms_median']:.0f} / {results['cli_estop_all']['cpu_ms_median']:.0f} ms |")
+    print(f"| CPU time one simulated car spends on one command (estop or reset, with its answer and status) | "
+          f"{car_cpu_ms:.2f} ms |")
     print(f"| status messages per second (idle, 5 s period) | {idle_rate:.1f} |")
     for label, cpu in (("idle", idle_cpu), ("estop rounds", estop_cpu)):
         print(f"| CPU % of one core, {label}: broker / organiser client / all {args.cars} cars | "
