@@ -4,8 +4,9 @@ fleet.txt, and the organisers' `deepracer-fleet` as a real process. One module f
 starting two stacks is the slow part.
 
 Faked, because it cannot exist here: the PWM hardware, as in the fault matrix (the servo node's sysfs backend
-over a temporary folder with the car's pwmchip0 files; the throttle's duty_cycle file is read every 2 ms) and
-the camera (the synthetic one). The model installed is the real trained sample model from deepracer-utils.
+over a temporary folder with the car's pwmchip0 files; the throttle's duty_cycle file read every 2 ms by
+support.duty_watch) and the camera (the synthetic one). The model installed is the real trained sample model
+from deepracer-utils.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import signal
 import subprocess
 import sys
 import tarfile
-import threading
 import time
 from pathlib import Path
 
@@ -30,6 +30,7 @@ from fleet_pkg.settings import FleetSettings
 from inference_pkg import demo_model
 from servo_pkg.backends.sysfs_tree import build_sysfs_tree, pwm_file
 from servo_pkg.pwm_math import DEFAULT_THROTTLE
+from support.duty_watch import DutyWatch
 from support.rosgraph import wait_for
 from support.stack import REPO, LaunchedStack, temp_data_dir
 
@@ -39,41 +40,6 @@ NEUTRAL = DEFAULT_THROTTLE.mid_ns  # no calibration file: the original car's def
 STARTUP_S = 120.0
 CLI = Path(sys.executable).with_name("deepracer-fleet")
 SAMPLE = REPO / ".cache" / "deepracer-sample-model"
-
-
-class ThrottleWatch:
-    """The throttle's duty_cycle file read every 2 ms: (monotonic time, ns) samples."""
-
-    def __init__(self, path: Path) -> None:
-        self._path = path
-        self._samples: list[tuple[float, int]] = []
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.002):
-            try:
-                text = self._path.read_text().strip()
-            except OSError:
-                continue
-            if text:
-                with self._lock:
-                    self._samples.append((time.monotonic(), int(text)))
-                    del self._samples[:-5000]
-
-    def value(self) -> int:
-        with self._lock:
-            return self._samples[-1][1] if self._samples else -1
-
-    def since(self, start: float) -> list[tuple[float, int]]:
-        with self._lock:
-            return [s for s in self._samples if s[0] >= start]
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(2)
 
 
 class Car:
@@ -89,7 +55,7 @@ class Car:
             "servo_node.backend=sysfs", f"servo_node.sysfs_pwm_root={pwm_root}",
             f"servo_node.sysfs_gpio_root={gpio_root}", "camera_node.source=synthetic",
             "fleet_node.status_period_s=1.0", f"fleet_node.restart_command=touch {self.data_dir / 'restarted'}"])
-        self.throttle = ThrottleWatch(pwm_file(sysfs, "throttle"))
+        self.throttle = DutyWatch(pwm_file(sysfs, "throttle"))
 
     @property
     def models(self) -> dict[str, str]:
