@@ -1,7 +1,8 @@
 // Control vehicle page: camera, drive mode, model loading, maximum speed, start/stop, manual pad.
 import { api, notify, pollWhileVisible, reportError } from "./api.js";
 import { DriveSender, attachDrivePad } from "./drivepad.js";
-import { AUTONOMOUS, MANUAL, MODE_LABELS } from "./vocabulary.js";
+import { LATCHED, describeDriveState } from "./drive_state.js";
+import { AUTONOMOUS, MANUAL } from "./vocabulary.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -73,22 +74,26 @@ function showPanels() {
   $("mode-hint").hidden = mode !== null;
 }
 
+// `state` is null when the console did not answer.
+function showDriveState(state) {
+  const { kind, title, detail } = describeDriveState(state);
+  $("nav-status").dataset.state = kind;
+  $("nav-title").textContent = title;
+  $("nav-detail").textContent = detail;
+  $("release-stop").hidden = kind !== LATCHED;
+  // A refusal explains one press of Start; once the state it was about has changed it no longer applies.
+  if (kind !== shownKind) $("start-reason").hidden = true;
+  shownKind = kind;
+}
+let shownKind = null;
+
 function showNavigation(state) {
-  const status = $("nav-status");
-  if (!state.known) {
-    status.textContent = "Waiting for the navigation node…";
-    return;
-  }
-  const parts = [`Mode: ${MODE_LABELS[state.mode] || "unknown"}`, state.started ? "Running" : "Stopped"];
-  if (state.mode === AUTONOMOUS && state.model_name) parts.push(`model ${state.model_name}`);
-  if (!state.started && state.neutral_reason) parts.push(state.neutral_reason);
-  status.textContent = parts.join(" · ");
-  status.classList.toggle("status-running", Boolean(state.started));
+  showDriveState(state);
+  if (!state.known) return;
   const padHint = $("pad-hint");
   if (!state.started) padHint.textContent = "The car ignores the pad until you press Start vehicle.";
   else if (!state.max_speed) padHint.textContent = "Maximum speed is 0 %: raise it to move.";
   padHint.hidden = state.mode !== MANUAL || (state.started && state.max_speed > 0);
-  $("estop-banner").hidden = !state.emergency_stop;
 
   if (!modeChanging) {
     radios.auto.checked = state.mode === AUTONOMOUS;
@@ -104,7 +109,7 @@ async function refreshNavigation() {
   try {
     showNavigation(await api.get("/api/navigation_state"));
   } catch {
-    $("nav-status").textContent = "Cannot read the car's state.";
+    showDriveState(null);
   }
 }
 
@@ -126,10 +131,10 @@ for (const radio of Object.values(radios)) {
   });
 }
 
-$("reset-estop").addEventListener("click", async () => {
+$("release-stop").addEventListener("click", async () => {
   try {
     await api.post("/api/reset_emergency_stop");
-    notify("Emergency stop cleared. Press Start vehicle to drive again.", "info");
+    notify("Stop released. Press Start vehicle to drive again.", "info");
   } catch (error) {
     reportError(error);
   }
@@ -170,12 +175,18 @@ $("speed-up").addEventListener("click", () => {
   sendSpeed();
 });
 
+// A refused Start says navigation's reason beside the button, where the racer is looking.
 async function startStop(action) {
   if (action === "stop") pad.releaseAll();
+  const reason = $("start-reason");
+  reason.hidden = true;
   try {
     await api.post("/api/start_stop", { start_stop: action });
   } catch (error) {
-    reportError(error);
+    await refreshNavigation();
+    reason.textContent = `${action === "start" ? "Start" : "Stop"} refused: ${error.message}`;
+    reason.hidden = false;
+    return;
   }
   await refreshNavigation();
 }
