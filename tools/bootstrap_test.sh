@@ -24,3 +24,4 @@ if [ ! -x /usr/bin/chromium ]; then
   fi
 fi
 .venv/bin/python tools/fetch_sample_models.py >/dev/null
+.venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-test.txt  # colcon, for the ROS build test
