@@ -16,7 +16,7 @@ from collections import OrderedDict
 
 import cv2
 import numpy as np
-from rclpy.callback_groups import ReentrantCallbackGroup
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
 from rclpy.executors import MultiThreadedExecutor
 from rclpy.node import Node
 from sensor_msgs.msg import CompressedImage, Image
@@ -57,7 +57,8 @@ JPEG_QUALITY = 90
 class CompatNode(Node):
     def __init__(self) -> None:
         super().__init__("compat_node")
-        self._group = ReentrantCallbackGroup()
+        self._group = ReentrantCallbackGroup()  # services wait on our nodes' answers, handled alongside
+        self._pictures = MutuallyExclusiveCallbackGroup()  # frames, results and reader checks: one at a time
         # Our nodes' services, created up front (not from inside a callback while the executor waits).
         self._ours = {name: self.create_client(srv_type, name, callback_group=self._group) for srv_type, name in (
             (SetDriveMode, names.NAVIGATION_SET_DRIVE_MODE), (SetBool, names.NAVIGATION_START_STOP),
@@ -85,7 +86,7 @@ class CompatNode(Node):
         self._display_pub = self.create_publisher(Image, names.ORIGINAL_CAMERA_DISPLAY, qos.LATEST)
         self._frames: OrderedDict[int, list[CompressedImage]] = OrderedDict()
         self._picture_subs: dict[str, list] = {"rl": [], "display": []}
-        self.create_timer(READER_CHECK_S, self._follow_readers, callback_group=self._group)
+        self.create_timer(READER_CHECK_S, self._follow_readers, callback_group=self._pictures)
 
     # --- calling our own nodes -----------------------------------------------------------------------
 
@@ -208,11 +209,11 @@ class CompatNode(Node):
     def _picture_subscriptions(self, key: str) -> list:
         if key == "display":
             return [self.create_subscription(CompressedImage, names.CAMERA_DISPLAY, self._on_display, qos.LATEST,
-                                             callback_group=self._group)]
+                                             callback_group=self._pictures)]
         return [self.create_subscription(CameraFrames, names.CAMERA_FRAMES, self._on_frames, qos.LATEST,
-                                         callback_group=self._group),
+                                         callback_group=self._pictures),
                 self.create_subscription(InferenceResult, names.INFERENCE_RESULTS, self._on_result, qos.LATEST,
-                                         callback_group=self._group)]
+                                         callback_group=self._pictures)]
 
     def _on_display(self, message: CompressedImage) -> None:
         pixels = cv2.imdecode(np.frombuffer(bytes(message.data), np.uint8), cv2.IMREAD_COLOR)
