@@ -22,9 +22,9 @@ from deepracer_interfaces_pkg.msg import NavigationState, PwmWritten, RawPwm, Se
 from deepracer_interfaces_pkg.srv import GetCalibration, GetLedColor, SetCalibration, SetLedColor
 from servo_pkg.backends.factory import make_backend
 from servo_pkg.calibration_files import load_calibration, load_led_color
-from servo_pkg.led_color import LedColor
 from servo_pkg.config import ServoConfig
 from servo_pkg.guard_link import GuardLink
+from servo_pkg.led_color import LedColor
 from servo_pkg.pwm_math import ChannelCalibration
 from servo_pkg.servo_core import ServoCore, Written
 
