@@ -59,3 +59,33 @@ def test_emergency_stop_is_one_latched_state_by_the_controls_and_start_says_why(
         bridge.drive.on_heartbeat("servo_node", "boot-2", "")
     expect(status).to_have_attribute("data-state", "stopped")
     expect(status).to_contain_text("servo_node restarted while the car was started: start again to drive")
+
+
+def test_only_a_running_car_is_green_and_an_unreadable_state_is_never_shown_as_running(
+        console_page: Page, console_server: ConsoleTestServer) -> None:
+    """Finding 7 (the colour): "Cannot read the car's state" was shown in the same green as Running, and kept
+    the last "Running" look. Each state has its own colour; offline and waiting are neither green nor running."""
+    page, bridge = console_page, console_server.bridge
+    status = page.locator("#nav-status")
+    colour = lambda: status.evaluate("el => getComputedStyle(el).backgroundColor")  # noqa: E731
+    bridge.set_navigation_started(True)
+    expect(status).to_have_attribute("data-state", "running")
+    running = colour()
+
+    page.route("**/api/navigation_state", lambda route: route.abort())  # the car's network is gone
+    expect(status).to_have_attribute("data-state", "offline")
+    expect(status).to_contain_text("Cannot read the car's state")
+    expect(status).not_to_contain_text("Running")
+    offline = colour()
+    page.unroute("**/api/navigation_state")
+
+    bridge.navigation_heard = False
+    expect(status).to_have_attribute("data-state", "waiting")
+    waiting = colour()
+    bridge.navigation_heard = True
+    bridge.set_navigation_started(False)
+    expect(status).to_have_attribute("data-state", "stopped")
+    stopped = colour()
+    bridge.emergency_stop()
+    expect(status).to_have_attribute("data-state", "latched")
+    assert running not in (offline, waiting, stopped, colour()), "a state that is not running looks like running"
