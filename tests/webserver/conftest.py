@@ -21,6 +21,7 @@ from webserver_pkg.server import ConsoleServer
 from webserver_pkg.services import credentials
 
 TEST_PASSWORD = "racer-asset-tag-42"
+TEST_SERIAL = "DRCHASSIS0042"
 
 
 @pytest.fixture
@@ -34,9 +35,11 @@ def start_console(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[C
     monkeypatch.setattr(credentials, "PASSWORD_HASH", "scrypt:1024:8:1")
     asset_tag = tmp_path / "chassis_asset_tag"
     asset_tag.write_text(TEST_PASSWORD + "\n")
+    chassis_serial = tmp_path / "chassis_serial"  # stands in for /sys/class/dmi/id/chassis_serial
+    chassis_serial.write_text(TEST_SERIAL + "\n")
     config = ConsoleConfig(host="127.0.0.1", port=0, console_dir=str(tmp_path / "console"),
                            models_root=str(tmp_path / "models"), runs_root=str(tmp_path / "logs"),
-                           asset_tag_path=str(asset_tag),
+                           asset_tag_path=str(asset_tag), chassis_serial_path=str(chassis_serial),
                            system_log_path=str(tmp_path / "syslog"), max_upload_mb=64)
     running: list[tuple[object, ConsoleServer]] = []
 

@@ -3,6 +3,7 @@ every route answers the original console's shapes, and every refusal says why an
 
 from __future__ import annotations
 
+import socket
 import time
 
 import pytest
@@ -234,6 +235,7 @@ def test_adjust_calibrating_wheels_moves_only_in_calibration_mode(api, bridge):
 def test_device_info_battery_and_sensor_status(api, bridge):
     info = api.get("/api/get_device_info").json()
     assert info["success"] and info["software_version"] == "0.1.0" and info["hardware_version"]
+    assert info["serial"] == "DRCHASSIS0042" and info["hostname"] == socket.gethostname()  # the car identity
     assert api.get("/api/get_battery_level").json() == {"success": True, "battery_level": 9, "low": False}
     assert api.get("/api/get_sensor_status").json() == {"success": True, "camera_status": "connected",
                                                         "stereo_status": "not_connected",

@@ -19,10 +19,10 @@ from pathlib import Path
 from rclpy.node import Node
 
 from deepracer_common_pkg import names, qos
+from deepracer_common_pkg.identity import read_identity
 from deepracer_common_pkg.node_main import run_node
 from deepracer_common_pkg.params import declare_config
 from deepracer_interfaces_pkg.msg import BatteryLevel, ModelState, NavigationState, StageStats
-from fleet_pkg import identity
 from fleet_pkg.agent import FleetAgent
 from fleet_pkg.config import FleetConfig
 from fleet_pkg.mqtt_link import CarLink
@@ -85,7 +85,7 @@ class FleetNode(Node):
     def _start_link(self, settings: FleetSettings) -> None:
         from fleet_pkg.ros_actions import RosCarActions  # only with the link on: it brings OpenVINO along
 
-        car_id = settings.car_id(identity.serial() or identity.hostname())
+        car_id = settings.car_id(read_identity().name)
         self._actions = actions = RosCarActions(self, self.config, settings)
         self._subscriptions = [
             self.create_subscription(NavigationState, names.NAVIGATION_STATE, self._on_navigation, qos.LATCHED),

@@ -11,6 +11,7 @@ import shlex
 import subprocess
 import threading
 import time
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +19,10 @@ from rclpy.node import Node
 from std_srvs.srv import SetBool, Trigger
 
 from deepracer_common_pkg import names
+from deepracer_common_pkg.identity import read_identity
 from deepracer_interfaces_pkg.msg import BatteryLevel, ModelState, NavigationState, StageStats
 from deepracer_interfaces_pkg.srv import GetLedColor, LoadModel, SetDriveMode, SetLedColor, SetMaxSpeed
-from fleet_pkg import identity, log_upload, model_fetch
+from fleet_pkg import log_upload, model_fetch
 from fleet_pkg.agent import CommandRefused
 from fleet_pkg.config import FleetConfig
 from fleet_pkg.settings import FleetSettings
@@ -37,6 +39,7 @@ class RosCarActions:
         self._config = config
         self._settings = settings
         self._models_root = Path(config.models_root).expanduser()
+        self._identity = read_identity()
         self._lock = threading.Lock()
         self.navigation: NavigationState | None = None
         self.model: ModelState | None = None
@@ -204,8 +207,8 @@ class RosCarActions:
         installed, broken = model_package.scan(self._models_root)
         servo = stats.get("servo")
         return {
-            "name": self._settings.name, "serial": identity.serial(), "hostname": identity.hostname(),
-            "version": identity.software_version(),
+            "name": self._settings.name, "serial": self._identity.serial, "hostname": self._identity.hostname,
+            "version": _software_version(),
             "mode": nav.mode if nav else "", "started": bool(nav and nav.started),
             "emergency_stop": bool(nav and nav.emergency_stop), "max_speed": round(nav.max_speed, 3) if nav else None,
             "model": {"name": model.model_name, "state": model.state, "reason": model.reason} if model else None,
@@ -217,3 +220,10 @@ class RosCarActions:
             "latency_ms": round(servo.latency_p50_ms, 2) if servo else None,
             "last_error": nav.neutral_reason if nav and nav.neutral_reason else (model.reason if model else ""),
         }
+
+
+def _software_version() -> str:
+    try:
+        return metadata.version("fleet_pkg")
+    except metadata.PackageNotFoundError:
+        return "unknown"

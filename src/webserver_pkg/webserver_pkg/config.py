@@ -21,6 +21,7 @@ class ConsoleConfig:
     # The recorded runs the Runs page lists: the logging node's output_path (the graph sets both).
     runs_root: str = "~/.deepracer/logs"
     asset_tag_path: str = "/sys/class/dmi/id/chassis_asset_tag"
+    chassis_serial_path: str = "/sys/class/dmi/id/chassis_serial"  # the car identity (deepracer_common_pkg.identity)
     system_log_path: str = "/var/log/syslog"
     session_hours: float = 12.0
     max_upload_mb: int = 200

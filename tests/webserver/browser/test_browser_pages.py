@@ -4,6 +4,8 @@ webserver_pkg.robot.in_process: the real cores)."""
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 from playwright.sync_api import Browser, Page, expect
 from webserver.browser.browser_support import PHONE, log_in, screenshot
@@ -81,6 +83,8 @@ def test_settings_sets_the_tail_light_explains_password_errors_and_shows_about(
     assert console_server.client().login("a-new-password").status == 200
 
     expect(page.locator("#about-ros")).not_to_have_text("–")
+    expect(page.locator("#about-serial")).to_have_text("DRCHASSIS0042")  # the car identity, as DREM reads it
+    expect(page.locator("#about-hostname")).to_have_text(socket.gethostname())
     expect(page.locator("#about-camera")).to_contain_text("connected, 480×360")
     screenshot(page, "phone-settings-after-changes")
 

@@ -7,10 +7,12 @@ from __future__ import annotations
 import time
 from datetime import datetime
 from importlib import resources
+from pathlib import Path
 
 from flask import Blueprint, Response, current_app
 from flask.typing import ResponseReturnValue
 
+from deepracer_common_pkg.identity import CarIdentity, read_identity
 from webserver_pkg.context import console
 from webserver_pkg.services import device_info
 from webserver_pkg.views.api_input import ApiError, integer, json_body, ok
@@ -29,7 +31,14 @@ def openapi() -> ResponseReturnValue:
 
 @blueprint.route("/get_device_info")
 def get_device_info() -> ResponseReturnValue:
-    return ok(hardware_version=device_info.hardware_version(), software_version=device_info.software_version())
+    """The original's two fields, plus the car identity DREM reads (serial, hostname)."""
+    identity = _identity()
+    return ok(hardware_version=device_info.hardware_version(), software_version=device_info.software_version(),
+              serial=identity.serial, hostname=identity.hostname)
+
+
+def _identity() -> CarIdentity:
+    return read_identity(chassis_serial=Path(console().config.chassis_serial_path))
 
 
 @blueprint.route("/get_sensor_status")
@@ -66,7 +75,9 @@ def get_time() -> ResponseReturnValue:
 @blueprint.route("/get_about")
 def get_about() -> ResponseReturnValue:
     camera = console().bridge.camera_status()
-    return ok(**device_info.about(), camera_status=vars(camera) if camera is not None else None)
+    identity = _identity()
+    return ok(**device_info.about(), serial=identity.serial, hostname=identity.hostname,
+              camera_status=vars(camera) if camera is not None else None)
 
 
 @blueprint.route("/video_state", methods=["POST"])

@@ -97,6 +97,8 @@ async function loadAbout() {
     };
     set("about-software", about.software_version);
     set("about-hardware", about.hardware_version);
+    set("about-serial", about.serial);
+    set("about-hostname", about.hostname);
     set("about-ros", about.ros_distro);
     set("about-openvino", about.openvino_version);
     set("about-cpu", about.cpu_count ? `${about.cpu} (${about.cpu_count} cores)` : about.cpu);
