@@ -5,14 +5,25 @@ The password is stored salted and slow-hashed (scrypt via werkzeug); its first v
 chassis asset tag (printed under the car, as on the original) when the machine has one, else a
 generated one, kept 0600 beside the hash until the first change. The node prints the default on its
 terminal only, never through a logger (`password_shown` vs `password_source`).
+
+A car switched from the original software, or activated by DeepRacer Event Manager (DREM), has the
+original's password file: an unsalted sha224 hex digest in `password.txt` in the data folder
+(/opt/aws/deepracer/password.txt on a car, the console folder's parent). While it is there it is the
+password, as on the original; the first login that matches it writes our salted hash and renames the file
+to password.txt.replaced (kept, not removed: renaming it back is how the original software gets its last
+password again after a switch back; it never learns a password changed here).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import os
+import re
 import secrets
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +34,9 @@ from deepracer_common_pkg.small_files import PRIVATE, atomic_write_bytes
 PASSWORD_FILE = "password.json"
 DEFAULT_PASSWORD_FILE = "default_password"  # the generated first password, until the first change
 SECRET_KEY_FILE = "secret_key"
+ORIGINAL_PASSWORD_FILE = "password.txt"  # the original's and DREM's sha224 hex digest, in the console folder's parent
+REPLACED_SUFFIX = ".replaced"  # what it is renamed to once our salted hash holds the password
+_SHA224_HEX = re.compile(r"[0-9a-fA-F]{56}")
 DAMAGED_SUFFIX = ".damaged"  # a password file that cannot be read is kept beside the new one under this name
 MIN_SECRET_KEY_BYTES = 32
 MIN_PASSWORD_LENGTH = 8
@@ -111,6 +125,8 @@ class PasswordStore:
     def __init__(self, console_dir: Path) -> None:
         self._path = console_dir / PASSWORD_FILE
         self._default_path = console_dir / DEFAULT_PASSWORD_FILE
+        self._original_path = console_dir.parent / ORIGINAL_PASSWORD_FILE
+        self._original_lock = threading.Lock()  # two logins at once take the original's file over once
         self.problem = ""  # set by ensure() when it had to repair the password file
 
     def ensure(self, asset_tag_path: Path) -> FirstPassword | None:
@@ -123,6 +139,14 @@ class PasswordStore:
         console shows it until the password is changed).
         """
         tag = read_asset_tag(asset_tag_path)
+        digest = self._original_digest()
+        if digest is not None:
+            log.info("console password: the one whose sha224 is in %s (DREM's or the original console's) until "
+                     "the first login with it, which replaces the file by a salted hash", self._original_path)
+            return FirstPassword(tag, "asset_tag") if tag and _sha224_matches(digest, tag) else None
+        if self._original_path.exists():
+            log.warning("console: %s holds no sha224 hex digest (56 hex digits); it is ignored and the console's "
+                        "own password is in force", self._original_path)
         if self._path.exists():
             damage = self._damage()
             if not damage:
@@ -167,6 +191,9 @@ class PasswordStore:
         return FirstPassword(password, "generated")
 
     def verify(self, password: str) -> bool:
+        """The original's password file, while there, holds the password: a match replaces it by our hash."""
+        if self._original_digest() is not None:
+            return self._take_over_original(password)
         try:
             stored = json.loads(self._path.read_text())["hash"]
             return check_password_hash(stored, password)
@@ -185,6 +212,33 @@ class PasswordStore:
         self._default_path.unlink(missing_ok=True)
         self.problem = ""
 
+    def _original_digest(self) -> str | None:
+        """The sha224 hex digest in the original's password file (first word, as `sha224sum` writes it too)."""
+        try:
+            words = self._original_path.read_text(errors="replace").split()
+        except OSError:
+            return None
+        return words[0].lower() if words and _SHA224_HEX.fullmatch(words[0]) else None
+
+    def _take_over_original(self, password: str) -> bool:
+        with self._original_lock:
+            digest = self._original_digest()
+            if digest is None:  # taken over by a login just now
+                return self.verify(password)
+            if not _sha224_matches(digest, password):
+                return False
+            self._write(password)
+            self._default_path.unlink(missing_ok=True)  # a generated default is no longer the password
+            self.problem = ""
+            os.replace(self._original_path, self._original_path.with_name(ORIGINAL_PASSWORD_FILE + REPLACED_SUFFIX))
+        log.info("console password taken over from %s: now stored salted in %s; the old file is kept as %s%s",
+                 self._original_path, self._path, ORIGINAL_PASSWORD_FILE, REPLACED_SUFFIX)
+        return True
+
     def _write(self, password: str) -> None:
         record = {"scheme": "werkzeug-scrypt", "hash": generate_password_hash(password, method=PASSWORD_HASH)}
         write_private(self._path, json.dumps(record).encode())
+
+
+def _sha224_matches(digest: str, password: str) -> bool:
+    return hmac.compare_digest(digest, hashlib.sha224(password.encode()).hexdigest())
