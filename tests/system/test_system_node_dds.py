@@ -1,7 +1,8 @@
 """The system node as a real process over real DDS, on its real backends where this machine can hold them:
 the power-supply battery on a temporary /sys/class/power_supply tree, the NetworkManager backend against the
-fake nmcli on PATH (tests/system/fake_nmcli.py), the GPIO LEDs on a temporary /sys/class/gpio tree, and a
-temporary folder as the USB mount root (no mount points can be made here, so any folder in it is a stick)."""
+fake nmcli on PATH (tests/system/fake_nmcli.py), the GPIO LEDs on a temporary /sys/class/gpio tree, a
+temporary folder as the USB mount root (no mount points can be made here, so any folder in it is a stick), and a
+real package index on 127.0.0.1 (tests/system/package_index_fixture.py) with real pip for updates from it."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from std_msgs.msg import String
 from std_srvs.srv import SetBool, Trigger
 from system.nmcli_stub import NmcliStub
+from system.package_index_fixture import index_with
 
 from deepracer_common_pkg import names, qos
 from deepracer_interfaces_pkg.msg import BatteryLevel
@@ -69,8 +71,12 @@ def car(ros_probe, tmp_path_factory):
                   "battery_period_s": 0.5, "low_battery_level": 2, "network_backend": "nmcli",
                   "led_backend": "gpio", "gpio_root": str(gpio), "usb_mount_root": str(media),
                   "usb_require_mount_point": False, "usb_poll_s": 0.2, "models_root": str(root / "models"),
-                  "install_root": str(install_root), "update_public_key": str(root / "update-key.pem")}
-    with NodeProcess("system_pkg", "system_node", parameters, env={"PATH": stub.path_env}) as node:
+                  "install_root": str(install_root), "update_public_key": str(root / "update-key.pem"),
+                  "update_package": "deepracer-stack-probe"}
+    # PIP_CONFIG_FILE: the machine's pip configuration (an extra index, a proxy) must not send pip anywhere else.
+    with index_with(root, {"1.2.0": True}) as index_url, \
+            NodeProcess("system_pkg", "system_node", {**parameters, "update_index_url": index_url},
+                        env={"PATH": stub.path_env, "PIP_CONFIG_FILE": "/dev/null"}) as node:
         yield Car(ros_probe, node, stub, supply, gpio, media, battery, usb_logs, key, install_root)
         assert node.stop() == 0, node.output()
         # Power save was turned off while the node ran, and is back as it was after it stopped.
@@ -170,3 +176,21 @@ def test_an_update_from_a_stick_that_fails_its_self_check_leaves_the_running_rel
     assert Releases(car.install_root).current() == "1.0.0" and Releases(car.install_root).installed() == ["1.0.0"]
     wait_for(lambda: "inference node did not start" in car.node.output(), SLOW_S, "the reason in the log")
     shutil.rmtree(car.media / "UPDATE")
+
+
+def test_an_update_from_the_package_index_is_offered_then_installed_and_switched_in(car):
+    # Runs after the stick's update: a signed package on a stick comes first, the index when there is none.
+    status = car.probe.subscribe(String, names.SYSTEM_UPDATE_STATUS, qos.LATCHED)
+
+    def available() -> Trigger.Response:
+        return car.probe.call(Trigger, names.SYSTEM_UPDATE_AVAILABLE, Trigger.Request(), timeout=SLOW_S)
+    offered = wait_for(lambda: (r := available()).success and r, SLOW_S, "the index's answer")
+    assert offered.message == "1.2.0"
+    answer = car.probe.call(Trigger, names.SYSTEM_BEGIN_UPDATE, Trigger.Request(), timeout=SLOW_S)
+    assert answer.success and "installing version 1.2.0 from the package index http://127.0.0.1:" in answer.message
+    status.wait_for(lambda m: m.data == "status:complete|update_pct:100", timeout=3 * SLOW_S,
+                    what="the update from the index completing")
+    assert Releases(car.install_root).current() == "1.2.0"
+    wait_for(lambda: (r := available()).success and r.message == "", SLOW_S, "up to date after the update")
+    refused = car.probe.call(Trigger, names.SYSTEM_BEGIN_UPDATE, Trigger.Request(), timeout=SLOW_S)
+    assert not refused.success and "this car runs the newest version on http://127.0.0.1:" in refused.message

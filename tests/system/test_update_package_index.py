@@ -7,10 +7,11 @@ from __future__ import annotations
 import subprocess
 
 import pytest
+from system.package_index_fixture import MODULE, PACKAGE, index_with
 
+from system_pkg.update.availability import Availability, AvailabilityCheck
 from system_pkg.update.package_index import PackageIndex, normalized, version_of
 from system_pkg.update.releases import SELF_CHECK, Releases, UpdateError
-from tests.system.package_index_fixture import MODULE, PACKAGE, index_with
 
 
 @pytest.fixture(autouse=True)
@@ -71,3 +72,16 @@ def test_a_package_the_index_lacks_and_an_index_that_is_down_say_so(tmp_path):
         PackageIndex(url, "no-such-stack").versions()
     with pytest.raises(UpdateError, match=r"cannot be reached .*is the car online"):
         PackageIndex(url, PACKAGE, timeout_s=5).versions()  # the server is gone: its port refuses
+
+
+def test_the_availability_check_keeps_the_latest_answer_and_a_failure_says_why(tmp_path):
+    running = ["1.0.0"]
+    with index_with(tmp_path, {"1.1.0": True}) as url:
+        check = AvailabilityCheck(PackageIndex(url, PACKAGE), lambda: running[0])
+        assert check.latest() == Availability() and "not been checked yet" in check.latest().describe(url)
+        assert check.check() == Availability(newer="1.1.0", checked=True) == check.latest()
+        running[0] = "1.1.0"
+        assert check.check().newer == ""
+        assert check.latest().describe(url) == f"this car runs the newest version on {url}"
+    down = check.check()  # the server is gone
+    assert down.newer == "" and "cannot be reached" in down.problem and down.describe(url) == down.problem

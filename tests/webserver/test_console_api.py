@@ -290,13 +290,6 @@ def test_video_state_switches_the_camera(api, bridge):
     assert bridge.calls_to("set_video") == [(False,)]
 
 
-@pytest.mark.parametrize("method, route", [("GET", "/api/is_software_update_available")])
-def test_routes_of_the_original_not_managed_here_say_so(api, method, route):
-    reply = api.request(method, route, json_body={} if method == "POST" else None)
-    assert reply.status == 501
-    assert reply.json()["success"] is False and "not managed by this stack" in reply.json()["reason"]
-
-
 def test_unknown_routes_and_methods_answer_json(api):
     missing = api.get("/api/no_such_thing")
     assert missing.status == 404 and missing.json()["success"] is False

@@ -50,10 +50,13 @@ SYSTEM_SET_SSH_ENABLED = "/system_pkg/set_ssh_enabled"
 SYSTEM_SET_SSH_PASSWORD = "/system_pkg/set_ssh_password"
 # std_msgs/String, latched: the logs/ folder of the USB stick in now, "" when none (the logging node's USB target).
 SYSTEM_USB_LOGS_DIR = "/system_pkg/usb_logs_dir"
-# Software update from a signed package on a USB stick (std_srvs/Trigger), and its progress (std_msgs/String,
-# latched, "status:<s>|update_pct:<n>" as the original console's update stream).
+# Software update from a signed package on a USB stick or from the package index (std_srvs/Trigger), and its
+# progress (std_msgs/String, latched, "status:<s>|update_pct:<n>" as the original console's update stream).
 SYSTEM_BEGIN_UPDATE = "/system_pkg/begin_software_update"
 SYSTEM_UPDATE_STATUS = "/system_pkg/update_status"
+# std_srvs/Trigger: success with message = the newer version on the package index ("" = up to date), or failure
+# with message = why that is not known.
+SYSTEM_UPDATE_AVAILABLE = "/system_pkg/is_software_update_available"
 SYSTEM_SET_TIMEZONE = "/system_pkg/set_timezone"
 
 # The original car's interface, served by compat_node (compat_pkg) for outside tools: DeepRacer Event Manager and

@@ -50,6 +50,12 @@ class SystemConfig:
     # and the Ed25519 public key (PEM) a stick's package must be signed with.
     install_root: str = ""
     update_public_key: str = ""
+    # Software update from a package index (update/package_index.py): its PEP 503 "simple" URL ("" = off; PyPI's
+    # is https://pypi.org/simple), the stack's package name there, and how often the index is asked (the
+    # original checked every 15 min).
+    update_index_url: str = ""
+    update_package: str = "deepracer-stack"
+    update_check_period_s: float = 900.0
 
     def __post_init__(self) -> None:
         for name, allowed in (("battery_backend", BATTERY_BACKENDS), ("network_backend", NETWORK_BACKENDS),
@@ -58,7 +64,7 @@ class SystemConfig:
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
         for name, low, high in (("battery_period_s", 0.5, 3600.0), ("usb_poll_s", 0.1, 60.0),
-                                ("wifi_connect_timeout_s", 5.0, 120.0)):
+                                ("wifi_connect_timeout_s", 5.0, 120.0), ("update_check_period_s", 10.0, 86400.0)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
                     or not low <= value <= high:
@@ -68,6 +74,10 @@ class SystemConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
                 raise ValueError(f"{name} must be a whole number in [{low}, {high}], got {value!r}")
-        for name in ("wifi_interface", "usb_interface", "power_supply_root", "models_root", "gpio_root", "ssh_user"):
+        if self.update_index_url and not self.update_index_url.startswith(("https://", "http://")):
+            raise ValueError(f"update_index_url must be an http(s) URL of a package index, got "
+                             f"{self.update_index_url!r}")
+        for name in ("wifi_interface", "usb_interface", "power_supply_root", "models_root", "gpio_root", "ssh_user",
+                     "update_package"):
             if not getattr(self, name):
                 raise ValueError(f"{name} must not be empty")

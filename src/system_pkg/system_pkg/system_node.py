@@ -36,6 +36,8 @@ from system_pkg.leds.gpio_leds import LedError
 from system_pkg.network.base import NetworkError
 from system_pkg.parts import make_parts
 from system_pkg.ssh.base import SshError
+from system_pkg.update.availability import AvailabilityCheck
+from system_pkg.update.package_index import PackageIndex
 from system_pkg.update.releases import Releases, UpdateError, progress_line
 from system_pkg.update.signed_package import UPDATE_DIR, find_packages, newest, unpack_into
 from system_pkg.usb.stick_watcher import StickWatcher
@@ -58,6 +60,7 @@ class SystemNode(Node):
         self._update_thread: threading.Thread | None = None
         self._update_progress("idle", 0)
         self.create_service(Trigger, names.SYSTEM_BEGIN_UPDATE, self._begin_update)
+        self.create_service(Trigger, names.SYSTEM_UPDATE_AVAILABLE, self._update_available)
         self.create_service(GetNetworkDetails, names.SYSTEM_GET_NETWORK_DETAILS, self._network_details)
         self.create_service(ListWifi, names.SYSTEM_LIST_WIFI, self._list_wifi)
         self.create_service(ConnectWifi, names.SYSTEM_CONNECT_WIFI, self._connect_wifi)
@@ -74,6 +77,13 @@ class SystemNode(Node):
         self.create_timer(self.config.battery_period_s, self._check_battery_and_network)
         self.create_timer(LED_REFRESH_S, self._refresh_leds)
         self._stopping = threading.Event()
+        self._availability: AvailabilityCheck | None = None
+        self._index_thread: threading.Thread | None = None
+        if self.config.update_index_url and self.config.install_root:
+            index = PackageIndex(self.config.update_index_url, self.config.update_package)
+            self._availability = AvailabilityCheck(index, Releases(Path(self.config.install_root)).current)
+            self._index_thread = threading.Thread(target=self._watch_index, name="package-index", daemon=True)
+            self._index_thread.start()
         self._usb_thread: threading.Thread | None = None
         if self.config.usb_mount_root:
             self._watcher = StickWatcher(Path(self.config.usb_mount_root).expanduser(),
@@ -148,30 +158,75 @@ class SystemNode(Node):
     def _update_progress(self, status: str, percent: int) -> None:
         self._update_pub.publish(String(data=progress_line(status, percent)))
 
+    def _watch_index(self) -> None:
+        while True:
+            found = self._availability.check()
+            if found.problem:
+                self.get_logger().warning(f"software update: {found.problem}", throttle_duration_sec=_LOG_THROTTLE_S)
+            elif found.newer:
+                self.get_logger().info(f"software update: version {found.newer} is on the package index",
+                                       throttle_duration_sec=_LOG_THROTTLE_S)
+            if self._stopping.wait(self.config.update_check_period_s):
+                return
+
+    def _update_available(self, _request, response):
+        """The package index's latest answer (success, message = the newer version or ""), never a wait on it."""
+        if self._availability is None:
+            response.success, response.message = False, ("software update from a package index is off on this car "
+                                                         "(parameters install_root and update_index_url)")
+            return response
+        found = self._availability.latest()
+        response.success = found.checked and not found.problem
+        response.message = found.newer if response.success else found.describe(self.config.update_index_url)
+        return response
+
     def _begin_update(self, _request, response):
-        """Install the newest signed package on the stick in now, beside the running release (on its own thread)."""
+        """Install a new version beside the running release, on its own thread: the newest signed package on a
+        stick in now if there is one (the owner brought it), else the newer version the package index holds."""
         response.success = False
-        if not self.config.install_root or not self.config.update_public_key:
-            response.message = "software update is off on this car (parameters install_root and update_public_key)"
+        if not self.config.install_root or not (self.config.update_public_key or self._availability):
+            response.message = ("software update is off on this car (parameters install_root, and "
+                                "update_public_key for USB sticks or update_index_url for a package index)")
             return response
         if self._update_thread is not None and self._update_thread.is_alive():
             response.message = "an update is already running"
             return response
-        sticks = list(self._watcher.sticks()) if self.config.usb_mount_root else []
-        packages = {v: p for stick in sticks for v, p in find_packages(stick / UPDATE_DIR).items()}
         releases = Releases(Path(self.config.install_root))
-        packages.pop(releases.current(), None)
-        if not packages:
-            response.message = (f"no signed package (deepracer-stack-<version>.tar.gz and its .sig) in the "
-                                f"{UPDATE_DIR}/ folder of a USB stick")
+        chosen = self._stick_update(releases) or self._index_update()
+        if isinstance(chosen, str):
+            response.message = chosen
             return response
-        version = newest(list(packages))
-        build = unpack_into(packages[version], Path(self.config.update_public_key))
+        version, build, source = chosen
         self._update_thread = threading.Thread(target=self._run_update, args=(releases, version, build),
                                                name="software-update", daemon=True)
         self._update_thread.start()
-        response.success, response.message = True, f"installing version {version} beside {releases.current()}"
+        response.success = True
+        response.message = f"installing version {version} from {source} beside {releases.current()}"
         return response
+
+    def _stick_update(self, releases: Releases):
+        """(version, build, source) of the newest signed package on a stick, or None."""
+        if not self.config.update_public_key or not self.config.usb_mount_root:
+            return None
+        packages = {v: p for stick in self._watcher.sticks() for v, p in find_packages(stick / UPDATE_DIR).items()}
+        packages.pop(releases.current(), None)
+        if not packages:
+            return None
+        version = newest(list(packages))
+        return version, unpack_into(packages[version], Path(self.config.update_public_key)), "a USB stick"
+
+    def _index_update(self):
+        """(version, build, source) of the package index's newer version, or why there is none."""
+        stick = (f"no signed package (deepracer-stack-<version>.tar.gz and its .sig) in the {UPDATE_DIR}/ folder "
+                 "of a USB stick")
+        if self._availability is None:
+            return stick
+        found = self._availability.latest()
+        if not found.newer:
+            return f"{stick}, and {found.describe(self.config.update_index_url)}" if self.config.update_public_key \
+                else found.describe(self.config.update_index_url)
+        index = self._availability.index
+        return found.newer, index.install_into(found.newer), f"the package index {index.index_url}"
 
     def _run_update(self, releases: Releases, version: str, build) -> None:
         self.parts.leds.busy(True)
@@ -181,6 +236,9 @@ class SystemNode(Node):
             self.parts.leds.failed(time.monotonic())
             self.get_logger().error(f"software update: {error}")
             return
+        finally:
+            if self._availability is not None:
+                self._availability.check()  # what is newer than the release now running
         self.parts.leds.busy(False)
         self.get_logger().info(f"software update: version {version} installed and switched in; it runs from the "
                                "next start of the car's service")
@@ -264,8 +322,9 @@ class SystemNode(Node):
 
     def on_shutdown(self) -> None:
         self._stopping.set()
-        if self._usb_thread is not None:
-            self._usb_thread.join(timeout=5.0)
+        for thread in (self._usb_thread, self._index_thread):
+            if thread is not None:
+                thread.join(timeout=5.0)
         try:
             self.parts.network.restore()
         except NetworkError as error:

@@ -77,8 +77,12 @@ class SystemBridge(ABC):
         """The latest `status:<s>|update_pct:<n>` line."""
 
     @abstractmethod
+    def update_available(self) -> str:
+        """The newer version the package index holds, "" when up to date; BridgeError when that is not known."""
+
+    @abstractmethod
     def begin_update(self) -> str:
-        """Start an update from a stick's signed package; returns what started."""
+        """Start an update (a stick's signed package, else the package index's newer version); says what started."""
 
 
 class InProcessSystem(SystemBridge):
@@ -87,6 +91,8 @@ class InProcessSystem(SystemBridge):
         self.network = SimulatedNetwork()
         self.ssh = SimulatedSsh()
         self.status = progress_line("idle", 0)
+        self.available_version = ""  # what a package index would offer
+        self.availability_problem = ""  # why the index's answer is not known
         self.zone = SimulatedZone()
 
     def battery(self) -> BatteryView | None:
@@ -122,6 +128,11 @@ class InProcessSystem(SystemBridge):
     def update_status(self) -> str:
         return self.status
 
+    def update_available(self) -> str:
+        if self.availability_problem:
+            raise BridgeError(self.availability_problem)
+        return self.available_version
+
     def begin_update(self) -> str:
         raise BridgeError("no signed package (deepracer-stack-<version>.tar.gz and its .sig) in the update/ folder "
                           "of a USB stick")
@@ -142,7 +153,8 @@ class RosSystemBridge(SystemBridge):
             (GetNetworkDetails, names.SYSTEM_GET_NETWORK_DETAILS), (ListWifi, names.SYSTEM_LIST_WIFI),
             (ConnectWifi, names.SYSTEM_CONNECT_WIFI), (GetSshState, names.SYSTEM_GET_SSH_STATE),
             (SetBool, names.SYSTEM_SET_SSH_ENABLED), (SetSshPassword, names.SYSTEM_SET_SSH_PASSWORD),
-            (Trigger, names.SYSTEM_BEGIN_UPDATE), (SetTimezone, names.SYSTEM_SET_TIMEZONE))}
+            (Trigger, names.SYSTEM_BEGIN_UPDATE), (Trigger, names.SYSTEM_UPDATE_AVAILABLE),
+            (SetTimezone, names.SYSTEM_SET_TIMEZONE))}
 
     def _on_battery(self, message: Any) -> None:
         with self._lock:
@@ -207,6 +219,9 @@ class RosSystemBridge(SystemBridge):
     def update_status(self) -> str:
         with self._lock:
             return self._status
+
+    def update_available(self) -> str:
+        return self._answered(names.SYSTEM_UPDATE_AVAILABLE, Trigger.Request()).message
 
     def begin_update(self) -> str:
         return self._answered(names.SYSTEM_BEGIN_UPDATE, Trigger.Request()).message

@@ -20,9 +20,6 @@ from webserver_pkg.views.api_input import ApiError, integer, json_body, ok
 blueprint = Blueprint("device", __name__, url_prefix="/api")
 
 # Battery, network, SSH and the update stream: views/system.py (the system node's parts).
-NOT_MANAGED = ("is_software_update_available",)
-
-
 @blueprint.route("/openapi.yaml")
 def openapi() -> ResponseReturnValue:
     text = resources.files("webserver_pkg").joinpath("openapi.yaml").read_text()
@@ -93,12 +90,3 @@ def video_state() -> ResponseReturnValue:
 def supported_apis() -> ResponseReturnValue:
     routes = {rule.rule for rule in current_app.url_map.iter_rules() if rule.rule.startswith("/api/")}
     return ok(apis_supported=sorted(routes))
-
-
-def _not_managed() -> ResponseReturnValue:
-    raise ApiError("not managed by this stack: an update comes from a signed package on a USB stick "
-                   "(POST /api/begin_software_update)", 501)
-
-
-for _name in NOT_MANAGED:
-    blueprint.add_url_rule(f"/{_name}", f"not_managed_{_name}", _not_managed, methods=["GET", "POST"])

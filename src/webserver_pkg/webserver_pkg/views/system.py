@@ -127,6 +127,14 @@ def set_timezone() -> ResponseReturnValue:
     return ok(timezone=zone.strip())
 
 
+@blueprint.route("/is_software_update_available")
+def is_software_update_available() -> ResponseReturnValue:
+    """As the original: `status` true when a newer version can be installed (its update state 1), here from the
+    package index's latest answer; `version` names it."""
+    newer = _system().update_available()
+    return ok(status=bool(newer), version=newer)
+
+
 @blueprint.route("/begin_software_update", methods=["POST"])
 def begin_software_update() -> ResponseReturnValue:
     return ok(message=_system().begin_update())
