@@ -18,6 +18,7 @@ def test_settings_shows_and_changes_the_network_and_ssh(console_page: Page,
     page.goto("/settings")
     expect(page.locator("#network-ssid")).to_have_text("deepracer-track")
     expect(page.locator("#network-usb")).to_have_text("not connected")
+    expect(page.locator("#update-available")).to_have_text("This car runs the newest version.")
     page.get_by_label("Network to join").select_option("event-staff")
     page.get_by_label("Wi-Fi password").fill("short")
     page.get_by_role("button", name="Join network").click()
@@ -47,11 +48,18 @@ def test_settings_shows_update_progress_and_why_an_update_cannot_start(console_p
                                                                        console_server: ConsoleTestServer) -> None:
     system = console_server.app.extensions[EXTENSION]
     system.status = "status:verifying|update_pct:70"
+    system.available_version = "2.1.0"  # what the package index offers
     page = console_page
     page.goto("/settings")
+    expect(page.locator("#update-available")).to_have_text("Update available: version 2.1.0.")
     expect(page.locator("#update-progress")).to_have_text("Checking the new version (70 %)")
     expect(page.locator("#update-bar")).to_have_attribute("value", "70")
     system.status = "status:failed|update_pct:100"
     expect(page.locator("#update-progress")).to_have_text("The update failed: this version stays (100 %)")
-    page.get_by_role("button", name="Update from the USB stick").click()
+    page.get_by_role("button", name="Install the update").click()
     expect(page.get_by_role("alert").first).to_contain_text("No signed package (deepracer-stack-<version>.tar.gz")
+    system.availability_problem = "the package index https://pypi.org/simple cannot be reached: is the car online?"
+    page.reload()
+    expect(page.locator("#update-available")).to_have_text(
+        f"Cannot tell whether a new version is out: {system.availability_problem}")
+    system.available_version, system.availability_problem = "", ""

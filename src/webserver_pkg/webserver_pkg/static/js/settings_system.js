@@ -101,12 +101,23 @@ function watchUpdate() {
   stream.onmessage = (event) => {
     const [, status, percent] = /^status:(\w+)\|update_pct:(\d+)$/.exec(event.data) || [];
     if (!status || status === "idle") return stream.close();
+    if (status === "complete") showUpdateAvailable();
     $("update-bar").hidden = false;
     $("update-bar").value = Number(percent);
     $("update-progress").textContent = `${STATUS_WORDS[status] || status} (${percent} %)`;
     if (status === "complete" || status === "failed") stream.close();
   };
   stream.onerror = () => stream.close();
+}
+
+async function showUpdateAvailable() {
+  const line = $("update-available");
+  try {
+    const { status, version } = await api.get("/api/is_software_update_available");
+    line.textContent = status ? `Update available: version ${version}.` : "This car runs the newest version.";
+  } catch (error) {
+    line.textContent = `Cannot tell whether a new version is out: ${error.message}`;
+  }
 }
 
 $("update-start").addEventListener("click", async () => {
@@ -122,4 +133,5 @@ $("update-start").addEventListener("click", async () => {
 showNetwork();
 listNetworks();
 showSsh();
+showUpdateAvailable();
 watchUpdate();
