@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import urllib.parse
 
 from webserver_pkg.services.credentials import ORIGINAL_PASSWORD_FILE, PASSWORD_FILE, REPLACED_SUFFIX
 
@@ -42,3 +44,38 @@ def test_a_password_file_that_is_no_sha224_digest_is_ignored(start_console, tmp_
     assert console.client().login("deepracer").status == 401
     assert console.client().login(console.password).status == 200
     assert (tmp_path / ORIGINAL_PASSWORD_FILE).exists()  # not ours to remove
+
+
+def _link(password: str, path: str = "/", query: str = "") -> str:
+    return f"{path}?{query}{'&' if query else ''}{urllib.parse.urlencode({'epwd': password})}"
+
+
+def test_a_drem_login_link_logs_in_and_lands_on_the_same_address_without_the_password(console_server, caplog):
+    caplog.set_level(logging.DEBUG)
+    client = console_server.client()
+    reply = client.get(_link(console_server.password))
+    assert reply.status == 303 and reply.headers["Location"] == "/"  # the password leaves the address bar
+    assert console_server.password not in reply.body.decode(errors="replace")
+    assert client.get("/api/get_time").status == 200  # logged in: the cookie came with the redirect
+    other = console_server.client()
+    reply = other.get(_link(console_server.password, "/models", "view=list"))
+    assert reply.status == 303 and reply.headers["Location"] == "/models?view=list"
+    reply = other.get(_link(console_server.password, "/%2Fexample.org/"))  # cheroot refuses a "//host" request
+    assert reply.status == 303 and reply.headers["Location"] == "/%2Fexample.org/"  # a path here, not another site
+    assert not [r for r in caplog.records if console_server.password in r.getMessage()]
+
+
+def test_a_wrong_login_link_shows_the_login_page_error_and_counts_against_the_limit(console_server, caplog):
+    caplog.set_level(logging.DEBUG)
+    guess = "Zq-wrong-guess-7781"
+    client = console_server.client()
+    reply = client.get(_link(guess))
+    page = reply.body.decode()
+    assert reply.status == 401 and 'id="login-form"' in page and "wrong password" in page
+    assert guess not in page and not [r for r in caplog.records if guess in r.getMessage()]
+    assert client.get("/api/get_time").status == 401
+    for _ in range(4):
+        assert client.get(_link(guess)).status == 401
+    limited = client.get(_link(console_server.password))  # the limit holds for links too
+    assert limited.status == 429 and "too many failed logins" in limited.body.decode()
+    assert client.get("/api/get_time").status == 401

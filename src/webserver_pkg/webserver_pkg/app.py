@@ -100,6 +100,8 @@ def _wants_json() -> bool:
 def _guard() -> ResponseReturnValue | None:
     """The one login check and the one CSRF check: every write of a logged-in browser echoes its token,
     public routes included (a cross-site POST /logout must not end a session either)."""
+    if request.method == "GET" and "epwd" in request.args:  # DREM's login link, on any page
+        return auth.login_link()
     session = current_session()
     if session is None:
         if request.endpoint in PUBLIC_ENDPOINTS:

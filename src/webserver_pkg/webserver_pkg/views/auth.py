@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+from urllib.parse import urlencode
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask import session as cookie
@@ -16,6 +17,7 @@ from flask.typing import ResponseReturnValue
 
 from webserver_pkg.context import console, current_session, logged_in_session
 from webserver_pkg.services.device_info import software_version
+from webserver_pkg.services.sessions import Session
 from webserver_pkg.views.api_input import ApiError, json_body, ok
 from webserver_pkg.views.car_in_use import refuse_while_started
 
@@ -34,6 +36,13 @@ def login() -> ResponseReturnValue:
         return render_template("login.html", csrf_token="", active_page="login",
                                software_version=software_version(),
                                session_ended=console().sessions.ended_reason(cookie.get("sid")))
+    session = attempt_login(request.form.get("password", ""))
+    return ok(redirect=url_for("pages.home"), csrf_token=session.csrf_token)
+
+
+def attempt_login(password: str) -> Session:
+    """The one login rule, for the form and DREM's links: the rate limit, the password, a new session in the
+    cookie (ending the one the cookie named). Raises ApiError (401, 429) with the reason."""
     state = console()
     client = request.remote_addr or "unknown"
     wait_s = state.login_limiter.retry_after(client)
@@ -41,7 +50,7 @@ def login() -> ResponseReturnValue:
         seconds = max(1, math.ceil(round(wait_s, 3)))  # t + 60 - t can be 60.0000000000018
         raise ApiError(f"too many failed logins from this address: try again in {seconds} s", 429,
                        retry_after_s=seconds)
-    if not state.passwords.verify(request.form.get("password", "")):
+    if not state.passwords.verify(password):
         state.login_limiter.failed(client)
         log.warning("failed console login from %s", client)
         raise ApiError("wrong password (the default is printed under the car, or on the terminal that "
@@ -55,7 +64,22 @@ def login() -> ResponseReturnValue:
     cookie["sid"] = session.session_id
     cookie.permanent = True
     log.info("console login from %s (%d sessions)", client, state.sessions.count())
-    return ok(redirect=url_for("pages.home"), csrf_token=session.csrf_token)
+    return session
+
+
+def login_link() -> ResponseReturnValue:
+    """DREM links racers to `https://<car>/?epwd=<password>`: log in, then send the browser to the same address
+    without the password so it leaves the address bar and the history; a refused one shows the login page with
+    the reason. The password is never echoed nor logged."""
+    rest = [(key, value) for key, value in request.args.items(multi=True) if key != "epwd"]
+    # One leading slash: "//host/..." would send the browser to another site.
+    target = "/" + request.path.lstrip("/") + (f"?{urlencode(rest)}" if rest else "")
+    try:
+        attempt_login(request.args.get("epwd", ""))
+    except ApiError as error:
+        return render_template("login.html", csrf_token="", active_page="login", software_version=software_version(),
+                               login_error=error.reason), error.status
+    return redirect(target, 303)
 
 
 @blueprint.route("/logout", methods=["GET", "POST"])

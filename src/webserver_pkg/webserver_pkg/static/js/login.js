@@ -2,6 +2,9 @@
 import { notify } from "./api.js";
 
 const form = document.getElementById("login-form");
+
+// A refused DREM link (?epwd=...) is answered here: its password leaves the address bar and the history.
+if (new URLSearchParams(window.location.search).has("epwd")) window.history.replaceState(null, "", "/login");
 const submit = document.getElementById("login-submit");
 
 form.addEventListener("submit", async (event) => {
