@@ -45,12 +45,14 @@ def write_wheel(folder: Path, version: str, *, self_check_passes: bool) -> Path:
     return wheel
 
 
-def publish(root: Path, wheels: list[Path]) -> None:
-    """The simple pages: /simple/ lists the project, /simple/<project>/ links its files."""
+def publish(root: Path, wheels: list[Path], yanked: tuple[str, ...] = ()) -> None:
+    """The simple pages: /simple/ lists the project, /simple/<project>/ links its files (`yanked` files marked so,
+    as PEP 592 says)."""
     project = root / "simple" / PACKAGE
     project.mkdir(parents=True, exist_ok=True)
     (root / "simple" / "index.html").write_text(f'<html><body><a href="{PACKAGE}/">{PACKAGE}</a></body></html>\n')
-    links = "".join(f'<a href="../../files/{w.name}">{w.name}</a><br>\n' for w in wheels)
+    links = "".join(f'<a href="../../files/{w.name}"{" data-yanked" if w.name in yanked else ""}>{w.name}</a><br>\n'
+                    for w in wheels)
     (project / "index.html").write_text(f"<!DOCTYPE html><html><body>\n{links}</body></html>\n")
 
 
@@ -75,10 +77,11 @@ def serve(root: Path) -> Iterator[str]:
 
 
 @contextmanager
-def index_with(tmp_path: Path, versions: dict[str, bool]) -> Iterator[str]:
-    """An index holding PACKAGE at each version (version -> its self-check passes)."""
+def index_with(tmp_path: Path, versions: dict[str, bool], yanked: tuple[str, ...] = ()) -> Iterator[str]:
+    """An index holding PACKAGE at each version (version -> its self-check passes), `yanked` versions withdrawn."""
     files = tmp_path / "index" / "files"
     files.mkdir(parents=True)
-    publish(tmp_path / "index", [write_wheel(files, v, self_check_passes=ok) for v, ok in versions.items()])
+    wheels = [write_wheel(files, v, self_check_passes=ok) for v, ok in versions.items()]
+    publish(tmp_path / "index", wheels, tuple(w.name for w in wheels if w.name.split("-")[1] in yanked))
     with serve(tmp_path / "index") as url:
         yield url

@@ -44,9 +44,10 @@ def test_file_names_give_the_version_of_this_package_only():
 
 def test_a_version_that_passes_its_self_check_is_switched_in_and_one_that_fails_is_rolled_back(tmp_path):
     releases = _running(tmp_path)
-    with index_with(tmp_path, {"1.1.0": True, "1.2.0": False}) as url:
+    with index_with(tmp_path, {"1.1.0": True, "1.2.0": False, "1.3.0rc1": True, "1.4.0": True},
+                    yanked=("1.4.0",)) as url:
         index = PackageIndex(url, PACKAGE)
-        assert index.versions() == ["1.1.0", "1.2.0"]
+        assert index.versions() == ["1.1.0", "1.2.0"]  # no release candidate, nothing withdrawn
         assert index.newer_than("1.0.0") == "1.2.0"
         assert index.newer_than("1.2.0") == "" and index.newer_than("1.10.0") == ""
 

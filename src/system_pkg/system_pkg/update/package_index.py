@@ -30,6 +30,8 @@ from system_pkg.update.signed_package import newest
 INDEX_TIMEOUT_S = 30.0  # one answer from the index's simple page
 PIP_TIMEOUT_S = 600.0  # the whole download and install of one release
 SHARED_SITE_PACKAGES = "deepracer-shared-site-packages.pth"
+# Final releases only (PEP 440 release segment), as pip installs by default: no rc, dev or local versions.
+_FINAL_RELEASE = re.compile(r"^[0-9]+(\.[0-9]+)*$")
 _NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
 
 
@@ -77,13 +79,15 @@ def _make_scripts_relocatable(folder: Path) -> None:
 
 
 class _Anchors(html.parser.HTMLParser):
+    """The file names of a simple page, less those withdrawn (PEP 592's data-yanked: pip skips them too)."""
+
     def __init__(self) -> None:
         super().__init__()
         self.texts: list[str] = []
         self._in_anchor = False
 
     def handle_starttag(self, tag: str, attrs) -> None:
-        self._in_anchor = tag == "a"
+        self._in_anchor = tag == "a" and not any(name == "data-yanked" for name, _ in attrs)
         if self._in_anchor:
             self.texts.append("")
 
@@ -107,7 +111,7 @@ class PackageIndex:
         self.timeout_s = timeout_s
 
     def versions(self) -> list[str]:
-        """Every version of the package the index holds."""
+        """Every final release of the package the index holds."""
         url = f"{self.index_url}/{normalized(self.package)}/"
         try:
             with urllib.request.urlopen(url, timeout=self.timeout_s) as answer:
@@ -122,7 +126,8 @@ class PackageIndex:
                               "online?") from error
         anchors = _Anchors()
         anchors.feed(page)
-        return sorted({v for text in anchors.texts if (v := version_of(text.strip(), self.package))})
+        found = {v for text in anchors.texts if (v := version_of(text.strip(), self.package))}
+        return sorted(v for v in found if _FINAL_RELEASE.match(v))
 
     def newer_than(self, running: str) -> str:
         """The newest version on the index if it is not the running one and sorts after it; "" when up to date."""
