@@ -261,13 +261,16 @@ def test_a_refused_action_answers_its_reason_and_a_fault_answers_plain_words(rig
     agent, actions, sent = rig
     actions.fail["load_model"] = CommandRefused("the car is running: stop it before loading another model")
     actions.fail["set_color"] = RuntimeError("segment 0x7f: internal detail")
-    agent.on_message(TOPIC, command("load", {"model": "m"}, id="a"))
+    # One after the other: load and color run in different lanes, so sent together either could finish last.
     agent.on_message(TOPIC, command("color", {"red": 1, "green": 1, "blue": 1}, id="b"))
-    wait_for(lambda: len(sent.replies()) == 2, 5, "two replies")
+    wait_for(lambda: len(sent.replies()) == 1, 5, "the color reply")
+    assert agent.last_error.startswith("color:")
+    agent.on_message(TOPIC, command("load", {"model": "m"}, id="a"))
+    wait_for(lambda: len(sent.replies()) == 2, 5, "the load reply")
+    assert agent.last_error.startswith("load:")
     by_id = {r["id"]: r for r in sent.replies()}
     assert by_id["a"]["reason"] == "the car is running: stop it before loading another model"
     assert not by_id["b"]["ok"] and "0x7f" not in by_id["b"]["reason"] and "log has the details" in by_id["b"]["reason"]
-    assert agent.last_error.startswith("color:")
 
 
 def test_an_emergency_stop_never_waits_behind_a_download_or_other_commands(rig) -> None:

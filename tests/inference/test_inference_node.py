@@ -39,6 +39,9 @@ def models_root(generated, tmp_path_factory: pytest.TempPathFactory) -> Path:
     broken = root / "broken"
     broken.mkdir()
     (broken / "model_metadata.json").write_text(json.dumps({"action_space": [], "sensor": ["RADAR"]}))
+    # A finished package (as DREM leaves one: checksum.txt written last), so it is judged on its metadata, not
+    # as a folder still being written.
+    (broken / "checksum.txt").write_text("0" * 32)
     return root
 
 
