@@ -86,3 +86,14 @@ def test_the_availability_check_keeps_the_latest_answer_and_a_failure_says_why(t
         assert check.latest().describe(url) == f"this car runs the newest version on {url}"
     down = check.check()  # the server is gone
     assert down.newer == "" and "cannot be reached" in down.problem and down.describe(url) == down.problem
+
+
+def test_the_index_parameters_are_checked_when_the_node_starts():
+    from system_pkg.config import SystemConfig
+    assert SystemConfig(update_index_url="https://pypi.org/simple").update_package == "deepracer-stack"
+    with pytest.raises(ValueError, match="update_index_url must be an http"):
+        SystemConfig(update_index_url="pypi.org/simple")
+    with pytest.raises(ValueError, match="update_check_period_s must be a number of seconds in"):
+        SystemConfig(update_check_period_s=1.0)
+    with pytest.raises(ValueError, match="is not a package name"):
+        PackageIndex("https://pypi.org/simple", "deepracer stack")
