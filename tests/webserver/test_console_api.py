@@ -3,8 +3,9 @@ every route answers the original console's shapes, and every refusal says why an
 
 from __future__ import annotations
 
+import re
 import socket
-import time
+from datetime import datetime
 
 import pytest
 
@@ -275,7 +276,16 @@ def test_device_status_reports_load_and_the_pipeline_figures(api, bridge):
 
 def test_time_and_about(api, bridge):
     now = api.get("/api/get_time").json()
-    assert abs(now["time"] - time.time()) < 60 and "T" in now["iso_time"]
+    # The community car's shape: local "YYYY-MM-DD HH:MM:SS", zone name and abbreviation, offset "+HHMM".
+    local = datetime.strptime(now["time"], "%Y-%m-%d %H:%M:%S")
+    assert abs((local - datetime.now()).total_seconds()) < 60 and "T" in now["iso_time"]
+    assert re.fullmatch(r"[+-]\d{4}", now["utc_offset"]) and now["timezone"] and now["timezone_abbr"]
+    assert now["timezone_changed"] is False
+    assert api.post("/api/set_timezone", {"timezone": "Europe/Berlin"}).json() == {
+        "success": True, "timezone": "Europe/Berlin", "reason": "Timezone updated successfully"}
+    assert api.get("/api/get_time").json()["timezone_changed"] is True
+    assert {"/api/emergency_stop", "/api/get_device_status", "/api/get_time", "/api/set_timezone"} <= \
+        set(api.get("/api/supported_apis").json()["apis_supported"])  # what the community console looks for
     about = api.get("/api/get_about").json()
     assert about["ros_distro"] == "kilted"
     assert about["openvino_version"].startswith("20")

@@ -118,8 +118,7 @@ def test_update_status_streams_each_change_until_the_update_ends(api, console_se
 
 
 def test_set_timezone_checks_the_name(api, system):
-    assert api.post("/api/set_timezone", {"timezone": "Europe/Berlin"}).json() == {"success": True,
-                                                                                 "timezone": "Europe/Berlin"}
+    assert api.post("/api/set_timezone", {"timezone": "Europe/Berlin"}).json()["timezone"] == "Europe/Berlin"
     assert system.zone.zone == "Europe/Berlin"
     refused = api.post("/api/set_timezone", {"timezone": "Mars/Olympus"})
     assert refused.status == 409 and "IANA name" in refused.json()["reason"] and system.zone.zone == "Europe/Berlin"

@@ -30,6 +30,7 @@ class Console:
     login_limiter: LoginLimiter
     frames: FrameHub
     installer: Installer
+    timezone_changed: bool = False  # set_timezone succeeded since start (the community console's get_time field)
 
     def close(self) -> None:
         """Stop what runs beside the requests: video viewers and the installer thread."""

@@ -7,11 +7,28 @@ run, so a typo is refused with a plain reason; the car's backend then runs `time
 
 from __future__ import annotations
 
+import os
 import subprocess
 import zoneinfo
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 Run = Callable[[Sequence[str]], subprocess.CompletedProcess]
+
+
+def local_zone_name(localtime: Path = Path("/etc/localtime"), timezone_file: Path = Path("/etc/timezone")) -> str:
+    """The system's IANA zone name: where /etc/localtime points into the zone database (what timedatectl sets),
+    else Debian's /etc/timezone; "" when neither says."""
+    try:
+        target = os.readlink(localtime)
+    except OSError:
+        target = ""
+    if "zoneinfo/" in target:
+        return target.split("zoneinfo/", 1)[1]
+    try:
+        return timezone_file.read_text().strip()
+    except OSError:
+        return ""
 
 
 class TimezoneError(ValueError):

@@ -13,6 +13,7 @@ from flask import Blueprint, Response, current_app
 from flask.typing import ResponseReturnValue
 
 from deepracer_common_pkg.identity import CarIdentity, read_identity
+from system_pkg.clock.timezone import local_zone_name
 from webserver_pkg.context import console
 from webserver_pkg.services import device_info
 from webserver_pkg.views.api_input import ApiError, integer, json_body, ok
@@ -65,8 +66,12 @@ def get_device_status() -> ResponseReturnValue:
 
 @blueprint.route("/get_time")
 def get_time() -> ResponseReturnValue:
-    now = time.time()
-    return ok(time=now, iso_time=datetime.fromtimestamp(now).astimezone().isoformat(timespec="seconds"))
+    """The community car's fields (local time as text, zone name and abbreviation, offset as +HHMM,
+    timezone_changed) and iso_time, the same instant with its offset."""
+    now = datetime.fromtimestamp(time.time()).astimezone()
+    return ok(time=now.strftime("%Y-%m-%d %H:%M:%S"), iso_time=now.isoformat(timespec="seconds"),
+              timezone=local_zone_name() or now.tzname(), timezone_abbr=now.tzname(),
+              utc_offset=now.strftime("%z"), timezone_changed=console().timezone_changed)
 
 
 @blueprint.route("/get_about")

@@ -15,6 +15,7 @@ from flask import Blueprint, Flask, Response, current_app, stream_with_context
 from flask.typing import ResponseReturnValue
 
 from system_pkg.network.base import signal_bars
+from webserver_pkg.context import console
 from webserver_pkg.robot.bridge import BridgeError
 from webserver_pkg.robot.system_bridge import SystemBridge
 from webserver_pkg.views.api_input import ApiError, json_body, ok
@@ -124,7 +125,8 @@ def reset_ssh_password() -> ResponseReturnValue:
 def set_timezone() -> ResponseReturnValue:
     zone = _text("timezone", limit=MAX_TIMEZONE_CHARS)
     _system().set_timezone(zone)
-    return ok(timezone=zone.strip())
+    console().timezone_changed = True
+    return ok(timezone=zone.strip(), reason="Timezone updated successfully")  # the community car's words
 
 
 @blueprint.route("/is_software_update_available")
