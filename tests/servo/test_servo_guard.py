@@ -90,3 +90,14 @@ def test_steady_heartbeats_keep_the_guard_quiet() -> None:
     assert backend.writes == []
     ours.close()
     thread.join(5.0)
+
+
+def test_an_orderly_close_is_told_apart_from_a_death_and_still_ends_neutral() -> None:
+    from servo_pkg.actuation_guard import CLOSING
+
+    ours, backend, said, thread = _guard(timeout_s=10.0)
+    ours.sendall(heartbeat_line(NEUTRAL) + CLOSING)
+    ours.close()
+    thread.join(5.0)
+    assert backend.writes == [{"throttle": NEUTRAL["throttle"]}]
+    assert "stopped in order" in said[0]

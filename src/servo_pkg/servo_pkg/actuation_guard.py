@@ -36,6 +36,7 @@ from servo_pkg.pwm_math import STEERING, THROTTLE
 
 CHECKS_PER_TIMEOUT = 4
 FIRED = "F"
+CLOSING = b"Q\n"  # the servo node is shutting down in order: the end of file that follows is no death
 
 
 def heartbeat_line(neutral: dict[str, int]) -> bytes:
@@ -78,7 +79,9 @@ class GuardCore:
         return GuardDecision(True, f"no heartbeat from the servo node for {quiet_s:.2f} s")
 
     @staticmethod
-    def servo_gone() -> GuardDecision:
+    def servo_gone(in_order: bool = False) -> GuardDecision:
+        if in_order:
+            return GuardDecision(True, "the servo node stopped in order")
         return GuardDecision(True, "the servo node's process is gone")
 
 
@@ -87,6 +90,7 @@ def run_guard(link: socket.socket, backend: PwmBackend, core: GuardCore, say: Ca
     selector = selectors.DefaultSelector()
     selector.register(link, selectors.EVENT_READ)
     buffered = b""
+    closing = False
     period = core.timeout_s / CHECKS_PER_TIMEOUT
     while True:
         if selector.select(period):
@@ -95,11 +99,12 @@ def run_guard(link: socket.socket, backend: PwmBackend, core: GuardCore, say: Ca
             except ConnectionResetError:
                 data = b""
             if not data:
-                _write_neutral(backend, core.servo_gone(), say)
+                _write_neutral(backend, core.servo_gone(closing), say)
                 return
             buffered += data
             *lines, buffered = buffered.split(b"\n")
             for line in lines:
+                closing = closing or line + b"\n" == CLOSING
                 neutral = parse_heartbeat(line.decode("ascii", "replace"))
                 if neutral is not None:
                     backend.set_neutral(neutral)

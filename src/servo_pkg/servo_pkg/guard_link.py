@@ -8,6 +8,7 @@ is shared. If the guard itself dies, the next beat fails and a new guard is star
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import socket
@@ -16,7 +17,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from servo_pkg.actuation_guard import FIRED, heartbeat_line
+from servo_pkg.actuation_guard import CLOSING, FIRED, heartbeat_line
 from servo_pkg.config import ServoConfig
 
 RESTART_INTERVAL_S = 1.0
@@ -95,6 +96,9 @@ class GuardLink:
 
     def close(self) -> None:
         """End the link: the guard writes neutral once more (harmless after our own) and exits."""
+        if self._socket is not None:
+            with contextlib.suppress(OSError):
+                self._socket.send(CLOSING)
         self._close_socket()
         if self._process is not None:
             try:
