@@ -33,6 +33,7 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     good = install(demo_model.write_package(scratch / "good"), root, "good").path
     # Written in place, not installed (install refuses it now): a folder left by an older stack or copied in.
     right_only = demo_model.write_package(root / "right-only", action_space=RIGHT_ONLY)
+    (right_only / "checksum.txt").write_text("0" * 32)  # a finished folder (checksum.txt last, as DREM writes)
     return {"root": root, "good": good, "right-only": right_only}
 
 
