@@ -9,26 +9,15 @@ from pathlib import Path
 
 import pytest
 
+from servo_pkg.backends.sysfs_tree import build_sysfs_tree
 from support.rosgraph import NodeProcess
 
 THROTTLE_MID = 1_446_000  # the default calibration (no calibration file in this test)
 
 
-def fake_sysfs(root: Path) -> tuple[Path, Path]:
-    pwm, gpio = root / "pwmchip0", root / "gpio"
-    for n in range(5):
-        (pwm / f"pwm{n}").mkdir(parents=True)
-        for name in ("period", "duty_cycle", "enable"):
-            (pwm / f"pwm{n}" / name).write_text("0")
-    (gpio / "gpio436").mkdir(parents=True)
-    for name in ("direction", "value"):
-        (gpio / "gpio436" / name).write_text("")
-    return pwm, gpio
-
-
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_signal_leaves_throttle_neutral_and_outputs_off(servo_topics, tmp_path: Path, sig: signal.Signals) -> None:
-    pwm, gpio = fake_sysfs(tmp_path / "sys")
+    pwm, gpio = build_sysfs_tree(tmp_path / "sys", enable_gpio=436)
     parameters = {"backend": "sysfs", "sysfs_pwm_root": str(pwm), "sysfs_gpio_root": str(gpio),
                   "calibration_path": str(tmp_path / "calibration.json"), "led_path": str(tmp_path / "led.json"),
                   # Long enough that the watchdog cannot be what stops the motor here.

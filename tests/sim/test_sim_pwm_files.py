@@ -4,30 +4,16 @@ the same files back."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from servo_pkg.backends.sysfs import DEEPRACER_CHANNELS, SysfsBackend, write_attribute
+from servo_pkg.backends.sysfs import SysfsBackend, write_attribute
+from servo_pkg.backends.sysfs_tree import build_sysfs_tree, pwm_file
 from servo_pkg.pwm_math import Calibration
-from sim_pkg.pwm_files import CHIP, PwmReader
+from sim_pkg.pwm_files import PwmReader
 
 NEUTRAL = Calibration().neutral()
 
 
-def _tree(root: Path) -> tuple[Path, Path]:
-    """pwmchip0 with its channels already exported (no kernel here to create them) and the servo-power GPIO."""
-    pwm, gpio = root / CHIP, root / "gpio"
-    for number in DEEPRACER_CHANNELS.values():
-        (pwm / f"pwm{number}").mkdir(parents=True)
-        for name in ("period", "duty_cycle", "enable"):
-            (pwm / f"pwm{number}" / name).write_text("0")
-    (gpio / "gpio436").mkdir(parents=True)
-    for name in ("direction", "value"):
-        (gpio / "gpio436" / name).write_text("")
-    return pwm, gpio
-
-
 def test_reads_what_the_sysfs_backend_wrote(tmp_path):
-    pwm, gpio = _tree(tmp_path)
+    pwm, gpio = build_sysfs_tree(tmp_path, enable_gpio=436)
     reader = PwmReader(tmp_path)
     assert reader.read().steering_ns is None  # outputs not enabled yet: nothing drives the wires
     backend = SysfsBackend(NEUTRAL, pwm_root=pwm, gpio_root=gpio, enable_gpio=436)
@@ -41,8 +27,8 @@ def test_reads_what_the_sysfs_backend_wrote(tmp_path):
 
 
 def test_a_read_between_truncation_and_write_keeps_the_last_value(tmp_path):
-    pwm, _ = _tree(tmp_path)
-    throttle = pwm / f"pwm{DEEPRACER_CHANNELS['throttle']}"
+    build_sysfs_tree(tmp_path, enable_gpio=436)
+    throttle = pwm_file(tmp_path, "throttle").parent
     write_attribute(throttle / "enable", 1)
     write_attribute(throttle / "duty_cycle", 1_400_000)
     reader = PwmReader(tmp_path)
