@@ -6,7 +6,7 @@ for (const button of document.querySelectorAll("[data-emergency-stop]")) {
   button.addEventListener("click", async () => {
     try {
       await api.post("/api/emergency_stop");
-      notify("Emergency stop: the car is stopped. Clear the stop on the Control page to drive again.", "warning");
+      notify("Emergency stop: the car is stopped. Press Release stop on the Control page, then Start, to drive again.", "warning");
       document.dispatchEvent(new CustomEvent("emergency-stop"));
     } catch (error) {
       reportError(error);
