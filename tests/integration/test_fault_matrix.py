@@ -24,7 +24,7 @@ from deepracer_interfaces_pkg.srv import SetDriveMode, SetMaxSpeed
 from servo_pkg.backends.sysfs_tree import build_sysfs_tree, pwm_file
 from servo_pkg.pwm_math import DEFAULT_THROTTLE
 from support.duty_watch import DutyWatch
-from support.rosgraph import wait_for
+from support.rosgraph import RosProbe, wait_for
 from support.stack import LaunchedStack, drive_autonomously, installed_model_dir, temp_data_dir
 
 STARTUP_S = 90.0
@@ -83,19 +83,25 @@ def node_process(stack: LaunchedStack, module: str) -> psutil.Process:
 
 
 @pytest.fixture(scope="module")
-def rig(ros_probe, tmp_path_factory):
+def rig(tmp_path_factory):
+    # A ROS domain of its own: a node some earlier test left behind (a navigation node answering start_stop, a
+    # servo node's heartbeats) must not be able to take part in a fault the test stages on purpose.
+    domain = (int(os.environ["ROS_DOMAIN_ID"]) - 1 + 50) % 100 + 1
+    probe = RosProbe(domain_id=domain)
     sysfs = tmp_path_factory.mktemp("sys")
     pwm_root, gpio_root = build_sysfs_tree(sysfs, enable_gpio=436)
-    stack = LaunchedStack(temp_data_dir(), sets=["servo_node.backend=sysfs", f"servo_node.sysfs_pwm_root={pwm_root}",
-                                                 f"servo_node.sysfs_gpio_root={gpio_root}"])
+    stack = LaunchedStack(temp_data_dir(), env={"ROS_DOMAIN_ID": str(domain)},
+                          sets=["servo_node.backend=sysfs", f"servo_node.sysfs_pwm_root={pwm_root}",
+                                f"servo_node.sysfs_gpio_root={gpio_root}"])
     watch = DutyWatch(pwm_file(sysfs, "throttle"))
-    sender = ManualSender(ros_probe)
-    states = ros_probe.subscribe(NavigationState, names.NAVIGATION_STATE, qos.LATCHED)
-    yield Rig(stack, watch, sender, states, ros_probe)
+    sender = ManualSender(probe)
+    states = probe.subscribe(NavigationState, names.NAVIGATION_STATE, qos.LATCHED)
+    yield Rig(stack, watch, sender, states, probe)
     sender.close()
     watch.close()
     if stack.process.poll() is None:
         stack.stop()
+    probe.close()
 
 
 def start_manual(rig, max_speed: float = 0.5) -> None:
@@ -136,7 +142,8 @@ def test_killed_servo_node_leaves_neutral_and_the_car_stays_stopped_after_its_re
     wait_for(lambda: "servo_pkg.actuation_guard" in " ".join(
         " ".join(c.cmdline()) for c in restarted.children()), 30, "the new servo node's guard")
     # Fresh manual commands keep coming, but nobody pressed Start: the car must not move.
-    assert stays_neutral(rig.watch, 3.0) == []
+    moved = stays_neutral(rig.watch, 3.0)
+    assert moved == [], f"{len(moved)} samples not neutral\n{rig.stack.output()[-6000:]}"
     state = rig.states.latest()
     assert not state.started and "servo_node" in state.neutral_reason, state
     start_manual(rig)  # a racer's Start drives again

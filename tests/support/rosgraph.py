@@ -137,9 +137,11 @@ class Collector:
 class RosProbe:
     """A test-side rclpy node spun in a background thread."""
 
-    def __init__(self) -> None:
+    def __init__(self, domain_id: int | None = None) -> None:
+        """`domain_id`: a ROS domain of its own (with a stack started in the same one), away from every other
+        node the test session has started."""
         self._context = rclpy.Context()
-        rclpy.init(context=self._context)
+        rclpy.init(context=self._context, domain_id=domain_id)
         self.node = Node(f"test_probe_{os.getpid()}", context=self._context)
         self._executor = SingleThreadedExecutor(context=self._context)
         self._executor.add_node(self.node)
