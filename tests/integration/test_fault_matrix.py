@@ -104,6 +104,13 @@ def rig(tmp_path_factory):
     probe.close()
 
 
+def driving(ns: int) -> bool:
+    """A throttle duty the servo node wrote for a command: inside the calibrated range, off neutral. (The fake
+    tree's files start at 0 and, before the servo node comes up, read neither neutral nor "nothing yet".)"""
+    low, high = sorted((DEFAULT_THROTTLE.min_ns, DEFAULT_THROTTLE.max_ns))
+    return low <= ns <= high and ns != NEUTRAL
+
+
 def start_manual(rig, max_speed: float = 0.5) -> None:
     for srv_type, name, request in (
         (SetDriveMode, names.NAVIGATION_SET_DRIVE_MODE, SetDriveMode.Request(mode="manual")),
@@ -114,9 +121,9 @@ def start_manual(rig, max_speed: float = 0.5) -> None:
     # Start may be refused while a node on the path is still coming back (its heartbeat is not yet heard).
     start = SetBool.Request(data=True)
     wait_for(lambda: rig.probe.call(SetBool, names.NAVIGATION_START_STOP, start, STARTUP_S).success,
-             STARTUP_S, f"navigation accepting start\n{rig.stack.output()[-3000:]}")
-    wait_for(lambda: rig.watch.value() not in (NEUTRAL, -1), 30,
-             f"the throttle driving\n{rig.stack.output()[-3000:]}")
+             STARTUP_S, lambda: f"navigation accepting start\n{rig.stack.output()[-3000:]}")
+    wait_for(lambda: driving(rig.watch.value()), 30,
+             lambda: f"the throttle driving (it reads {rig.watch.value()})\n{rig.stack.output()[-3000:]}")
 
 
 def stop_driving(rig) -> None:
@@ -196,7 +203,7 @@ def test_commands_slower_than_the_servo_timeout_do_not_make_the_throttle_pulse(r
 
 def test_killed_camera_while_driving_autonomously_stops_and_stays_stopped(rig) -> None:
     drive_autonomously(rig.probe, installed_model_dir(rig.stack, STARTUP_S), max_speed=1.0, timeout=STARTUP_S)
-    wait_for(lambda: rig.watch.value() != NEUTRAL, 30, "the throttle driving autonomously")
+    wait_for(lambda: driving(rig.watch.value()), 30, "the throttle driving autonomously")
     camera = node_process(rig.stack, "camera_pkg.camera_node")
     killed_at = time.monotonic()
     os.kill(camera.pid, signal.SIGKILL)

@@ -212,18 +212,36 @@ def _fresh_core(tmp_path: Path) -> tuple[ServoCore, SimulatedBackend]:
 def test_no_drive_command_is_honoured_before_navigation_has_spoken(tmp_path: Path) -> None:
     core, backend = _fresh_core(tmp_path)
     assert core.command(0.0, 1.0) is None and "waiting for the navigation" in core.fault
+    assert core.reported_fault == ""  # not a fault that stops a run navigation may already have started
     assert backend.values["throttle"] == 1_446_000
 
 
 def test_restarted_while_navigation_drives_holds_neutral_until_navigation_stops(tmp_path: Path) -> None:
     core, _backend = _fresh_core(tmp_path)
-    core.follow_navigation("manual", started=True)  # the latched state a restarted node finds
+    # the latched state a restarted node finds: a run started before this node came up
+    core.follow_navigation("manual", started=True, run_started_ns=core.booted_ns - 1)
     assert core.command(0.0, 1.0) is None and "restarted while the car was driving" in core.fault
     core.follow_navigation("manual", started=True)
     assert core.command(0.0, 1.0) is None
     core.follow_navigation("manual", started=False)
     assert core.fault == ""
     assert core.command(0.0, 1.0).throttle_ns == 1_311_000
+
+
+def test_a_run_started_after_this_node_came_up_is_driven_whenever_its_state_arrives(tmp_path: Path) -> None:
+    # The fault matrix's CI failure: navigation accepted Start before it had heard this node, and this node's first
+    # navigation state (discovery is slower one way than the other) already said "started". That run began after
+    # this node came up, so it is this node's run, not one it restarted into.
+    core, _backend = _fresh_core(tmp_path)
+    core.follow_navigation("manual", started=True, run_started_ns=core.booted_ns + 1)
+    assert core.fault == ""
+    assert core.command(0.0, 1.0).throttle_ns == 1_311_000
+
+
+def test_a_run_without_a_start_time_counts_as_one_started_before_this_node(tmp_path: Path) -> None:
+    core, _backend = _fresh_core(tmp_path)
+    core.follow_navigation("manual", started=True, run_started_ns=0)
+    assert "restarted while the car was driving" in core.reported_fault
 
 
 def test_guard_fired_writes_neutral_and_holds_it_until_navigation_stops(rig) -> None:
@@ -235,3 +253,15 @@ def test_guard_fired_writes_neutral_and_holds_it_until_navigation_stops(rig) -> 
     assert "unresponsive" in core.fault and core.command(0.3, 1.0) is None
     core.follow_navigation("manual", started=False)
     assert core.command(0.3, 1.0).throttle_ns == 1_311_000
+
+
+def test_nothing_that_moves_the_car_is_written_while_no_guard_watches(tmp_path: Path) -> None:
+    core, backend = _fresh_core(tmp_path)
+    core.follow_navigation("manual", started=False)
+    core.guard_watching = False  # the guard died and a new one is starting
+    assert core.command(0.0, 1.0) is None and "actuation guard" in core.refusal
+    core.follow_navigation("calibration")
+    assert core.raw("throttle", 1_600_000) is None
+    assert backend.values["throttle"] == 1_446_000
+    core.guard_watching = True
+    assert core.raw("throttle", 1_600_000).throttle_ns == 1_600_000

@@ -5,10 +5,13 @@ stopped on a fake sysfs tree, are in tests/integration/test_fault_matrix.py)."""
 from __future__ import annotations
 
 import socket
+import sys
 import threading
 
 from servo_pkg.actuation_guard import FIRED, GuardCore, heartbeat_line, parse_heartbeat, run_guard
 from servo_pkg.backends.simulated import SimulatedBackend
+from servo_pkg.config import ServoConfig
+from servo_pkg.guard_link import GuardLink
 from servo_pkg.pwm_math import Calibration
 from support.rosgraph import wait_for
 
@@ -101,3 +104,34 @@ def test_an_orderly_close_is_told_apart_from_a_death_and_still_ends_neutral() ->
     thread.join(5.0)
     assert backend.writes == [{"throttle": NEUTRAL["throttle"]}]
     assert "stopped in order" in said[0]
+
+
+# --- the servo node's end, against a real guard process -----------------------------------------------------------
+
+def _slow_python(tmp_path, delay_s: float):
+    """A python that takes `delay_s` before it starts: a guard process on a loaded machine, still importing."""
+    script = tmp_path / "slow-python"
+    script.write_text(f"#!/bin/sh\nsleep {delay_s}\nexec {sys.executable} \"$@\"\n")
+    script.chmod(0o755)
+    return str(script)
+
+
+def test_the_link_is_ready_only_once_the_guard_process_says_it_watches(tmp_path) -> None:
+    config = ServoConfig(backend="simulated", simulated_output_dir=str(tmp_path / "pwm"))
+    link = GuardLink(config, NEUTRAL, print, python=_slow_python(tmp_path, 0.5))
+    try:
+        assert not link.ready  # started, but not yet watching: the servo node must not activate yet
+        assert link.wait_ready(30)
+        assert link.ready
+    finally:
+        link.close()
+
+
+def test_a_guard_that_cannot_start_is_reported_not_waited_for(tmp_path) -> None:
+    config = ServoConfig(backend="simulated", simulated_output_dir=str(tmp_path / "pwm"))
+    link = GuardLink(config, NEUTRAL, print, python="/bin/false")
+    try:
+        assert not link.wait_ready(30)  # returns when the process has exited, long before the deadline
+        assert not link.ready
+    finally:
+        link.close()

@@ -2,11 +2,14 @@
 
 Why: on a real car the sysfs PWM keeps generating the last duty cycle written, whoever wrote it and whether or not
 that process still lives, so the file is the truth about what the wheels get. Tests that kill, stop or cut off
-parts of the stack read it every 2 ms from a thread.
+parts of the stack read it every 2 ms from a thread. On a loaded 2-core machine that thread can be starved for
+a good part of a second (a restarted node's imports compete for both cores), so a change is dated by the file's
+own modification time (when it was written), not by when the thread got round to reading it.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -32,12 +35,19 @@ class DutyWatch:
         while not self._stop.wait(PERIOD_S):
             try:
                 text = self._path.read_text().strip()
+                written_ns = os.stat(self._path).st_mtime_ns
             except OSError:
                 continue
-            if text:  # the writer's open-truncate-write can be caught between truncate and write
-                with self._lock:
-                    self._samples.append((time.monotonic(), int(text)))
-                    del self._samples[:-KEEP]
+            if not text:  # the writer's open-truncate-write can be caught between truncate and write
+                continue
+            now, value = time.monotonic(), int(text)
+            with self._lock:
+                if self._samples and self._samples[-1][1] != value:
+                    # The newest write's time: no later than now, no earlier than the change itself, and after
+                    # the last reading of the old value.
+                    now = max(self._samples[-1][0], min(now, now - (time.time_ns() - written_ns) / 1e9))
+                self._samples.append((now, value))
+                del self._samples[:-KEEP]
 
     def value(self) -> int:
         """The newest reading; -1 before the first."""

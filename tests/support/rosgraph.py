@@ -22,15 +22,17 @@ DEFAULT_TIMEOUT = 15.0
 RESEND_AFTER_S = 2.0  # an unanswered service request is sent again after this
 
 
-def wait_for(condition: Callable[[], Any], timeout: float = DEFAULT_TIMEOUT, what: str = "condition") -> Any:
-    """Poll `condition` until it returns something truthy; fail with `what` after `timeout` seconds."""
+def wait_for(condition: Callable[[], Any], timeout: float = DEFAULT_TIMEOUT,
+             what: str | Callable[[], str] = "condition") -> Any:
+    """Poll `condition` until it returns something truthy; fail with `what` after `timeout` seconds (a callable
+    `what` is asked then, so a process's log shows what it printed up to the failure, not up to the call)."""
     deadline = time.monotonic() + timeout
     while True:
         value = condition()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.1f} s waiting for {what}")
+            raise AssertionError(f"timed out after {timeout:.1f} s waiting for {what() if callable(what) else what}")
         time.sleep(0.01)
 
 

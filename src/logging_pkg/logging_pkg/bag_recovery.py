@@ -3,8 +3,11 @@
 A killed writer leaves an MCAP file without its summary and footer, which seeking readers (`rosbags`,
 `ros2 bag`) refuse. Its chunks are whole records, each with a CRC of its contents: reading the file in order
 with `mcap`'s stream reader until the first torn or damaged record gives every message up to the last complete
-chunk; they are written to a new file, which then replaces the torn one. The bag is marked `incomplete` with
-the reason, so the console lists it as such. Messages stream through: nothing holds the whole run in memory.
+chunk; they are written to a new file, which then replaces the torn one. Strictly: the stream reader skips
+records it does not know, but a damaged stretch read as records looks just like that, so an unknown record or a
+chunk without its CRC ends the reading there, and what is kept is always a prefix of the run. The bag is marked
+`incomplete` with the reason, so the console lists it as such. Messages stream through: nothing holds the whole
+run in memory.
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ import os
 from pathlib import Path
 
 import yaml
-from mcap.records import Channel, Message, Schema
-from mcap.stream_reader import StreamReader
+from mcap.opcode import Opcode
+from mcap.records import Channel, Chunk, McapRecord, Message, Schema
+from mcap.stream_reader import StreamReader, breakup_chunk
 from mcap.writer import Writer
 
 from logging_pkg.bag_format import (
@@ -34,6 +38,38 @@ from logging_pkg.bag_format import (
 from logging_pkg.bag_writer import COMPRESSION, LIBRARY, KernelFile
 
 KILLED_REASON = "the logger stopped without closing the bag (killed or power lost); kept up to its last complete chunk"
+
+
+class _DamagedRecord(ValueError):
+    pass
+
+
+class _StrictStreamReader(StreamReader):
+    """Our writer writes only records MCAP defines: anything else is damage, not a newer record type."""
+
+    _KNOWN = frozenset(int(opcode) for opcode in Opcode)
+
+    def _read_record(self, opcode: int, length: int) -> McapRecord | None:
+        if opcode not in self._KNOWN:
+            raise _DamagedRecord(f"unknown record opcode {opcode:#x}")
+        return super()._read_record(opcode, length)
+
+
+def _readable_records(handle):
+    """Records in file order, chunks opened and checked, up to the first torn or damaged one."""
+    records = _StrictStreamReader(handle, emit_chunks=True, validate_crcs=True).records
+    while True:
+        try:
+            record = next(records)
+            if isinstance(record, Chunk):
+                if record.uncompressed_crc == 0:  # ours always carry one: a zeroed CRC is damage
+                    return
+                inner = breakup_chunk(record, validate_crc=True)
+        except StopIteration:
+            return
+        except Exception:  # a torn or damaged record: the mcap reader raises several kinds
+            return
+        yield from inner if isinstance(record, Chunk) else (record,)
 
 
 def needs_recovery(folder: Path) -> bool:
@@ -62,14 +98,7 @@ def recover(folder: Path, compression: str = "zstd") -> dict[str, int]:
     counts: dict[str, int] = {}
     first = last = None
     with source.open("rb") as handle:
-        records = StreamReader(handle, validate_crcs=True).records
-        while True:
-            try:
-                record = next(records)
-            except StopIteration:
-                break
-            except Exception:
-                break  # everything before it is kept
+        for record in _readable_records(handle):
             if isinstance(record, Schema):
                 schemas[record.id] = writer.register_schema(record.name, record.encoding, record.data)
             elif isinstance(record, Channel) and record.schema_id in schemas:

@@ -79,6 +79,7 @@ class DriveState:
     model_ready: bool
     last_command_age_s: float  # of the active source's last accepted command; -1 when there is none
     neutral_reason: str  # why the car is not driving; "" while it is
+    run_started_ns: int  # stamp clock time of the Start that began this run; 0 while stopped
 
 
 class DriveControl:
@@ -91,6 +92,7 @@ class DriveControl:
         self._stamp_ns = stamp_ns
         self._mode = MANUAL
         self._started = False
+        self._run_started_ns = 0
         self._emergency_stop = False
         self._max_speed = config.initial_max_speed
         self._space: ActionSpace | None = None
@@ -135,6 +137,7 @@ class DriveControl:
         if problem:
             return Outcome(False, f"cannot start: {problem}")
         self._started = True
+        self._run_started_ns = self._stamp_ns()
         self._neutral_reason = f"started: waiting for the first {_SOURCE_WORDS[self._mode]}"
         if self._max_speed == 0:
             return Outcome(True, "started, but max speed is 0 %: the car will not move until it is raised")
@@ -263,7 +266,8 @@ class DriveControl:
         return DriveState(mode=self._mode, started=self._started, emergency_stop=self._emergency_stop,
                           max_speed=self._max_speed, model_name=self._model_name,
                           model_ready=self._space is not None, last_command_age_s=age,
-                          neutral_reason="" if self._driving else self._neutral_reason)
+                          neutral_reason="" if self._driving else self._neutral_reason,
+                          run_started_ns=self._run_started_ns if self._started else 0)
 
     # --- output --------------------------------------------------------------------------------------
 

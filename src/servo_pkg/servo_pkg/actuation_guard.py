@@ -6,9 +6,11 @@ died, so the servo node's own watchdog cannot help when it is the servo process 
 stops running (SIGSTOP, a hang). The guard can: it is another process, it owns nothing else, and it only waits.
 It works the same under our launcher, `ros2 launch` and a systemd unit, because the servo node itself starts it.
 
-Link (a socket pair, `GuardLink` on the servo side): on every watchdog check the servo node sends a heartbeat line
-`"<steering neutral ns> <throttle neutral ns>\\n"` (so a calibration change reaches the guard). The guard writes
-throttle neutral through the same backend code the servo node uses (`PwmBackend.hold_neutral`):
+Link (a socket pair, `GuardLink` on the servo side): once its backend is built and it is about to watch, the guard
+sends `"R\\n"`; the servo node activates nothing and drives nothing before that line. Then, on every watchdog
+check the servo node sends a heartbeat line `"<steering neutral ns> <throttle neutral ns>\\n"` (so a calibration
+change reaches the guard). The guard writes throttle neutral through the same backend code the servo node uses
+(`PwmBackend.hold_neutral`):
 - at once when the socket reaches end of file: the servo process is gone (the kernel closes its end, SIGKILL too);
 - when no heartbeat came for `timeout_s` (the servo node's `command_timeout_s`): the servo is hung. It then sends
   `"F <seconds>\\n"` back, so that the servo node, if it wakes up, does not drive again on its own (ServoCore
@@ -36,6 +38,7 @@ from servo_pkg.pwm_math import STEERING, THROTTLE
 
 CHECKS_PER_TIMEOUT = 4
 FIRED = "F"
+READY = b"R\n"  # the guard is watching: before this the servo node must not write anything that moves the car
 CLOSING = b"Q\n"  # the servo node is shutting down in order: the end of file that follows is no death
 
 
@@ -144,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     def say(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
+    with contextlib.suppress(OSError):  # a servo node already gone: run_guard hears the end of file and acts
+        link.sendall(READY)
     run_guard(link, backend, GuardCore(config.command_timeout_s), say)
     return 0
 

@@ -1,9 +1,12 @@
 """The servo node's end of the actuation guard (actuation_guard.py): start the guard process, beat, hear it fire.
 
-The guard is the servo node's child, started before the output is activated, so no duty cycle is ever written
-without a guard watching. Its end of a socket pair is the only thing that tells it the servo is alive; nothing else
-is shared. If the guard itself dies, the next beat fails and a new guard is started (at most once per
-`RESTART_INTERVAL_S`, logged), since driving without one is what this exists to prevent.
+The guard is the servo node's child, started, and heard to be watching (its ready line), before the output is
+activated, so no duty cycle is ever written without a guard watching: on a loaded 2-core machine a new Python
+process can take well over a second to get there, and a servo node killed in that time would otherwise leave its
+throttle on until the guard got round to looking. A guard started again later is not ready at once either: until
+it is, `ready` is False and the servo node drives nothing. Its end of a socket pair is the only thing that tells
+it the servo is alive; nothing else is shared. If the guard itself dies, the next beat notices and a new guard is
+started (at most once per `RESTART_INTERVAL_S`, logged), since driving without one is what this exists to prevent.
 """
 
 from __future__ import annotations
@@ -11,13 +14,14 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import select
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 
-from servo_pkg.actuation_guard import CLOSING, FIRED, heartbeat_line
+from servo_pkg.actuation_guard import CLOSING, FIRED, READY, heartbeat_line
 from servo_pkg.config import ServoConfig
 
 RESTART_INTERVAL_S = 1.0
@@ -35,6 +39,7 @@ class GuardLink:
         self._process: subprocess.Popen | None = None
         self._next_restart = 0.0
         self._buffer = b""
+        self.ready = False  # the guard said it is watching
         self._start()
 
     @property
@@ -52,10 +57,27 @@ class GuardLink:
         theirs.close()
         ours.setblocking(False)
         self._socket = ours
+        self.ready = False
+
+    def wait_ready(self, timeout_s: float) -> bool:
+        """Block until the guard says it is watching (True), or `timeout_s` passes (False)."""
+        deadline = time.monotonic() + timeout_s
+        while not self.ready:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or self._process.poll() is not None:
+                return False
+            readable, _, _ = select.select([self._socket], [], [], remaining)
+            if readable:
+                self.fired()
+        return True
 
     def beat(self, neutral: dict[str, int]) -> None:
         """Tell the guard this node is alive, and which neutral to write if it stops being."""
         self._neutral = dict(neutral)
+        code = self._process.poll()
+        if code is not None:
+            self._restart(f"the actuation guard exited (code {code})")
+            return
         try:
             self._socket.send(heartbeat_line(self._neutral))
         except BlockingIOError:
@@ -65,7 +87,8 @@ class GuardLink:
 
     def fired(self) -> str | None:
         """The guard's reason when it wrote neutral since the last call (this node was hung); a cheap
-        non-blocking read, asked before every drive command so a woken node never writes a stale one."""
+        non-blocking read, asked before every drive command so a woken node never writes a stale one.
+        Also hears the guard's ready line (`ready`)."""
         try:
             data = self._socket.recv(4096)
         except BlockingIOError:
@@ -74,6 +97,8 @@ class GuardLink:
             return None
         self._buffer += data
         *lines, self._buffer = self._buffer.split(b"\n")
+        if READY.strip() in lines:
+            self.ready = True
         reasons = [line.decode(errors="replace")[len(FIRED):].strip() for line in lines
                    if line.startswith(FIRED.encode())]
         return reasons[-1] if reasons else None

@@ -38,6 +38,7 @@ from servo_pkg.pwm_math import (
 
 WAITING_FOR_NAVIGATION = "servo node started: waiting for the navigation node's state"
 RESTARTED_WHILE_DRIVING = "servo node restarted while the car was driving: start again to drive"
+GUARD_NOT_WATCHING = "the actuation guard is starting again: nothing is driven until it watches"
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,8 @@ class Written:
 
 class ServoCore:
     def __init__(self, backend: PwmBackend, *, calibration: Calibration, led: LedColor, calibration_path: Path,
-                 led_path: Path, command_timeout_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+                 led_path: Path, command_timeout_s: float, clock: Callable[[], float] = time.monotonic,
+                 booted_ns: int | None = None) -> None:
         self._backend = backend
         self.calibration = calibration
         self.led = led
@@ -66,6 +68,9 @@ class ServoCore:
         self._last_command = (0.0, 0.0)
         self._last_command_at: float | None = None
         self.fault = WAITING_FOR_NAVIGATION  # why drive commands are not honoured; "" when they are
+        self.guard_watching = True  # the node says so (guard_link.py): false while a new guard starts
+        # Wall-clock time this node came up, compared with navigation's run_started_ns (same host, same clock).
+        self.booted_ns = time.time_ns() if booted_ns is None else booted_ns
 
     def start(self) -> Written:
         """Configure and activate the output (neutral), then light the tail light."""
@@ -97,9 +102,23 @@ class ServoCore:
         self._steering_ns, self._throttle_ns = steering_ns, throttle_ns
         return Written(steering_ns, throttle_ns, taken and self._backend.active, reason)
 
+    @property
+    def refusal(self) -> str:
+        """Why nothing that moves the car is written now; "" when it may be."""
+        return self.fault or ("" if self.guard_watching else GUARD_NOT_WATCHING)
+
+    @property
+    def reported_fault(self) -> str:
+        """What navigation must hear (the heartbeat): every refusal but waiting for navigation's own state.
+
+        That one only navigation's state ends, and it must not stop a run: navigation may accept a Start before
+        it hears this node, and this node then joins that run if it began after this node came up
+        (follow_navigation). A node that came up into a run reports RESTARTED_WHILE_DRIVING instead."""
+        return "" if self.refusal == WAITING_FOR_NAVIGATION else self.refusal
+
     def command(self, angle: float, throttle: float) -> Written | None:
-        """Drive with normalised values; None (nothing written) in calibration mode or while `fault` holds."""
-        if self.mode == CALIBRATION_MODE or self.fault:
+        """Drive with normalised values; None (nothing written) in calibration mode or while refused."""
+        if self.mode == CALIBRATION_MODE or self.refusal:
             return None
         steering_ns = duty_ns(angle, self.calibration.steering)
         throttle_ns = duty_ns(throttle, self.calibration.throttle)
@@ -112,17 +131,22 @@ class ServoCore:
         check_channel(channel)
         if not 0 <= ns <= PWM_PERIOD_NS:
             raise ValueError(f"raw duty cycle must be 0..{PWM_PERIOD_NS} ns, got {ns}")
-        if self.mode != CALIBRATION_MODE:
+        if self.mode != CALIBRATION_MODE or not self.guard_watching:
             return None
         self._last_command_at = self._clock()
         steering_ns = ns if channel == STEERING else self._steering_ns
         throttle_ns = ns if channel == THROTTLE else self._throttle_ns
         return self._output(steering_ns, throttle_ns, CALIBRATION_MODE)
 
-    def follow_navigation(self, mode: str, started: bool = False) -> Written | None:
-        """Follow navigation's state: a mode change writes neutral on both channels; "not started" arms."""
+    def follow_navigation(self, mode: str, started: bool = False, run_started_ns: int = 0) -> Written | None:
+        """Follow navigation's state: a mode change writes neutral on both channels; "not started" arms.
+
+        The first state decides whether this node may drive the run in progress: only when that run was started
+        after this node came up. Comparing times, not the order messages arrive in, matters because navigation
+        may accept a Start before it hears this node and this node may hear navigation only after that Start.
+        A run without a start time (0) counts as one started before."""
         if self.fault == WAITING_FOR_NAVIGATION:
-            self.fault = RESTARTED_WHILE_DRIVING if started else ""
+            self.fault = RESTARTED_WHILE_DRIVING if started and run_started_ns < self.booted_ns else ""
         elif self.fault and not started:
             self.fault = ""
         if mode == self.mode:

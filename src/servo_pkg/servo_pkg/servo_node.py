@@ -18,6 +18,7 @@ from deepracer_common_pkg.params import declare_config
 from deepracer_common_pkg.stamps import to_ns
 from deepracer_common_pkg.telemetry import StageWindow
 from deepracer_common_pkg.telemetry_node import publish_telemetry
+from deepracer_common_pkg.vocabulary import CALIBRATION
 from deepracer_interfaces_pkg.msg import NavigationState, PwmWritten, RawPwm, ServoCtrlMsg
 from deepracer_interfaces_pkg.srv import GetCalibration, GetLedColor, SetCalibration, SetLedColor
 from servo_pkg.backends.factory import make_backend
@@ -26,11 +27,13 @@ from servo_pkg.config import ServoConfig
 from servo_pkg.guard_link import GuardLink
 from servo_pkg.led_color import LedColor
 from servo_pkg.pwm_math import ChannelCalibration
-from servo_pkg.servo_core import ServoCore, Written
+from servo_pkg.servo_core import GUARD_NOT_WATCHING, ServoCore, Written
 
 # The watchdog is checked this many times per command_timeout_s: neutral comes within 1.25 timeouts.
 WATCHDOG_CHECKS_PER_TIMEOUT = 4
 _LOG_THROTTLE_S = 5.0
+# A new Python process on a busy Pi can take seconds to import its backend; a guard that needs longer is broken.
+GUARD_START_TIMEOUT_S = 30.0
 
 
 class ServoNode(Node):
@@ -46,12 +49,16 @@ class ServoNode(Node):
                 self.get_logger().warning(note)
         self.core = ServoCore(make_backend(self.config, calibration.value.neutral()),
                               calibration=calibration.value, led=led.value, calibration_path=calibration_path,
-                              led_path=led_path, command_timeout_s=self.config.command_timeout_s)
+                              led_path=led_path, command_timeout_s=self.config.command_timeout_s,
+                              booted_ns=self.get_clock().now().nanoseconds)
         self.window = StageWindow("servo")
         self._written_pub = self.create_publisher(PwmWritten, names.SERVO_PWM_WRITTEN, qos.COMMAND)
         # The guard watches before anything is written: from here on, a dead or hung node means neutral.
         self._guard = GuardLink(self.config, calibration.value.neutral(), self.get_logger().error)
         try:
+            if not self._guard.wait_ready(GUARD_START_TIMEOUT_S):
+                raise RuntimeError(f"the actuation guard did not start within {GUARD_START_TIMEOUT_S:.0f} s: "
+                                   "the servo node will not drive without it (see the guard's lines above)")
             self._publish(self.core.start(), None)
         except BaseException:
             self._guard.close()
@@ -107,28 +114,30 @@ class ServoNode(Node):
             self.window.drop()
             self.get_logger().error(f"drive command refused: {error}", throttle_duration_sec=_LOG_THROTTLE_S)
             return
-        if written is None and self.core.fault:
+        if written is None and self.core.refusal:
             self.window.drop()
-            self.get_logger().warning(f"drive command not honoured: {self.core.fault}",
+            self.get_logger().warning(f"drive command not honoured: {self.core.refusal}",
                                       throttle_duration_sec=_LOG_THROTTLE_S)
         self._publish(written, message.header.stamp)
 
     def _on_raw(self, message: RawPwm) -> None:
+        self._take_guard_word()
         try:
             written = self.core.raw(message.channel, message.duty_ns)
         except ValueError as error:
             self.get_logger().error(f"raw PWM refused: {error}", throttle_duration_sec=_LOG_THROTTLE_S)
             return
         if written is None:
-            self.get_logger().warning("raw PWM ignored: only honoured in calibration mode",
-                                      throttle_duration_sec=_LOG_THROTTLE_S)
+            why = GUARD_NOT_WATCHING if self.core.mode == CALIBRATION else "only honoured in calibration mode"
+            self.get_logger().warning(f"raw PWM ignored: {why}", throttle_duration_sec=_LOG_THROTTLE_S)
         self._publish(written, None)
 
     def _on_state(self, message: NavigationState) -> None:
-        self._publish(self.core.follow_navigation(message.mode, message.started), None)
+        self._publish(self.core.follow_navigation(message.mode, message.started, message.run_started_ns), None)
 
     def _take_guard_word(self) -> None:
         fired = self._guard.fired()
+        self.core.guard_watching = self._guard.ready
         if fired:
             self.get_logger().error(f"the actuation guard wrote neutral: {fired}")
             self._publish(self.core.guard_fired(fired), None)
@@ -140,7 +149,7 @@ class ServoNode(Node):
 
     def heartbeat_fault(self) -> str:
         """What navigation must know (run_node's heartbeat carries it): why drive commands are not honoured."""
-        return self.core.fault
+        return self.core.reported_fault
 
     def _get_calibration(self, request: GetCalibration.Request, response: GetCalibration.Response):
         try:
