@@ -10,7 +10,6 @@ are stand-ins (the simulator's camera, the simulated servo output), because neit
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import subprocess
 import time
@@ -34,7 +33,7 @@ from deepracer_interfaces_pkg.srv import (
     SetLedCtrlSrv,
 )
 from support.rosgraph import wait_for
-from support.stack import REPO, LaunchedStack, temp_data_dir
+from support.stack import REPO, LaunchedStack, console_login, temp_data_dir
 
 STARTUP_S = 90.0
 SAMPLE_MODEL = REPO / ".cache" / "deepracer-sample-model"
@@ -56,10 +55,9 @@ def stack():
 
 @pytest.fixture(scope="module")
 def console(stack):
-    match = wait_for(lambda: re.search(r"password: (\S+)", stack.output()), STARTUP_S,
-                     f"the console password in the output\n{stack.output()}")
+    _, password = console_login(stack, STARTUP_S)
     client = HttpClient(stack.url)
-    assert wait_for(lambda: client.login(match.group(1)).status == 200 or None, STARTUP_S, "a console login")
+    assert wait_for(lambda: client.login(password).status == 200 or None, STARTUP_S, "a console login")
     return client
 
 
@@ -170,10 +168,10 @@ def test_sample_app_drives_in_its_own_mode_and_gets_neutral_when_it_goes_quiet(s
     assert call(ros_probe, ActiveStateSrv, names.ORIGINAL_VEHICLE_STATE, ActiveStateSrv.Request(state=3)).error == 0
     assert enable(ros_probe, True) == 0
 
-    def send_for(seconds: float, throttle: float) -> float:
+    def send_for(seconds: float, throttle: float, publisher=drive) -> float:
         end = time.monotonic() + seconds
         while time.monotonic() < end:
-            drive.publish(ServoCtrlMsg(angle=0.3, throttle=throttle))  # header left empty, as the apps do
+            publisher.publish(ServoCtrlMsg(angle=0.3, throttle=throttle))  # header left empty, as the apps do
             time.sleep(0.05)  # the application's own pace (20 Hz), not synchronisation
         return time.monotonic()
 
@@ -188,6 +186,13 @@ def test_sample_app_drives_in_its_own_mode_and_gets_neutral_when_it_goes_quiet(s
     assert first_neutral - last_sent < EXTERNAL_TIMEOUT_S + 0.4
     time.sleep(0.3)  # observation window
     assert all(ns == neutral for _, ns in throttle_writes(written, first_neutral))
+
+    # Hobby teleop tools publish straight to the original servo topic; here it is the same outside input, held to
+    # the same mode and timeout (on the original it bypassed every mode).
+    servo_msg = ros_probe.publisher(ServoCtrlMsg, names.ORIGINAL_SERVO_MSG, qos.COMMAND)
+    started = time.monotonic()
+    send_for(1.0, 0.5, servo_msg)
+    assert [ns for t, ns in throttle_writes(written, started) if ns != neutral], "/ctrl_pkg/servo_msg never drove"
 
     frame = display.wait_for(lambda m: m.encoding == "bgr8" and m.width > 0, 30, "the original display image")
     assert len(frame.data) == frame.height * frame.step

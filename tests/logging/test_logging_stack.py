@@ -21,7 +21,7 @@ from deepracer_common_pkg import names, qos
 from deepracer_interfaces_pkg.msg import CameraFrames
 from logging_pkg.bag_format import COMPLETE, INCOMPLETE, STATE_KEY
 from support.rosgraph import wait_for
-from support.stack import LaunchedStack, drive_autonomously, installed_model_dir, temp_data_dir
+from support.stack import LaunchedStack, console_login, drive_autonomously, installed_model_dir, temp_data_dir
 
 STARTUP_S = 60.0
 FRAMES_TO_RECORD = 60
@@ -125,9 +125,9 @@ def test_a_logger_killed_mid_run_leaves_a_bag_that_reads_up_to_its_last_complete
     assert _recording(stack, after=2) != folder
 
     # The console lists the killed run, marked incomplete, and the first one complete.
-    password = wait_for(lambda: re.search(r"password: (\S+)", stack.output()), STARTUP_S, "the console password")
+    _, password = console_login(stack, STARTUP_S)
     client = HttpClient(stack.url)
-    assert client.login(password.group(1)).status == 200
+    assert client.login(password).status == 200
     listed = {r["name"]: r for r in client.get("/api/runs").json()["runs"]}
     assert listed[folder.name]["state"] == INCOMPLETE and "last complete chunk" in listed[folder.name]["reason"]
     assert listed[folder.name]["frames"] == len(recorded)

@@ -49,9 +49,9 @@ class Rig:
         self.wall += int(seconds * 1e9)
         self.local += timedelta(seconds=seconds)
 
-    def drive(self, mode: str = "autonomous", started: bool = True) -> None:
+    def drive(self, mode: str = "autonomous", started: bool = True, model_name: str = "demo") -> None:
         self.recorder.on_message(names.NAVIGATION_STATE, navigation(mode, started))
-        self.recorder.on_navigation(mode, started)
+        self.recorder.on_navigation(mode, started, model_name)
 
     def frames(self, count: int, period_s: float = 1 / 30) -> None:
         for i in range(count):
@@ -83,6 +83,14 @@ def test_nothing_is_recorded_until_an_autonomous_run_starts(tmp_path):
     assert rig.runs() == []
     rig.drive("autonomous", True)
     assert [p.name for p in rig.runs()] == ["demo-20261201-090000"]
+
+
+def test_a_run_is_named_after_navigations_model_when_the_model_state_has_not_arrived(tmp_path):
+    # Found in the stack test: the navigation state that starts the run can reach the logger before inference's
+    # model state does (two topics, matched in either order). Navigation's state names the model it drives.
+    rig = Rig(tmp_path)
+    rig.drive("autonomous", True, model_name="reinvent-2018")
+    assert [p.name for p in rig.runs()] == ["reinvent-2018-20261201-090000"]
 
 
 def test_the_bag_ends_after_the_idle_time_and_a_restart_within_it_stays_one_run(tmp_path):

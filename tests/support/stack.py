@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -93,3 +94,11 @@ def drive_autonomously(probe, model_dir: Path, max_speed: float = 1.0, timeout: 
     ):
         answer = probe.call(srv_type, name, request, timeout)
         assert answer.success, f"{name}: {getattr(answer, 'reason', None) or getattr(answer, 'message', '')}"
+
+
+def console_login(stack: LaunchedStack, timeout: float = 90.0) -> tuple[str, str]:
+    """(address, password) of the stack's console. The start line names where the generated password is kept
+    (never the password itself: the launcher relays it into logs), so the password is read from that file."""
+    banner = wait_for(lambda: re.search(r"Console: (http://127\.0\.0\.1:\d+)\s+password: in (\S+)", stack.output()),
+                      timeout, lambda: f"the console's address and password file\n{stack.output()[-3000:]}")
+    return banner.group(1), Path(banner.group(2)).read_text().strip()

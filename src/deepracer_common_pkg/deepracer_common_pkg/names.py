@@ -75,6 +75,8 @@ ORIGINAL_RL_RESULTS = "/inference_pkg/rl_results"
 ORIGINAL_CAMERA_DISPLAY = "/camera_pkg/display_mjpeg"
 # An outside mode's drive commands (ServoCtrlMsg): navigation takes them in the external mode only.
 ORIGINAL_AUTO_DRIVE = "/deepracer_navigation_pkg/auto_drive"
+# The original servo node's input, which teleop tools publish to directly: here the same external-mode input.
+ORIGINAL_SERVO_MSG = "/ctrl_pkg/servo_msg"
 
 
 def telemetry_topic(stage: str) -> str:

@@ -112,8 +112,12 @@ class RunRecorder:
         if self._writer is not None and self._laps_at_open is None:
             self._laps_at_open = laps
 
-    def on_navigation(self, mode: str, started: bool) -> None:
+    def on_navigation(self, mode: str, started: bool, model_name: str) -> None:
+        """Navigation's state. Its model name (the model folder's name) is the model this run drives: inference's
+        model state, a separate topic, may reach this node only after the state that starts the run."""
         driving = mode == AUTONOMOUS and started
+        if model_name and Path(self._model_dir).name != model_name:
+            self._model_dir = model_name
         if driving and not self._driving:
             self._idle_since = None
             if self._writer is None and not self._hold_until_next_start:

@@ -26,6 +26,7 @@ from servo_pkg.calibration_files import load_calibration, load_led_color
 from servo_pkg.config import ServoConfig
 from servo_pkg.guard_link import GuardLink
 from servo_pkg.led_color import LedColor
+from servo_pkg.process_start import process_started_ns
 from servo_pkg.pwm_math import ChannelCalibration
 from servo_pkg.servo_core import GUARD_NOT_WATCHING, ServoCore, Written
 
@@ -50,7 +51,7 @@ class ServoNode(Node):
         self.core = ServoCore(make_backend(self.config, calibration.value.neutral()),
                               calibration=calibration.value, led=led.value, calibration_path=calibration_path,
                               led_path=led_path, command_timeout_s=self.config.command_timeout_s,
-                              booted_ns=self.get_clock().now().nanoseconds)
+                              booted_ns=process_started_ns())
         self.window = StageWindow("servo")
         self._written_pub = self.create_publisher(PwmWritten, names.SERVO_PWM_WRITTEN, qos.COMMAND)
         # The guard watches before anything is written: from here on, a dead or hung node means neutral.
