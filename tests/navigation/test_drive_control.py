@@ -449,3 +449,19 @@ def test_heartbeats_while_stopped_change_nothing(clock):
     assert control.on_heartbeat("servo_node", "boot-2", "servo node started: waiting").command is None
     control.on_heartbeat("servo_node", "boot-2", "")
     assert control.start().accepted
+
+
+def test_a_different_model_resets_max_speed_to_zero_and_says_so(clock):
+    """Issue 14, finding 10: the previous racer's maximum speed carried over to the next racer's model."""
+    control = make(clock)
+    control.set_model(SPACE, "model-a")
+    assert control.state().max_speed == 0.5  # the first model after start keeps initial_max_speed
+    control.set_max_speed(0.8)
+    control.set_model(None, "model-b", "inference model state is 'loading'")
+    assert control.state().max_speed == pytest.approx(0.8)  # nothing new is loaded yet
+    outcome = control.set_model(SPACE, "model-b")
+    assert control.state().max_speed == 0.0 and "max speed reset to 0 %" in outcome.reason
+    control.set_max_speed(0.3)
+    control.set_model(None, "model-b", "inference model state is 'loading'")
+    assert "max speed" not in control.set_model(SPACE, "model-b").reason  # the same model again keeps it
+    assert control.state().max_speed == pytest.approx(0.3)

@@ -20,7 +20,6 @@ up to one 20 ms simulator step on each side); a machine loaded far beyond its co
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 
@@ -29,7 +28,7 @@ import pytest
 from webserver.console_client import HttpClient
 
 from support.rosgraph import wait_for
-from support.stack import REPO, LaunchedStack, temp_data_dir
+from support.stack import REPO, LaunchedStack, console_login, temp_data_dir
 
 pytestmark = pytest.mark.real_model
 
@@ -49,10 +48,9 @@ def console():
     assert (data_dir / "models" / "demo").is_dir(), "the sample model goes in beside the demo model, not instead"
     stack = LaunchedStack(data_dir, sets=["sim_node.top_speed_m_s=4.0"])
     try:
-        banner = wait_for(lambda: re.search(r"(http://127\.0\.0\.1:\d+)\s+password: (\S+)", stack.output()),
-                          STARTUP_S, f"the console's address and password\n{stack.output()}")
-        client = HttpClient(banner.group(1))
-        assert client.login(banner.group(2)).status == 200
+        address, password = console_login(stack, STARTUP_S)
+        client = HttpClient(address)
+        assert client.login(password).status == 200
         wait_for(lambda: client.get("/api/sim/state").status == 200, STARTUP_S,
                  f"the simulator's state in the console\n{stack.output()}")
         yield client, stack

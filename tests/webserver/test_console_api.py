@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 import socket
+import time
+from dataclasses import replace
 from datetime import datetime
 
 import pytest
@@ -12,6 +14,7 @@ import pytest
 from inference_pkg.model_package import install
 from support.rosgraph import wait_for
 from webserver_pkg.robot.bridge import CalibrationNs, CameraView, LogLine, ModelStateView, StageView
+from webserver_pkg.views import calibration as calibration_view
 
 
 @pytest.fixture
@@ -229,6 +232,38 @@ def test_adjust_calibrating_wheels_moves_only_in_calibration_mode(api, bridge):
     assert api.post("/api/adjust_calibrating_wheels/angle", {"pwm": "left"}).status == 400
     assert api.post("/api/adjust_calibrating_wheels/angle", {"pwm": 99999}).status == 400
     assert len(bridge.raw_pwm_commands) == 2
+
+
+def test_a_wheel_move_is_answered_only_once_the_servo_node_wrote_it(api, bridge, monkeypatch):
+    """Issue 14 finding 9: the page says where the wheels are from this answer, so it waits for the servo node's
+    report of the write (pwm_written, heard after the request, that channel at that duty), sending the value again
+    meanwhile; none within WRITE_CONFIRM_S, and it says so."""
+    api.post("/api/set_calibration_mode")
+    assert api.post("/api/adjust_calibrating_wheels/angle", {"pwm": 12}).status == 200
+    assert bridge.pwm_written().steering_ns == 1_620_000
+    monkeypatch.setattr(calibration_view, "WRITE_CONFIRM_S", 0.2)
+    before = bridge.pwm_written()
+    heard_at = time.monotonic() - before.age_s
+    # A servo node that writes nothing more (outside calibration mode, or gone): its last write only ages.
+    monkeypatch.setattr(bridge, "pwm_written", lambda: replace(before, age_s=time.monotonic() - heard_at))
+    sent_before = len(bridge.raw_pwm_commands)
+    reply = api.post("/api/adjust_calibrating_wheels/angle", {"pwm": 12})
+    assert reply.status == 503 and "did not write" in reply.json()["reason"]
+    # Sent again while unconfirmed (a value lost before discovery, or heard before the mode, is not the last word).
+    sent = bridge.raw_pwm_commands[sent_before:]
+    assert len(sent) >= 2 and set(sent) == {("steering", 1_620_000)}
+
+
+def test_calibration_mode_is_answered_only_once_navigation_reports_it(api, bridge, monkeypatch):
+    """Issue 14 finding 9: the page says the wheels follow the sliders once Calibrate is answered, so the answer
+    waits for navigation's state (which the servo node follows too) to say calibration; unheard, it says why."""
+    monkeypatch.setattr(calibration_view, "MODE_CONFIRM_S", 0.2)
+    bridge.navigation_heard = False
+    reply = api.post("/api/set_calibration_mode")
+    assert reply.status == 503 and "did not report calibration mode" in reply.json()["reason"]
+    bridge.navigation_heard = True
+    assert api.post("/api/set_calibration_mode").status == 200
+    assert bridge.navigation.mode == "calibration"
 
 
 # --- device --------------------------------------------------------------------------------------

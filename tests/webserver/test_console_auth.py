@@ -9,7 +9,14 @@ import stat
 import pytest
 from webserver.console_client import HttpClient
 
-from webserver_pkg.services.credentials import PASSWORD_FILE, SECRET_KEY_FILE, load_or_create_secret_key
+from webserver_pkg.services.credentials import (
+    DEFAULT_PASSWORD_FILE,
+    PASSWORD_FILE,
+    SECRET_KEY_FILE,
+    FirstPassword,
+    load_or_create_secret_key,
+    password_hint,
+)
 
 
 def test_login_sets_the_deepracer_token_cookie_and_answers_the_redirect(console_server):
@@ -118,8 +125,9 @@ def test_logout_by_post_needs_csrf(console_server):
 
 def test_failed_logins_are_rate_limited_per_minute(console_server):
     client = console_server.client()
-    for _ in range(5):
+    for _ in range(4):
         assert client.login("guess").status == 401
+    assert client.login("guess").status == 429  # the failure that locks the address says so
     limited = client.login(console_server.password)  # even the right password waits
     assert limited.status == 429
     body = limited.json()
@@ -223,3 +231,52 @@ def test_a_damaged_password_file_falls_back_to_the_default_with_a_banner(start_c
     assert client.post("/api/password", {"old_password": console.password,
                                          "new_password": "a brand new one"}).status == 200
     assert "data-console-notice" not in client.get("/home").body.decode()
+
+
+def test_the_lock_out_says_how_long_it_lasts_and_refuses_the_right_password_until_then(console_server):
+    """Issue 14, finding 10: the lock-out refused even the right password with no countdown."""
+    client = console_server.client()
+    for _ in range(4):
+        assert client.login("guess").status == 401
+    locking = client.login("guess")  # the failure that locks says so at once
+    assert locking.status == 429 and locking.json()["retry_after_s"] == 60
+    assert "wrong password" in locking.json()["reason"] and "try again in 60 s" in locking.json()["reason"]
+    page = client.get("/login").body.decode()
+    assert 'data-retry-after="60"' in page and "try again in 60 s" in page
+    console_server.clock.advance(25)
+    refused = client.login(console_server.password)
+    assert refused.status == 429 and refused.json()["retry_after_s"] == 35
+    assert "even the right password" in refused.json()["reason"]
+    console_server.clock.advance(35)
+    assert 'data-retry-after="0"' in client.get("/login").body.decode()
+    assert client.login(console_server.password).status == 200
+
+
+def test_anyone_on_the_network_can_stop_a_moving_car_but_never_start_or_release_it(console_server):
+    """Issue 14: STOP on the login page. The public routes only read "moving" and latch the stop."""
+    public, racer = console_server.client(), console_server.logged_in_client()
+    assert public.get("/api/public/car_moving").json() == {"success": True, "moving": False}
+    assert racer.post("/api/start_stop", {"start_stop": "start"}).status == 200
+    assert public.get("/api/public/car_moving").json() == {"success": True, "moving": True}
+    stopped = public.post("/api/public/stop")  # no session, no CSRF token
+    assert stopped.status == 200, stopped.body
+    navigation = console_server.bridge.navigation
+    assert navigation.emergency_stop and not navigation.started
+    assert public.get("/api/public/car_moving").json()["moving"] is False
+    for route in ("/api/reset_emergency_stop", "/api/start_stop", "/api/public/release", "/api/public/start"):
+        assert public.post(route, {"start_stop": "start"}).status in (401, 404), route
+    assert navigation.emergency_stop and not navigation.started
+    for _ in range(9):
+        assert public.post("/api/public/stop").status == 200
+    limited = public.post("/api/public/stop")
+    assert limited.status == 429 and limited.json()["retry_after_s"] > 0
+
+
+def test_the_start_line_points_to_where_the_password_is_and_never_holds_it(tmp_path):
+    """Issue 14, finding 10: the launcher relays the terminal's start line into the logs, so it never holds
+    the password, only where to find it: the file the generated one is kept in (0600), or the asset tag."""
+    generated = password_hint(FirstPassword("s3cretGenPass", "generated"), tmp_path)
+    assert "s3cretGenPass" not in generated and str(tmp_path / DEFAULT_PASSWORD_FILE) in generated
+    tag = password_hint(FirstPassword("racer-asset-tag-42", "asset_tag"), tmp_path)
+    assert "racer-asset-tag-42" not in tag and "asset tag printed under the car" in tag
+    assert "Settings page" in password_hint(None, tmp_path)

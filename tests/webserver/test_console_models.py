@@ -45,7 +45,8 @@ def _wait_state(api, wanted: str) -> dict:
 def test_upload_list_load_and_delete_a_model(console_server, api, model_archive):
     reply = api.upload("/api/uploadModels", "My Model.tar.gz", model_archive.read_bytes())
     assert reply.status == 200, reply.body
-    assert reply.json() == {"success": True, "model_name": "My_Model"}
+    assert reply.json() == {"success": True, "model_name": "My_Model", "replaced": False, "same_as": [],
+                            "warning": ""}
     assert (console_server.models_root / "My_Model" / "model_metadata.json").is_file()
 
     listed = api.get("/api/uploaded_model_list").json()
@@ -168,7 +169,8 @@ def test_the_model_driving_the_car_cannot_be_deleted(console_server, api, model_
     api.post("/api/drive_mode", {"drive_mode": "auto"})
     assert api.post("/api/start_stop", {"start_stop": "start"}).status == 200
     reply = api.post("/api/deleteModels", {"filenames": ["a"]})
-    assert reply.status == 409 and "stop the car" in reply.json()["reason"]
+    reason = reply.json()["reason"]
+    assert reply.status == 409 and "press Stop vehicle" in reason and "then delete a" in reason, reason
     assert (console_server.models_root / "a").is_dir()
 
 

@@ -7,12 +7,14 @@ import json
 import re
 import signal
 import stat
+import time
 
 import pytest
 from sensor_msgs.msg import CompressedImage
 from webserver.console_client import HttpClient, MjpegViewer
 
 from deepracer_common_pkg import names, qos
+from deepracer_interfaces_pkg.msg import NavigationState, ServoCtrlMsg
 from support.rosgraph import NodeProcess, wait_for
 
 PASSWORD = "node-test-asset-tag"
@@ -31,9 +33,9 @@ def running_console(tmp_path_factory):
         "asset_tag_path": str(folder / "tag"), "system_log_path": str(folder / "syslog"),
         "service_timeout_s": 1.0}, env={"ROS_LOG_DIR": str(folder / "ros_log")})
     try:
-        banner = wait_for(lambda: re.search(r"Console: (http://127\.0\.0\.1:\d+)  password: (\S+)", webserver.output()),
+        banner = wait_for(lambda: re.search(r"Console: (http://127\.0\.0\.1:\d+)  password: (.+)", webserver.output()),
                           20, "the console's start banner")
-        assert banner.group(2) == PASSWORD
+        assert banner.group(2).strip() == "the chassis asset tag printed under the car"
         yield banner.group(1), folder, webserver
     finally:
         code = webserver.stop(signal.SIGINT)
@@ -100,10 +102,11 @@ def test_live_video_subscribes_only_while_someone_watches(running_console, ros_p
     wait_for(lambda: publisher.get_subscription_count() == others, 15, "the console to unsubscribe")
 
 
-def test_the_password_is_on_the_terminal_only_never_in_a_log_file_or_page(running_console):
-    """Issue 19, finding 7: the banner went through the ROS logger into 0644 log files and /rosout."""
+def test_the_password_is_in_no_output_log_file_or_page(running_console):
+    """Issue 19, finding 7: the banner went through the ROS logger into 0644 log files and /rosout. Issue 14,
+    finding 10: the launcher relays the terminal into its logs too, so the start line only says where it is."""
     url, folder, webserver = running_console
-    assert f"password: {PASSWORD}" in webserver.output()  # the terminal (stdout) has it
+    assert PASSWORD not in webserver.output()
     log_files = wait_for(lambda: [p for p in (folder / "ros_log").rglob("*") if p.is_file()
                                   and "webserver_node" in p.read_text(errors="replace")], 15,
                          "the webserver's ROS log file")
@@ -120,3 +123,31 @@ def test_the_password_is_on_the_terminal_only_never_in_a_log_file_or_page(runnin
         page = client.get(f"/api/logs/{log_type}/1000").body.decode()
         assert PASSWORD not in page, log_type
     assert "password: ********" in client.get("/api/logs/system/10").body.decode()
+
+
+def test_the_readout_and_run_time_come_from_the_graph(running_console, ros_probe):
+    """Issue 14, finding 7: the ROS bridge hears navigation's servo commands and the servo node's writes, and the
+    run's start time, for the Control page's readout and timer. The probe stands in for the navigation node."""
+    url, _, _ = running_console
+    client = HttpClient(url)
+    client.login(PASSWORD)
+    state = ros_probe.publisher(NavigationState, names.NAVIGATION_STATE, qos.LATCHED, wait_for_subscribers=2)
+    commands = ros_probe.publisher(ServoCtrlMsg, names.NAVIGATION_SERVO_CMD, qos.COMMAND, wait_for_subscribers=2)
+    state.publish(NavigationState(mode="manual", started=False))  # "not started": the servo node drives from now
+
+    def live() -> dict | None:
+        commands.publish(ServoCtrlMsg(angle=0.5, throttle=0.0))
+        readout = client.get("/api/navigation_state").json()["readout"]
+        return readout if readout["commanded"] and readout["written"] else None
+    readout = wait_for(live, 20, "the commanded and written values in the readout")
+    assert readout["commanded"]["angle"] == pytest.approx(0.5) and readout["commanded"]["throttle"] == 0.0
+    written = readout["written"]
+    assert written["enabled"] is True and written["steering_neutral"] is False, written
+    assert written["throttle_neutral"] is True and written["throttle_us"] == pytest.approx(1446.0), written
+
+    state.publish(NavigationState(mode="manual", started=True, run_started_ns=time.time_ns() - 65_000_000_000))
+    running = wait_for(lambda: (s := client.get("/api/navigation_state").json())["started"] and s, 15,
+                       "the started state")
+    assert 65 <= running["run_elapsed_s"] < 80
+    wait_for(lambda: client.get("/api/navigation_state").json()["readout"] == {"commanded": None, "written": None},
+             15, "the readout to go blank once nothing is sent")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import io
 import os
 import re
 import shutil
@@ -19,6 +20,7 @@ import psutil
 import pytest
 from webserver.console_client import HttpClient
 
+from inference_pkg.model_package import MAX_NAME_LENGTH, free_name
 from support.rosgraph import NodeProcess, wait_for
 
 UPLOADS = 20
@@ -147,7 +149,7 @@ def test_webserver_memory_returns_to_its_baseline_across_20_uploads(tmp_path, mo
         process, data = psutil.Process(node.process.pid), model_archive.read_bytes()
         rss_mb = []
         for index in range(WARM_UPLOADS + UPLOADS):
-            reply = client.upload("/api/uploadModels", f"model-{index % 4}.tar.gz", data)
+            reply = client.upload("/api/uploadModels?on_conflict=replace", f"model-{index % 4}.tar.gz", data)
             assert reply.status == 200, reply.body
             rss_mb.append(process.memory_info().rss / 1e6)
             if index % 4 == 3:  # models come and go, as at an event
@@ -158,3 +160,124 @@ def test_webserver_memory_returns_to_its_baseline_across_20_uploads(tmp_path, mo
     finally:
         node.stop()
 
+
+
+# Issue 14, findings 6 and 8: a same-name upload asks (replace, keep both) and is refused for the model driving
+# the car; the same file under another name is pointed out; a refused upload says in plain words what is wrong.
+
+def _wait_loaded(client) -> None:
+    wait_for(lambda: client.get("/api/isModelLoading").json()["isModelLoading"] == "loaded", 5, "the model loaded")
+
+
+def test_a_same_name_upload_asks_then_replaces_or_keeps_both(console_server, model_archive):
+    client, data = console_server.logged_in_client(), model_archive.read_bytes()
+    assert client.upload("/api/uploadModels", "demo.tar.gz", data).status == 200
+    before = (console_server.models_root / "demo" / "checksum.txt").stat().st_ino
+
+    asked = client.upload("/api/uploadModels", "demo.tar.gz", data)  # on_conflict=ask is the default
+    assert asked.status == 409, asked.body
+    assert asked.json()["conflict"] == "name_taken" and asked.json()["free_name"] == "demo-2"
+    assert "demo is installed already" in asked.json()["reason"] and "keep both" in asked.json()["reason"]
+    assert (console_server.models_root / "demo" / "checksum.txt").stat().st_ino == before  # untouched
+    assert client.upload("/api/uploadModels?on_conflict=ask", "demo.tar.gz", data).status == 409
+
+    kept = [client.upload("/api/uploadModels?on_conflict=keep_both", "demo.tar.gz", data).json()["model_name"]
+            for _ in range(2)]
+    assert kept == ["demo-2", "demo-3"]
+    replaced = client.upload("/api/uploadModels?on_conflict=replace", "demo.tar.gz", data)
+    assert replaced.status == 200 and replaced.json()["model_name"] == "demo" and replaced.json()["replaced"] is True
+    assert (console_server.models_root / "demo" / "checksum.txt").stat().st_ino != before
+    assert sorted(m["name"] for m in client.get("/api/uploaded_model_list").json()) == ["demo", "demo-2", "demo-3"]
+
+    wrong = client.upload("/api/uploadModels?on_conflict=overwrite", "demo.tar.gz", data)
+    assert wrong.status == 400 and "on_conflict must be one of ask, replace, keep_both" in wrong.json()["reason"]
+
+
+def test_replacing_the_model_driving_the_car_is_refused_and_keep_both_still_works(console_server, model_archive):
+    client, data = console_server.logged_in_client(), model_archive.read_bytes()
+    assert client.upload("/api/uploadModels", "a.tar.gz", data).status == 200
+    assert client.upload("/api/uploadModels", "b.tar.gz", data).status == 200
+    client.request("PUT", "/api/models/a/model.pb")
+    _wait_loaded(client)
+    client.post("/api/drive_mode", {"drive_mode": "auto"})
+    assert client.post("/api/start_stop", {"start_stop": "start"}).status == 200
+    before = (console_server.models_root / "a" / "checksum.txt").stat().st_ino
+
+    refused = client.upload("/api/uploadModels?on_conflict=replace", "a.tar.gz", data)
+    assert refused.status == 409, refused.body
+    reason = refused.json()["reason"]
+    assert "the car is driving" in reason and "Stop vehicle" in reason and "replace a" in reason, reason
+    assert (console_server.models_root / "a" / "checksum.txt").stat().st_ino == before
+    assert client.upload("/api/uploadModels?on_conflict=replace", "b.tar.gz", data).status == 200  # not driving
+    assert client.upload("/api/uploadModels?on_conflict=keep_both", "a.tar.gz", data).json()["model_name"] == "a-2"
+
+
+def test_the_same_file_under_another_name_is_pointed_out(console_server, model_archive):
+    client, data = console_server.logged_in_client(), model_archive.read_bytes()
+    first = client.upload("/api/uploadModels", "first.tar.gz", data).json()
+    assert first["same_as"] == [] and first["warning"] == ""
+    second = client.upload("/api/uploadModels", "second.tar.gz", data).json()
+    assert second["model_name"] == "second" and second["same_as"] == ["first"]
+    assert second["warning"] == "the same file is installed already as first: delete one of them if you do not " \
+                                "need both"
+
+
+def _tar_bytes(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name, content in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+    return buffer.getvalue()
+
+
+METADATA = b'{"action_space": [{"steering_angle": 0, "speed": 1}], "sensor": ["FRONT_FACING_CAMERA"]}'
+NOT_A_PACKAGE = "this is not a model package: a .tar.gz exported from the DeepRacer console is expected"
+# Every way the upload code refuses a file, and the plain words the racer reads (what is wrong, what to do).
+PLAIN_ERRORS = {
+    "random bytes": (os.urandom(3000), NOT_A_PACKAGE),
+    "empty file": (b"", NOT_A_PACKAGE),
+    "a zip": (b"PK\x03\x04" + os.urandom(200), NOT_A_PACKAGE),
+    "cut short": (_tar_bytes({"model_metadata.json": METADATA, "model.pb": os.urandom(5000)})[:2000],
+                  "the archive is damaged"),
+    "metadata not JSON": (_tar_bytes({"model_metadata.json": b"{x", "model.pb": b"x"}),
+                          "model_metadata.json: is not valid JSON (line 1, column 2)"),
+    "metadata not text": (_tar_bytes({"model_metadata.json": b"\xff\xfe\x00", "model.pb": b"x"}),
+                          "model_metadata.json: is not UTF-8 text"),
+    "no actions": (_tar_bytes({"model_metadata.json": b'{"action_space": []}', "model.pb": b"x"}),
+                   "model_metadata.json: action_space is an empty list"),
+    "graph not a graph": (_tar_bytes({"model_metadata.json": METADATA, "model.pb": b"garbage" * 100}),
+                          "model.pb: cannot be read as a TensorFlow frozen graph"),
+    "IR not IR": (_tar_bytes({"model_metadata.json": METADATA, "model.xml": b"<x", "model.bin": b"1"}),
+                  "model.xml: cannot be read as OpenVINO IR"),
+    "half the IR": (_tar_bytes({"model_metadata.json": METADATA, "model.xml": b"<x"}), "model.bin is missing"),
+    "no graph": (_tar_bytes({"model_metadata.json": METADATA}), "no graph found"),
+}
+# What a racer must never read: temporary names, Python's exception and codec texts, OpenVINO's frontend list.
+INTERNALS = re.compile(r"/tmp|\.install-|\.upload-|\.part\b|Error\b|codec|Expecting|frontends|Traceback|method gz")
+
+
+@pytest.mark.parametrize("case", list(PLAIN_ERRORS))
+def test_a_refused_upload_says_in_plain_words_what_is_wrong(console_server, case):
+    content, words = PLAIN_ERRORS[case]
+    reply = console_server.logged_in_client().upload("/api/uploadModels", "my model.tar.gz", content)
+    assert reply.status == 400, reply.body
+    reason = reply.json()["reason"]
+    assert reason.startswith("my model.tar.gz: ") and not reason.startswith("my model.tar.gz: my model"), reason
+    assert words in reason and not INTERNALS.search(reason), reason
+    assert not any(console_server.models_root.glob("*/model_metadata.json"))
+
+
+def test_an_upload_with_no_file_chosen_says_so(console_server):
+    client = console_server.logged_in_client()
+    reply = client.upload("/api/uploadModels", "", b"")
+    assert reply.status == 400 and reply.json()["reason"].startswith("no file chosen: choose a model package")
+
+
+def test_keep_both_names_stay_within_the_name_limit(tmp_path):
+    long_name = "m" * MAX_NAME_LENGTH
+    (tmp_path / long_name).mkdir()
+    (tmp_path / f"{'m' * (MAX_NAME_LENGTH - 2)}-2").mkdir()
+    assert free_name(tmp_path, "fresh") == "fresh"
+    assert free_name(tmp_path, long_name) == f"{'m' * (MAX_NAME_LENGTH - 2)}-3"

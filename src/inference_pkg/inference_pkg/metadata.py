@@ -183,11 +183,14 @@ def load_metadata(path: Path) -> ModelMetadata:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ModelPackageError(f"{path}: file is missing: a model package needs {METADATA_FILE}") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ModelPackageError(f"{path}: cannot be read as UTF-8 text ({error})") from None
+    except UnicodeDecodeError:
+        raise ModelPackageError(f"{path}: is not UTF-8 text: it is not a model's metadata; export the model "
+                                "again") from None
+    except OSError as error:
+        raise ModelPackageError(f"{path}: cannot be read ({error.strerror})") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
-        raise ModelPackageError(f"{path}: is not valid JSON (line {error.lineno}, column {error.colno}: "
-                                f"{error.msg})") from None
+        raise ModelPackageError(f"{path}: is not valid JSON (line {error.lineno}, column {error.colno}): it was "
+                                "damaged or edited by hand; export the model again") from None
     return parse_metadata(data, str(path))

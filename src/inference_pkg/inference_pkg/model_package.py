@@ -28,7 +28,7 @@ import tarfile
 import tempfile
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -53,7 +53,8 @@ from inference_pkg.policy_network import (
 )
 
 __all__ = [
-    "BrokenModel", "InstalledModel", "ModelMetadata", "ModelPackageError", "check_complete", "delete", "graph_md5",
+    "BrokenModel", "InstalledModel", "ModelMetadata", "ModelPackageError", "check_complete", "delete", "free_name",
+    "graph_md5",
     "install", "list_installed", "load_metadata", "parse_metadata", "remove_leftovers", "resolve", "sanitise_name",
     "scan",
 ]
@@ -166,8 +167,23 @@ def _open_archive(source: Path, label: str) -> tarfile.TarFile:
     try:
         return tarfile.open(source, "r:*")
     except (tarfile.TarError, OSError, EOFError, zlib.error):
-        raise ModelPackageError(f"{label}: is not a readable .tar.gz or .tar archive, or it is damaged: "
-                                "upload the model package again") from None
+        raise ModelPackageError(f"{label}: is not a readable .tar.gz or .tar archive (or it is damaged), so "
+                                "this is not a model package: a .tar.gz exported from the DeepRacer console is "
+                                "expected") from None
+
+
+def free_name(models_root: Path, name: str) -> str:
+    """`name` if no model folder has it, else the first free `name-2`, `name-3`... (within MAX_NAME_LENGTH):
+    how a second upload under a taken name is kept beside the first."""
+    if not (models_root / name).exists():
+        return name
+    number = 2
+    while True:
+        suffix = f"-{number}"
+        candidate = name[: MAX_NAME_LENGTH - len(suffix)].rstrip("._-") + suffix
+        if not (models_root / candidate).exists():
+            return candidate
+        number += 1
 
 
 def _unpack_archive(source: Path, staging: Path, max_bytes: int, max_files: int, label: str) -> None:
@@ -294,10 +310,13 @@ def _describe(folder: Path) -> InstalledModel:
 
 
 def install(source: Path, models_root: Path, name: str | None = None, *, max_bytes: int = DEFAULT_MAX_BYTES,
-            max_files: int = DEFAULT_MAX_FILES, label: str | None = None) -> InstalledModel:
+            max_files: int = DEFAULT_MAX_FILES, label: str | None = None,
+            choose_name: Callable[[str], str] | None = None) -> InstalledModel:
     """Install a .tar.gz, .tar or folder as models_root/<name>, replacing a same-named model atomically.
 
     `label` names the package in messages (the uploaded file's name, not the spool file's).
+    `choose_name`, given the name once the package is known to be valid, returns the folder to install into
+    or raises to install nothing: the console asks about a taken name only for a package it would install.
     Raises ModelPackageError (naming file, field and fix) and leaves models_root as it was on any failure.
     """
     source = Path(source)
@@ -311,12 +330,18 @@ def install(source: Path, models_root: Path, name: str | None = None, *, max_byt
         staging = work / final_name
         staging.mkdir(mode=0o755)
         staging.chmod(0o755)
-        if source.is_dir():
-            _copy_folder(source, staging, max_bytes, max_files)
-        else:
-            _unpack_archive(source, staging, max_bytes, max_files, label)
-        _, graph = validate_package(staging)
+        try:
+            if source.is_dir():
+                _copy_folder(source, staging, max_bytes, max_files)
+            else:
+                _unpack_archive(source, staging, max_bytes, max_files, label)
+            _, graph = validate_package(staging)
+        except ModelPackageError as error:  # name the package's own files, never the staging folder
+            raise ModelPackageError(str(error).replace(f"{staging}/", f"{label}: ").replace(str(staging), label)
+                                    ) from None
         (staging / CHECKSUM_FILE).write_text(graph_md5(graph) + "\n")
+        if choose_name is not None:
+            final_name = choose_name(final_name)
         _swap_in(staging, models_root / final_name)
     return _describe(models_root / final_name)
 

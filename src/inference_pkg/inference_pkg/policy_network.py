@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import re
 import time
@@ -24,6 +25,8 @@ from deepracer_common_pkg import vocabulary
 from deepracer_common_pkg.action_space import DISCRETE
 from inference_pkg import tensor_names
 from inference_pkg.metadata import METADATA_FILE, ModelMetadata, ModelPackageError, load_metadata
+
+log = logging.getLogger(__name__)
 
 GRAPH_PB = "model.pb"
 AGENT_PB = "agent/model.pb"
@@ -87,9 +90,9 @@ def read_graph(core: ov.Core, path: Path) -> ov.Model:
         return core.read_model(str(path))
     except Exception as error:  # OpenVINO raises plain RuntimeError/Exception for any unreadable file
         what = "a TensorFlow frozen graph" if path.suffix == ".pb" else "OpenVINO IR"
-        first_line = str(error).strip().splitlines()[-1][:300] if str(error).strip() else type(error).__name__
-        raise ModelPackageError(f"{path}: cannot be read as {what} (truncated or corrupt? {first_line}); "
-                                "upload the package again") from None
+        log.info("OpenVINO cannot read %s: %s", path, str(error).strip()[:300])  # its own words, for developers
+        raise ModelPackageError(f"{path}: cannot be read as {what}: it is cut short or damaged; upload the "
+                                "package again") from None
 
 
 def _names(port: ov.Output) -> set[str]:

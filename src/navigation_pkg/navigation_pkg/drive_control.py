@@ -97,6 +97,7 @@ class DriveControl:
         self._max_speed = config.initial_max_speed
         self._space: ActionSpace | None = None
         self._model_name = ""
+        self._last_ready_model = ""  # the last model that became ready, kept while the next one loads
         self._model_problem = "no model loaded"
         self._driving = False
         self._angle = 0.0
@@ -174,16 +175,26 @@ class DriveControl:
 
     def set_model(self, space: ActionSpace | None, model_name: str, problem: str = "") -> Outcome:
         """A model became ready (`space` given) or none is (`problem` says why). A change while
-        driving autonomously stops: a new model is not driven without the racer starting it."""
+        driving autonomously stops: a new model is not driven without the racer starting it.
+
+        A different model than the last ready one resets max speed to 0: at an event the next racer's model
+        must not inherit the previous racer's speed, so each racer raises it from 0 (the first model after
+        start keeps initial_max_speed; the same model loaded again keeps the setting)."""
         self._model_problem = problem or "no model loaded"
         if (space, model_name) == (self._space, self._model_name):
             return Outcome(True, "model unchanged")
         self._space, self._model_name = space, model_name
+        reset = ""
+        if space is not None:
+            if self._last_ready_model not in ("", model_name):
+                self._max_speed = 0.0
+                reset = "; max speed reset to 0 % for the new model: raise it to drive"
+            self._last_ready_model = model_name
         if self._mode == AUTONOMOUS and self._started:
             self._started = False
             what = f"model changed to {model_name!r}" if space is not None else self._model_problem
-            return Outcome(True, what, self._neutral(what))
-        return Outcome(True, "model ready" if space is not None else self._model_problem)
+            return Outcome(True, what + reset, self._neutral(what))
+        return Outcome(True, ("model ready" + reset) if space is not None else self._model_problem)
 
     # --- the drive sources ---------------------------------------------------------------------------
 

@@ -25,18 +25,20 @@ from webserver_pkg.context import EXTENSION, Console, console, current_session
 from webserver_pkg.robot.bridge import BridgeError, RobotBridge
 from webserver_pkg.robot.system_bridge import InProcessSystem, SystemBridge
 from webserver_pkg.services.credentials import PasswordStore, load_or_create_secret_key
+from webserver_pkg.services.event_queue import EventStore
 from webserver_pkg.services.frame_hub import FrameHub
 from webserver_pkg.services.log_sources import attach_console_log
 from webserver_pkg.services.sessions import LoginLimiter, SessionStore, csrf_matches
 from webserver_pkg.services.uploads import Installer, UploadRequest, clear_spool, spool_folder
-from webserver_pkg.views import auth, calibration, device, driving, logs, models, pages, runs, sim, video
+from webserver_pkg.views import auth, calibration, device, driving, event, logs, models, pages, runs, sim, video
 from webserver_pkg.views import system as system_views
 from webserver_pkg.views.api_input import ApiError, failure
 
 MB = 1024 * 1024
-PUBLIC_ENDPOINTS = {"auth.login", "auth.logout", "device.openapi", "static"}
+PUBLIC_ENDPOINTS = {"auth.login", "auth.logout", "device.openapi", "static", "auth.public_stop",
+                    "auth.public_car_moving"}
 WRITE_METHODS = {"POST", "PUT", "DELETE", "PATCH"}
-CSRF_EXEMPT = {"auth.login"}
+CSRF_EXEMPT = {"auth.login", "auth.public_stop"}  # the public STOP: see auth.public_stop
 # Pages load only their own scripts, styles and images (no inline script or style exists, so an injected one
 # cannot run), talk only to this car, and cannot be framed.
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -80,9 +82,12 @@ def create_app(config: ConsoleConfig, bridge: RobotBridge, *,
         sessions=SessionStore(config.session_hours * 3600.0, clock),
         login_limiter=LoginLimiter(config.login_attempts_per_minute, 60.0, clock),
         frames=FrameHub(bridge.watch_display), installer=Installer(),
+        public_stop_limiter=LoginLimiter(auth.PUBLIC_STOPS_PER_MINUTE, 60.0, clock),
+        event=EventStore(console_dir),
     )
     for blueprint in (auth.blueprint, pages.blueprint, driving.blueprint, calibration.blueprint, device.blueprint,
-                      logs.blueprint, models.blueprint, video.blueprint, sim.blueprint, runs.blueprint):
+                      logs.blueprint, models.blueprint, video.blueprint, sim.blueprint, runs.blueprint,
+                      event.blueprint):
         app.register_blueprint(blueprint)
     system_views.register(app, system if system is not None else InProcessSystem())
     app.before_request(_guard)

@@ -13,6 +13,7 @@ from flask import session as cookie
 from webserver_pkg.config import ConsoleConfig
 from webserver_pkg.robot.bridge import RobotBridge
 from webserver_pkg.services.credentials import FirstPassword, PasswordStore
+from webserver_pkg.services.event_queue import EventStore
 from webserver_pkg.services.frame_hub import FrameHub
 from webserver_pkg.services.sessions import LoginLimiter, Session, SessionStore
 from webserver_pkg.services.uploads import Installer
@@ -30,6 +31,8 @@ class Console:
     login_limiter: LoginLimiter
     frames: FrameHub
     installer: Installer
+    public_stop_limiter: LoginLimiter  # the login page's unauthenticated STOP, per client address
+    event: EventStore  # the car's name and the racer queue (views.event)
     timezone_changed: bool = False  # set_timezone succeeded since start (the community console's get_time field)
 
     def close(self) -> None:

@@ -20,7 +20,7 @@ from webserver_pkg.context import EXTENSION
 from webserver_pkg.robot.ros_bridge import RosBridge
 from webserver_pkg.robot.system_bridge import RosSystemBridge
 from webserver_pkg.server import ConsoleServer
-from webserver_pkg.services.credentials import password_shown, password_source
+from webserver_pkg.services.credentials import password_hint
 from webserver_pkg.services.tls import ensure_certificate
 
 
@@ -55,11 +55,10 @@ class WebserverNode(Node):
         self._server.start()
         shown_host = "127.0.0.1" if self.config.host in ("0.0.0.0", "::") else self.config.host
         url = f"{self._server.scheme}://{shown_host}:{self._server.port}"
-        # The password goes to the terminal only: never through the logger, whose lines land in ROS log
-        # files and on the Logs page (/rosout).
-        self.get_logger().info(f"console listening on {self.config.host}: {url} "
-                               f"({password_source(self._console.first_password, self.config.console_path)})")
-        print(f"Console: {url}  password: {password_shown(self._console.first_password)}", flush=True)
+        # Where the password is, never the password: the launcher relays this terminal into logs.
+        hint = password_hint(self._console.first_password, self.config.console_path)
+        self.get_logger().info(f"console listening on {self.config.host}: {url}")
+        print(f"Console: {url}  password: {hint}", flush=True)
 
     def on_shutdown(self) -> None:
         self._console.close()

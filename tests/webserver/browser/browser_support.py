@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, Page
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -17,8 +17,20 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 PHONE = {"width": 390, "height": 844}
+# The two screens the issues measured the console on: a racer's phone at the track and an organiser's laptop.
+SCREENS = {"phone": PHONE, "laptop": {"width": 1280, "height": 800}}
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "screenshots"
 WAIT_MS = 10_000  # generous for a loaded 2-core test machine; conditions usually hold in milliseconds
+
+
+def new_screen_page(chromium: Browser, base_url: str, screen: str, errors: list[str]) -> Page:
+    """A page in a fresh context at one of SCREENS (a phone with touch); its script errors go to `errors`."""
+    phone = screen == "phone"
+    context = chromium.new_context(viewport=SCREENS[screen], is_mobile=phone, has_touch=phone, base_url=base_url)
+    context.set_default_timeout(WAIT_MS)
+    page = context.new_page()
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return page
 
 
 def log_in(page: Page, password: str) -> None:

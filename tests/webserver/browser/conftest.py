@@ -8,7 +8,15 @@ from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
-from webserver.browser.browser_support import CHROMIUM, CHROMIUM_ARGS, PHONE, WAIT_MS, log_in
+from webserver.browser.browser_support import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PHONE,
+    SCREENS,
+    WAIT_MS,
+    log_in,
+    new_screen_page,
+)
 from webserver.console_client import ConsoleTestServer
 
 
@@ -46,3 +54,21 @@ def console_page(phone_page: Page, console_server: ConsoleTestServer) -> Page:
     """The phone page, logged in through the login form (lands on the Control page)."""
     log_in(phone_page, console_server.password)
     return phone_page
+
+
+@pytest.fixture(params=list(SCREENS))
+def screen(request: pytest.FixtureRequest, chromium: Browser,
+           console_server: ConsoleTestServer) -> Iterator[tuple[str, Page]]:
+    """(screen name, page) at each of SCREENS, not logged in; a script error on any page fails the test."""
+    errors: list[str] = []
+    page = new_screen_page(chromium, console_server.url, request.param, errors)
+    yield request.param, page
+    page.context.close()
+    assert errors == [], f"script errors on the {request.param}: {errors}"
+
+
+@pytest.fixture
+def screen_page(screen: tuple[str, Page], console_server: ConsoleTestServer) -> tuple[str, Page]:
+    """The same, logged in through the login form."""
+    log_in(screen[1], console_server.password)
+    return screen

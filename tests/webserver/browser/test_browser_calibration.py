@@ -6,12 +6,15 @@ steering 1.2/1.45/1.7 ms polarity +1, throttle 1.311/1.446/1.6035 ms polarity -1
 
 from __future__ import annotations
 
+import time
+
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 from webserver.browser.browser_support import screenshot
 from webserver.console_client import ConsoleTestServer
 
 from support.rosgraph import wait_for
+from webserver_pkg.robot.bridge import CalibrationNs
 
 pytestmark = pytest.mark.browser
 
@@ -99,7 +102,7 @@ def test_speed_wizard_needs_a_raised_car_reverses_direction_and_saves(
     wait_for(lambda: (_last_raw(server, "throttle") or 0) < throttle_ns(-10), 5, "a slow forward spin")
     page.mouse.up()
     _wheels_at(server, "throttle", throttle_ns(-10), "stopped on release")
-    wizard.get_by_role("switch", name="Reverse direction").check()
+    wizard.get_by_role("switch", name="Direction reversed").uncheck()  # saved polarity -1: on
     spin.hover()
     page.mouse.down()
     wait_for(lambda: (_last_raw(server, "throttle") or 0) > throttle_ns(-10), 5, "the reversed forward spin")
@@ -125,7 +128,7 @@ def test_speed_wizard_needs_a_raised_car_reverses_direction_and_saves(
     _wheels_at(server, "throttle", throttle_ns(-10), "stopped after Done")
     saved = server.logged_in_client().get("/api/get_calibration/throttle").json()
     assert (saved["min"], saved["mid"], saved["max"], saved["polarity"]) == (-40, -10, 30, 1)
-    expect(page.locator("#speed-direction-now")).to_have_text("polarity +1")
+    expect(page.locator("#speed-direction-now")).to_have_text("No")
 
 
 def test_cancel_keeps_the_saved_values_and_a_refused_save_keeps_the_wizard_open(
@@ -177,3 +180,190 @@ def test_opening_the_page_leaves_a_driving_car_alone_and_calibrate_refuses_while
     page.locator("#steering-calibrate").click()
     expect(page.locator("#steering-wizard")).to_be_visible()
     wait_for(lambda: bridge.navigation.mode == "calibration", 5, "calibration mode after Calibrate")
+
+
+# Issue 14 finding 9: calibration in the units a technician knows, on a phone and on a laptop.
+
+# What is wrong with the page as shown: anything wider than the screen, a control outside it or under another
+# control (the header's STOP included), a page control too small for a thumb (under 40 px either way;
+# checkboxes count with their label).
+LAYOUT_PROBLEMS_JS = """() => {
+  const shown = (el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== "hidden";
+  const name = (el) => `${el.tagName.toLowerCase()}#${el.id || el.textContent.trim().slice(0, 24)}`;
+  const problems = [];
+  if (document.documentElement.scrollWidth > window.innerWidth) problems.push("page wider than the screen");
+  const controls = [...document.querySelectorAll("button, input, a[href], label, output")].filter(shown)
+    .filter((el) => !(el.tagName === "INPUT" && el.closest("label")));
+  for (const el of controls) {
+    const r = el.getBoundingClientRect();
+    if (r.left < 0 || r.right > window.innerWidth) problems.push(`${name(el)} off-screen`);
+    const small = el.closest("main") && el.matches("button, input[type=range], label.check, label.switch")
+      && (r.height < 40 || r.width < 40);
+    if (small) problems.push(`${name(el)} is ${Math.round(r.width)}x${Math.round(r.height)} px`);
+  }
+  for (const [i, a] of controls.entries()) {
+    for (const b of controls.slice(i + 1)) {
+      if (a.contains(b) || b.contains(a) || a.control === b || b.control === a) continue;
+      const p = a.getBoundingClientRect();
+      const q = b.getBoundingClientRect();
+      const w = Math.min(p.right, q.right) - Math.max(p.left, q.left);
+      const h = Math.min(p.bottom, q.bottom) - Math.max(p.top, q.top);
+      if (w > 1 && h > 1) problems.push(`${name(a)} overlaps ${name(b)}`);
+    }
+  }
+  return problems;
+}"""
+
+
+
+
+def _layout_is_sound(page: Page, where: str) -> None:
+    assert page.evaluate(LAYOUT_PROBLEMS_JS) == [], f"layout problems ({where})"
+
+
+def _click_slider_towards_right(page: Page, slider_id: str) -> None:
+    """A thumb's tap near the right end of the slider (90 % of its width)."""
+    box = page.locator(f"#{slider_id}").bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + box["width"] * 0.9, box["y"] + box["height"] / 2)
+
+
+def _arrow_right_turns_right(page: Page, server: ConsoleTestServer, slider_id: str, sign: int) -> None:
+    """The keyboard's right arrow and the slider's ▶ button each move the wheels one unit further right: the
+    steering duty changes by `sign` units (−1: right is the shorter pulse)."""
+    before = page.locator(f"#{slider_id}").input_value()
+    wait_for(lambda: _last_raw(server, "steering") == steering_ns(int(before)), 5, "the tapped value written")
+    page.locator(f"#{slider_id}").press("ArrowRight")
+    _wheels_at(server, "steering", steering_ns(int(before) + sign), "right arrow key")
+    page.locator(f"#{slider_id} ~ [data-nudge='1']").click()
+    _wheels_at(server, "steering", steering_ns(int(before) + 2 * sign), "the ▶ button")
+
+
+def _calibrate(page: Page, which: str) -> None:
+    page.locator(f"#{which}-calibrate").click()
+    expect(page.locator(f"#{which}-wizard")).to_be_visible()
+
+
+def test_steering_reads_in_degrees_and_its_sliders_move_the_way_the_wheels_do(
+        screen_page: tuple[str, Page], console_server: ConsoleTestServer) -> None:
+    """Degrees beside the raw values (saved limits and the slider's position), a slider dragged right turns the
+    wheels right at either polarity, the page words the direction without a polarity number, and every step
+    fits the screen with thumb-sized controls that nothing covers."""
+    name, page = screen_page
+    server = console_server
+    page.goto("/calibration")
+    # The defaults: centre -5, left 20 (25 units left of centre), right -30 (25 units right): about 30 degrees.
+    expect(page.locator("#steering-left-angle")).to_have_text("about 30° left")
+    expect(page.locator("#steering-right-angle")).to_have_text("about 30° right")
+    expect(page.locator("#speed-direction-now")).to_have_text("Yes")  # throttle polarity -1
+    assert "polarity" not in page.locator("main").inner_text().lower()
+    _layout_is_sound(page, "overview")
+    screenshot(page, f"calibration-{name}-overview", full_page=False)
+
+    _calibrate(page, "steering")
+    wizard = page.locator("#steering-wizard")
+    wizard.get_by_role("button", name="Next").click()
+    _click_slider_towards_right(page, "steering-mid")
+    wait_for(lambda: (_last_raw(server, "steering") or 0) < steering_ns(-5), 5, "wheels turned right (polarity +1)")
+    _arrow_right_turns_right(page, server, "steering-mid", -1)
+    expect(wizard.locator("[data-angle-of=steering-mid]")).to_contain_text("right of the saved centre")
+    _layout_is_sound(page, "steering centre step")
+    wizard.get_by_role("slider", name="Centre value").fill("-5")  # the ends stay put when the centre moves
+    wizard.get_by_role("button", name="Next").click()
+    expect(wizard.locator("[data-angle-of=steering-left]")).to_have_text("about 30° left (27–33°)")
+    wizard.get_by_role("slider", name="Maximum left value").fill("25")
+    expect(wizard.locator("[data-angle-of=steering-left]")).to_have_text("about 36° left (32–40°)")
+    _layout_is_sound(page, "steering left step")
+    screenshot(page, f"calibration-{name}-steering-left", full_page=False)
+    wizard.get_by_role("button", name="Cancel").click()
+
+    # A servo mounted the other way round: left is the shorter pulse, and the slider must still run left to right.
+    server.bridge.calibration["steering"] = CalibrationNs(1_200_000, 1_450_000, 1_700_000, -1)
+    page.reload()
+    expect(page.locator("#steering-left-angle")).to_have_text("about 30° left")
+    _calibrate(page, "steering")
+    wizard.get_by_role("button", name="Next").click()
+    _click_slider_towards_right(page, "steering-mid")
+    wait_for(lambda: (_last_raw(server, "steering") or 0) > steering_ns(-5), 5, "wheels turned right (polarity -1)")
+    _arrow_right_turns_right(page, server, "steering-mid", 1)
+    expect(wizard.locator("[data-angle-of=steering-mid]")).to_contain_text("right of the saved centre")
+    expect(page.locator("main")).not_to_contain_text("olarity")
+
+
+def test_speed_direction_is_reversed_in_words_and_its_sliders_run_back_to_front(
+        screen_page: tuple[str, Page], console_server: ConsoleTestServer) -> None:
+    name, page = screen_page
+    server = console_server
+    page.goto("/calibration")
+    expect(page.locator("#speed-mid-now")).to_have_text("-12")
+    _calibrate(page, "speed")
+    wizard = page.locator("#speed-wizard")
+    wizard.get_by_label("The wheels are off the ground and free to spin").check()
+    _layout_is_sound(page, "speed raise step")
+    wizard.get_by_role("button", name="Next").click()
+    _click_slider_towards_right(page, "speed-mid")  # towards Front: forward is the shorter pulse (polarity -1)
+    wait_for(lambda: (_last_raw(server, "throttle") or 0) < throttle_ns(-12), 5, "forward at polarity -1")
+    wizard.get_by_role("button", name="Next").click()
+    reverse = wizard.get_by_role("switch", name="Direction reversed")
+    expect(reverse).to_be_checked()
+    reverse.uncheck()
+    _layout_is_sound(page, "speed direction step")
+    screenshot(page, f"calibration-{name}-speed-direction", full_page=False)
+    wizard.get_by_role("button", name="Next").click()
+    _click_slider_towards_right(page, "speed-forward")
+    wait_for(lambda: (_last_raw(server, "throttle") or 0) > throttle_ns(-12), 5, "forward at polarity +1")
+    _layout_is_sound(page, "speed forward step")
+    wizard.get_by_role("button", name="Next").click()
+    wizard.get_by_role("button", name="Done").click()
+    expect(wizard).to_be_hidden()
+    expect(page.locator("#speed-direction-now")).to_have_text("No")
+    assert server.logged_in_client().get("/api/get_calibration/throttle").json()["polarity"] == 1
+    assert "polarity" not in page.locator("main").inner_text().lower()
+
+
+def _held(page: Page, routes: list[Route], count: int = 1) -> None:
+    """Wait (deadline, no sleep) until the page has sent `count` requests that the test holds back."""
+    deadline = time.monotonic() + 5
+    while len(routes) < count:
+        assert time.monotonic() < deadline, "the page did not send the request"
+        page.evaluate("0")  # lets Playwright deliver the route events
+
+
+def test_the_page_says_the_wheels_moved_only_once_the_car_took_the_value(
+        screen_page: tuple[str, Page], console_server: ConsoleTestServer) -> None:
+    """Progress while the car has not answered, the result once it has, and the reason when it refuses: the page
+    never claims the wheels move before the car is in calibration mode and took the raw value."""
+    name, page = screen_page
+    server = console_server
+    page.goto("/calibration")
+    expect(page.locator("#steering-mid-now")).to_have_text("-5")
+    mode_requests: list[Route] = []
+    wheel_requests: list[Route] = []
+    page.route("**/api/set_calibration_mode", lambda route: mode_requests.append(route))
+    page.route("**/api/adjust_calibrating_wheels/*", lambda route: wheel_requests.append(route))
+    page.locator("#steering-calibrate").click()
+    _held(page, mode_requests)
+    status = page.locator("#calibration-status")
+    expect(status).to_have_text("Putting the car in calibration mode…")
+    expect(page.locator("#steering-wizard")).to_be_hidden()
+    assert "wheels move" not in page.locator("main").inner_text()
+    mode_requests[0].continue_()
+
+    wizard = page.locator("#steering-wizard")
+    wheels = wizard.locator("[data-wheels-status]")
+    expect(wizard).to_be_visible()
+    expect(status).to_have_text("The car is in calibration mode: the wheels follow the sliders.")
+    _held(page, wheel_requests)
+    expect(wheels).to_have_text("Moving the wheels to -5…")
+    wheel_requests[0].continue_()
+    expect(wheels).to_have_text("The wheels are at -5.")
+    screenshot(page, f"calibration-{name}-wheels-set", full_page=False)
+    page.unroute("**/api/adjust_calibrating_wheels/*")
+
+    # Out of calibration mode behind the page's back (another device, a restart): the refusal and its reason.
+    server.bridge.set_drive_mode("manual")
+    wizard.get_by_role("button", name="Next").click()
+    expect(wheels).to_contain_text("The wheels did not move: the car is not in calibration mode")
+    expect(status).to_be_empty()  # no longer says the car is in calibration mode
+    assert _last_raw(server, "steering") is None or _last_raw(server, "steering") == steering_ns(-5)
+    screenshot(page, f"calibration-{name}-wheels-refused", full_page=False)

@@ -25,7 +25,7 @@ def test_emergency_stop_is_one_latched_state_by_the_controls_and_start_says_why(
     page, bridge = console_page, console_server.bridge
     status = page.locator(".controls-card #nav-status")
     bridge.set_navigation_started(True)
-    expect(status).to_have_attribute("data-state", "running")
+    expect(status).to_have_attribute("data-state", "held")  # started; no one drives the pad
 
     page.get_by_role("button", name="Emergency stop: stop the car now").click()
     wait_for(lambda: bridge.navigation.emergency_stop and not bridge.navigation.started, 5, "emergency stop")
@@ -53,7 +53,7 @@ def test_emergency_stop_is_one_latched_state_by_the_controls_and_start_says_why(
 
     page.get_by_role("button", name="Start vehicle").click()
     wait_for(lambda: bridge.navigation.started, 5, "the car to start")
-    expect(status).to_have_attribute("data-state", "running")
+    expect(status).to_have_attribute("data-state", "held")
     with bridge._lock:  # navigation hears the servo node come back with a new boot id: a restart mid-run
         bridge.drive.on_heartbeat("servo_node", "boot-1", "")
         bridge.drive.on_heartbeat("servo_node", "boot-2", "")
@@ -64,11 +64,20 @@ def test_emergency_stop_is_one_latched_state_by_the_controls_and_start_says_why(
 def test_only_a_running_car_is_green_and_an_unreadable_state_is_never_shown_as_running(
         console_page: Page, console_server: ConsoleTestServer) -> None:
     """Finding 7 (the colour): "Cannot read the car's state" was shown in the same green as Running, and kept
-    the last "Running" look. Each state has its own colour; offline and waiting are neither green nor running."""
+    the last "Running" look. Each state has its own colour; offline, waiting and a started car that no one drives
+    (held at neutral) are neither green nor running."""
     page, bridge = console_page, console_server.bridge
     status = page.locator("#nav-status")
     colour = lambda: status.evaluate("el => getComputedStyle(el).backgroundColor")  # noqa: E731
     bridge.set_navigation_started(True)
+    expect(status).to_have_attribute("data-state", "held")
+    held = colour()
+    pad = page.locator("#drive-pad")
+    pad.evaluate("pad => pad.scrollIntoView({block: 'center'})")
+    box = pad.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.2)
+    page.mouse.down()  # the pad drives: only now is the car running
     expect(status).to_have_attribute("data-state", "running")
     running = colour()
 
@@ -78,6 +87,7 @@ def test_only_a_running_car_is_green_and_an_unreadable_state_is_never_shown_as_r
     expect(status).not_to_contain_text("Running")
     offline = colour()
     page.unroute("**/api/navigation_state")
+    page.mouse.up()
 
     bridge.navigation_heard = False
     expect(status).to_have_attribute("data-state", "waiting")
@@ -88,4 +98,4 @@ def test_only_a_running_car_is_green_and_an_unreadable_state_is_never_shown_as_r
     stopped = colour()
     bridge.emergency_stop()
     expect(status).to_have_attribute("data-state", "latched")
-    assert running not in (offline, waiting, stopped, colour()), "a state that is not running looks like running"
+    assert running not in (offline, waiting, stopped, held, colour()), "a state that is not running looks like running"

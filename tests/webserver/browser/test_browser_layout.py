@@ -7,16 +7,12 @@ to its end are kept in test-artifacts/screenshots/."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from playwright.sync_api import Browser, Page, expect
-from webserver.browser.browser_support import WAIT_MS, log_in, screenshot
-from webserver.console_client import ConsoleTestServer
+from playwright.sync_api import Page, expect
+from webserver.browser.browser_support import SCREENS, screenshot
 
 pytestmark = pytest.mark.browser
 
-SCREENS = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1280, "height": 800}}
 
 # Every visible control's rectangle that the visible STOP button's rectangle intersects (other than itself).
 OVERLAPS_JS = """() => {
@@ -41,18 +37,6 @@ OVERLAPS_JS = """() => {
 }"""
 
 
-@pytest.fixture(params=list(SCREENS))
-def screen_page(request: pytest.FixtureRequest, chromium: Browser,
-                console_server: ConsoleTestServer) -> Iterator[tuple[str, Page]]:
-    name = request.param
-    phone = name == "phone"
-    context = chromium.new_context(viewport=SCREENS[name], is_mobile=phone, has_touch=phone,
-                                   base_url=console_server.url)
-    context.set_default_timeout(WAIT_MS)
-    page = context.new_page()
-    log_in(page, console_server.password)
-    yield name, page
-    context.close()
 
 
 def _fully_on_first_screen(page: Page, selector: str, size: dict[str, int]) -> None:

@@ -119,7 +119,7 @@ def test_a_password_change_waits_for_a_stopped_car_and_ended_sessions_are_told_w
     stopped it goes through, and the other devices land on a login page that says why."""
     racer, bridge = console_page, console_server.bridge
     bridge.set_navigation_started(True)
-    expect(racer.locator("#nav-status")).to_contain_text("Running")
+    expect(racer.locator("#nav-status")).to_contain_text("Started")
 
     context = chromium.new_context(viewport=PHONE, base_url=console_server.url)
     try:

@@ -52,6 +52,28 @@ class NavigationView:
     model_ready: bool = False
     last_command_age_s: float = 0.0
     neutral_reason: str = ""
+    run_started_ns: int = 0  # wall clock of the Start that began the current run; 0 while stopped
+
+
+@dataclass(frozen=True)
+class ServoCommandView:
+    """/navigation_pkg/servo_cmd, navigation's output: angle (+1 full left) and throttle (+1 full forward, after
+    the max-speed scaling), with how long ago it was heard, so a readout never shows an old value as live."""
+
+    angle: float
+    throttle: float
+    age_s: float
+
+
+@dataclass(frozen=True)
+class PwmWrittenView:
+    """/servo_pkg/pwm_written: the duty cycles the servo node last wrote, with how long ago it was heard."""
+
+    steering_ns: int
+    throttle_ns: int
+    enabled: bool
+    reason: str
+    age_s: float
 
 
 @dataclass(frozen=True)
@@ -130,6 +152,19 @@ class RobotBridge(ABC):
 
     @abstractmethod
     def navigation_state(self) -> NavigationView | None: ...
+
+    @abstractmethod
+    def servo_command(self) -> ServoCommandView | None:
+        """Navigation's latest output to the servo node (None until heard)."""
+
+    @abstractmethod
+    def pwm_written(self) -> PwmWrittenView | None:
+        """The servo node's latest write (None until heard)."""
+
+    @abstractmethod
+    def calibrated_neutral(self) -> dict[str, int] | None:
+        """Each drive channel's calibrated neutral duty (mid_ns), read from the servo node at most every few
+        seconds (the readout asks on every poll); None when it does not answer."""
 
     @abstractmethod
     def camera_status(self) -> CameraView | None: ...

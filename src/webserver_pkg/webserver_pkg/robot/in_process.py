@@ -8,6 +8,11 @@ the servo package's `ChannelCalibration` accepts them. So a rule changed in a co
 tests see; nothing here re-implements one. (It replaces tests/webserver/fake_robot.py, which wrote those rules
 again by hand and had drifted from them: it refused an autonomous start that the real DriveControl accepts.)
 
+Navigation's commands go where its node sends them: they are the readout's commanded values, and the servo
+package's own `duty_ns` turns them into the written duty cycles with this robot's calibration. The watchdog
+(`DriveControl.tick`, every 50 ms in the node) runs whenever navigation's state is read, so a silent drive pad
+puts the car to neutral here as it does on the car, by the time anyone looks.
+
 What cannot exist without the graph is kept as plain state a test may set: the camera status, stage
 telemetry, /rosout lines, the LiDAR flag, the simulator's state, the tail light. For faults, `unavailable`
 makes named methods fail as if their node were down, and `fail_next_load` makes the next load end in the
@@ -24,11 +29,12 @@ from pathlib import Path
 from typing import Any
 
 from deepracer_common_pkg.drive_rules import model_load_refusal, policy_runs
+from deepracer_common_pkg.vocabulary import CALIBRATION
 from inference_pkg.metadata import ModelPackageError
 from inference_pkg.policy_network import validate_package
 from navigation_pkg.config import NavigationConfig
 from navigation_pkg.drive_control import DriveControl, Outcome
-from servo_pkg.pwm_math import DEFAULT_STEERING, DEFAULT_THROTTLE, ChannelCalibration
+from servo_pkg.pwm_math import DEFAULT_STEERING, DEFAULT_THROTTLE, ChannelCalibration, duty_ns
 from webserver_pkg.robot.bridge import (
     CHANNELS,
     BridgeError,
@@ -37,7 +43,9 @@ from webserver_pkg.robot.bridge import (
     LogLine,
     ModelStateView,
     NavigationView,
+    PwmWrittenView,
     RobotBridge,
+    ServoCommandView,
     SimStateView,
     StageView,
 )
@@ -67,6 +75,8 @@ class InProcessRobot(RobotBridge):
         self.manual_commands: list[tuple[float, float]] = []
         self.raw_pwm_commands: list[tuple[str, int]] = []
         self.sim: SimStateView | None = None  # None: no simulator runs, as on a real car
+        self._commanded: tuple[float, float, float] | None = None  # angle, throttle, monotonic s when sent
+        self._written: tuple[int, int, float] | None = None  # steering_ns, throttle_ns, monotonic s when written
         self._frame_listeners: dict[int, Callable[[bytes], None]] = {}
         self._next_listener = 0
         self._lock = threading.RLock()
@@ -94,11 +104,13 @@ class InProcessRobot(RobotBridge):
 
     @property
     def navigation(self) -> NavigationView:
-        """Navigation's state as its node publishes it."""
+        """Navigation's state as its node publishes it (its watchdog has just run)."""
         with self._lock:
+            self._watchdog()
             state = self.drive.state()
         return NavigationView(state.mode, state.started, state.emergency_stop, state.max_speed, state.model_name,
-                              state.model_ready, state.last_command_age_s, state.neutral_reason)
+                              state.model_ready, state.last_command_age_s, state.neutral_reason,
+                              state.run_started_ns)
 
     @property
     def policy_running(self) -> bool:
@@ -125,8 +137,28 @@ class InProcessRobot(RobotBridge):
             if method in self.unavailable:
                 raise BridgeError(f"in-process robot: {method} is not available", unavailable=True)
 
-    @staticmethod
-    def _answer(outcome: Outcome) -> None:
+    def _watchdog(self) -> None:
+        """The navigation node's watchdog timer, as it would have run by now on the car."""
+        with self._lock:
+            self._apply(self.drive.tick())
+
+    def _apply(self, outcome: Outcome) -> None:
+        """What the navigation node publishes for `outcome`, and what the servo node writes for it."""
+        command = outcome.command
+        if command is None:
+            return
+        now = time.monotonic()
+        with self._lock:
+            self._commanded = (command.angle, command.throttle, now)
+            self._written = (duty_ns(command.angle, self._servo_calibration("steering")),
+                             duty_ns(command.throttle, self._servo_calibration("throttle")), now)
+
+    def _servo_calibration(self, channel: str) -> ChannelCalibration:
+        values = self.calibration[channel]
+        return ChannelCalibration(values.min_ns, values.mid_ns, values.max_ns, values.polarity)
+
+    def _answer(self, outcome: Outcome) -> None:
+        self._apply(outcome)
         if not outcome.accepted:
             raise BridgeError(outcome.reason)
 
@@ -137,6 +169,22 @@ class InProcessRobot(RobotBridge):
 
     def navigation_state(self) -> NavigationView | None:
         return self.navigation if self.navigation_heard else None
+
+    def servo_command(self) -> ServoCommandView | None:
+        self._watchdog()
+        with self._lock:
+            heard = self._commanded
+        return None if heard is None else ServoCommandView(heard[0], heard[1], time.monotonic() - heard[2])
+
+    def pwm_written(self) -> PwmWrittenView | None:
+        self._watchdog()
+        with self._lock:
+            heard = self._written
+        return None if heard is None else PwmWrittenView(heard[0], heard[1], True, "command",
+                                                         time.monotonic() - heard[2])
+
+    def calibrated_neutral(self) -> dict[str, int] | None:
+        return {channel: self.calibration[channel].mid_ns for channel in CHANNELS}
 
     def camera_status(self) -> CameraView | None:
         return self.camera
@@ -223,12 +271,18 @@ class InProcessRobot(RobotBridge):
         self._record("manual_drive", angle, throttle)
         with self._lock:
             self.manual_commands.append((angle, throttle))
-            self.drive.on_manual(angle, throttle, time.time_ns())
+            self._apply(self.drive.on_manual(angle, throttle, time.time_ns()))
 
     def raw_pwm(self, channel: str, duty_ns: int) -> None:
+        """Written as the servo node writes it (ServoCore.raw): only in calibration mode, the other channel kept."""
         self._record("raw_pwm", channel, duty_ns)
         with self._lock:
             self.raw_pwm_commands.append((channel, duty_ns))
+            if self.drive.state().mode != CALIBRATION:
+                return
+            last = self._written or (self.calibration["steering"].mid_ns, self.calibration["throttle"].mid_ns, 0.0)
+            self._written = (duty_ns if channel == "steering" else last[0],
+                             duty_ns if channel == "throttle" else last[1], time.monotonic())
 
     def get_calibration(self, channel: str) -> CalibrationNs:
         self._record("get_calibration", channel)

@@ -25,6 +25,7 @@ from deepracer_interfaces_pkg.msg import (
     CameraStatus,
     ModelState,
     NavigationState,
+    PwmWritten,
     RawPwm,
     ServoCtrlMsg,
     SimState,
@@ -40,13 +41,16 @@ from deepracer_interfaces_pkg.srv import (
     SetMaxSpeed,
 )
 from webserver_pkg.robot.bridge import (
+    CHANNELS,
     BridgeError,
     CalibrationNs,
     CameraView,
     LogLine,
     ModelStateView,
     NavigationView,
+    PwmWrittenView,
     RobotBridge,
+    ServoCommandView,
     SimStateView,
     StageView,
 )
@@ -54,6 +58,8 @@ from webserver_pkg.services.log_sources import MAX_LINES
 
 STAGES = ("camera", "inference", "navigation", "servo")
 LOG_LEVELS = {10: "DEBUG", 20: "INFO", 30: "WARN", 40: "ERROR", 50: "FATAL"}
+# The readout asks for the calibrated neutral on every poll; the servo node is asked at most this often.
+NEUTRAL_REFRESH_S = 5.0
 # Which node answers each service: named in the reason when it does not.
 SERVICE_OWNERS = {"/inference_pkg": "inference", "/navigation_pkg": "navigation", "/servo_pkg": "servo",
                   "/camera_pkg": "camera", "/sim_pkg": "simulator"}
@@ -66,7 +72,7 @@ def model_view(msg: ModelState) -> ModelStateView:
 
 def navigation_view(msg: NavigationState) -> NavigationView:
     return NavigationView(msg.mode, msg.started, msg.emergency_stop, msg.max_speed, msg.model_name,
-                          msg.model_ready, msg.last_command_age_s, msg.neutral_reason)
+                          msg.model_ready, msg.last_command_age_s, msg.neutral_reason, msg.run_started_ns)
 
 
 def camera_view(msg: CameraStatus) -> CameraView:
@@ -95,6 +101,9 @@ class RosBridge(RobotBridge):
         self._sim: SimStateView | None = None
         self._stages: dict[str, tuple[StageStats, float]] = {}
         self._log: deque[LogLine] = deque(maxlen=MAX_LINES)
+        self._servo_cmd: tuple[ServoCtrlMsg, float] | None = None
+        self._written: tuple[PwmWritten, float] | None = None
+        self._neutral: tuple[dict[str, int] | None, float] | None = None  # (value, when read)
 
         node.create_subscription(ModelState, names.INFERENCE_MODEL_STATE,
                                  lambda m: self._set("_model", model_view(m)), qos.LATCHED)
@@ -106,6 +115,10 @@ class RosBridge(RobotBridge):
         for stage in STAGES:
             node.create_subscription(StageStats, names.telemetry_topic(stage), self._on_stats, qos.LATEST)
         node.create_subscription(Log, "/rosout", self._on_log, qos_profile_rosout_default)
+        node.create_subscription(ServoCtrlMsg, names.NAVIGATION_SERVO_CMD,
+                                 lambda m: self._set("_servo_cmd", (m, time.monotonic())), qos.COMMAND)
+        node.create_subscription(PwmWritten, names.SERVO_PWM_WRITTEN,
+                                 lambda m: self._set("_written", (m, time.monotonic())), qos.COMMAND)
 
         self._manual = node.create_publisher(ServoCtrlMsg, names.MANUAL_DRIVE, qos.COMMAND)
         self._raw_pwm = node.create_publisher(RawPwm, names.SERVO_RAW_PWM, qos.COMMAND)
@@ -154,6 +167,36 @@ class RosBridge(RobotBridge):
         return {name: StageView(name, msg.rate_hz, msg.latency_p50_ms, msg.latency_p95_ms, msg.count,
                                 msg.dropped, now - received)
                 for name, (msg, received) in stages.items()}
+
+    def servo_command(self) -> ServoCommandView | None:
+        with self._lock:
+            heard = self._servo_cmd
+        if heard is None:
+            return None
+        msg, received = heard
+        return ServoCommandView(msg.angle, msg.throttle, time.monotonic() - received)
+
+    def pwm_written(self) -> PwmWrittenView | None:
+        with self._lock:
+            heard = self._written
+        if heard is None:
+            return None
+        msg, received = heard
+        return PwmWrittenView(msg.steering_ns, msg.throttle_ns, msg.enabled, msg.reason, time.monotonic() - received)
+
+    def calibrated_neutral(self) -> dict[str, int] | None:
+        """A failed read is kept for NEUTRAL_REFRESH_S too, so a servo node that is gone costs a poll one
+        service timeout every few seconds, not every time."""
+        with self._lock:
+            cached = self._neutral
+        if cached is not None and time.monotonic() - cached[1] < NEUTRAL_REFRESH_S:
+            return cached[0]
+        try:
+            value: dict[str, int] | None = {channel: self.get_calibration(channel).mid_ns for channel in CHANNELS}
+        except BridgeError:
+            value = None
+        self._set("_neutral", (value, time.monotonic()))
+        return value
 
     def sim_state(self) -> SimStateView | None:
         """A latched state outlives its publisher: only a simulator that is still there counts."""
@@ -219,6 +262,7 @@ class RosBridge(RobotBridge):
         return CalibrationNs(response.min_ns, response.mid_ns, response.max_ns, response.polarity)
 
     def set_calibration(self, channel: str, calibration: CalibrationNs) -> None:
+        self._set("_neutral", None)  # the readout's neutral is read again
         self._command(names.SERVO_SET_CALIBRATION, SetCalibration.Request(
             channel=channel, min_ns=calibration.min_ns, mid_ns=calibration.mid_ns, max_ns=calibration.max_ns,
             polarity=calibration.polarity))

@@ -3,8 +3,8 @@
 Both live in the console folder (default ~/.deepracer/console/), written atomically with mode 0600.
 The password is stored salted and slow-hashed (scrypt via werkzeug); its first value is the car's
 chassis asset tag (printed under the car, as on the original) when the machine has one, else a
-generated one, kept 0600 beside the hash until the first change. The node prints the default on its
-terminal only, never through a logger (`password_shown` vs `password_source`).
+generated one, kept 0600 beside the hash until the first change. The node's start line says where the
+password is, never the password (`password_hint`): that line reaches the logs through the launcher.
 
 A car switched from the original software, or activated by DeepRacer Event Manager (DREM), has the
 original's password file: an unsalted sha224 hex digest in `password.txt` in the data folder
@@ -99,24 +99,16 @@ class FirstPassword:
     source: str  # "asset_tag" | "generated"
 
 
-def password_shown(first: FirstPassword | None) -> str:
-    """What the start line on the terminal says the password is (the terminal only: never a log)."""
+def password_hint(first: FirstPassword | None, console_dir: Path) -> str:
+    """Where the console password is, for the node's start line: never the password itself. The launcher relays
+    the node's terminal into its own output, which a car's journal (and so the Logs page) keeps, so the line
+    points to the password: the asset tag under the car, or the 0600 file the generated one is kept in."""
     if first is None:
         return "the one set on the Settings page"
     if first.source == "asset_tag":
-        return f"{first.password} (the chassis asset tag printed under the car)"
-    return first.password
-
-
-def password_source(first: FirstPassword | None, console_dir: Path) -> str:
-    """Where the password can be found, for the log: it never holds the password itself (nor the words
-    "password:", which scripts read the terminal's start line by)."""
-    if first is None:
-        return "the password is the one set on the Settings page"
-    if first.source == "asset_tag":
-        return "the default password is the chassis asset tag printed under the car"
-    return (f"the default password is printed on the terminal that started the console, and kept in "
-            f"{console_dir / DEFAULT_PASSWORD_FILE} (readable by this user only) until it is changed")
+        return "the chassis asset tag printed under the car"
+    return (f"in {console_dir / DEFAULT_PASSWORD_FILE} (readable by this user only) until it is changed on the "
+            "Settings page")
 
 
 class PasswordStore:

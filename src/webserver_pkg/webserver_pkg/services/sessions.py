@@ -85,7 +85,8 @@ def csrf_matches(session: Session, presented: str | None) -> bool:
 
 
 class LoginLimiter:
-    """At most `attempts` failed logins per client address in any `window_s` seconds."""
+    """At most `attempts` failed logins per client address in any `window_s` seconds (also the limit of the
+    public routes' requests, which `spend` counts)."""
 
     def __init__(self, attempts: int, window_s: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
         self._attempts = attempts
@@ -105,6 +106,15 @@ class LoginLimiter:
     def failed(self, client: str) -> None:
         with self._lock:
             self._recent(client).append(self._clock())
+
+    def spend(self, client: str) -> float:
+        """Count one request from `client` unless it is over the limit: the seconds it must wait (0 = counted)."""
+        with self._lock:
+            failures = self._recent(client)
+            if len(failures) >= self._attempts:
+                return max(0.0, failures[0] + self._window_s - self._clock())
+            failures.append(self._clock())
+            return 0.0
 
     def succeeded(self, client: str) -> None:
         with self._lock:

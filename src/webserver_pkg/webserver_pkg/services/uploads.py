@@ -9,6 +9,11 @@ spread over the server's 32 worker threads, each upload on another thread left m
 117 -> 900 MB after 17 uploads of real models; here +41 MB over 20 uploads of the 20 MB demo model). One
 installer thread does every install, one at a time (two uploads at once no longer double the peak), and hands
 freed heap back to the system afterwards (`malloc_trim`): +7 MB over the same 20 (test_console_uploads).
+
+An upload under an installed model's name is never installed silently over it: the uploader says `replace`
+or `keep_both` (the new one goes in under a free name, `name-2`), and `ask` (the default) is answered with
+the question (`NameTaken`), asked only about a valid package. The name is chosen on the installer thread,
+so two uploads cannot pick the same one.
 """
 
 from __future__ import annotations
@@ -25,8 +30,12 @@ from typing import IO, TypeVar
 
 from flask import Request, current_app
 
+from inference_pkg.model_package import free_name
+
 SPOOL_DIR = "uploads"
 SPOOL_PREFIX = ".upload-"
+ASK, REPLACE, KEEP_BOTH = "ask", "replace", "keep_both"
+ON_CONFLICT = (ASK, REPLACE, KEEP_BOTH)
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
@@ -80,3 +89,29 @@ class Installer:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
+
+
+class NameTaken(Exception):
+    """An upload's name is an installed model's, and the uploader has not said whether to replace it."""
+
+    def __init__(self, name: str, free: str) -> None:
+        super().__init__(f"a model named {name} is installed already: replace it, or keep both (the new one is "
+                         f"installed as {free})")
+        self.name = name
+        self.free = free
+
+
+def target_name(models_root: Path, name: str, on_conflict: str) -> str:
+    """The folder an upload named `name` installs into, as `on_conflict` decides; NameTaken for `ask`."""
+    if on_conflict == REPLACE or not (models_root / name).exists():
+        return name
+    if on_conflict == KEEP_BOTH:
+        return free_name(models_root, name)
+    raise NameTaken(name, free_name(models_root, name))
+
+
+def same_file_warning(others: list[str]) -> str:
+    """What the uploader reads when the graph just installed is already there under other names ('' if not)."""
+    if not others:
+        return ""
+    return f"the same file is installed already as {', '.join(others)}: delete one of them if you do not need both"

@@ -1,8 +1,8 @@
-"""Login, logout and the password change.
+"""Login, logout, the password change, and the login page's STOP.
 
 A login creates its own session (others stay logged in). Failed attempts are counted per client
 address; past the limit every attempt from there is refused for the rest of the minute, even with
-the right password, so guessing costs real time.
+the right password, so guessing costs real time; the login page shows how long is left.
 """
 
 from __future__ import annotations
@@ -25,6 +25,24 @@ blueprint = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
 
 PASSWORD_CHANGED = "The console password was changed on another device: log in with the new password."
+PUBLIC_STOPS_PER_MINUTE = 10  # per client address: a tap latches the stop, so more are never needed
+
+
+def lockout_seconds(client: str) -> int:
+    """Whole seconds until `client` may try a password again (0 = now): the login form's countdown."""
+    wait_s = console().login_limiter.retry_after(client)
+    return max(1, math.ceil(round(wait_s, 3))) if wait_s > 0 else 0  # t + 60 - t can be 60.0000000000018
+
+
+def locked_out(seconds: int) -> str:
+    return (f"too many failed logins from this address: try again in {seconds} s (even the right password is "
+            "refused until then)")
+
+
+def _login_page(**fields: object) -> str:
+    seconds = lockout_seconds(request.remote_addr or "unknown")
+    return render_template("login.html", csrf_token="", active_page="login", software_version=software_version(),
+                           retry_after_s=seconds, lockout=locked_out(seconds) if seconds else "", **fields)
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
@@ -33,9 +51,7 @@ def login() -> ResponseReturnValue:
         if current_session() is not None:
             return redirect(url_for("pages.home"))
         # The cookie still names a session someone else ended: say why, so a racer is not left guessing.
-        return render_template("login.html", csrf_token="", active_page="login",
-                               software_version=software_version(),
-                               session_ended=console().sessions.ended_reason(cookie.get("sid")))
+        return _login_page(session_ended=console().sessions.ended_reason(cookie.get("sid")))
     session = attempt_login(request.form.get("password", ""))
     return ok(redirect=url_for("pages.home"), csrf_token=session.csrf_token)
 
@@ -45,16 +61,17 @@ def attempt_login(password: str) -> Session:
     cookie (ending the one the cookie named). Raises ApiError (401, 429) with the reason."""
     state = console()
     client = request.remote_addr or "unknown"
-    wait_s = state.login_limiter.retry_after(client)
-    if wait_s > 0:
-        seconds = max(1, math.ceil(round(wait_s, 3)))  # t + 60 - t can be 60.0000000000018
-        raise ApiError(f"too many failed logins from this address: try again in {seconds} s", 429,
-                       retry_after_s=seconds)
+    seconds = lockout_seconds(client)
+    if seconds:
+        raise ApiError(locked_out(seconds), 429, retry_after_s=seconds)
     if not state.passwords.verify(password):
         state.login_limiter.failed(client)
         log.warning("failed console login from %s", client)
-        raise ApiError("wrong password (the default is printed under the car, or on the terminal that "
-                       "started the console)", 401)
+        seconds = lockout_seconds(client)
+        if seconds:  # this failure locked the address: say so now, not at the next try
+            raise ApiError(f"wrong password; {locked_out(seconds)}", 429, retry_after_s=seconds)
+        raise ApiError("wrong password (the default is printed under the car, or kept in the file that the "
+                       "console's start line names)", 401)
     state.login_limiter.succeeded(client)
     old = current_session()
     if old is not None:
@@ -77,8 +94,8 @@ def login_link() -> ResponseReturnValue:
     try:
         attempt_login(request.args.get("epwd", ""))
     except ApiError as error:
-        return render_template("login.html", csrf_token="", active_page="login", software_version=software_version(),
-                               login_error=error.reason), error.status
+        # A lock-out is said once, by the page's countdown banner.
+        return _login_page(login_error="" if error.status == 429 else error.reason), error.status
     return redirect(target, 303)
 
 
@@ -106,4 +123,32 @@ def change_password() -> ResponseReturnValue:
         raise ApiError(str(error)) from None
     console().sessions.end_all_except(logged_in_session().session_id, PASSWORD_CHANGED)
     log.info("console password changed from %s; other sessions ended", request.remote_addr)
+    return ok()
+
+
+@blueprint.route("/api/public/car_moving")
+def public_car_moving() -> ResponseReturnValue:
+    """Whether the car is started, for the login page's STOP, without a login. It says nothing else (no mode,
+    model or speed), and costs one read of the state the bridge keeps, like serving the login page itself."""
+    state = console().bridge.navigation_state()
+    return ok(moving=bool(state is not None and state.started))
+
+
+@blueprint.route("/api/public/stop", methods=["POST"])
+def public_stop() -> ResponseReturnValue:
+    """The login page's STOP: latches the emergency stop, as the console's STOP does, with no login and no CSRF
+    token, so a racer logged out (a password change, an expired session) can still stop a moving car.
+
+    Why that is safe from misuse: this route can only stop. Stopping is always safe for the car and the people
+    near it; releasing the stop and starting need a login (their routes stay behind the guard), so the worst
+    anyone on the car's network (or a page that posts here from another site) can do is stop a run, which a
+    logged-in racer sees latched and releases. The limit per address keeps the log from being flooded."""
+    client = request.remote_addr or "unknown"
+    wait_s = console().public_stop_limiter.spend(client)
+    if wait_s > 0:
+        seconds = max(1, math.ceil(wait_s))
+        raise ApiError(f"too many STOP requests from this address (the stop is already latched): try again in "
+                       f"{seconds} s", 429, retry_after_s=seconds)
+    console().bridge.emergency_stop()
+    log.warning("emergency stop from the login page (%s, not logged in)", client)
     return ok()

@@ -1,12 +1,15 @@
 """Calibration: the mode, the saved values in the original console's units, live wheel moves.
 
 Values cross in console units (servo_pkg.console_units, the original's formulas) and reach the servo node
-in duty-cycle nanoseconds; the servo node keeps and validates them.
+in duty-cycle nanoseconds; the servo node keeps and validates them. Calibrate and each wheel move are answered
+only once the car confirms them (navigation's state, the servo node's report of the write), because the page
+tells the technician what the wheels do from these answers.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 
 from flask import Blueprint
 from flask.typing import ResponseReturnValue
@@ -15,7 +18,7 @@ from deepracer_common_pkg.vocabulary import CALIBRATION
 from servo_pkg.console_units import CONSOLE_NS_PER_UNIT, CONSOLE_OFFSET_NS, from_console_units, to_console_units
 from servo_pkg.pwm_math import DEFAULT_STEERING, DEFAULT_THROTTLE, PWM_PERIOD_NS
 from webserver_pkg.context import console
-from webserver_pkg.robot.bridge import CalibrationNs, require_navigation
+from webserver_pkg.robot.bridge import BridgeError, CalibrationNs, require_navigation
 from webserver_pkg.views.api_input import ApiError, json_body, number, ok
 from webserver_pkg.views.car_in_use import refuse_while_started
 
@@ -25,6 +28,14 @@ log = logging.getLogger(__name__)
 # The URL's channel names (original console) -> the servo node's.
 CHANNELS = {"angle": "steering", "throttle": "throttle"}
 DEFAULT_CALIBRATION = {"steering": DEFAULT_STEERING, "throttle": DEFAULT_THROTTLE}
+# Navigation publishes its state as soon as its mode changes: this only covers the state's delivery.
+MODE_CONFIRM_S = 2.0
+# The servo node reports each write at once (pwm_written); this covers delivery on a loaded car. A raw value is
+# sent again every RESEND_S until then: one published before the servo node was discovered is lost, and one it
+# hears before navigation's new mode is ignored. Sending the same duty again is harmless.
+WRITE_CONFIRM_S = 2.0
+RESEND_S = 0.1
+POLL_S = 0.01
 
 
 def _channel(name: str) -> str:
@@ -39,7 +50,23 @@ def set_calibration_mode() -> ResponseReturnValue:
     Refused while the car is started: a calibration begun on one device must not end a run on another."""
     refuse_while_started("calibrate")
     console().bridge.set_drive_mode(CALIBRATION)
+    _wait_for_calibration_mode()
     return ok()
+
+
+def _wait_for_calibration_mode() -> None:
+    """Answer only once navigation's state says calibration: the page then says the wheels follow the sliders,
+    the servo node takes raw values only in the mode that state gives it, and a wheel move is refused until the
+    console has heard it too."""
+    deadline = time.monotonic() + MODE_CONFIRM_S
+    while True:
+        state = console().bridge.navigation_state()
+        if state is not None and state.mode == CALIBRATION:
+            return
+        if time.monotonic() >= deadline:
+            raise BridgeError("the car did not report calibration mode: check on the Logs page that the navigation "
+                              "node runs, then choose Calibrate again", unavailable=True)
+        time.sleep(POLL_S)  # a poll of a latched value, not a synchronisation
 
 
 @blueprint.route("/get_calibration/<name>")
@@ -90,5 +117,30 @@ def adjust_calibrating_wheels(name: str) -> ResponseReturnValue:
     duty = _duty_ns(channel, json_body(), "pwm")
     if require_navigation(console().bridge).mode != CALIBRATION:
         raise ApiError("the car is not in calibration mode: choose Calibrate on the Calibration page first", 409)
+    sent_at = time.monotonic()
     console().bridge.raw_pwm(channel, duty)
+    _wait_for_write(channel, duty, sent_at)
     return ok()
+
+
+def _wait_for_write(channel: str, duty: int, sent_at: float) -> None:
+    """Answer only once the servo node reported writing `duty` on `channel` (a write heard after the request):
+    the page says where the wheels are from this answer. The servo node ignores raw values outside calibration
+    mode, so a car that left it between the check above and the write is told apart here."""
+    deadline, resend_at = sent_at + WRITE_CONFIRM_S, sent_at + RESEND_S
+    while True:
+        written = console().bridge.pwm_written()
+        if written is not None and time.monotonic() - written.age_s >= sent_at \
+                and (written.steering_ns if channel == "steering" else written.throttle_ns) == duty:
+            if not written.enabled:
+                raise BridgeError("the servo output did not take the value: the Logs page says why")
+            return
+        now = time.monotonic()
+        if now >= deadline:
+            raise BridgeError("the servo node did not write the value: check that the car is still in calibration "
+                              "mode (choose Calibrate again) and that the servo node runs (Logs page)",
+                              unavailable=True)
+        if now >= resend_at:
+            console().bridge.raw_pwm(channel, duty)
+            resend_at = now + RESEND_S
+        time.sleep(POLL_S)  # a poll of a latched value, not a synchronisation

@@ -7,6 +7,7 @@ navigation's: these views check the request and call the bridge, which answers w
 from __future__ import annotations
 
 import logging
+import time
 
 from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
@@ -14,6 +15,7 @@ from flask.typing import ResponseReturnValue
 from deepracer_common_pkg.vocabulary import AUTONOMOUS, CALIBRATION, MANUAL
 from webserver_pkg.context import console
 from webserver_pkg.robot.bridge import require_navigation
+from webserver_pkg.services import drive_readout
 from webserver_pkg.views.api_input import choice, json_body, number, ok
 
 blueprint = Blueprint("driving", __name__, url_prefix="/api")
@@ -84,8 +86,17 @@ def reset_emergency_stop() -> ResponseReturnValue:
 
 @blueprint.route("/navigation_state")
 def navigation_state() -> ResponseReturnValue:
-    state = console().bridge.navigation_state()
+    """Navigation's state with the run's time and the live readout: the one status the Control page polls."""
+    bridge = console().bridge
+    written_view = bridge.pwm_written()
+    # The neutral is only asked for while the servo node writes: a node that is gone costs no service wait.
+    neutral = bridge.calibrated_neutral() if drive_readout.live(written_view) else None
+    readout = {"commanded": drive_readout.commanded(bridge.servo_command()),
+               "written": drive_readout.written(written_view, neutral)}
+    state = bridge.navigation_state()
     if state is None:
         return ok(known=False, mode="", started=False, emergency_stop=False, max_speed=0.0, model_name="",
-                  model_ready=False, last_command_age_s=0.0, neutral_reason="")
-    return ok(known=True, **vars(state))
+                  model_ready=False, last_command_age_s=0.0, neutral_reason="", run_started_ns=0,
+                  run_elapsed_s=0.0, readout=readout)
+    elapsed_s = drive_readout.run_elapsed_s(state.run_started_ns, time.time_ns())
+    return ok(known=True, **vars(state), run_elapsed_s=elapsed_s, readout=readout)

@@ -4,7 +4,8 @@ same code the inference node trusts); loading goes through the robot bridge.
 An upload is streamed to a file in the console folder as it arrives (same disk as the models, not a RAM
 /tmp on a 4 GB car; `uploads.UploadRequest`), then installed on the one installer thread: the package
 module checks the archive before extracting and swaps the model in only once it is valid, so a bad
-upload leaves every installed model as it was.
+upload leaves every installed model as it was. A taken name is replaced only when asked (`on_conflict`),
+never while that model drives the car; the same graph under other names is pointed out in the answer.
 """
 
 from __future__ import annotations
@@ -35,8 +36,9 @@ from inference_pkg.model_package import (
 )
 from webserver_pkg.context import console
 from webserver_pkg.robot.bridge import ModelStateView
-from webserver_pkg.services import device_info
-from webserver_pkg.views.api_input import ApiError, json_body, ok
+from webserver_pkg.services import device_info, uploads
+from webserver_pkg.views.api_input import ApiError, choice, json_body, ok
+from webserver_pkg.views.car_in_use import refuse_while_started
 
 blueprint = Blueprint("models", __name__, url_prefix="/api")
 log = logging.getLogger(__name__)
@@ -139,27 +141,58 @@ def _installed(name: str) -> InstalledModel:
     raise ApiError(f"no installed model named {name!r}: upload it on the Models page first", 404)
 
 
+def _refuse_if_driving(folder: Path, action: str) -> None:
+    """Refuse (views.car_in_use) to replace or delete the model loaded now while the car is started."""
+    state = console().bridge.model_state()
+    if state is not None and Path(state.model_dir) == folder and state.state in ("loading", "loaded"):
+        refuse_while_started(action)
+
+
 @blueprint.route("/uploadModels", methods=["PUT", "POST"])
 def upload_models() -> ResponseReturnValue:
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        raise ApiError("no file: send the model package as the multipart field 'file'")
-    state = console()
+        raise ApiError("no file chosen: choose a model package (the .tar.gz exported from the DeepRacer console) "
+                       "and send it as the multipart field 'file'")
+    on_conflict = choice({"on_conflict": request.args.get("on_conflict", uploads.ASK)}, "on_conflict",
+                         uploads.ON_CONFLICT)
+    state, root = console(), _models_root()
     try:
         name = sanitise_name(upload.filename)
-        upload.stream.flush()  # the multipart parser wrote the part into the spool folder (uploads.UploadRequest)
-        spooled, root = Path(upload.stream.name), _models_root()
-        max_bytes = state.config.max_upload_mb * MB * UNPACKED_PER_UPLOADED
-        installed = state.installer.run(lambda: install(spooled, root, name, max_bytes=max_bytes,
-                                                        max_files=MAX_PACKAGE_FILES, label=upload.filename))
     except ModelPackageError as error:
-        log.warning("upload of %s refused: %s", upload.filename, error)
         raise ApiError(f"{upload.filename}: {error}") from None
+    if on_conflict == uploads.REPLACE:
+        _refuse_if_driving(root / name, f"replace {name} (it is the model driving the car), or keep both")
+    upload.stream.flush()  # the multipart parser wrote the part into the spool folder (uploads.UploadRequest)
+    spooled = Path(upload.stream.name)
+    max_bytes = state.config.max_upload_mb * MB * UNPACKED_PER_UPLOADED
+
+    def install_upload() -> tuple[InstalledModel, bool]:
+        replaced = False
+
+        def choose(valid_name: str) -> str:  # on the installer thread, once the package is valid
+            nonlocal replaced
+            target = uploads.target_name(root, valid_name, on_conflict)
+            replaced = (root / target).exists()
+            return target
+
+        installed = install(spooled, root, name, max_bytes=max_bytes, max_files=MAX_PACKAGE_FILES,
+                            label=upload.filename, choose_name=choose)
+        return installed, replaced
+
+    try:
+        installed, replaced = state.installer.run(install_upload)
+    except uploads.NameTaken as taken:
+        raise ApiError(str(taken), 409, conflict="name_taken", model_name=taken.name, free_name=taken.free) from None
+    except ModelPackageError as error:  # its words name the uploaded file and what is wrong with it
+        log.warning("upload of %s refused: %s", upload.filename, error)
+        raise ApiError(str(error)) from None
     except OSError as error:
         raise ApiError(f"{upload.filename}: could not be stored ({error.strerror}): free some disk space "
                        "or delete models", 507) from None
+    same = [m.name for m in list_installed(root) if m.checksum == installed.checksum and m.name != installed.name]
     log.info("model %s installed from %s (%d bytes)", installed.name, request.remote_addr, installed.size_bytes)
-    return ok(model_name=installed.name)
+    return ok(model_name=installed.name, replaced=replaced, same_as=same, warning=uploads.same_file_warning(same))
 
 
 @blueprint.route("/deleteModels", methods=["POST"])
@@ -167,16 +200,12 @@ def delete_models() -> ResponseReturnValue:
     names = json_body().get("filenames")
     if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
         raise ApiError("filenames must be a non-empty list of model names")
-    bridge = console().bridge
-    state, navigation = bridge.model_state(), bridge.navigation_state()
     installed, broken = scan(_models_root())
     folders = {m.name: m.path for m in installed} | {b.name: b.path for b in broken}  # broken ones can go too
     for name in names:  # every name checked before anything is deleted
         if name not in folders:
             raise ApiError(f"no installed model named {name!r}: upload it on the Models page first", 404)
-        in_use = state is not None and Path(state.model_dir) == folders[name] and state.state in ("loading", "loaded")
-        if in_use and navigation is not None and navigation.started:
-            raise ApiError(f"{name} is driving the car: stop the car before deleting it", 409)
+        _refuse_if_driving(folders[name], f"delete {name} (it is the model driving the car); nothing was deleted")
     for name in names:
         try:
             delete(_models_root(), name)

@@ -5,9 +5,11 @@ const csrfMeta = document.querySelector('meta[name="csrf-token"]');
 const csrfToken = csrfMeta ? csrfMeta.content : "";
 
 class ApiError extends Error {
-  constructor(reason, status) {
+  // `data` is the whole answer, for routes whose refusal carries more than the reason (an upload's question).
+  constructor(reason, status, data = null) {
     super(reason);
     this.status = status;
+    this.data = data;
   }
 }
 
@@ -68,7 +70,7 @@ export function uploadFile(path, file, onProgress) {
       const data = xhr.response;
       const fakeResponse = { status: xhr.status };
       if (xhr.status >= 200 && xhr.status < 300 && !(data && data.success === false)) resolve(data);
-      else reject(new ApiError(reasonFrom(data, fakeResponse), xhr.status));
+      else reject(new ApiError(reasonFrom(data, fakeResponse), xhr.status, data));
     });
     xhr.addEventListener("error", () =>
       reject(new ApiError("The upload was interrupted. Check the connection to the car and try again.", 0)),

@@ -1,15 +1,19 @@
 // Calibration page: the steering and speed wizards. Sliders move the wheels live with raw values (the car
 // must be in calibration mode). Opening the page changes nothing on the car: Calibrate asks for calibration
 // mode, which the car refuses, with the reason, while it is started. Done saves, Cancel puts the wheels back
-// on the saved centre / stopped value and keeps the saved calibration.
+// on the saved centre / stopped value and keeps the saved calibration. The page says the wheels moved only
+// once the car has answered: progress while it has not, the reason when it refuses.
 import { api, notify, reportError } from "./api.js";
 import {
+  describeAngle,
   estimatedSpeed,
   fromSaved,
+  MODEL_MAX_STEERING_DEGREES,
   rangeFor,
   rawValue,
   reversed,
   toSaved,
+  unitsLeft,
   withRawValue,
 } from "./calibration_model.js";
 
@@ -17,12 +21,15 @@ const $ = (id) => document.getElementById(id);
 const saved = { angle: null, throttle: null };
 const SPIN_SHARE = 0.4; // "hold to spin" runs at 40 % of the forward distance: visible, not fast
 
-// Sends only the newest value: dragging a slider must not queue up a backlog of old positions.
+// Sends only the newest value: dragging a slider must not queue up a backlog of old positions. `report` hears
+// each value's progress: "moving" when sent, then "moved" once the car took it (and no newer value waits) or
+// "refused" with the car's reason.
 class WheelMover {
   constructor(channel) {
     this.channel = channel;
     this.pending = null;
     this.sending = null;
+    this.report = () => {};
   }
 
   move(pwm) {
@@ -35,10 +42,12 @@ class WheelMover {
     while (this.pending !== null) {
       const pwm = this.pending;
       this.pending = null;
+      this.report("moving", pwm);
       try {
         await api.post(`/api/adjust_calibrating_wheels/${this.channel}`, { pwm });
+        if (this.pending === null) this.report("moved", pwm);
       } catch (error) {
-        reportError(error);
+        this.report("refused", pwm, error);
       }
     }
     this.sending = null;
@@ -46,6 +55,12 @@ class WheelMover {
 }
 
 const movers = { angle: new WheelMover("angle"), throttle: new WheelMover("throttle") };
+
+const WHEEL_WORDS = {
+  moving: (pwm) => `Moving the wheels to ${pwm}…`,
+  moved: (pwm) => `The wheels are at ${pwm}.`,
+  refused: (pwm, error) => `The wheels did not move: ${error.message}`,
+};
 
 // Sliders are drawn so that their left end is the car's left (steering) or its back (speed).
 function rightToLeft(channel, polarity) {
@@ -63,6 +78,14 @@ class Wizard {
     this.sliders = [...section.querySelectorAll("input[type=range]")];
     this.state = null;
     this.index = 0;
+    this.wheels = section.querySelector("[data-wheels-status]");
+    this.mover.report = (kind, pwm, error) => {
+      if (!this.open) return;
+      const stopped = this.channel === "throttle" && kind === "moved" && pwm === this.state.mid;
+      this.wheels.textContent = stopped ? `The wheels are at ${pwm}, the stopped value.` : WHEEL_WORDS[kind](pwm, error);
+      this.wheels.dataset.kind = kind;
+      if (kind === "refused") $("calibration-status").textContent = ""; // it may no longer be true
+    };
 
     for (const slider of this.sliders) {
       slider.addEventListener("input", () => this.setField(slider.dataset.field, Number(slider.value)));
@@ -98,6 +121,8 @@ class Wizard {
     const values = Object.entries(saved[this.channel]);
     const whole = Object.fromEntries(values.map(([key, value]) => [key, Math.round(value)]));
     this.state = fromSaved(whole);
+    this.startMid = this.state.mid;
+    this.wheels.textContent = "";
     for (const box of this.section.querySelectorAll("input[type=checkbox]")) box.checked = false;
     $("calibration-overview").hidden = true;
     this.section.hidden = false;
@@ -126,8 +151,18 @@ class Wizard {
       slider.value = String(rawValue(this.state, slider.dataset.field));
       slider.classList.toggle("rtl", rightToLeft(this.channel, this.state.polarity));
       this.section.querySelector(`[data-value-of="${slider.id}"]`).textContent = slider.value;
+      const angle = this.section.querySelector(`[data-angle-of="${slider.id}"]`);
+      if (angle) angle.textContent = this.angleWords(slider.dataset.field);
     }
     this.onChange(this);
+  }
+
+  // The centre is judged against the centre the wizard began with; the ends against the centre being set.
+  angleWords(field) {
+    const raw = rawValue(this.state, field);
+    return field === "mid"
+      ? describeAngle(unitsLeft(this.state, raw, this.startMid), { from: "the saved centre" })
+      : describeAngle(unitsLeft(this.state, raw), { range: true });
   }
 
   // Entering a step puts the wheels where that step starts: steering shows the value being set; speed
@@ -190,6 +225,8 @@ function showSaved() {
     $("steering-mid-now").textContent = state.mid;
     $("steering-left-now").textContent = rawValue(state, "pos");
     $("steering-right-now").textContent = rawValue(state, "neg");
+    $("steering-left-angle").textContent = describeAngle(state.pos);
+    $("steering-right-angle").textContent = describeAngle(-state.neg);
     $("steering-defaults").hidden = !saved.angle.defaults;
   }
   if (saved.throttle) {
@@ -197,7 +234,7 @@ function showSaved() {
     $("speed-mid-now").textContent = state.mid;
     $("speed-forward-now").textContent = rawValue(state, "pos");
     $("speed-backward-now").textContent = rawValue(state, "neg");
-    $("speed-direction-now").textContent = `polarity ${state.polarity > 0 ? "+1" : "−1"}`;
+    $("speed-direction-now").textContent = state.polarity < 0 ? "Yes" : "No";
     $("speed-defaults").hidden = !saved.throttle.defaults;
   }
 }
@@ -207,7 +244,7 @@ const speed = new Wizard($("speed-wizard"), {
   onChange: (wizard) => {
     const { low, high, band } = estimatedSpeed(wizard.state.pos);
     $("speed-estimate").textContent = `Estimated speed: ${low.toFixed(1)}–${high.toFixed(1)} m/s (${band})`;
-    $("speed-reverse").checked = wizard.state.polarity !== saved.throttle.polarity;
+    $("speed-reverse").checked = wizard.state.polarity < 0;
   },
 });
 
@@ -259,11 +296,15 @@ document.addEventListener("visibilitychange", () => {
 // The explicit step into calibration: a refusal (the car is driving) keeps the wizard closed and says why.
 async function calibrate(wizard) {
   const buttons = [$("steering-calibrate"), $("speed-calibrate")];
+  const status = $("calibration-status");
   for (const button of buttons) button.disabled = true;
+  status.textContent = "Putting the car in calibration mode…";
   try {
     await api.post("/api/set_calibration_mode");
+    status.textContent = "The car is in calibration mode: the wheels follow the sliders.";
     wizard.start();
   } catch (error) {
+    status.textContent = "";
     notify(`Not calibrating: ${error.message}`);
   } finally {
     for (const button of buttons) button.disabled = false;
@@ -288,6 +329,9 @@ async function loadCalibration() {
   }
 }
 
+for (const place of document.querySelectorAll("[data-model-max-steering]")) {
+  place.textContent = `${MODEL_MAX_STEERING_DEGREES}°`;
+}
 $("steering-calibrate").disabled = true;
 $("speed-calibrate").disabled = true;
 $("steering-calibrate").addEventListener("click", () => calibrate(steering));

@@ -64,6 +64,34 @@ export function reversed(state) {
   return { ...state, polarity: state.polarity > 0 ? -1 : 1 };
 }
 
+// How many steering units left of `centre` (negative: right) a raw value turns the wheels.
+export function unitsLeft(state, raw, centre = state.mid) {
+  return (raw - centre) * (state.polarity > 0 ? 1 : -1);
+}
+
+// The widest steering angle of the models' action spaces, each way (the developer guide's action-space limits,
+// "a value in degrees between 1-30"; every sample model's metadata in shared/reference has 28-30).
+export const MODEL_MAX_STEERING_DEGREES = 30;
+// Wheel angle per steering unit, a car's estimate: the default calibration puts both ends 25 units from the
+// centre and drives the models' 30 degrees over that (the simulator assumes the same); the original console's
+// wizard agrees (an end 24 units from the centre read "Estimated angle: 26-32°"). Servos and linkages differ,
+// so the page gives a range of +-10 %, never one precise angle.
+const DEGREES_PER_STEERING_UNIT = MODEL_MAX_STEERING_DEGREES / 25;
+
+export function estimatedAngle(units) {
+  const degrees = Math.abs(units) * DEGREES_PER_STEERING_UNIT;
+  const side = units > 0 ? "left" : "right";
+  return { degrees: Math.round(degrees), low: Math.round(degrees * 0.9), high: Math.round(degrees * 1.1), side };
+}
+
+// "about 30° left (27–33°)"; `from` names what the angle is measured from when that is not straight ahead.
+export function describeAngle(units, { range = false, from = "" } = {}) {
+  const { degrees, low, high, side } = estimatedAngle(units);
+  if (degrees === 0) return from ? `at ${from}` : "straight ahead";
+  const text = `about ${degrees}° ${side}${from ? ` of ${from}` : ""}`;
+  return range ? `${text} (${low}–${high}°)` : text;
+}
+
 // Rough speed at full throttle, read off the original console's wizard (a forward value about 39
 // units from the stopped value showed 1.6-2.1 m/s). Battery charge and the surface change it a lot,
 // so the page shows a range and a band, never one precise number.

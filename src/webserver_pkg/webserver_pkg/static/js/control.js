@@ -2,6 +2,7 @@
 import { api, notify, pollWhileVisible, reportError } from "./api.js";
 import { DriveSender, attachDrivePad } from "./drivepad.js";
 import { LATCHED, describeDriveState } from "./drive_state.js";
+import { BLANK, dutyWords, runTime, steeringWords, throttleWords } from "./readout.js";
 import { AUTONOMOUS, MANUAL } from "./vocabulary.js";
 
 const $ = (id) => document.getElementById(id);
@@ -10,9 +11,12 @@ const LOAD_POLL_MS = 500;
 const LOAD_GIVE_UP_S = 120; // the original car took 10-20 s; far beyond that the inference node is gone
 const SPEED_STEP = 5;
 const CAMERA_RETRY_MS = 3000;
+const STATE_POLL_MS = 500; // the readout is live: twice a second
+const TIMER_TICK_MS = 250;
 
 let modeChanging = false;
 let speedPending = false;
+let speedDragging = false; // between the max-speed slider's first "input" and its "change" (the release)
 
 // ---- Camera ---------------------------------------------------------------------------------------
 const camera = $("camera");
@@ -100,17 +104,59 @@ function showNavigation(state) {
     radios.manual.checked = state.mode === MANUAL;
     showPanels();
   }
-  if (!speedPending && document.activeElement !== speedInput) {
+  // Only a slider being dragged keeps its own value: a focused but idle one shows the car's (a new model's 0 %).
+  if (!speedPending && !speedDragging) {
     setSpeedDisplay(Math.round((state.max_speed || 0) * 100));
   }
 }
 
+// ---- Live readout and run timer ----------------------------------------------------------------
+// Each value is blanked when the car says it stops being live (fresh_for_s), unless a newer poll replaced it:
+// a readout never shows an old value, even when the polls stop arriving.
+const blankTimers = {};
+
+function showValue(id, text, freshForS) {
+  clearTimeout(blankTimers[id]);
+  $(id).textContent = text;
+  if (text !== BLANK) blankTimers[id] = setTimeout(() => { $(id).textContent = BLANK; }, freshForS * 1000);
+}
+
+function showReadout(readout) {
+  const { commanded = null, written = null } = readout || {};
+  showValue("steering-commanded", commanded ? steeringWords(commanded.angle) : BLANK, commanded?.fresh_for_s);
+  showValue("throttle-commanded", commanded ? throttleWords(commanded.throttle) : BLANK, commanded?.fresh_for_s);
+  showValue("steering-written", written ? dutyWords(written.steering_us, written.steering_neutral, written.enabled)
+    : BLANK, written?.fresh_for_s);
+  showValue("throttle-written", written ? dutyWords(written.throttle_us, written.throttle_neutral, written.enabled)
+    : BLANK, written?.fresh_for_s);
+}
+
+// The car counts the run's seconds (its clock stamped the Start); the page adds the time since it heard them.
+let run = null; // { elapsedS, heardAt } while started
+
+function showRunTimer() {
+  $("run-timer").textContent = run ? runTime(run.elapsedS + (performance.now() - run.heardAt) / 1000) : BLANK;
+}
+setInterval(showRunTimer, TIMER_TICK_MS);
+
+function showRun(state) {
+  run = state && state.known && state.started ? { elapsedS: state.run_elapsed_s, heardAt: performance.now() } : null;
+  showRunTimer();
+}
+
 async function refreshNavigation() {
+  let state = null;
   try {
-    showNavigation(await api.get("/api/navigation_state"));
+    state = await api.get("/api/navigation_state");
   } catch {
     showDriveState(null);
+    showReadout(null);
+    showRun(null);
+    return;
   }
+  showNavigation(state);
+  showReadout(state.readout);
+  showRun(state);
 }
 
 for (const radio of Object.values(radios)) {
@@ -164,8 +210,14 @@ async function sendSpeed() {
   }
 }
 
-speedInput.addEventListener("input", () => setSpeedDisplay(Number(speedInput.value)));
-speedInput.addEventListener("change", sendSpeed);
+speedInput.addEventListener("input", () => {
+  speedDragging = true;
+  setSpeedDisplay(Number(speedInput.value));
+});
+speedInput.addEventListener("change", () => {
+  speedDragging = false;
+  sendSpeed();
+});
 $("speed-down").addEventListener("click", () => {
   setSpeedDisplay(Math.max(0, Number(speedInput.value) - SPEED_STEP));
   sendSpeed();
@@ -308,4 +360,4 @@ const pad = attachDrivePad($("drive-pad"), $("pad-knob"), $("pad-readout"), send
 
 showPanels();
 showCurrentModel();
-pollWhileVisible(refreshNavigation, 1000);
+pollWhileVisible(refreshNavigation, STATE_POLL_MS);

@@ -1,4 +1,4 @@
-// Shared by every signed-in page: the STOP buttons and the battery level in the top bar.
+// Shared by every signed-in page: the STOP buttons, the car's name and colour, the battery level in the top bar.
 import { api, notify, pollWhileVisible, reportError } from "./api.js";
 
 // Any element marked data-emergency-stop stops the car; pages listen for "emergency-stop" to refresh.
@@ -13,6 +13,25 @@ for (const button of document.querySelectorAll("[data-emergency-stop]")) {
     }
   });
 }
+
+// The car's name and tail light in the header and the tab title, so several cars' tabs differ. The server
+// renders the name; the colour is read here (the servo node answers it), and again after Settings changes either.
+async function showIdentity() {
+  try {
+    const { car_name: name, tail_light: colour, tail_light_rgb: rgb } = await api.get("/api/event/identity");
+    for (const element of document.querySelectorAll("[data-car-name]")) element.textContent = name;
+    const light = document.getElementById("car-tail-light");
+    light.hidden = !colour;
+    if (colour) light.style.color = `rgb(${rgb.join(",")})`;
+    const parts = document.title.split(" · ");
+    parts[parts.length - 2] = colour ? `${name} (${colour})` : name;
+    document.title = parts.join(" · ");
+  } catch {
+    // The header keeps the name the server rendered.
+  }
+}
+showIdentity();
+document.addEventListener("car-identity-changed", showIdentity);
 
 const battery = document.getElementById("battery");
 const meter = document.getElementById("battery-meter");

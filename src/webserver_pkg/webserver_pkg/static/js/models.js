@@ -1,10 +1,22 @@
-// Models page: upload with progress, the installed list, delete.
-import { api, notify, reportError, uploadFile } from "./api.js";
+// Models page: the upload queue (upload_queue.js), and the installed list made for a day of 30+ models:
+// search by name, sort (name, date installed, size), select all shown, delete selected.
+import { api, notify } from "./api.js";
+import { UploadQueue } from "./upload_queue.js";
 import { SENSOR_LABELS } from "./vocabulary.js";
 
 const $ = (id) => document.getElementById(id);
 const body = $("models-body");
 const deleteButton = $("delete-button");
+const search = $("models-search");
+const sort = $("models-sort");
+const selectAll = $("select-all");
+let models = [];
+const chosen = new Set();  // names, kept across refreshes and filtering
+const SORTS = {
+  name: (a, b) => a.name.localeCompare(b.name, undefined, { numeric: true, sensitivity: "base" }),
+  date: (a, b) => (b.creation_time || 0) - (a.creation_time || 0),
+  size: (a, b) => (b.size_bytes || 0) - (a.size_bytes || 0),
+};
 
 
 function formatTime(seconds) {
@@ -20,18 +32,33 @@ function cell(label, content, className = "") {
   return td;
 }
 
-function render(models) {
+function shown() {
+  const words = search.value.trim().toLowerCase();
+  return models.filter((model) => model.name.toLowerCase().includes(words)).sort(SORTS[sort.value] || SORTS.name);
+}
+
+function render() {
+  const visible = shown();
   body.replaceChildren();
   $("models-empty").hidden = models.length > 0;
-  $("models-table").hidden = models.length === 0;
-  for (const model of models) {
+  $("models-table").hidden = visible.length === 0;
+  $("models-tools").hidden = models.length === 0;
+  $("models-count").textContent = visible.length === models.length
+    ? `${models.length} model${models.length === 1 ? "" : "s"}`
+    : `${visible.length} of ${models.length} models shown`;
+  for (const model of visible) {
     const row = document.createElement("tr");
     row.dataset.model = model.name;
     const box = document.createElement("input");
     box.type = "checkbox";
     box.value = model.name;
+    box.checked = chosen.has(model.name);
     box.setAttribute("aria-label", `Select ${model.name}`);
-    box.addEventListener("change", updateDeleteButton);
+    box.addEventListener("change", () => {
+      if (box.checked) chosen.add(model.name);
+      else chosen.delete(model.name);
+      updateDeleteButton();
+    });
     const sensors = (model.sensors || []).map((s) => SENSOR_LABELS[s] || s).join(", ");
     const md5 = document.createElement("code");
     md5.textContent = model.md5 || "–";
@@ -63,78 +90,100 @@ function render(models) {
   updateDeleteButton();
 }
 
+// Only what is shown is deleted: a model hidden by the search is never deleted unseen.
 function selected() {
-  return [...body.querySelectorAll("input[type=checkbox]:checked")].map((box) => box.value);
+  return shown().map((model) => model.name).filter((name) => chosen.has(name));
 }
 
 function updateDeleteButton() {
-  deleteButton.disabled = selected().length === 0;
+  const names = selected();
+  deleteButton.disabled = names.length === 0;
+  deleteButton.textContent = names.length > 0 ? `Delete selected (${names.length})` : "Delete selected";
+  const visible = shown();
+  const checked = visible.filter((model) => chosen.has(model.name)).length;
+  selectAll.checked = visible.length > 0 && checked === visible.length;
+  selectAll.indeterminate = checked > 0 && checked < visible.length;
+}
+
+function showListStatus(text) {
+  const status = $("list-status");
+  status.hidden = !text;
+  status.textContent = text ? text.charAt(0).toUpperCase() + text.slice(1) : "";
 }
 
 async function refresh() {
   try {
-    render(await api.get("/api/uploaded_model_list"));
+    models = await api.get("/api/uploaded_model_list");
   } catch (error) {
-    reportError(error);
+    showListStatus(error.message);
+    return;
   }
+  const names = new Set(models.map((model) => model.name));
+  for (const name of [...chosen]) if (!names.has(name)) chosen.delete(name);
+  render();
 }
+
+search.addEventListener("input", render);
+sort.addEventListener("change", render);
+selectAll.addEventListener("change", () => {
+  for (const model of shown()) {
+    if (selectAll.checked) chosen.add(model.name);
+    else chosen.delete(model.name);
+  }
+  render();
+});
 
 deleteButton.addEventListener("click", async () => {
   const names = selected();
-  if (!window.confirm(`Delete ${names.join(", ")} from the car? This cannot be undone.`)) return;
+  const what = names.length > 3 ? `these ${names.length} models` : names.join(", ");
+  if (!window.confirm(`Delete ${what} from the car? This cannot be undone.`)) return;
   deleteButton.disabled = true;
+  showListStatus("");
   try {
     await api.post("/api/deleteModels", { filenames: names });
-    notify(`Deleted ${names.join(", ")}.`, "info");
+    notify(`Deleted ${what}.`, "info");
+    for (const name of names) chosen.delete(name);
   } catch (error) {
-    reportError(error);
+    showListStatus(error.message);
   }
   await refresh();
 });
 
 const form = $("upload-form");
 const fileInput = $("model-file");
-const progress = $("upload-progress");
-const statusText = $("upload-status");
+const hint = $("upload-hint");
+const queue = new UploadQueue($("upload-queue"), refresh);
 
-function showUpload(text, { fraction = null, error = false } = {}) {
-  $("upload-box").hidden = false;
-  statusText.textContent = text;
-  statusText.classList.toggle("text-error", error);
-  statusText.setAttribute("role", error ? "alert" : "status");
-  if (fraction === null) progress.removeAttribute("value");
-  else progress.value = Math.round(fraction * 100);
-  progress.hidden = error;
+function enqueue(files) {
+  hint.hidden = true;
+  const messages = document.getElementById("messages");
+  if (messages) messages.replaceChildren();  // an old error is not left beside new uploads
+  queue.add(files);
 }
 
-form.addEventListener("submit", async (event) => {
+// The input is cleared only once its files are in the queue: files chosen while another installs stay.
+form.addEventListener("submit", (event) => {
   event.preventDefault();
-  const file = fileInput.files[0];
-  if (!file) {
-    notify("Choose a model file (.tar.gz) to upload.");
+  const files = [...fileInput.files];
+  if (files.length === 0) {
+    hint.textContent = "No file chosen: choose one or more model packages (.tar.gz) first, then press Upload.";
+    hint.hidden = false;
     return;
   }
-  if (!/\.(tar\.gz|tgz)$/i.test(file.name)) {
-    notify(`${file.name} is not a model package: choose the .tar.gz file downloaded from the training console.`);
-    return;
-  }
-  const button = $("upload-button");
-  button.disabled = true;
-  showUpload(`Uploading ${file.name}… 0 %`, { fraction: 0 });
-  try {
-    const result = await uploadFile("/api/uploadModels", file, (fraction) => {
-      if (fraction < 1) showUpload(`Uploading ${file.name}… ${Math.round(fraction * 100)} %`, { fraction });
-      else showUpload(`Checking and installing ${file.name}…`);
-    });
-    const name = (result && result.model_name) || file.name;
-    showUpload(`Installed ${name}. Load it on the Control page.`, { fraction: 1 });
-    form.reset();
-  } catch (error) {
-    showUpload(`Upload of ${file.name} failed: ${error.message}`, { error: true });
-  } finally {
-    button.disabled = false;
-    await refresh();
-  }
+  fileInput.value = "";
+  enqueue(files);
+});
+
+form.addEventListener("dragover", (event) => {
+  event.preventDefault();
+  form.classList.add("drop-active");
+});
+form.addEventListener("dragleave", () => form.classList.remove("drop-active"));
+form.addEventListener("drop", (event) => {
+  event.preventDefault();
+  form.classList.remove("drop-active");
+  const files = [...(event.dataTransfer?.files || [])];
+  if (files.length > 0) enqueue(files);
 });
 
 refresh();

@@ -1,20 +1,7 @@
-// Settings page: console password, tail light colour, About.
+// Settings page: console password, tail light colour, event mode (car name, racer queue), About.
 import { api, notify, reportError } from "./api.js";
 
 const $ = (id) => document.getElementById(id);
-
-// The original console's palette names. The RGB values are chosen for a tail LED, which washes out
-// mixed colours: strong primaries, little of the third channel.
-const PALETTE = [
-  { name: "Red", rgb: [255, 0, 0] },
-  { name: "Marigold", rgb: [255, 120, 0] },
-  { name: "Orchid Purple", rgb: [180, 40, 255] },
-  { name: "Sky Blue", rgb: [0, 170, 255] },
-  { name: "Green", rgb: [0, 255, 0] },
-  { name: "Violet", rgb: [110, 0, 255] },
-  { name: "Lime", rgb: [150, 255, 0] },
-  { name: "Default", rgb: [0, 0, 255] },
-];
 
 // ---- Password ------------------------------------------------------------------------------------
 const form = $("password-form");
@@ -35,37 +22,46 @@ form.addEventListener("submit", async (event) => {
 });
 
 // ---- Tail light ----------------------------------------------------------------------------------
+// The palette is the server's (services/event_queue.py TAIL_LIGHTS: name -> RGB), the one the racer queue uses.
 const palette = $("palette");
 const sameColour = (a, b) => a.every((value, i) => value === b[i]);
+let paletteColours = [];
+let shownRgb = null;
 
 function showColour(rgb) {
-  const match = PALETTE.find((colour) => sameColour(colour.rgb, rgb));
+  shownRgb = rgb;
+  const match = paletteColours.find((colour) => sameColour(colour.rgb, rgb));
   for (const button of palette.children) {
     button.setAttribute("aria-pressed", String(match !== undefined && button.dataset.name === match.name));
   }
   $("led-current").textContent = match ? `Current colour: ${match.name}` : `Current colour: RGB ${rgb.join(", ")}`;
 }
 
-for (const colour of PALETTE) {
-  const button = document.createElement("button");
-  button.type = "button";
-  button.className = "swatch";
-  button.dataset.name = colour.name;
-  button.setAttribute("aria-pressed", "false");
-  const chip = document.createElement("span");
-  chip.className = "swatch-chip";
-  chip.style.backgroundColor = `rgb(${colour.rgb.join(",")})`;
-  button.append(chip, colour.name);
-  button.addEventListener("click", async () => {
-    const [red, green, blue] = colour.rgb;
-    try {
-      await api.post("/api/set_led_color", { red, green, blue });
-      showColour(colour.rgb);
-    } catch (error) {
-      reportError(error);
-    }
-  });
-  palette.append(button);
+function buildPalette(tailLights) {
+  paletteColours = Object.entries(tailLights).map(([name, rgb]) => ({ name, rgb }));
+  for (const colour of paletteColours) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "swatch";
+    button.dataset.name = colour.name;
+    button.setAttribute("aria-pressed", "false");
+    const chip = document.createElement("span");
+    chip.className = "swatch-chip";
+    chip.style.backgroundColor = `rgb(${colour.rgb.join(",")})`;
+    button.append(chip, colour.name);
+    button.addEventListener("click", async () => {
+      const [red, green, blue] = colour.rgb;
+      try {
+        await api.post("/api/set_led_color", { red, green, blue });
+        showColour(colour.rgb);
+        document.dispatchEvent(new CustomEvent("car-identity-changed"));
+      } catch (error) {
+        reportError(error);
+      }
+    });
+    palette.append(button);
+  }
+  if (shownRgb) showColour(shownRgb);
 }
 
 async function loadColour() {
@@ -76,6 +72,98 @@ async function loadColour() {
     $("led-current").textContent = `Current colour unknown: ${error.message}`;
   }
 }
+
+// ---- Event: the car's name and the racer queue -------------------------------------------------------
+const identityChanged = () => document.dispatchEvent(new CustomEvent("car-identity-changed"));
+
+function option(value, text = value) {
+  const element = document.createElement("option");
+  element.value = value;
+  element.textContent = text;
+  return element;
+}
+
+function describeRacer(racer) {
+  return `${racer.name}: model ${racer.model}, ${racer.tail_light} tail light`;
+}
+
+let warnedProblem = false; // the damaged-queue warning is said once, not at every refresh
+
+function showEvent(event) {
+  if (document.activeElement !== $("car-name")) $("car-name").value = event.car_name === event.hostname ? "" : event.car_name;
+  $("car-name").placeholder = event.hostname;
+  $("event-current").textContent = event.current ? `On the car now: ${describeRacer(event.current)}.` : "No racer on the car yet.";
+  const models = $("racer-model");
+  const chosenModel = models.value;
+  models.replaceChildren(option("", event.models.length ? "Choose a model" : "No models installed"),
+    ...event.models.map((name) => option(name)));
+  models.value = event.models.includes(chosenModel) ? chosenModel : "";
+  const lights = $("racer-tail-light");
+  if (!lights.options.length) {
+    lights.append(...Object.keys(event.tail_lights).map((name) => option(name)));
+    buildPalette(event.tail_lights);
+  }
+  const list = $("racer-queue");
+  list.replaceChildren(...event.queue.map((racer, index) => {
+    const item = document.createElement("li");
+    const remove = document.createElement("button");
+    remove.type = "button";
+    remove.className = "button";
+    remove.textContent = "Remove";
+    remove.setAttribute("aria-label", `Remove ${racer.name}`);
+    remove.addEventListener("click", () => eventAction(() => api.delete(`/api/event/racers/${index}`)));
+    item.append(`${describeRacer(racer)} `, remove);
+    return item;
+  }));
+  $("racer-queue-empty").hidden = event.queue.length > 0;
+  $("next-racer").disabled = event.queue.length === 0;
+  if (event.problem && !warnedProblem) notify(event.problem, "warning");
+  warnedProblem = Boolean(event.problem);
+}
+
+async function loadEvent() {
+  try {
+    showEvent(await api.get("/api/event"));
+  } catch (error) {
+    reportError(error);
+  }
+}
+
+// Every change answers with the reason when refused, then the section shows what the car keeps.
+async function eventAction(action, done) {
+  try {
+    await action();
+    if (done) done();
+  } catch (error) {
+    reportError(error);
+  }
+  await loadEvent();
+}
+
+$("car-name-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  eventAction(() => api.post("/api/event/car_name", { name: $("car-name").value }), () => {
+    notify("Car name saved.", "info");
+    identityChanged();
+  });
+});
+
+$("racer-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const racer = { name: $("racer-name").value, model: $("racer-model").value, tail_light: $("racer-tail-light").value };
+  eventAction(() => api.post("/api/event/racers", racer), () => {
+    $("racer-name").value = "";
+    $("racer-name").focus();
+  });
+});
+
+$("next-racer").addEventListener("click", () => {
+  eventAction(() => api.post("/api/event/next"), () => {
+    notify("Next racer's model is loading; maximum speed is 0 %.", "info");
+    identityChanged();
+    loadColour();
+  });
+});
 
 // ---- About ---------------------------------------------------------------------------------------
 function describeCamera(camera) {
@@ -110,4 +198,5 @@ async function loadAbout() {
 }
 
 loadColour();
+loadEvent();
 loadAbout();

@@ -1,0 +1,50 @@
+"""Integration (issue 14 finding 9): over the real graph, the console answers a calibration wheel move only once
+the servo node reported writing it, so the page's "The wheels are at ..." is true of the car. Our launcher starts
+the servo, navigation and webserver nodes as their own processes over real DDS (simulated PWM output)."""
+
+from __future__ import annotations
+
+import pytest
+from webserver.console_client import HttpClient
+
+from deepracer_common_pkg import names, qos
+from deepracer_interfaces_pkg.msg import PwmWritten
+from support.rosgraph import wait_for
+from support.stack import LaunchedStack, temp_data_dir
+
+STARTUP_S = 60.0
+PASSWORD = "calibration-asset-tag"
+
+
+@pytest.fixture(scope="module")
+def stack():
+    data_dir = temp_data_dir()
+    (data_dir / "tag").write_text(PASSWORD)
+    launched = LaunchedStack(data_dir, only="servo_node,navigation_node,webserver_node",
+                             sets=[f"webserver_node.asset_tag_path={data_dir / 'tag'}"])
+    yield launched
+    if launched.process.poll() is None:
+        launched.stop()
+
+
+def test_a_wheel_move_is_answered_once_the_servo_node_wrote_it(stack, ros_probe):
+    written = ros_probe.subscribe(PwmWritten, names.SERVO_PWM_WRITTEN, qos.COMMAND)
+    client = HttpClient(stack.url)
+    wait_for(lambda: _logged_in(client), STARTUP_S, lambda: f"the console's login\n{stack.output()}")
+    # Discovery of navigation's services and its first state can take a few seconds after start.
+    wait_for(lambda: client.post("/api/set_calibration_mode").status == 200, STARTUP_S,
+             lambda: f"calibration mode\n{stack.output()}")
+    reply = client.post("/api/adjust_calibrating_wheels/angle", {"pwm": 12})
+    assert reply.status == 200, f"{reply.body}\n{stack.output()}"
+    # Answered after the write: the servo node's report of it is already on its way to every listener.
+    written.wait_for(lambda w: w.steering_ns == 1_620_000 and w.reason == "calibration", 5,
+                     "the servo node's report of the raw write")
+    reply = client.post("/api/adjust_calibrating_wheels/throttle", {"pwm": -20})
+    assert reply.status == 200, reply.body
+
+
+def _logged_in(client: HttpClient) -> bool:
+    try:
+        return client.login(PASSWORD).status == 200
+    except OSError:
+        return False
