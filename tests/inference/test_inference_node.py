@@ -61,7 +61,11 @@ def graph(ros_probe, node):
         frames = ros_probe.publisher(CameraFrames, names.CAMERA_FRAMES, qos.LATEST)
         scans = ros_probe.publisher(LaserScan, names.LIDAR_SCAN, qos.LATEST)
         navigation = ros_probe.publisher(NavigationState, names.NAVIGATION_STATE, qos.LATCHED)
-    return Graph
+    yield Graph
+    # The probe lives for the session: a latched navigation state left behind would reach later modules' nodes
+    # (a servo node started later took its mode for the one its own test sent).
+    for publisher in (Graph.frames, Graph.scans, Graph.navigation):
+        ros_probe.node.destroy_publisher(publisher)
 
 
 def state(graph) -> ModelState | None:

@@ -388,3 +388,11 @@ def test_model_loading_state_is_reported(api, bridge):
     assert api.get("/api/isModelLoading").json() == {"success": True, "isModelLoading": "error",
                                                      "model_name": "m", "load_seconds": 0.0,
                                                      "reason": "graph does not match metadata"}
+
+
+def test_a_model_is_reported_loaded_only_once_navigation_has_taken_it_too(api, bridge):
+    # Inference says "loaded" a moment before navigation has the model's action space; a Start pressed on that word
+    # was refused ("autonomous driving needs a loaded model"). The console's word waits for both.
+    bridge.model = ModelStateView(state="loaded", model_name="m", reason="")
+    assert not bridge.navigation.model_ready
+    assert api.get("/api/isModelLoading").json()["isModelLoading"] == "loading"

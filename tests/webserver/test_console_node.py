@@ -133,6 +133,14 @@ def test_the_readout_and_run_time_come_from_the_graph(running_console, ros_probe
     client.login(PASSWORD)
     state = ros_probe.publisher(NavigationState, names.NAVIGATION_STATE, qos.LATCHED, wait_for_subscribers=2)
     commands = ros_probe.publisher(ServoCtrlMsg, names.NAVIGATION_SERVO_CMD, qos.COMMAND, wait_for_subscribers=2)
+    try:
+        _readout_and_run_time(client, state, commands)
+    finally:  # the probe lives for the session: a latched "started" left behind would reach later modules' nodes
+        for publisher in (state, commands):
+            ros_probe.node.destroy_publisher(publisher)
+
+
+def _readout_and_run_time(client, state, commands) -> None:
     state.publish(NavigationState(mode="manual", started=False))  # "not started": the servo node drives from now
 
     def live() -> dict | None:

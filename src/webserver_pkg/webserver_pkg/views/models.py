@@ -35,7 +35,7 @@ from inference_pkg.model_package import (
     scan,
 )
 from webserver_pkg.context import console
-from webserver_pkg.robot.bridge import ModelStateView
+from webserver_pkg.robot.bridge import ModelStateView, NavigationView
 from webserver_pkg.services import device_info, uploads
 from webserver_pkg.views.api_input import ApiError, choice, json_body, ok
 from webserver_pkg.views.car_in_use import refuse_while_started
@@ -112,8 +112,18 @@ def is_model_loading() -> ResponseReturnValue:
     if state is None:
         return ok(isModelLoading="idle", model_name="", reason="the inference node has not reported yet",
                   load_seconds=0.0)
-    return ok(isModelLoading=state.state, model_name=state.model_name, reason=state.reason,
-              load_seconds=state.load_seconds)
+    return ok(isModelLoading=_loading_word(state, console().bridge.navigation_state()), model_name=state.model_name,
+              reason=state.reason, load_seconds=state.load_seconds)
+
+
+def _loading_word(model: ModelStateView, navigation: NavigationView | None) -> str:
+    """Inference's state, except that "loaded" waits for navigation to have taken the model's action space (a
+    moment later): a racer, or DREM, starting on that word would otherwise be refused. Without a navigation
+    node heard (a graph without one) inference's word stands."""
+    if model.state == "loaded" and navigation is not None and not (
+            navigation.model_ready and navigation.model_name == model.model_name):
+        return "loading"
+    return model.state
 
 
 @blueprint.route("/models/<folder>/<model_file>", methods=["PUT"])
