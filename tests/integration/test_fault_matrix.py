@@ -211,4 +211,9 @@ def test_killed_camera_while_driving_autonomously_stops_and_stays_stopped(rig) -
     assert rig.watch.first_after(killed_at, NEUTRAL, 5) <= 0.25 + 0.05 + 0.15
     wait_for(lambda: node_process(rig.stack, "camera_pkg.camera_node").pid != camera.pid, 60, "the camera restarted")
     assert stays_neutral(rig.watch, 3.0) == []
-    assert "camera_node" in rig.states.latest().neutral_reason and not rig.states.latest().started
+    state = rig.states.latest()
+    # The first reason stays. On this 2-core machine the camera's restart (a process importing OpenCV beside the
+    # simulator and inference) has once starved the servo node past its guard's 0.25 s, and the guard's stop came
+    # first: stopped for the servo is the safe side of the same fault, so either reason passes; nothing else does.
+    assert not state.started
+    assert "camera_node" in state.neutral_reason or "actuation guard" in state.neutral_reason, state
