@@ -26,9 +26,22 @@ class Clock:
         return self.now
 
 
+def test_core_counts_silence_only_from_the_first_heartbeat() -> None:
+    # Found in a fresh-clone run: the guard fired while the servo node was still building itself after the
+    # guard's ready line, and the run that followed was refused as "servo node was unresponsive".
+    clock = Clock()
+    core = GuardCore(0.25, clock)
+    clock.now += 5.0
+    assert not core.check().write_neutral
+    core.heartbeat()
+    clock.now += 0.26
+    assert core.check().write_neutral
+
+
 def test_core_fires_once_per_silence_after_the_timeout() -> None:
     clock = Clock()
     core = GuardCore(0.25, clock)
+    core.heartbeat()
     clock.now += 0.25
     assert not core.check().write_neutral
     clock.now += 0.01

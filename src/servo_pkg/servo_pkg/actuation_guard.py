@@ -66,7 +66,10 @@ class GuardCore:
     def __init__(self, timeout_s: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.timeout_s = timeout_s
         self._clock = clock
-        self._last_beat = clock()
+        # Silence counts from the first heartbeat: between the ready line and its first beat the servo node is
+        # still building itself (a loaded board takes longer than timeout_s), has written nothing but neutral and
+        # takes no commands, so there is nothing stale to guard against; its death is still heard at once.
+        self._last_beat: float | None = None
         self._fired = False
 
     def heartbeat(self) -> None:
@@ -75,6 +78,8 @@ class GuardCore:
 
     def check(self) -> GuardDecision:
         """Once per silence: neutral when the servo has been quiet for longer than the timeout."""
+        if self._last_beat is None:
+            return GuardDecision(False)
         quiet_s = self._clock() - self._last_beat
         if self._fired or quiet_s <= self.timeout_s:
             return GuardDecision(False)
