@@ -208,6 +208,11 @@ class RobotBridge(ABC):
     def raw_pwm(self, channel: str, duty_ns: int) -> None: ...
 
     @abstractmethod
+    def servo_reachable(self) -> bool:
+        """True once the servo node hears the raw values sent here and its reports of writes reach here (both
+        ends discovered): until then a wheel move cannot be confirmed however long one waits for its write."""
+
+    @abstractmethod
     def get_calibration(self, channel: str) -> CalibrationNs: ...
 
     @abstractmethod

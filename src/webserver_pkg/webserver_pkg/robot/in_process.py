@@ -64,6 +64,7 @@ class InProcessRobot(RobotBridge):
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
         self.drive = DriveControl(NavigationConfig(), monotonic_ns=time.monotonic_ns, stamp_ns=time.time_ns)
         self.navigation_heard = True  # False: as before the navigation node's first state message
+        self.servo_discovered = True  # False: as before DDS discovery matched the servo node's raw and written topics
         self._model = ModelStateView(state="idle")
         self.camera: CameraView | None = CameraView(connected=True, video_on=True, fps=15.0, width=480,
                                                     height=360, source="in-process")
@@ -278,11 +279,14 @@ class InProcessRobot(RobotBridge):
         self._record("raw_pwm", channel, duty_ns)
         with self._lock:
             self.raw_pwm_commands.append((channel, duty_ns))
-            if self.drive.state().mode != CALIBRATION:
+            if self.drive.state().mode != CALIBRATION or not self.servo_discovered:
                 return
             last = self._written or (self.calibration["steering"].mid_ns, self.calibration["throttle"].mid_ns, 0.0)
             self._written = (duty_ns if channel == "steering" else last[0],
                              duty_ns if channel == "throttle" else last[1], time.monotonic())
+
+    def servo_reachable(self) -> bool:
+        return self.servo_discovered
 
     def get_calibration(self, channel: str) -> CalibrationNs:
         self._record("get_calibration", channel)

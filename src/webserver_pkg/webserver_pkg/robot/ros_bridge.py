@@ -117,8 +117,8 @@ class RosBridge(RobotBridge):
         node.create_subscription(Log, "/rosout", self._on_log, qos_profile_rosout_default)
         node.create_subscription(ServoCtrlMsg, names.NAVIGATION_SERVO_CMD,
                                  lambda m: self._set("_servo_cmd", (m, time.monotonic())), qos.COMMAND)
-        node.create_subscription(PwmWritten, names.SERVO_PWM_WRITTEN,
-                                 lambda m: self._set("_written", (m, time.monotonic())), qos.COMMAND)
+        self._written_sub = node.create_subscription(
+            PwmWritten, names.SERVO_PWM_WRITTEN, lambda m: self._set("_written", (m, time.monotonic())), qos.COMMAND)
 
         self._manual = node.create_publisher(ServoCtrlMsg, names.MANUAL_DRIVE, qos.COMMAND)
         self._raw_pwm = node.create_publisher(RawPwm, names.SERVO_RAW_PWM, qos.COMMAND)
@@ -289,6 +289,9 @@ class RosBridge(RobotBridge):
 
     def raw_pwm(self, channel: str, duty_ns: int) -> None:
         self._raw_pwm.publish(RawPwm(channel=channel, duty_ns=duty_ns))
+
+    def servo_reachable(self) -> bool:
+        return self._raw_pwm.get_subscription_count() > 0 and self._written_sub.get_publisher_count() > 0
 
     def watch_display(self, on_frame: Callable[[bytes], None]) -> Callable[[], None]:
         subscription = self._node.create_subscription(

@@ -35,6 +35,9 @@ MODE_CONFIRM_S = 2.0
 # hears before navigation's new mode is ignored. Sending the same duty again is harmless.
 WRITE_CONFIRM_S = 2.0
 RESEND_S = 0.1
+# Discovery of the servo node's topics (right after the car starts) is waited for this long, and the write's own
+# WRITE_CONFIRM_S counts from then: DDS recovers a lost discovery message on its next announcement, seconds later.
+DISCOVERY_WAIT_S = 10.0
 POLL_S = 0.01
 
 
@@ -127,8 +130,15 @@ def _wait_for_write(channel: str, duty: int, sent_at: float) -> None:
     """Answer only once the servo node reported writing `duty` on `channel` (a write heard after the request):
     the page says where the wheels are from this answer. The servo node ignores raw values outside calibration
     mode, so a car that left it between the check above and the write is told apart here."""
-    deadline, resend_at = sent_at + WRITE_CONFIRM_S, sent_at + RESEND_S
+    reachable_at, resend_at = sent_at, sent_at + RESEND_S
     while True:
+        if not console().bridge.servo_reachable():
+            reachable_at = time.monotonic()
+            if reachable_at >= sent_at + DISCOVERY_WAIT_S:
+                raise BridgeError("the console cannot reach the servo node yet: if the car has just started, wait a "
+                                  "few seconds and try again; otherwise check on the Logs page that it runs",
+                                  unavailable=True)
+        deadline = reachable_at + WRITE_CONFIRM_S
         written = console().bridge.pwm_written()
         if written is not None and time.monotonic() - written.age_s >= sent_at \
                 and (written.steering_ns if channel == "steering" else written.throttle_ns) == duty:
