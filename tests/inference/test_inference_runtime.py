@@ -72,6 +72,36 @@ def test_newer_load_supersedes_an_older_one():
                       ("loaded", "model c")]
 
 
+def test_a_request_for_the_load_under_way_is_that_load():
+    """Fault matrix on CI: a LoadModel answered late was sent again, the model loaded twice, and the client that
+    saw "loaded" for its request then saw "loading". The same target while it loads is the same load; once it
+    ended, asking again loads again."""
+    events: list[tuple[str, str]] = []
+    release = threading.Event()
+    loads: list[str] = []
+
+    def load(target: str) -> str:
+        loads.append(target)
+        release.wait(5)
+        return f"model {target}"
+
+    switcher = ModelSwitcher(load, on_loading=lambda t: events.append(("loading", t)),
+                             on_loaded=lambda t, r: events.append(("loaded", r)),
+                             on_failed=lambda t, reason: events.append(("failed", t)))
+    try:
+        assert switcher.request("a") is True
+        wait_for(lambda: loads == ["a"], what="a loading")
+        assert switcher.request("a") is False
+        release.set()
+        wait_for(lambda: ("loaded", "model a") in events, what="a loaded")
+        assert switcher.request("a") is True
+        wait_for(lambda: events.count(("loaded", "model a")) == 2, what="a loaded again")
+    finally:
+        switcher.close()
+    assert events == [("loading", "a"), ("loaded", "model a"), ("loading", "a"), ("loaded", "model a")]
+    assert loads == ["a", "a"]
+
+
 def test_failed_load_reports_the_reason():
     failures: list[tuple[str, str]] = []
 

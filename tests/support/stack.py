@@ -82,9 +82,15 @@ def drive_autonomously(probe, model_dir: Path, max_speed: float = 1.0, timeout: 
     navigation = probe.subscribe(NavigationState, names.NAVIGATION_STATE, qos.LATCHED)
     answer = probe.call(LoadModel, names.INFERENCE_LOAD_MODEL, LoadModel.Request(model_dir=str(model_dir)), timeout)
     assert answer.success, answer.reason
-    states.wait_for(lambda s: (s.state == "loaded" and s.model_dir.rstrip("/") == str(model_dir).rstrip("/"))
-                    or s.state == "error", timeout, f"{model_dir} loaded")
-    assert states.latest().state == "loaded", states.latest().reason
+    target = str(model_dir).rstrip("/")
+
+    def settled():  # the newest state, not the first match: a "loaded" can be followed by a later request's state
+        state = states.latest()
+        return state if state is not None and state.state in ("loaded", "error") \
+            and state.model_dir.rstrip("/") == target else None
+    heard = lambda: [(m.state, m.model_dir, m.reason) for m in states.messages]  # noqa: E731
+    final = wait_for(settled, timeout, lambda: f"{model_dir} loaded; heard {heard()}")
+    assert final.state == "loaded", final.reason
     # Navigation hears the model state on its own subscription, maybe after this probe did (a loaded machine).
     navigation.wait_for(lambda s: s.model_ready, timeout, "navigation to see the model loaded")
     for srv_type, name, request in (

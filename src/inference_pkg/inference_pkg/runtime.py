@@ -92,6 +92,11 @@ class ModelSwitcher(Generic[R]):
     `on_loading(target)` runs at once for every request, `on_loaded(target, result)` or
     `on_failed(target, reason)` when the newest request ends; all three under one lock, so a
     superseded load can never report after the newer request said "loading".
+
+    A request for the target already being loaded is that same load: a service request sent again because its
+    answer was late (DDS clients resend), or Load pressed twice, must not start the load over and report
+    "loading" after a client already saw "loaded" for its first request. Once a load ended, the same target
+    loads again (the files may have been replaced).
     """
 
     def __init__(self, load: Callable[[str], R], *, on_loading: Callable[[str], None],
@@ -102,15 +107,21 @@ class ModelSwitcher(Generic[R]):
         self._on_failed = on_failed
         self._lock = threading.Lock()
         self._generation = 0
+        self._pending: str | None = None  # the newest request's target while it loads
         self._slot: LatestSlot[tuple[int, str]] = LatestSlot()
         self._thread = threading.Thread(target=self._run, name="inference-loader", daemon=True)
         self._thread.start()
 
-    def request(self, target: str) -> None:
+    def request(self, target: str) -> bool:
+        """Ask for `target`; False when it is the load already under way (nothing new happens)."""
         with self._lock:
+            if target == self._pending:
+                return False
             self._generation += 1
+            self._pending = target
             self._slot.put((self._generation, target))
             self._on_loading(target)
+            return True
 
     def _run(self) -> None:
         while (job := self._slot.take()) is not None:
@@ -122,6 +133,7 @@ class ModelSwitcher(Generic[R]):
             with self._lock:
                 if generation != self._generation:
                     continue
+                self._pending = None
                 if reason:
                     self._on_failed(target, reason)
                 else:
