@@ -8,6 +8,7 @@ import socket
 import sys
 import threading
 
+from servo_pkg import guard_link
 from servo_pkg.actuation_guard import FIRED, GuardCore, heartbeat_line, parse_heartbeat, run_guard
 from servo_pkg.backends.simulated import SimulatedBackend
 from servo_pkg.config import ServoConfig
@@ -133,9 +134,44 @@ def test_the_link_is_ready_only_once_the_guard_process_says_it_watches(tmp_path)
     config = ServoConfig(backend="simulated", simulated_output_dir=str(tmp_path / "pwm"))
     link = GuardLink(config, NEUTRAL, print, python=_slow_python(tmp_path, 0.5))
     try:
-        assert not link.ready  # started, but not yet watching: the servo node must not activate yet
+        assert link.fired() is None and not link.ready  # read, but nothing said yet: the node must not activate
         assert link.wait_ready(30)
         assert link.ready
+    finally:
+        link.close()
+
+
+def test_the_first_write_after_the_ready_line_is_watched(tmp_path) -> None:
+    """Review: the guard counts silence from its first beat, and that beat came only with the servo node's first
+    watchdog tick, so a node hanging right after its first write (or a restarted guard's) was never caught.
+    `watching` beats first; with no beat after it, the guard fires."""
+    config = ServoConfig(backend="simulated", simulated_output_dir=str(tmp_path / "pwm"), command_timeout_s=0.2)
+    link = GuardLink(config, NEUTRAL, print)
+    try:
+        assert link.wait_ready(30)
+        assert link.watching(NEUTRAL)
+        # The node "hangs" here: no more beats. (The poll is the test's; the guard's timeout does the work.)
+        assert "no heartbeat" in wait_for(link.fired, 10, "the guard firing on the silence")
+    finally:
+        link.close()
+
+
+def test_a_dead_guard_is_not_taken_as_watching_while_its_restart_waits(tmp_path, monkeypatch) -> None:
+    """Review: a guard found dead within RESTART_INTERVAL_S of the last restart was not restarted and `ready`
+    stayed true, so the servo node drove with no guard until the interval passed."""
+    monkeypatch.setattr(guard_link, "RESTART_INTERVAL_S", 60.0)
+    config = ServoConfig(backend="simulated", simulated_output_dir=str(tmp_path / "pwm"))
+    link = GuardLink(config, NEUTRAL, print)
+    try:
+        assert link.wait_ready(30) and link.watching(NEUTRAL)
+        link._process.kill()
+        link._process.wait(10)
+        link.beat(NEUTRAL)  # notices, restarts (the first restart is not held back)
+        assert link.wait_ready(30) and link.watching(NEUTRAL)
+        link._process.kill()
+        link._process.wait(10)
+        link.beat(NEUTRAL)  # notices again, but the next restart must wait
+        assert not link.ready and not link.watching(NEUTRAL)
     finally:
         link.close()
 

@@ -40,6 +40,7 @@ class GuardLink:
         self._next_restart = 0.0
         self._buffer = b""
         self.ready = False  # the guard said it is watching
+        self._beaten = False  # it has had a beat since: it counts silence (GuardCore counts from the first beat)
         self._start()
 
     @property
@@ -57,7 +58,7 @@ class GuardLink:
         theirs.close()
         ours.setblocking(False)
         self._socket = ours
-        self.ready = False
+        self.ready = self._beaten = False
 
     def wait_ready(self, timeout_s: float) -> bool:
         """Block until the guard says it is watching (True), or `timeout_s` passes (False)."""
@@ -80,10 +81,19 @@ class GuardLink:
             return
         try:
             self._socket.send(heartbeat_line(self._neutral))
+            self._beaten = self._beaten or self.ready
         except BlockingIOError:
             pass  # the guard is behind on reading: it has beats enough
         except OSError as error:
             self._restart(f"the actuation guard is gone ({error})")
+
+    def watching(self, neutral: dict[str, int]) -> bool:
+        """Whether a write may be made now: the guard is ready and counts this node's silence. Its first beat
+        after the ready line goes from here, from the callback about to write, so a node that hangs right after
+        that write is caught; sent any earlier, a node still building itself would look hung."""
+        if self.ready and not self._beaten:
+            self.beat(neutral)
+        return self.ready and self._beaten
 
     def fired(self) -> str | None:
         """The guard's reason when it wrote neutral since the last call (this node was hung); a cheap
@@ -104,6 +114,7 @@ class GuardLink:
         return reasons[-1] if reasons else None
 
     def _restart(self, why: str) -> None:
+        self.ready = False  # nothing watches until a new guard says so, also while a restart has to wait
         now = time.monotonic()
         if now < self._next_restart:
             return

@@ -138,7 +138,7 @@ class ServoNode(Node):
 
     def _take_guard_word(self) -> None:
         fired = self._guard.fired()
-        self.core.guard_watching = self._guard.ready
+        self.core.guard_watching = self._guard.watching(self.core.calibration.neutral())
         if fired:
             self.get_logger().error(f"the actuation guard wrote neutral: {fired}")
             self._publish(self.core.guard_fired(fired), None)
