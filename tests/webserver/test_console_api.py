@@ -13,6 +13,7 @@ from datetime import datetime
 import pytest
 
 from inference_pkg.model_package import install
+from servo_pkg.console_units import from_console_units
 from support.rosgraph import wait_for
 from webserver_pkg.robot.bridge import CalibrationNs, CameraView, LogLine, ModelStateView, StageView
 from webserver_pkg.views import calibration as calibration_view
@@ -253,6 +254,28 @@ def test_a_wheel_move_is_answered_only_once_the_servo_node_wrote_it(api, bridge,
     # Sent again while unconfirmed (a value lost before discovery, or heard before the mode, is not the last word).
     sent = bridge.raw_pwm_commands[sent_before:]
     assert len(sent) >= 2 and set(sent) == {("steering", 1_620_000)}
+
+
+def test_an_older_wheel_move_stops_being_sent_once_a_newer_one_is(console_server, api, bridge, monkeypatch):
+    """Review: a move waiting for its write kept sending its value, so a stop sent beside it (the page's neutral on
+    hide or emergency stop) was overwritten and the wheels spun again. Only the channel's newest move is sent again;
+    the older one is answered at once. The servo stand-in never writes the spin value (say, a write lost)."""
+    api.post("/api/set_calibration_mode")
+    spin, stop = from_console_units("throttle", -20), from_console_units("throttle", 0)
+    take = bridge.raw_pwm
+    monkeypatch.setattr(bridge, "raw_pwm", lambda channel, duty: take(channel, duty) if duty != spin
+                        else bridge.raw_pwm_commands.append((channel, duty)))
+    answers = []
+    spinning = threading.Thread(target=lambda: answers.append(
+        console_server.logged_in_client().post("/api/adjust_calibrating_wheels/throttle", {"pwm": -20})))
+    spinning.start()
+    wait_for(lambda: bridge.raw_pwm_commands.count(("throttle", spin)) >= 2, 5, "the spin value sent again")
+    assert api.post("/api/adjust_calibrating_wheels/throttle", {"pwm": 0}).status == 200
+    stopped_at = bridge.raw_pwm_commands.index(("throttle", stop))
+    spinning.join(5)
+    assert answers[0].status == 409 and "newer value" in answers[0].json()["reason"]
+    assert ("throttle", spin) not in bridge.raw_pwm_commands[stopped_at:]
+    assert bridge.pwm_written().throttle_ns == stop
 
 
 def test_a_wheel_move_waits_for_a_servo_node_still_being_discovered(api, bridge, monkeypatch):

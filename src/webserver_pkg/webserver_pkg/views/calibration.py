@@ -8,8 +8,11 @@ tells the technician what the wheels do from these answers.
 
 from __future__ import annotations
 
+import itertools
 import logging
+import threading
 import time
+from collections.abc import Callable
 
 from flask import Blueprint
 from flask.typing import ResponseReturnValue
@@ -38,6 +41,12 @@ RESEND_S = 0.1
 # Discovery of the servo node's topics (right after the car starts) is waited for this long, and the write's own
 # WRITE_CONFIRM_S counts from then: DDS recovers a lost discovery message on its next announcement, seconds later.
 DISCOVERY_WAIT_S = 10.0
+
+# The newest wheel move per channel: only it is sent again. An older one still waiting for its write stops at once,
+# or it would put back a value the technician (or a stop on page hide) already replaced, and spin the wheels again.
+_move_numbers = itertools.count(1)
+_newest_move: dict[str, int] = {}
+_moves_lock = threading.Lock()
 POLL_S = 0.01
 
 
@@ -120,18 +129,24 @@ def adjust_calibrating_wheels(name: str) -> ResponseReturnValue:
     duty = _duty_ns(channel, json_body(), "pwm")
     if require_navigation(console().bridge).mode != CALIBRATION:
         raise ApiError("the car is not in calibration mode: choose Calibrate on the Calibration page first", 409)
+    with _moves_lock:
+        number = _newest_move[channel] = next(_move_numbers)
     sent_at = time.monotonic()
     console().bridge.raw_pwm(channel, duty)
-    _wait_for_write(channel, duty, sent_at)
+    _wait_for_write(channel, duty, sent_at, lambda: _newest_move[channel] == number)
     return ok()
 
 
-def _wait_for_write(channel: str, duty: int, sent_at: float) -> None:
+def _wait_for_write(channel: str, duty: int, sent_at: float, newest: Callable[[], bool]) -> None:
     """Answer only once the servo node reported writing `duty` on `channel` (a write heard after the request):
     the page says where the wheels are from this answer. The servo node ignores raw values outside calibration
-    mode, so a car that left it between the check above and the write is told apart here."""
+    mode, so a car that left it between the check above and the write is told apart here. A move no longer the
+    channel's newest ends at once, unsent again."""
     reachable_at, resend_at = sent_at, sent_at + RESEND_S
     while True:
+        if not newest():
+            raise ApiError("a newer value for these wheels was sent (from this screen or another): the wheels "
+                           "follow that one", 409)
         if not console().bridge.servo_reachable():
             reachable_at = time.monotonic()
             if reachable_at >= sent_at + DISCOVERY_WAIT_S:

@@ -29,6 +29,7 @@ class WheelMover {
     this.channel = channel;
     this.pending = null;
     this.sending = null;
+    this.sent = 0; // values sent so far: only the newest one's answer is reported
     this.report = () => {};
   }
 
@@ -38,17 +39,29 @@ class WheelMover {
     return this.sending;
   }
 
+  // A stop goes at once, not queued behind a move still waiting for its write: the car ends that older move
+  // (answering it 409) and never sends its value again.
+  stop(pwm, options = {}) {
+    this.pending = null;
+    return this.send(pwm, options);
+  }
+
+  async send(pwm, options = {}) {
+    const number = ++this.sent;
+    this.report("moving", pwm);
+    try {
+      await api.post(`/api/adjust_calibrating_wheels/${this.channel}`, { pwm }, options);
+      if (number === this.sent && this.pending === null) this.report("moved", pwm);
+    } catch (error) {
+      if (number === this.sent) this.report("refused", pwm, error);
+    }
+  }
+
   async flush() {
     while (this.pending !== null) {
       const pwm = this.pending;
       this.pending = null;
-      this.report("moving", pwm);
-      try {
-        await api.post(`/api/adjust_calibrating_wheels/${this.channel}`, { pwm });
-        if (this.pending === null) this.report("moved", pwm);
-      } catch (error) {
-        this.report("refused", pwm, error);
-      }
+      await this.send(pwm);
     }
     this.sending = null;
   }
@@ -260,7 +273,7 @@ function spinForward() {
 function stopSpin() {
   if (!spinning) return;
   spinning = false;
-  speed.mover.move(speed.state.mid);
+  speed.mover.stop(speed.state.mid);
 }
 spinButton.addEventListener("pointerdown", (event) => {
   spinButton.setPointerCapture(event.pointerId);
@@ -285,7 +298,7 @@ $("speed-reverse").addEventListener("change", () => {
 function stopWheelsNow() {
   if (!speed.open) return;
   spinning = false;
-  api.post("/api/adjust_calibrating_wheels/throttle", { pwm: speed.state.mid }, { keepalive: true }).catch(() => {});
+  speed.mover.stop(speed.state.mid, { keepalive: true });
 }
 window.addEventListener("pagehide", stopWheelsNow);
 document.addEventListener("emergency-stop", stopWheelsNow); // the raw value would outlive the stop
