@@ -22,6 +22,7 @@ from webserver.console_client import HttpClient
 
 from inference_pkg.model_package import MAX_NAME_LENGTH, free_name
 from support.rosgraph import NodeProcess, wait_for
+from webserver_pkg.services import uploads
 
 UPLOADS = 20
 WARM_UPLOADS = 3
@@ -210,6 +211,28 @@ def test_replacing_the_model_driving_the_car_is_refused_and_keep_both_still_work
     assert (console_server.models_root / "a" / "checksum.txt").stat().st_ino == before
     assert client.upload("/api/uploadModels?on_conflict=replace", "b.tar.gz", data).status == 200  # not driving
     assert client.upload("/api/uploadModels?on_conflict=keep_both", "a.tar.gz", data).json()["model_name"] == "a-2"
+
+
+def test_replace_is_refused_when_the_car_was_started_while_the_upload_was_checked(console_server, model_archive,
+                                                                                   monkeypatch):
+    """Review: the refusal was decided when the request came in, the swap made later on the installer thread
+    after the package was checked, so a Start in between let the model driving the car be replaced. The racer's
+    Start is made here at the moment the installer picks the name (the moment the check must be made)."""
+    client, data = console_server.logged_in_client(), model_archive.read_bytes()
+    assert client.upload("/api/uploadModels", "a.tar.gz", data).status == 200
+    client.request("PUT", "/api/models/a/model.pb")
+    _wait_loaded(client)
+    client.post("/api/drive_mode", {"drive_mode": "auto"})
+    before = (console_server.models_root / "a" / "checksum.txt").stat().st_ino
+    pick = uploads.target_name
+
+    def started_meanwhile(*args):
+        console_server.bridge.set_navigation_started(True)
+        return pick(*args)
+    monkeypatch.setattr(uploads, "target_name", started_meanwhile)
+    refused = client.upload("/api/uploadModels?on_conflict=replace", "a.tar.gz", data)
+    assert refused.status == 409 and "the car is driving" in refused.json()["reason"], refused.body
+    assert (console_server.models_root / "a" / "checksum.txt").stat().st_ino == before
 
 
 def test_the_same_file_under_another_name_is_pointed_out(console_server, model_archive):

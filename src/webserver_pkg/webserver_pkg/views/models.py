@@ -35,7 +35,7 @@ from inference_pkg.model_package import (
     scan,
 )
 from webserver_pkg.context import console
-from webserver_pkg.robot.bridge import ModelStateView, NavigationView
+from webserver_pkg.robot.bridge import ModelStateView, NavigationView, RobotBridge
 from webserver_pkg.services import device_info, uploads
 from webserver_pkg.views.api_input import ApiError, choice, json_body, ok
 from webserver_pkg.views.car_in_use import refuse_while_started
@@ -151,11 +151,12 @@ def _installed(name: str) -> InstalledModel:
     raise ApiError(f"no installed model named {name!r}: upload it on the Models page first", 404)
 
 
-def _refuse_if_driving(folder: Path, action: str) -> None:
+def _refuse_if_driving(folder: Path, action: str, bridge: RobotBridge | None = None) -> None:
     """Refuse (views.car_in_use) to replace or delete the model loaded now while the car is started."""
-    state = console().bridge.model_state()
+    bridge = bridge or console().bridge
+    state = bridge.model_state()
     if state is not None and Path(state.model_dir) == folder and state.state in ("loading", "loaded"):
-        refuse_while_started(action)
+        refuse_while_started(action, bridge)
 
 
 @blueprint.route("/uploadModels", methods=["PUT", "POST"])
@@ -171,8 +172,6 @@ def upload_models() -> ResponseReturnValue:
         name = sanitise_name(upload.filename)
     except ModelPackageError as error:
         raise ApiError(f"{upload.filename}: {error}") from None
-    if on_conflict == uploads.REPLACE:
-        _refuse_if_driving(root / name, f"replace {name} (it is the model driving the car), or keep both")
     upload.stream.flush()  # the multipart parser wrote the part into the spool folder (uploads.UploadRequest)
     spooled = Path(upload.stream.name)
     max_bytes = state.config.max_upload_mb * MB * UNPACKED_PER_UPLOADED
@@ -184,6 +183,9 @@ def upload_models() -> ResponseReturnValue:
             nonlocal replaced
             target = uploads.target_name(root, valid_name, on_conflict)
             replaced = (root / target).exists()
+            if replaced:  # asked now, just before the swap: the car may have been started since the request
+                _refuse_if_driving(root / target, f"replace {target} (it is the model driving the car), or keep "
+                                   "both", state.bridge)
             return target
 
         installed = install(spooled, root, name, max_bytes=max_bytes, max_files=MAX_PACKAGE_FILES,
