@@ -4,10 +4,13 @@ the servo, navigation and webserver nodes as their own processes over real DDS (
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from webserver.console_client import HttpClient
 
 from deepracer_common_pkg import names, qos
+from deepracer_common_pkg.stamps import to_ns
 from deepracer_interfaces_pkg.msg import PwmWritten
 from support.rosgraph import wait_for
 from support.stack import LaunchedStack, temp_data_dir
@@ -35,10 +38,13 @@ def test_a_wheel_move_is_answered_once_the_servo_node_wrote_it(stack, ros_probe)
     wait_for(lambda: client.post("/api/set_calibration_mode").status == 200, STARTUP_S,
              lambda: f"calibration mode\n{stack.output()}")
     reply = client.post("/api/adjust_calibrating_wheels/angle", {"pwm": 12})
+    answered_ns = time.time_ns()
     assert reply.status == 200, f"{reply.body}\n{stack.output()}"
-    # Answered after the write: the servo node's report of it is already on its way to every listener.
-    written.wait_for(lambda w: w.steering_ns == 1_620_000 and w.reason == "calibration", 5,
-                     "the servo node's report of the raw write")
+    # Answered after the write: the servo node's report of it (stamped when written, same host and clock) is on
+    # its way to every listener, and the write was made before the answer came.
+    report = written.wait_for(lambda w: w.steering_ns == 1_620_000 and w.reason == "calibration", 5,
+                              "the servo node's report of the raw write")
+    assert to_ns(report.written) <= answered_ns
     reply = client.post("/api/adjust_calibrating_wheels/throttle", {"pwm": -20})
     assert reply.status == 200, reply.body
 

@@ -262,10 +262,12 @@ class RosBridge(RobotBridge):
         return CalibrationNs(response.min_ns, response.mid_ns, response.max_ns, response.polarity)
 
     def set_calibration(self, channel: str, calibration: CalibrationNs) -> None:
-        self._set("_neutral", None)  # the readout's neutral is read again
-        self._command(names.SERVO_SET_CALIBRATION, SetCalibration.Request(
-            channel=channel, min_ns=calibration.min_ns, mid_ns=calibration.mid_ns, max_ns=calibration.max_ns,
-            polarity=calibration.polarity))
+        try:
+            self._command(names.SERVO_SET_CALIBRATION, SetCalibration.Request(
+                channel=channel, min_ns=calibration.min_ns, mid_ns=calibration.mid_ns, max_ns=calibration.max_ns,
+                polarity=calibration.polarity))
+        finally:  # after the call: a readout poll during it would cache the old neutral again
+            self._set("_neutral", None)
 
     def get_led_color(self) -> tuple[int, int, int]:
         response = self._call(names.SERVO_GET_LED_COLOR, GetLedColor.Request())
