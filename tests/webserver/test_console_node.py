@@ -7,13 +7,13 @@ import json
 import re
 import signal
 import stat
-import time
 
 import pytest
 from sensor_msgs.msg import CompressedImage
 from webserver.console_client import HttpClient, MjpegViewer
 
 from deepracer_common_pkg import names, qos
+from deepracer_common_pkg.car_clock import boot_ns
 from deepracer_interfaces_pkg.msg import NavigationState, ServoCtrlMsg
 from support.rosgraph import NodeProcess, wait_for
 
@@ -155,7 +155,7 @@ def _readout_and_run_time(client, state, commands) -> None:
     assert written["enabled"] is True, written
     assert written["throttle_neutral"] is True and written["throttle_us"] == pytest.approx(1446.0), written
 
-    state.publish(NavigationState(mode="manual", started=True, run_started_ns=time.time_ns() - 65_000_000_000))
+    state.publish(NavigationState(mode="manual", started=True, run_started_ns=boot_ns() - 65_000_000_000))
     running = wait_for(lambda: (s := client.get("/api/navigation_state").json())["started"] and s, 15,
                        "the started state")
     assert 65 <= running["run_elapsed_s"] < 80

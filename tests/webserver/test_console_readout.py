@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from deepracer_common_pkg.car_clock import boot_ns
 from support.rosgraph import wait_for
 from webserver_pkg.robot.bridge import PwmWrittenView, ServoCommandView
 from webserver_pkg.services import drive_readout
@@ -26,7 +27,7 @@ def test_readout_shows_what_is_driven_then_nothing_once_stale(api, console_serve
     assert state["run_started_ns"] == 0 and state["run_elapsed_s"] == 0.0
 
     bridge.set_max_speed(0.5)
-    before_ns = time.time_ns()
+    before_ns = boot_ns()
     assert api.post("/api/start_stop", {"start_stop": "start"}).status == 200
     assert api.post("/api/manual_drive", {"angle": 0.5, "throttle": 0.8}).status == 200
     state = api.get("/api/navigation_state").json()

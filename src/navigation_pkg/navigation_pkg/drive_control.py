@@ -24,8 +24,9 @@ Rules (each answered with an Outcome: accepted or not, the reason, and the comma
   0.8}, which made slow, fine driving on a touch screen impossible), throttle times the max speed.
 * neutral = throttle 0 with the steering held where it was, so a coasting car does not swerve.
 
-Two clocks are passed in: `monotonic_ns` times the timeouts (immune to wall-clock jumps) and `stamp_ns`
-(ROS time) ages the source stamps and stamps neutral commands. Tests pass fake clocks.
+Two clocks are passed in: `monotonic_ns` times the timeouts and dates the run's Start (the nodes pass the car's
+boot clock, deepracer_common_pkg.car_clock: immune to wall-clock steps, and the same in every process on the car)
+and `stamp_ns` (ROS time) ages the source stamps and stamps neutral commands. Tests pass fake clocks.
 """
 
 from __future__ import annotations
@@ -138,7 +139,7 @@ class DriveControl:
         if problem:
             return Outcome(False, f"cannot start: {problem}")
         self._started = True
-        self._run_started_ns = self._stamp_ns()
+        self._run_started_ns = self._monotonic_ns()
         self._neutral_reason = f"started: waiting for the first {_SOURCE_WORDS[self._mode]}"
         if self._max_speed == 0:
             return Outcome(True, "started, but max speed is 0 %: the car will not move until it is raised")

@@ -8,13 +8,13 @@ NavigationState. A watchdog timer asks the core whether the driving source went 
 from __future__ import annotations
 
 import dataclasses
-import time
 
 from rclpy.node import Node
 from std_srvs.srv import SetBool, Trigger
 
 from deepracer_common_pkg import action_space_msg, names, qos
 from deepracer_common_pkg.action_space import ActionSpaceError
+from deepracer_common_pkg.car_clock import boot_ns
 from deepracer_common_pkg.node_main import run_node
 from deepracer_common_pkg.params import declare_config
 from deepracer_common_pkg.stamps import from_ns, to_ns
@@ -32,7 +32,7 @@ class NavigationNode(Node):
     def __init__(self) -> None:
         super().__init__("navigation_node")
         self._config = declare_config(self, NavigationConfig, on_change=self._on_config)
-        self._control = DriveControl(self._config, monotonic_ns=time.monotonic_ns, stamp_ns=self._now_ns)
+        self._control = DriveControl(self._config, monotonic_ns=boot_ns, stamp_ns=self._now_ns)
         self._window = StageWindow("navigation")
         self._last_state: DriveState | None = None
 

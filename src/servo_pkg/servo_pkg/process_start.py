@@ -1,4 +1,5 @@
-"""When this process started, on the wall clock: the servo node's "came up" for the restart rule (ServoCore).
+"""When this process started, on the car's boot clock (car_clock): the servo node's "came up" for the restart
+rule (ServoCore).
 
 Why the process's start and not the moment the node object is built: on a loaded board the servo node spends a
 second or more importing and waiting for its actuation guard, and a racer may press Start meanwhile; that run began
@@ -10,14 +11,14 @@ the launcher's backoff after the run began, so the rule still tells the two apar
 from __future__ import annotations
 
 import os
-import time
+
+from deepracer_common_pkg.car_clock import boot_ns
 
 
 def process_started_ns() -> int:
     try:
         with open("/proc/self/stat", encoding="ascii") as stat:  # "pid (comm) state ...": comm may hold spaces
             fields = stat.read().rsplit(")", 1)[1].split()
-        started_after_boot_ns = int(fields[19]) * 1_000_000_000 // os.sysconf("SC_CLK_TCK")
+        return int(fields[19]) * 1_000_000_000 // os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError):
-        return time.time_ns()
-    return time.time_ns() - (time.clock_gettime_ns(time.CLOCK_BOOTTIME) - started_after_boot_ns)
+        return boot_ns()

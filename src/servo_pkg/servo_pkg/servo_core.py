@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from deepracer_common_pkg.car_clock import boot_ns
 from deepracer_common_pkg.vocabulary import CALIBRATION as CALIBRATION_MODE
 from servo_pkg.backends.base import TAIL_CHANNELS, PwmBackend
 from servo_pkg.calibration_files import save_calibration, save_led_color
@@ -69,8 +70,8 @@ class ServoCore:
         self._last_command_at: float | None = None
         self.fault = WAITING_FOR_NAVIGATION  # why drive commands are not honoured; "" when they are
         self.guard_watching = True  # the node says so (guard_link.py): false while a new guard starts
-        # Wall-clock time this node came up, compared with navigation's run_started_ns (same host, same clock).
-        self.booted_ns = time.time_ns() if booted_ns is None else booted_ns
+        # When this node came up on the car's boot clock (car_clock), compared with navigation's run_started_ns.
+        self.booted_ns = boot_ns() if booted_ns is None else booted_ns
 
     def start(self) -> Written:
         """Configure and activate the output (neutral), then light the tail light."""

@@ -52,7 +52,7 @@ class NavigationView:
     model_ready: bool = False
     last_command_age_s: float = 0.0
     neutral_reason: str = ""
-    run_started_ns: int = 0  # wall clock of the Start that began the current run; 0 while stopped
+    run_started_ns: int = 0  # the car's boot clock (car_clock) at the Start that began the run; 0 while stopped
 
 
 @dataclass(frozen=True)

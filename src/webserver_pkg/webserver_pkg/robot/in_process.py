@@ -28,6 +28,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from deepracer_common_pkg.car_clock import boot_ns
 from deepracer_common_pkg.drive_rules import model_load_refusal, policy_runs
 from deepracer_common_pkg.vocabulary import CALIBRATION
 from inference_pkg.metadata import ModelPackageError
@@ -62,7 +63,7 @@ class InProcessRobot(RobotBridge):
         self.fail_next_load: str | None = None
         self.unavailable: set[str] = set()
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
-        self.drive = DriveControl(NavigationConfig(), monotonic_ns=time.monotonic_ns, stamp_ns=time.time_ns)
+        self.drive = DriveControl(NavigationConfig(), monotonic_ns=boot_ns, stamp_ns=time.time_ns)
         self.navigation_heard = True  # False: as before the navigation node's first state message
         self.servo_discovered = True  # False: as before DDS discovery matched the servo node's raw and written topics
         self._model = ModelStateView(state="idle")

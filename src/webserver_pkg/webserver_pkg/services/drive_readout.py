@@ -5,7 +5,7 @@ command_repeat_s (0.1 s) while driving and the servo node writes on every comman
 STALE_AFTER_S means nobody is driving it any more, and the page shows "—" instead of an old number. Each live
 value carries `fresh_for_s`, how much longer it stays live, so the page blanks it on time between two polls
 without a threshold of its own. The run's time is counted on the car (navigation stamps the Start with the
-car's wall clock), so a phone whose clock is off still shows the right time.
+car's boot clock, car_clock), so a phone whose clock is off, or an NTP step on the car, does not change it.
 """
 
 from __future__ import annotations

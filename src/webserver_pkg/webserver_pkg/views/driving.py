@@ -7,11 +7,11 @@ navigation's: these views check the request and call the bridge, which answers w
 from __future__ import annotations
 
 import logging
-import time
 
 from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
+from deepracer_common_pkg.car_clock import boot_ns
 from deepracer_common_pkg.vocabulary import AUTONOMOUS, CALIBRATION, MANUAL
 from webserver_pkg.context import console
 from webserver_pkg.robot.bridge import require_navigation
@@ -98,5 +98,5 @@ def navigation_state() -> ResponseReturnValue:
         return ok(known=False, mode="", started=False, emergency_stop=False, max_speed=0.0, model_name="",
                   model_ready=False, last_command_age_s=0.0, neutral_reason="", run_started_ns=0,
                   run_elapsed_s=0.0, readout=readout)
-    elapsed_s = drive_readout.run_elapsed_s(state.run_started_ns, time.time_ns())
+    elapsed_s = drive_readout.run_elapsed_s(state.run_started_ns, boot_ns())
     return ok(known=True, **vars(state), run_elapsed_s=elapsed_s, readout=readout)
