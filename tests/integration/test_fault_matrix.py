@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import psutil
 import pytest
+from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from std_srvs.srv import SetBool
 
 from deepracer_common_pkg import names, qos
@@ -28,6 +29,8 @@ from support.rosgraph import RosProbe, wait_for
 from support.stack import LaunchedStack, drive_autonomously, installed_model_dir, temp_data_dir
 
 STARTUP_S = 90.0
+# Every report kept (the servo node's publisher keeps one): a failure's message lists them.
+WRITES_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1000, reliability=ReliabilityPolicy.RELIABLE)
 NEUTRAL = DEFAULT_THROTTLE.mid_ns  # no calibration file: the original car's default calibration
 COMMAND_TIMEOUT_S = 0.25  # servo_node.command_timeout_s, the default
 # The stated bounds (README "Safety"): a dead servo node's throttle is neutral at once (the guard hears the socket
@@ -67,6 +70,7 @@ class Rig:
     watch: DutyWatch
     sender: ManualSender
     states: object  # the navigation state collector
+    writes: object  # the servo node's reports of what it wrote, with the reason
     probe: object
 
 
@@ -96,7 +100,8 @@ def rig(tmp_path_factory):
     watch = DutyWatch(pwm_file(sysfs, "throttle"))
     sender = ManualSender(probe)
     states = probe.subscribe(NavigationState, names.NAVIGATION_STATE, qos.LATCHED)
-    yield Rig(stack, watch, sender, states, probe)
+    writes = probe.subscribe(PwmWritten, names.SERVO_PWM_WRITTEN, WRITES_QOS)
+    yield Rig(stack, watch, sender, states, writes, probe)
     sender.close()
     watch.close()
     if stack.process.poll() is None:
@@ -136,6 +141,19 @@ def stays_neutral(watch: DutyWatch, seconds: float) -> list[int]:
     return watch.others_during(seconds, NEUTRAL)
 
 
+def what_happened(rig, since: float) -> str:
+    """For a failure's message: the servo node's writes and navigation's states since `since` (monotonic), so a
+    throttle that moved says who wrote it and why."""
+    def age(stamp) -> str:
+        return f"{(time.time_ns() - (stamp.sec * 1_000_000_000 + stamp.nanosec)) / 1e9:.3f} s ago"
+    lines = [f"{t - since:+.3f} s write {w.throttle_ns} ns {w.reason!r} enabled={w.enabled} "
+             f"source stamped {age(w.header.stamp)}, written {age(w.written)}"
+             for t, w in rig.writes.timed() if t >= since]
+    lines += [f"{t - since:+.3f} s navigation {s.mode} started={s.started} {s.neutral_reason!r}"
+              for t, s in rig.states.timed() if t >= since]
+    return "\n".join(sorted(lines, key=lambda line: float(line.split()[0])))
+
+
 def test_killed_servo_node_leaves_neutral_and_the_car_stays_stopped_after_its_restart(rig) -> None:
     start_manual(rig)
     servo = node_process(rig.stack, "servo_pkg.servo_node")
@@ -167,7 +185,8 @@ def test_hung_servo_node_leaves_neutral_and_does_not_resume_when_woken(rig) -> N
         assert stays_neutral(rig.watch, 0.5) == []  # woken early: navigation may not have noticed yet
     finally:
         os.kill(servo.pid, signal.SIGCONT)
-    assert stays_neutral(rig.watch, 2.0) == []
+    moved = stays_neutral(rig.watch, 2.0)
+    assert moved == [], f"{moved}\n{what_happened(rig, stopped_at)}"
     wait_for(lambda: not rig.states.latest().started, 10, "navigation stopped the run")
     assert "servo" in rig.states.latest().neutral_reason
     start_manual(rig)
@@ -191,7 +210,6 @@ def test_woken_navigation_does_not_act_on_stale_manual_commands(rig) -> None:
 
 def test_commands_slower_than_the_servo_timeout_do_not_make_the_throttle_pulse(rig) -> None:
     rig.sender.period_s = 0.3  # within manual_timeout_s (0.5 s), slower than servo command_timeout_s (0.25 s)
-    written = rig.probe.subscribe(PwmWritten, names.SERVO_PWM_WRITTEN, qos.COMMAND)
     try:
         start_manual(rig)
         start = time.monotonic()
@@ -199,7 +217,8 @@ def test_commands_slower_than_the_servo_timeout_do_not_make_the_throttle_pulse(r
         # The pulse the finding measured was the servo's own timeout firing between commands: it must not. (The
         # duty file alone cannot tell it apart from navigation dropping a command that a starved test thread
         # sent late, which a loaded 2-core machine does now and then, and which is right.)
-        assert [m for t, m in written.timed() if t >= start and m.reason == "watchdog"] == []
+        assert [m for t, m in rig.writes.timed() if t >= start and m.reason == "watchdog"] == [], \
+            what_happened(rig, start)
         assert [ns for _, ns in rig.watch.since(start) if driving(ns)], "the throttle never drove"
     finally:
         rig.sender.period_s = 1 / 15
@@ -215,7 +234,8 @@ def test_killed_camera_while_driving_autonomously_stops_and_stays_stopped(rig) -
     # navigation's autonomous_timeout_s (0.25 s) + its watchdog period, the servo's write, one hiccup
     assert rig.watch.first_after(killed_at, NEUTRAL, 5) <= 0.25 + 0.05 + 0.15
     wait_for(lambda: node_process(rig.stack, "camera_pkg.camera_node").pid != camera.pid, 60, "the camera restarted")
-    assert stays_neutral(rig.watch, 3.0) == []
+    moved = stays_neutral(rig.watch, 3.0)
+    assert moved == [], f"{moved}\n{what_happened(rig, killed_at - 1.0)}\n{rig.stack.output()[-4000:]}"
     state = rig.states.latest()
     # The first reason stays. On this 2-core machine the camera's restart (a process importing OpenCV beside the
     # simulator and inference) has once starved the servo node past its guard's 0.25 s, and the guard's stop came
