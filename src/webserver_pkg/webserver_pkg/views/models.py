@@ -165,7 +165,9 @@ def upload_models() -> ResponseReturnValue:
     if upload is None or not upload.filename:
         raise ApiError("no file chosen: choose a model package (the .tar.gz exported from the DeepRacer console) "
                        "and send it as the multipart field 'file'")
-    on_conflict = choice({"on_conflict": request.args.get("on_conflict", uploads.ASK)}, "on_conflict",
+    # Unsaid, a same-name upload replaces, as on the original console: DREM and scripts upload a racer's model
+    # again under its name and expect it in place. The Models page always says which it wants (it asks first).
+    on_conflict = choice({"on_conflict": request.args.get("on_conflict", uploads.REPLACE)}, "on_conflict",
                          uploads.ON_CONFLICT)
     state, root = console(), _models_root()
     try:
