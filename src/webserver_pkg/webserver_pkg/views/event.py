@@ -19,6 +19,7 @@ from webserver_pkg.robot.bridge import BridgeError
 from webserver_pkg.services.event_queue import TAIL_LIGHTS, new_racer, tail_light_name
 from webserver_pkg.views.api_input import ApiError, json_body, ok
 from webserver_pkg.views.car_in_use import refuse_while_started
+from webserver_pkg.views.models import installed_model
 
 blueprint = Blueprint("event", __name__, url_prefix="/api/event")
 log = logging.getLogger(__name__)
@@ -89,11 +90,10 @@ def next_racer() -> ResponseReturnValue:
     if racer is None:
         raise ApiError("the racer queue is empty: add the next racer first", 409)
     refuse_while_started(f"tap Next racer for {racer.name}")
-    installed, _ = scan(state.config.models_path)
-    model = next((m for m in installed if m.name == racer.model), None)
-    if model is None:
-        raise ApiError(f"{racer.name}'s model {racer.model} is not installed or cannot be loaded: upload it on the "
-                       "Models page, or remove the racer from the queue", 409)
+    try:
+        model = installed_model(racer.model)
+    except ApiError as error:
+        raise ApiError(f"{racer.name}'s model: {error.reason}; or remove the racer from the queue", 409) from None
     state.bridge.set_max_speed(0.0)  # before the load: the old model never drives at the old speed meanwhile
     state.bridge.load_model(str(model.path))
     state.bridge.set_led_color(*TAIL_LIGHTS[racer.tail_light])

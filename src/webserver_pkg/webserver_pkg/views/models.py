@@ -129,7 +129,7 @@ def _loading_word(model: ModelStateView, navigation: NavigationView | None) -> s
 @blueprint.route("/models/<folder>/<model_file>", methods=["PUT"])
 def load_model(folder: str, model_file: str) -> ResponseReturnValue:
     bridge = console().bridge
-    target = _installed(folder)
+    target = installed_model(folder)
     navigation = bridge.navigation_state()
     refusal = model_load_refusal(navigation is not None and navigation.started)
     if refusal:
@@ -139,7 +139,8 @@ def load_model(folder: str, model_file: str) -> ResponseReturnValue:
     return ok()
 
 
-def _installed(name: str) -> InstalledModel:
+def installed_model(name: str) -> InstalledModel:
+    """The installed model `name`, or the ApiError that says why it cannot be loaded (missing, or broken)."""
     installed, broken = scan(_models_root())
     for model in installed:
         if model.name == name:
