@@ -52,7 +52,7 @@ class RunRecorder:
         self._driving = False
         self._idle_since: float | None = None
         self._hold_until_next_start = False
-        self._model_dir = ""
+        self._model_name = ""  # the model folder's name, from whichever of inference and navigation said it last
         self._usb_logs: Path | None = None
         self._laps: int | None = None
         self._laps_at_open: int | None = None
@@ -104,7 +104,7 @@ class RunRecorder:
         return self._folder if self._writer is not None else None
 
     def on_model(self, model_dir: str) -> None:
-        self._model_dir = model_dir
+        self._model_name = Path(model_dir).name
 
     def on_laps(self, laps: int) -> None:
         """The simulator's lap counter (it counts from its own start): a run's laps are the difference."""
@@ -116,8 +116,8 @@ class RunRecorder:
         """Navigation's state. Its model name (the model folder's name) is the model this run drives: inference's
         model state, a separate topic, may reach this node only after the state that starts the run."""
         driving = mode == AUTONOMOUS and started
-        if model_name and Path(self._model_dir).name != model_name:
-            self._model_dir = model_name
+        if model_name:
+            self._model_name = model_name
         if driving and not self._driving:
             self._idle_since = None
             if self._writer is None and not self._hold_until_next_start:
@@ -181,11 +181,11 @@ class RunRecorder:
         if refusal:
             self._log(f"not recording this run: {refusal}")
             return
-        folder = unique_run_folder(parent, self._model_dir, self._local_now())
+        folder = unique_run_folder(parent, self._model_name, self._local_now())
         try:
             self._writer = BagWriter(folder, self._topics, self._definitions, start_ns=self._wall_ns(),
                                      chunk_bytes=self.config.chunk_kb * 1024, compression=self.config.compression,
-                                     custom={MODEL_KEY: self._model_dir})
+                                     custom={MODEL_KEY: self._model_name})
         except OSError as error:
             self._log(f"not recording this run: cannot write {folder} ({error.strerror})")
             return
