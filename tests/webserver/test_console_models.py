@@ -3,35 +3,19 @@ module (real archives, real OpenVINO graph check), loading through the in-proces
 
 from __future__ import annotations
 
-import io
 import socket
-import tarfile
 import time
 
 import pytest
 
 from inference_pkg.model_package import install
+from support.archives import tar_gz_bytes
 from support.rosgraph import wait_for
 
 
 @pytest.fixture
 def api(console_server):
     return console_server.logged_in_client()
-
-
-def _tar(members: dict[str, bytes], links: dict[str, str] | None = None) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-        for name, target in (links or {}).items():
-            info = tarfile.TarInfo(name)
-            info.type = tarfile.SYMTYPE
-            info.linkname = target
-            tar.addfile(info)
-    return buffer.getvalue()
 
 
 def _wait_state(api, wanted: str) -> dict:
@@ -89,12 +73,12 @@ def test_a_model_that_fails_to_load_reports_the_reason(console_server, api, mode
 
 
 BAD_ARCHIVES = {
-    "path traversal": (_tar({"../evil.json": b"{}"}), "outside the package"),
-    "absolute path": (_tar({"/etc/cron.d/evil": b"x"}), "outside the package"),
-    "symlink": (_tar({"model_metadata.json": b"{}"}, links={"model.pb": "/etc/passwd"}), "link"),
+    "path traversal": (tar_gz_bytes({"../evil.json": b"{}"}), "outside the package"),
+    "absolute path": (tar_gz_bytes({"/etc/cron.d/evil": b"x"}), "outside the package"),
+    "symlink": (tar_gz_bytes({"model_metadata.json": b"{}"}, links={"model.pb": "/etc/passwd"}), "link"),
     "not an archive": (b"this is not a tar file at all", "not a readable"),
-    "no metadata": (_tar({"model.pb": b"x" * 100}), "model_metadata.json is missing"),
-    "bad metadata": (_tar({"model_metadata.json": b"{not json", "model.pb": b"x"}), "model_metadata.json"),
+    "no metadata": (tar_gz_bytes({"model.pb": b"x" * 100}), "model_metadata.json is missing"),
+    "bad metadata": (tar_gz_bytes({"model_metadata.json": b"{not json", "model.pb": b"x"}), "model_metadata.json"),
 }
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import io
 import os
 import re
 import shutil
@@ -21,6 +20,7 @@ import pytest
 from webserver.console_client import HttpClient
 
 from inference_pkg.model_package import MAX_NAME_LENGTH, free_name
+from support.archives import tar_gz_bytes
 from support.rosgraph import NodeProcess, wait_for
 from webserver_pkg.services import uploads
 
@@ -248,16 +248,6 @@ def test_the_same_file_under_another_name_is_pointed_out(console_server, model_a
                                 "need both"
 
 
-def _tar_bytes(members: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for name, content in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(content)
-            tar.addfile(info, io.BytesIO(content))
-    return buffer.getvalue()
-
-
 METADATA = b'{"action_space": [{"steering_angle": 0, "speed": 1}], "sensor": ["FRONT_FACING_CAMERA"]}'
 NOT_A_PACKAGE = "this is not a model package: a .tar.gz exported from the DeepRacer console is expected"
 # Every way the upload code refuses a file, and the plain words the racer reads (what is wrong, what to do).
@@ -265,20 +255,20 @@ PLAIN_ERRORS = {
     "random bytes": (os.urandom(3000), NOT_A_PACKAGE),
     "empty file": (b"", NOT_A_PACKAGE),
     "a zip": (b"PK\x03\x04" + os.urandom(200), NOT_A_PACKAGE),
-    "cut short": (_tar_bytes({"model_metadata.json": METADATA, "model.pb": os.urandom(5000)})[:2000],
+    "cut short": (tar_gz_bytes({"model_metadata.json": METADATA, "model.pb": os.urandom(5000)})[:2000],
                   "the archive is damaged"),
-    "metadata not JSON": (_tar_bytes({"model_metadata.json": b"{x", "model.pb": b"x"}),
+    "metadata not JSON": (tar_gz_bytes({"model_metadata.json": b"{x", "model.pb": b"x"}),
                           "model_metadata.json: is not valid JSON (line 1, column 2)"),
-    "metadata not text": (_tar_bytes({"model_metadata.json": b"\xff\xfe\x00", "model.pb": b"x"}),
+    "metadata not text": (tar_gz_bytes({"model_metadata.json": b"\xff\xfe\x00", "model.pb": b"x"}),
                           "model_metadata.json: is not UTF-8 text"),
-    "no actions": (_tar_bytes({"model_metadata.json": b'{"action_space": []}', "model.pb": b"x"}),
+    "no actions": (tar_gz_bytes({"model_metadata.json": b'{"action_space": []}', "model.pb": b"x"}),
                    "model_metadata.json: action_space is an empty list"),
-    "graph not a graph": (_tar_bytes({"model_metadata.json": METADATA, "model.pb": b"garbage" * 100}),
+    "graph not a graph": (tar_gz_bytes({"model_metadata.json": METADATA, "model.pb": b"garbage" * 100}),
                           "model.pb: cannot be read as a TensorFlow frozen graph"),
-    "IR not IR": (_tar_bytes({"model_metadata.json": METADATA, "model.xml": b"<x", "model.bin": b"1"}),
+    "IR not IR": (tar_gz_bytes({"model_metadata.json": METADATA, "model.xml": b"<x", "model.bin": b"1"}),
                   "model.xml: cannot be read as OpenVINO IR"),
-    "half the IR": (_tar_bytes({"model_metadata.json": METADATA, "model.xml": b"<x"}), "model.bin is missing"),
-    "no graph": (_tar_bytes({"model_metadata.json": METADATA}), "no graph found"),
+    "half the IR": (tar_gz_bytes({"model_metadata.json": METADATA, "model.xml": b"<x"}), "model.bin is missing"),
+    "no graph": (tar_gz_bytes({"model_metadata.json": METADATA}), "no graph found"),
 }
 # What a racer must never read: temporary names, Python's exception and codec texts, OpenVINO's frontend list.
 INTERNALS = re.compile(r"/tmp|\.install-|\.upload-|\.part\b|Error\b|codec|Expecting|frontends|Traceback|method gz")
