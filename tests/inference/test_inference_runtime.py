@@ -89,12 +89,12 @@ def test_a_request_for_the_load_under_way_is_that_load():
                              on_loaded=lambda t, r: events.append(("loaded", r)),
                              on_failed=lambda t, reason: events.append(("failed", t)))
     try:
-        assert switcher.request("a") is True
+        switcher.request("a")
         wait_for(lambda: loads == ["a"], what="a loading")
-        assert switcher.request("a") is False
+        switcher.request("a")
         release.set()
         wait_for(lambda: ("loaded", "model a") in events, what="a loaded")
-        assert switcher.request("a") is True
+        switcher.request("a")
         wait_for(lambda: events.count(("loaded", "model a")) == 2, what="a loaded again")
     finally:
         switcher.close()

@@ -112,16 +112,14 @@ class ModelSwitcher(Generic[R]):
         self._thread = threading.Thread(target=self._run, name="inference-loader", daemon=True)
         self._thread.start()
 
-    def request(self, target: str) -> bool:
-        """Ask for `target`; False when it is the load already under way (nothing new happens)."""
+    def request(self, target: str) -> None:
         with self._lock:
             if target == self._pending:
-                return False
+                return
             self._generation += 1
             self._pending = target
             self._slot.put((self._generation, target))
             self._on_loading(target)
-            return True
 
     def _run(self) -> None:
         while (job := self._slot.take()) is not None:
