@@ -88,8 +88,9 @@ def node_process(stack: LaunchedStack, module: str) -> psutil.Process:
 
 @pytest.fixture(scope="module")
 def rig(tmp_path_factory):
-    # A ROS domain of its own: a node some earlier test left behind (a navigation node answering start_stop, a
-    # servo node's heartbeats) must not be able to take part in a fault the test stages on purpose.
+    # A ROS domain other than the session's: a node some earlier test of this session left behind (a navigation
+    # node answering start_stop, a servo node's heartbeats) must not take part in a fault staged on purpose. (Like
+    # the session's own, derived from the pid: another session on the machine may still share it.)
     domain = (int(os.environ["ROS_DOMAIN_ID"]) - 1 + 50) % 100 + 1
     probe = RosProbe(domain_id=domain)
     sysfs = tmp_path_factory.mktemp("sys")
