@@ -11,17 +11,25 @@ the servo node is killed while the car drives: the simulator, reading only the P
 actuation guard writes and the car stops.
 
 Speed: the simulator's top speed is raised to 4 m/s (the real car's class) and the console's maximum speed set
-to a moderate 50 %, so the model's actions drive at 0.8 x (1 m/s actions) to 1.0 x (2 m/s actions) the speeds it
-was trained at, and two laps take ~20 s instead of ~40 s at the default 2 m/s. The camera runs at the trained
-15 fps. (Measured offline with the same renderer and model: the laps hold with up to 0.07-0.1 s between a frame and
-its duty cycle reaching the car; on an idle 2-core machine this loop takes 25-45 ms (the pipeline's ~4 ms plus
-up to one 20 ms simulator step on each side); a machine loaded far beyond its cores can exceed that.)
+to 25 %, so the model's actions drive at 0.8 m/s (its 1 m/s actions) to 1.0 m/s (its 2 m/s actions), and two laps
+take ~40 s. The camera runs at the trained 15 fps. What decides the speed is the margin for latency: the time from
+the pose a frame is rendered from to its duty cycle reaching the simulator. Measured offline with the same
+renderer, policy image, model, action space, speed mapping and duty maths, stepped in simulated time (50 Hz, a
+fixed latency, 2 laps, 2-4 camera phases, so the figures do not depend on the machine), the laps hold up to:
+50 %: under 0.06 s (one phase of two already fails at 0.06 s), 40 %: 0.09 s, 30 %: 0.09-0.12 s, 25 %: 0.15 s
+(0.18 s fails). On an idle 2-core machine that latency is 25-45 ms (the pipeline's ~4 ms, the render, up to one
+20 ms simulator step on each side). Measured here (2-core AMD EPYC VM, December 2026) beside other stacks on the
+same cores (load average 12-15), the console's capture -> duty figure alone reached medians of 20-90 ms and p95s
+of 50-140 ms, and at the former 50 % the car left the track in 2 of 2 runs with a p95 of only 51-69 ms. A machine
+starved further trips the safety chain (the servo node's heartbeat late, the actuation guard stops the run),
+which no speed holds; the failure message then says so, with the latency and the simulator's step gaps.
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 import psutil
 import pytest
@@ -34,9 +42,9 @@ pytestmark = pytest.mark.real_model
 
 MODEL = "deepracer-sample-model-48"
 STARTUP_S = 90.0
-MAX_SPEED_PERCENT = 50
+MAX_SPEED_PERCENT = 25  # the latency margin: see the module docstring
 LAPS = 2
-LAP_DEADLINE_S = 40.0  # per lap; the run here takes ~10 s a lap
+LAP_DEADLINE_S = 40.0  # per lap; the run here takes ~20 s a lap
 
 
 @pytest.fixture(scope="module")
@@ -85,15 +93,56 @@ def _state(client: HttpClient) -> dict:
     return _ok(client.get("/api/sim/state"))
 
 
+class _Race:
+    """Watches the race through the console while the car drives: the race state at POLL_S, and about once a
+    second the pipeline's figures (the servo stage's latency from frame capture to the duty cycle written, the
+    rate inference acts at), the worst of which say why, when the car left the track, its margin was gone."""
+
+    POLL_S = 0.1  # the console shows the race state at 10 Hz; polling faster only loads the webserver
+
+    def __init__(self, client: HttpClient, stack: LaunchedStack) -> None:
+        self.client, self.stack = client, stack
+        self.p50_ms = self.p95_ms = 0.0
+        self.min_rate_hz: float | None = None
+        self._figures_at = 0.0
+
+    def wait(self, done, timeout: float, what: str) -> dict:
+        def poll():
+            if time.monotonic() - self._figures_at >= 1.0:
+                self._figures_at = time.monotonic()
+                status = _ok(self.client.get("/api/get_device_status"))
+                if status.get("latency_p95") is not None:
+                    self.p50_ms = max(self.p50_ms, status["latency_mean"])  # the median, despite its API name
+                    self.p95_ms = max(self.p95_ms, status["latency_p95"])
+                if status.get("fps_mean"):
+                    self.min_rate_hz = min(self.min_rate_hz or status["fps_mean"], status["fps_mean"])
+            state = _state(self.client)
+            return state if done(state) else None
+        return wait_for(poll, timeout, lambda: f"{what}\n{self.why()}\n{self.stack.output()[-3000:]}",
+                        interval=self.POLL_S)
+
+    def why(self) -> str:
+        reply = self.client.get("/api/navigation_state")  # not _ok: a failure message must not fail itself
+        navigation = reply.json() if reply.status == 200 else {"neutral_reason": f"HTTP {reply.status}"}
+        sim_lines = [line for line in self.stack.output().splitlines() if "[sim_node]" in line and "off track" in line]
+        return (f"capture -> duty written, worst 5 s window: median {self.p50_ms:.0f} ms, p95 {self.p95_ms:.0f} ms "
+                "(the laps hold up to ~150 ms from pose to duty; this figure leaves out the render and the "
+                f"simulator's steps); lowest inference rate {self.min_rate_hz} Hz; navigation: "
+                f"started={navigation.get('started')} {navigation.get('neutral_reason')!r}; "
+                f"simulator: {sim_lines[-1] if sim_lines else 'no off-track logged'}")
+
+
 def test_the_real_model_laps_the_track_and_inverted_steering_leaves_it(console):
     client, stack = console
     _start(client)
-    done = wait_for(lambda: (lambda s: s if s["laps"] >= LAPS or s["off_track"] else None)(_state(client)),
-                    LAPS * LAP_DEADLINE_S, f"{LAPS} laps or an off-track\n{stack.output()[-3000:]}")
-    assert done["off_track"] == 0, f"left the track with the true calibration: {done}"
+    race = _Race(client, stack)
+    done = race.wait(lambda s: s["laps"] >= LAPS or s["off_track"], LAPS * LAP_DEADLINE_S,
+                     f"{LAPS} laps or an off-track")
+    assert done["off_track"] == 0, f"left the track with the true calibration: {done}\n{race.why()}"
     assert done["laps"] >= LAPS and len(done["lap_times_s"]) == done["laps"]
     assert all(t > 0 for t in done["lap_times_s"]) and done["best_lap_s"] == min(done["lap_times_s"])
-    print(f"\nlaps with the true calibration: {done['lap_times_s']} s")
+    print(f"\nlaps with the true calibration: {done['lap_times_s']} s; capture -> duty written, worst 5 s "
+          f"window: median {race.p50_ms:.0f} ms, p95 {race.p95_ms:.0f} ms")
 
     # The servo node dies while the car drives: the simulator reads what the actuation guard left on the wires.
     assert _state(client)["speed_m_s"] > 0.5
@@ -113,8 +162,8 @@ def test_the_real_model_laps_the_track_and_inverted_steering_leaves_it(console):
     _ok(client.post("/api/set_calibration/angle", {"min": steering["min"], "mid": steering["mid"],
                                                    "max": steering["max"], "polarity": -steering["polarity"]}))
     _start(client, load=False)  # the model stays loaded
-    left = wait_for(lambda: (lambda s: s if s["laps"] >= 1 or s["off_track"] else None)(_state(client)),
-                    LAP_DEADLINE_S, f"an off-track or a lap\n{stack.output()[-3000:]}")
+    left = _Race(client, stack).wait(lambda s: s["laps"] >= 1 or s["off_track"], LAP_DEADLINE_S,
+                                     "an off-track or a lap")
     _ok(client.post("/api/start_stop", {"start_stop": "stop"}))
     assert left["off_track"] >= 1 and left["laps"] == 0, f"inverted steering did not leave the track: {left}"
     print(f"inverted steering: off the track at {left['progress']} % of the first lap")

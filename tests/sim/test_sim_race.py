@@ -10,7 +10,7 @@ from servo_pkg.pwm_math import Calibration, duty_ns
 from sim_pkg.actuation import Actuators
 from sim_pkg.pwm_files import PwmReading
 from sim_pkg.race import OFF_TRACK_MARGIN_M, Race
-from sim_pkg.simulation import Simulation
+from sim_pkg.simulation import MAX_STEP_S, Simulation
 from sim_pkg.tracks import REINVENT, SYNTHETIC, Location, load_track
 
 TRACK = load_track(REINVENT)
@@ -101,3 +101,29 @@ def test_reset_brings_the_car_back_to_the_start_line_and_clears_the_race():
     x, y, heading = TRACK.point_at(0.0)
     assert (snap.x, snap.y, snap.yaw) == pytest.approx((x, y, heading))
     assert (snap.race.laps, snap.race.off_track, snap.race.progress, snap.speed_m_s) == (0, 0, 0.0, 0.0)
+
+
+def test_a_stalled_simulator_pauses_the_world_and_says_how_long_its_steps_took():
+    """A starved process steps late: a gap longer than MAX_STEP_S is cut short (the car does not jump off the
+    track), and the step gaps of the last few seconds tell that it happened."""
+    sim = Simulation(TRACK, Actuators(CALIBRATION, 2.0), 0.0)
+    straight = PwmReading(CALIBRATION.steering.mid_ns, duty_ns(1.0, CALIBRATION.throttle))
+    t = 0.0
+    for _ in range(100):  # 2 s at 50 Hz: up to speed on the first straight
+        t += 0.02
+        sim.step(t, straight)
+    before = sim.snapshot()
+    assert sim.step_gaps.stats().cut_short == 0 and sim.step_gaps.stats().median_s == pytest.approx(0.02)
+    t += 1.0  # the process was stalled for a second
+    sim.step(t, straight)
+    after = sim.snapshot()
+    moved = math.hypot(after.x - before.x, after.y - before.y)
+    assert moved <= 2.0 * MAX_STEP_S  # one cut-short step at the top speed at most, not 1 s of driving
+    assert after.race.on_track and after.race.off_track == 0
+    stats = sim.step_gaps.stats()
+    assert stats.longest_s == pytest.approx(1.0) and stats.cut_short == 1
+    assert "longest 1000 ms, 1 over 100 ms cut short" in str(stats)
+    for _ in range(300):  # 6 s of regular steps: the stall is out of the window
+        t += 0.02
+        sim.step(t, PwmReading(CALIBRATION.steering.mid_ns, CALIBRATION.throttle.mid_ns))
+    assert sim.step_gaps.stats().cut_short == 0 and sim.step_gaps.stats().longest_s == pytest.approx(0.02)

@@ -23,9 +23,11 @@ RESEND_AFTER_S = 2.0  # an unanswered service request is sent again after this
 
 
 def wait_for(condition: Callable[[], Any], timeout: float = DEFAULT_TIMEOUT,
-             what: str | Callable[[], str] = "condition") -> Any:
-    """Poll `condition` until it returns something truthy; fail with `what` after `timeout` seconds (a callable
-    `what` is asked then, so a process's log shows what it printed up to the failure, not up to the call)."""
+             what: str | Callable[[], str] = "condition", interval: float = 0.01) -> Any:
+    """Poll `condition` every `interval` seconds until it returns something truthy; fail with `what` after
+    `timeout` seconds (a callable `what` is asked then, so a process's log shows what it printed up to the
+    failure, not up to the call). A condition that costs the system under test (an HTTP request to its
+    console) is polled at a longer interval, so the polling does not load what it watches."""
     deadline = time.monotonic() + timeout
     while True:
         value = condition()
@@ -33,7 +35,7 @@ def wait_for(condition: Callable[[], Any], timeout: float = DEFAULT_TIMEOUT,
             return value
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.1f} s waiting for {what() if callable(what) else what}")
-        time.sleep(0.01)
+        time.sleep(interval)
 
 
 def _param_arg(name: str, value: Any) -> str:

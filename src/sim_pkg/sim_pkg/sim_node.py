@@ -78,8 +78,9 @@ class SimNode(Node):
         if race.laps > laps:
             self.get_logger().info(f"lap {race.laps}: {race.lap_times_s[-1]:.2f} s")
         if race.off_track > off:
+            # With the step gaps: a car that left the track because this process was starved says so.
             self.get_logger().info(f"off track ({race.off_track} so far) at {race.progress:.0f} % of lap "
-                                   f"{race.laps + 1}")
+                                   f"{race.laps + 1}; simulator steps: {self.simulation.step_gaps.stats()}")
         self._reported = (race.laps, race.off_track)
 
     def _publish_state(self) -> None:

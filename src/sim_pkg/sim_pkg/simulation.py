@@ -4,10 +4,15 @@ The caller steps it with the time now and what the PWM wires carry. A wire that 
 disabled, never written) leaves the servo where it is and the motor unpowered. When the car leaves the
 track it stands still for `reset_pause_s`, then is put back on the centre line at the last point where it
 was on the track, facing the driving direction, stopped: as the DeepRacer simulator resets a car.
+
+A stalled caller (a starved process) is not made up for: a step longer than MAX_STEP_S is cut short, so the
+simulated world pauses rather than the car jumping. `step_gaps` keeps the recent gaps between steps, so a
+run that went wrong can say whether the simulator itself was starved.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 from sim_pkg.actuation import Actuators
@@ -18,6 +23,42 @@ from sim_pkg.vehicle import VehicleParams, VehicleState, from_centre, step
 
 # A step longer than this (the process was stalled) is cut short: the car does not jump.
 MAX_STEP_S = 0.1
+# How far back `StepGaps` looks.
+STEP_GAP_WINDOW_S = 5.0
+
+
+@dataclass(frozen=True)
+class StepGapStats:
+    """Gaps between the simulator's steps over the last window: how many, median, longest (s), and how many
+    were longer than MAX_STEP_S (cut short: the simulated world lost that time)."""
+
+    steps: int
+    median_s: float
+    longest_s: float
+    cut_short: int
+
+    def __str__(self) -> str:
+        return (f"{self.steps} steps in the last {STEP_GAP_WINDOW_S:g} s, gaps median {self.median_s * 1000:.0f} ms, "
+                f"longest {self.longest_s * 1000:.0f} ms, {self.cut_short} over {MAX_STEP_S * 1000:.0f} ms cut short")
+
+
+class StepGaps:
+    """The wall-clock gaps between steps within the last `window_s` seconds."""
+
+    def __init__(self, window_s: float = STEP_GAP_WINDOW_S) -> None:
+        self.window_s = window_s
+        self._gaps: deque[tuple[float, float]] = deque()
+
+    def record(self, now_s: float, gap_s: float) -> None:
+        self._gaps.append((now_s, gap_s))
+        while self._gaps and self._gaps[0][0] < now_s - self.window_s:
+            self._gaps.popleft()
+
+    def stats(self) -> StepGapStats:
+        gaps = sorted(gap for _, gap in self._gaps)
+        if not gaps:
+            return StepGapStats(0, 0.0, 0.0, 0)
+        return StepGapStats(len(gaps), gaps[len(gaps) // 2], gaps[-1], sum(gap > MAX_STEP_S for gap in gaps))
 
 
 @dataclass(frozen=True)
@@ -40,6 +81,7 @@ class Simulation:
         self.race = Race(track, now_s)
         self._wheel_angle = 0.0
         self._resume_at: float | None = None
+        self.step_gaps = StepGaps()
         self.reset(now_s)
 
     def _place(self, s: float) -> None:
@@ -55,8 +97,10 @@ class Simulation:
         self._last_step = now_s
 
     def step(self, now_s: float, wires: PwmReading) -> None:
-        dt = min(max(0.0, now_s - self._last_step), MAX_STEP_S)
+        gap = max(0.0, now_s - self._last_step)
+        dt = min(gap, MAX_STEP_S)
         self._last_step = now_s
+        self.step_gaps.record(now_s, gap)
         if self._resume_at is not None:
             if now_s < self._resume_at:
                 return
