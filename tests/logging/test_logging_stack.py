@@ -86,14 +86,19 @@ def test_an_autonomous_run_is_recorded_and_reads_back_with_what_the_nodes_publis
     assert all(f.images[0].width == 160 and f.images[0].height == 120 and len(f.images[0].data) == 160 * 120
                for f in recorded)
     results = bag[names.INFERENCE_RESULTS]
-    assert len(results) >= 0.9 * len(recorded)
     assert {r.frame_sequence for r in results} <= set(range(sequences[0] - 5, sequences[-1] + 5))
     assert all(0 <= r.action_index < len(r.outputs) and abs(sum(r.outputs) - 1.0) < 1e-3 for r in results)
+    # What inference published while the bag was open, by its own count (telemetry, once a second, cumulative):
+    # the bag holds (nearly) all of it. Not "a result per frame": a starved inference node rightly skips frames
+    # (CI: 45 results for 61 frames), which is not the logger's to answer for.
+    counts = [t.count for t in bag[names.telemetry_topic("inference")]]
+    assert len(counts) >= 2 and counts[-1] - counts[0] >= 10, counts
+    assert len(results) >= 0.9 * (counts[-1] - counts[0]), (len(results), counts)
     frame_stamps = {(f.header.stamp.sec, f.header.stamp.nanosec) for f in recorded}
     commands = bag[names.NAVIGATION_SERVO_CMD]
     assert len(commands) >= 0.9 * len(results)
     written = [w for w in bag[names.SERVO_PWM_WRITTEN] if w.reason == "command"]
-    assert sum((w.header.stamp.sec, w.header.stamp.nanosec) in frame_stamps for w in written) >= 0.8 * len(recorded)
+    assert sum((w.header.stamp.sec, w.header.stamp.nanosec) in frame_stamps for w in written) >= 0.8 * len(results)
     state = bag[names.NAVIGATION_STATE]
     assert state and state[0].mode == "autonomous" and state[0].started
     assert bag[names.INFERENCE_MODEL_STATE][0].model_dir.rstrip("/") == str(model)

@@ -49,9 +49,10 @@ class Rig:
         self.wall += int(seconds * 1e9)
         self.local += timedelta(seconds=seconds)
 
-    def drive(self, mode: str = "autonomous", started: bool = True, model_name: str = "demo") -> None:
+    def drive(self, mode: str = "autonomous", started: bool = True, model_name: str = "demo",
+              run_started_ns: int = 1) -> None:
         self.recorder.on_message(names.NAVIGATION_STATE, navigation(mode, started))
-        self.recorder.on_navigation(mode, started, model_name)
+        self.recorder.on_navigation(mode, started, model_name, run_started_ns if started else 0)
 
     def frames(self, count: int, period_s: float = 1 / 30) -> None:
         for i in range(count):
@@ -141,6 +142,21 @@ def test_stop_logging_closes_the_bag_and_the_next_one_waits_for_the_next_start(t
     rig.advance(2)
     rig.drive()
     assert len(rig.runs()) == 2
+
+
+def test_a_stop_and_start_heard_only_as_the_new_runs_state_still_counts_as_the_next_start(tmp_path):
+    """The logging stack test on a loaded machine: after stop_logging, a Stop then a Start reached the logger as
+    the Start alone (the state is latched, depth 1), so it never saw "the next start" and recorded nothing. The
+    run's new start time says it is another run."""
+    rig = Rig(tmp_path)
+    rig.drive(run_started_ns=1_000)
+    rig.frames(5)
+    rig.recorder.stop_logging()
+    rig.advance(1)
+    rig.drive(run_started_ns=1_000)  # the same run's state again (a speed change): still held
+    assert len(rig.runs()) == 1
+    rig.drive(run_started_ns=2_000)  # a new run, its "stopped" never heard
+    assert len(rig.runs()) == 2 and rig.recorder.recording == rig.runs()[-1]
 
 
 def test_usb_only_without_a_stick_records_nothing_and_says_why(tmp_path):

@@ -84,7 +84,7 @@ class LoggingNode(Node):
             def on_state(data: bytes) -> None:
                 state = deserialize_message(data, NavigationState)
                 on_message(topic, data)
-                self.recorder.on_navigation(state.mode, state.started, state.model_name)
+                self.recorder.on_navigation(state.mode, state.started, state.model_name, state.run_started_ns)
             return on_state
         if topic == names.INFERENCE_MODEL_STATE:
             def on_model(data: bytes) -> None:

@@ -50,6 +50,7 @@ class RunRecorder:
         self._writer: BagWriter | None = None
         self._folder: Path | None = None
         self._driving = False
+        self._run_started_ns = 0  # navigation's date of the run being driven (0: none)
         self._idle_since: float | None = None
         self._hold_until_next_start = False
         self._model_name = ""  # the model folder's name, from whichever of inference and navigation said it last
@@ -112,12 +113,17 @@ class RunRecorder:
         if self._writer is not None and self._laps_at_open is None:
             self._laps_at_open = laps
 
-    def on_navigation(self, mode: str, started: bool, model_name: str) -> None:
+    def on_navigation(self, mode: str, started: bool, model_name: str, run_started_ns: int = 0) -> None:
         """Navigation's state. Its model name (the model folder's name) is the model this run drives: inference's
-        model state, a separate topic, may reach this node only after the state that starts the run."""
+        model state, a separate topic, may reach this node only after the state that starts the run. A new
+        `run_started_ns` while driving is a Stop and a Start whose "stopped" state never arrived (the state is
+        latched with depth 1: a loaded node hears only the newest), so it counts as a stop then a start."""
         driving = mode == AUTONOMOUS and started
         if model_name:
             self._model_name = model_name
+        if driving and self._driving and run_started_ns != self._run_started_ns:
+            self._hold_until_next_start = False
+            self._driving = False
         if driving and not self._driving:
             self._idle_since = None
             if self._writer is None and not self._hold_until_next_start:
@@ -126,6 +132,7 @@ class RunRecorder:
             self._idle_since = self._monotonic()
             self._hold_until_next_start = False
         self._driving = driving
+        self._run_started_ns = run_started_ns if driving else 0
 
     def on_message(self, topic: str, data: bytes) -> None:
         """Every recorded topic's serialized message, as received."""
