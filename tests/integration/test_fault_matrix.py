@@ -124,12 +124,31 @@ def start_manual(rig, max_speed: float = 0.5) -> None:
     ):
         assert rig.probe.call(srv_type, name, request, STARTUP_S).success
     rig.sender.sending.set()
-    # Start may be refused while a node on the path is still coming back (its heartbeat is not yet heard).
     start = SetBool.Request(data=True)
-    wait_for(lambda: rig.probe.call(SetBool, names.NAVIGATION_START_STOP, start, STARTUP_S).success,
-             STARTUP_S, lambda: f"navigation accepting start\n{rig.stack.output()[-3000:]}")
-    wait_for(lambda: driving(rig.watch.value()), 30,
-             lambda: f"the throttle driving (it reads {rig.watch.value()})\n{rig.stack.output()[-3000:]}")
+    stops: list[str] = []  # runs stopped before they drove, and why
+    for _ in range(3):
+        # Start may be refused while a node on the path is still coming back (its heartbeat is not yet heard).
+        wait_for(lambda: rig.probe.call(SetBool, names.NAVIGATION_START_STOP, start, STARTUP_S).success,
+                 STARTUP_S, lambda: f"navigation accepting start\n{rig.stack.output()[-3000:]}")
+        pressed = time.monotonic()
+
+        def driven_or_stopped(pressed: float = pressed) -> str | None:
+            if driving(rig.watch.value()):
+                return "driving"
+            heard = [s for t, s in rig.states.timed() if t > pressed]
+            began = next((i for i, s in enumerate(heard) if s.started), None)  # this run, then its end
+            ended = [s for s in heard[began:] if not s.started] if began is not None else []
+            return ended[-1].neutral_reason or "stopped" if ended else None
+        outcome = wait_for(driven_or_stopped, 30, lambda: f"the throttle driving (it reads {rig.watch.value()})"
+                                                          f"\n{rig.stack.output()[-3000:]}")
+        if outcome == "driving":
+            return
+        # On this 2-core machine the servo node is now and then starved past its guard's 0.25 s just as a run
+        # begins (CI, once): the guard then stops that run, the safe side, and a racer presses Start again. A
+        # run stopped for any other reason is a failure.
+        assert "actuation guard" in outcome, outcome
+        stops.append(outcome)
+    raise AssertionError(f"every Start was stopped before the car drove: {stops}\n{rig.stack.output()[-3000:]}")
 
 
 def stop_driving(rig) -> None:
