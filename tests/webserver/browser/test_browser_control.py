@@ -100,7 +100,7 @@ def test_camera_stream_shows_frames_figures_and_the_toggle_closes_it(
         bridge.publish_frame(jpeg)  # the camera keeps sending; each frame also tests the connection
         return camera.evaluate("img => img.naturalWidth")
 
-    wait_for(lambda: shown_width() == 480, 30, "the camera picture in the page")  # a loaded CI machine
+    wait_for(lambda: shown_width() == 480, 30, lambda: f"the camera picture in the page: {_camera_state(page, bridge)}")
     expect(page.locator("#pipeline-stats")).to_have_text("14.9 fps · median latency 42 ms (95% under 58 ms)")
     screenshot(page, "control-camera", full_page=False)
 
@@ -111,6 +111,15 @@ def test_camera_stream_shows_frames_figures_and_the_toggle_closes_it(
              "the car to stop serving the closed stream")
     page.get_by_role("switch", name="Video stream").check()
     wait_for(lambda: shown_width() == 480 and bridge.display_subscribers == 1, 10, "the stream to reopen")
+
+
+def _camera_state(page: Page, bridge) -> dict:
+    """For a failure's message: what the page's camera element and the car's stream side say."""
+    state = page.evaluate("""() => { const img = document.getElementById("camera");
+        return {src: img.getAttribute("src"), hidden: img.hidden, complete: img.complete, width: img.naturalWidth,
+                off: document.getElementById("camera-off").textContent, ready: document.readyState,
+                visibility: document.visibilityState}; }""")
+    return {**state, "viewers": bridge.display_subscribers}
 
 
 def _manual_commands(server: ConsoleTestServer) -> list[tuple[float, float]]:
