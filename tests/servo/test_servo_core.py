@@ -255,6 +255,22 @@ def test_guard_fired_writes_neutral_and_holds_it_until_navigation_stops(rig) -> 
     assert core.command(0.3, 1.0).throttle_ns == 1_311_000
 
 
+def test_a_node_that_did_not_run_for_longer_than_its_guard_waits_holds_neutral_without_the_guards_word(rig):
+    """Fault matrix on CI: a servo node starved for 1.35 s (its guard starved too, so the guard's word came late)
+    woke to a driving command over a second old, DDS having handed it the sample it held, and wrote it. How long
+    it went without beating to the guard tells it; it then does what the guard's word would make it do."""
+    core, backend, _, _ = rig
+    core.command(0.3, 1.0)
+    assert core.woke(core.command_timeout_s) is None  # within what the guard waits: nothing happened
+    written = core.woke(1.35)
+    assert (written.throttle_ns, written.reason) == (1_446_000, "guard")
+    assert "did not run for 1.35 s" in core.fault and core.command(0.3, 1.0) is None
+    assert core.woke(1.40) is None  # once is enough: the stall is already told
+    assert backend.values["throttle"] == 1_446_000
+    core.follow_navigation("manual", started=False)
+    assert core.command(0.3, 1.0).throttle_ns == 1_311_000
+
+
 def test_nothing_that_moves_the_car_is_written_while_no_guard_watches(tmp_path: Path) -> None:
     core, backend = _fresh_core(tmp_path)
     core.follow_navigation("manual", started=False)

@@ -41,6 +41,7 @@ class GuardLink:
         self._buffer = b""
         self.ready = False  # the guard said it is watching
         self._beaten = False  # it has had a beat since: it counts silence (GuardCore counts from the first beat)
+        self._beat_at: float | None = None  # monotonic time of the last beat sent to a watching guard
         self._start()
 
     @property
@@ -59,6 +60,7 @@ class GuardLink:
         ours.setblocking(False)
         self._socket = ours
         self.ready = self._beaten = False
+        self._beat_at = None
 
     def wait_ready(self, timeout_s: float) -> bool:
         """Block until the guard says it is watching (True), or `timeout_s` passes (False)."""
@@ -82,10 +84,16 @@ class GuardLink:
         try:
             self._socket.send(heartbeat_line(self._neutral))
             self._beaten = self._beaten or self.ready
+            if self._beaten:
+                self._beat_at = time.monotonic()
         except BlockingIOError:
             pass  # the guard is behind on reading: it has beats enough
         except OSError as error:
             self._restart(f"the actuation guard is gone ({error})")
+
+    def quiet_s(self) -> float:
+        """Seconds since the last beat reached a watching guard: what the guard counts (0 before the first)."""
+        return 0.0 if self._beat_at is None else time.monotonic() - self._beat_at
 
     def watching(self, neutral: dict[str, int]) -> bool:
         """Whether a write may be made now: the guard is ready and counts this node's silence. Its first beat

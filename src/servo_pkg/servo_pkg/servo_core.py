@@ -40,6 +40,7 @@ from servo_pkg.pwm_math import (
 WAITING_FOR_NAVIGATION = "servo node started: waiting for the navigation node's state"
 RESTARTED_WHILE_DRIVING = "servo node restarted while the car was driving: start again to drive"
 GUARD_NOT_WATCHING = "the actuation guard is starting again: nothing is driven until it watches"
+UNRESPONSIVE = "servo node was unresponsive"
 
 
 @dataclass(frozen=True)
@@ -160,10 +161,20 @@ class ServoCore:
 
     def guard_fired(self, why: str) -> Written:
         """The actuation guard wrote neutral while this node was not running: hold it until navigation stops."""
-        self.fault = f"servo node was unresponsive ({why}): the actuation guard put the throttle to neutral"
+        self.fault = f"{UNRESPONSIVE} ({why}): the actuation guard put the throttle to neutral"
         self._last_command_at = None
         self._last_command = (self._last_command[0], 0.0)
         return self._output(self._steering_ns, self.calibration.throttle.mid_ns, "guard")
+
+    def woke(self, quiet_s: float) -> Written | None:
+        """Asked before acting on anything: `quiet_s`, how long since this node last beat to its guard. Longer
+        than the guard waits (`command_timeout_s`), this node was stopped or starved, and the guard has fired or is
+        about to; it may be starved too, so its word can come after this node's next write. A command taken now
+        may be as old as the stall (DDS hands over the sample it holds, not the newest one sent), so this node
+        does what the guard's word would make it do, without waiting for it: neutral, held until navigation stops."""
+        if quiet_s <= self.command_timeout_s or self.fault.startswith(UNRESPONSIVE):
+            return None
+        return self.guard_fired(f"it did not run for {quiet_s:.2f} s")
 
     def check_watchdog(self) -> Written | None:
         """Call often (several times per timeout); returns the neutral write when the watchdog fires."""

@@ -137,20 +137,29 @@ class ServoNode(Node):
         self._publish(self.core.follow_navigation(message.mode, message.started, message.run_started_ns), None)
 
     def _take_guard_word(self) -> None:
-        fired = self._guard.fired()
+        self._hear_guard(self._guard.fired())
         self.core.guard_watching = self._guard.watching(self.core.calibration.neutral())
+
+    def _hear_guard(self, fired: str | None) -> None:
         if fired:
             self._guard_fired(fired)
+            return
+        # Stalled past the guard's wait: its word may come later than this node's next write (ServoCore.woke).
+        woke = self.core.woke(self._guard.quiet_s())
+        if woke is not None:
+            self.get_logger().error(f"this node did not run for longer than its guard waits: {self.core.fault}")
+            self._publish(woke, None)
 
     def _publish_guarded(self, written: Written | None, source_stamp) -> None:
         """Publish a write that may move the car, hearing the guard once more right after it: this callback can be
         stopped between its check of the guard and its write (SIGSTOP, a starved CPU) for longer than the guard
         waits, and then its write lands after the guard's neutral, with a command that old; neutral again at once.
         Measured in the fault matrix: without this, a woken node drove for ~4 ms in about 1 run in 10."""
-        fired = self._guard.fired() if written is not None else None
+        if written is None:
+            return
+        fired = self._guard.fired()
         self._publish(written, source_stamp)
-        if fired:
-            self._guard_fired(fired)
+        self._hear_guard(fired)
 
     def _guard_fired(self, why: str) -> None:
         self.get_logger().error(f"the actuation guard wrote neutral: {why}")
