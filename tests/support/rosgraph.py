@@ -104,6 +104,7 @@ class Collector:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._messages: list[tuple[float, Any]] = []
+        self.subscription: Any = None  # set by RosProbe.subscribe: get_publisher_count() tells it is matched
 
     def _add(self, message: Any) -> None:
         with self._lock:
@@ -128,7 +129,7 @@ class Collector:
             return self._messages[-1][1] if self._messages else None
 
     def wait_for(self, predicate: Callable[[Any], bool] = lambda m: True, timeout: float = DEFAULT_TIMEOUT,
-                 what: str = "a matching message") -> Any:
+                 what: str | Callable[[], str] = "a matching message") -> Any:
         """Wait for a received message matching `predicate` and return the first one."""
         def find() -> Any:
             for message in self.messages:
@@ -156,7 +157,7 @@ class RosProbe:
     def subscribe(self, msg_type: Any, topic: str, qos: QoSProfile) -> Collector:
         collector = Collector()
         with self._lock:
-            self.node.create_subscription(msg_type, topic, collector._add, qos)
+            collector.subscription = self.node.create_subscription(msg_type, topic, collector._add, qos)
         return collector
 
     def publisher(self, msg_type: Any, topic: str, qos: QoSProfile, *, wait_for_subscribers: int = 1,
