@@ -124,14 +124,16 @@ VIDEO_ROUTE = "/route?topic=/camera_pkg/display_mjpeg&width=480&height=360"
 class MjpegViewer:
     """One MJPEG viewer on its own connection, reading parts in a thread."""
 
-    def __init__(self, url: str, client) -> None:
+    def __init__(self, url: str, client, raw: bool = False) -> None:
+        """`raw`: keep the body's bytes as they came (`self.raw`) instead of parsing parts."""
         port = int(url.rsplit(":", 1)[1])
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         cookie = "; ".join(f"{c.name}={c.value}" for c in client.cookies)
         self.connection.request("GET", VIDEO_ROUTE, headers={"Cookie": cookie})
         self.response = self.connection.getresponse()
         self.parts: list[tuple[dict[str, str], bytes]] = []
-        self._thread = threading.Thread(target=self._read, daemon=True)
+        self.raw = b""
+        self._thread = threading.Thread(target=self._read_raw if raw else self._read, daemon=True)
         self._thread.start()
 
     def _read(self) -> None:
@@ -141,7 +143,7 @@ class MjpegViewer:
                 if not line:
                     return
                 if line.strip() != b"--frame":
-                    continue  # preamble keep-alives and part separators
+                    continue  # the CRLF that ends each part
                 headers = {}
                 while (header := self.response.readline().strip()):
                     key, _, value = header.decode().partition(":")
@@ -149,6 +151,13 @@ class MjpegViewer:
                 body = self.response.read(int(headers["content-length"]))
                 self.parts.append((headers, body))
         except (OSError, ValueError, http.client.HTTPException):
+            return
+
+    def _read_raw(self) -> None:
+        try:
+            while chunk := self.response.read1(65536):
+                self.raw += chunk
+        except (OSError, http.client.HTTPException):
             return
 
     def close(self) -> None:

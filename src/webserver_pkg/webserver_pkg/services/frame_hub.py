@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from importlib.resources import files
 
 Subscribe = Callable[[Callable[[bytes], None]], Callable[[], None]]
 
@@ -17,6 +18,10 @@ BOUNDARY = "frame"
 # With no new frame for this long a viewer is sent something anyway, so a closed tab is noticed
 # (the write fails) and its thread freed even when the camera is silent.
 KEEPALIVE_S = 2.0
+# What that something is before the camera's first frame: a valid picture part (16x12, dark grey), never
+# bytes in the multipart preamble. Chromium 156 skips one CRLF there; two or more, and it shows no part of
+# the stream ever after (measured in a headless Chromium: an empty or a text/plain part breaks it too).
+NO_PICTURE = files("webserver_pkg").joinpath("static/no-picture.jpg").read_bytes()
 
 
 class FrameHub:
@@ -65,8 +70,7 @@ class FrameHub:
                     if self._closed:
                         return
                     frame, seen = self._frame, self._sequence
-                # Before the first frame, CRLFs go into the multipart preamble, which clients ignore.
-                yield part(frame) if frame is not None else b"\r\n"
+                yield part(frame if frame is not None else NO_PICTURE)
         finally:
             self._leave()
 

@@ -11,9 +11,6 @@ const LOAD_POLL_MS = 500;
 const LOAD_GIVE_UP_S = 120; // the original car took 10-20 s; far beyond that the inference node is gone
 const SPEED_STEP = 5;
 const CAMERA_RETRY_MS = 3000;
-// A stream that has shown no picture this long is opened again: a connection can stall without an error (a
-// phone's Wi-Fi, and on a loaded test machine once in a few dozen opens, cause not found).
-const CAMERA_FIRST_PICTURE_MS = 5000;
 const STATE_POLL_MS = 500; // the readout is live: twice a second
 const TIMER_TICK_MS = 250;
 
@@ -32,20 +29,11 @@ let cameraRetry = null;
 function updateVideo(message = "Video stream is off.") {
   clearTimeout(cameraRetry);
   const wanted = videoToggle.checked && document.visibilityState === "visible";
-  if (wanted && !camera.getAttribute("src")) openStream();
+  if (wanted && !camera.getAttribute("src")) camera.src = camera.dataset.src;
   if (!wanted) camera.removeAttribute("src");
   camera.hidden = !wanted;
   cameraOff.hidden = wanted;
   cameraOff.textContent = message;
-}
-function openStream() {
-  camera.src = camera.dataset.src;
-  cameraRetry = setTimeout(() => {
-    if (camera.getAttribute("src") && camera.naturalWidth === 0) {
-      camera.removeAttribute("src");
-      updateVideo();
-    }
-  }, CAMERA_FIRST_PICTURE_MS);
 }
 camera.addEventListener("error", () => {
   if (!camera.getAttribute("src")) return;
