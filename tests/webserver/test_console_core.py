@@ -20,7 +20,7 @@ from webserver_pkg.robot.in_process import InProcessRobot
 from webserver_pkg.server import ConsoleServer
 from webserver_pkg.services.credentials import PasswordStore, load_or_create_secret_key, read_asset_tag
 from webserver_pkg.services.device_info import PipelineFigures, pipeline_figures
-from webserver_pkg.services.frame_hub import FrameHub, part
+from webserver_pkg.services.frame_hub import NO_PICTURE, FrameHub, part
 from webserver_pkg.services.log_sources import newest_first, read_tail
 from webserver_pkg.services.sessions import LoginLimiter, SessionStore, csrf_matches
 from webserver_pkg.services.tls import ensure_certificate
@@ -143,8 +143,8 @@ def test_frame_hub_shares_one_subscription_and_gives_each_viewer_the_newest_fram
     subscriptions = _Subscriptions()
     hub = FrameHub(subscriptions, keepalive_s=0.05)
     first, second = hub.stream(), hub.stream()
-    assert next(first) == b"\r\n"  # nothing yet: a preamble keep-alive
-    assert next(second) == b"\r\n"
+    assert next(first) == part(NO_PICTURE)  # nothing yet: a whole picture part as keep-alive, never a preamble
+    assert next(second) == part(NO_PICTURE)
     assert (subscriptions.active, subscriptions.opened, hub.viewers) == (1, 1, 2)
     hub.publish(b"old")
     hub.publish(b"new")  # a viewer that was busy skips "old"
