@@ -34,7 +34,13 @@ from deepracer_common_pkg.stamps import from_ns, to_ns  # noqa: E402
 from deepracer_interfaces_pkg.msg import CameraFrames, NavigationState  # noqa: E402
 from logging_pkg.disk_guard import folder_bytes  # noqa: E402
 from support.rosgraph import RosProbe, wait_for  # noqa: E402
-from support.stack import LaunchedStack, drive_autonomously, installed_model_dir, temp_data_dir  # noqa: E402
+from support.stack import (  # noqa: E402
+    LaunchedStack,
+    console_login,
+    drive_autonomously,
+    installed_model_dir,
+    temp_data_dir,
+)
 
 REPO = HERE.parent
 
@@ -52,9 +58,9 @@ def paired_hop(probe: RosProbe, pairs: int, seconds: float, fps: float = 30.0) -
     echo = subprocess.Popen([sys.executable, str(HERE / "dds_echo.py")])
     logs = Path(tempfile.mkdtemp(prefix="bench-logging-bags-"))
     arrivals: dict[int, int] = {}
-    probe.node.create_subscription(CameraFrames, "/bench/CameraFrames_echo",
-                                   lambda m: arrivals.__setitem__(to_ns(m.header.stamp), time.perf_counter_ns()),
-                                   qos.LATEST)
+    echoed = probe.node.create_subscription(
+        CameraFrames, "/bench/CameraFrames_echo",
+        lambda m: arrivals.__setitem__(to_ns(m.header.stamp), time.perf_counter_ns()), qos.LATEST)
     publisher = probe.publisher(CameraFrames, "/bench/CameraFrames", qos.LATEST, timeout=30)
     state = probe.publisher(NavigationState, names.NAVIGATION_STATE, qos.LATCHED, wait_for_subscribers=0)
     state.publish(NavigationState(mode="autonomous", started=True, model_ready=True))
@@ -92,6 +98,11 @@ def paired_hop(probe: RosProbe, pairs: int, seconds: float, fps: float = 30.0) -
     finally:
         echo.terminate()
         echo.wait(10)
+        # The latched "started" state must leave with this part: a stack started next in this domain would hear
+        # it, and its inference node would refuse to load a model while "the car is running".
+        for entity in (state, publisher):
+            probe.node.destroy_publisher(entity)
+        probe.node.destroy_subscription(echoed)
     bag_bytes = folder_bytes(logs)
     return {"pairs": pairs, "seconds_each": seconds, "fps": fps, "bag_bytes": bag_bytes, **{
         ("on" if on else "off"): {"hop_p50_ms": pipeline.pct(values, 50), "hop_p99_ms": pipeline.pct(values, 99),
@@ -123,7 +134,7 @@ def recording_figures(probe: RosProbe, fps: float, seconds: float, model_dir: Pa
         before, start = folder_bytes(logs), time.monotonic()
         time.sleep(seconds)  # the measurement window itself, not a synchronisation
         grown, elapsed = folder_bytes(logs) - before, time.monotonic() - start
-        password = wait_for(lambda: pipeline._password(stack.output()), 60, "the console password")
+        _, password = console_login(stack, 60)
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
         opener.open(f"{stack.url}/login", data=urllib.parse.urlencode({"password": password}).encode(),
                     timeout=10).read()

@@ -52,8 +52,14 @@ from deepracer_interfaces_pkg.msg import (  # noqa: E402
     StageStats,
 )
 from deepracer_interfaces_pkg.srv import LoadModel  # noqa: E402
-from support.rosgraph import Collector, RosProbe, wait_for  # noqa: E402
-from support.stack import LaunchedStack, drive_autonomously, installed_model_dir, temp_data_dir  # noqa: E402
+from support.rosgraph import Collector, RosProbe  # noqa: E402
+from support.stack import (  # noqa: E402
+    LaunchedStack,
+    console_login,
+    drive_autonomously,
+    installed_model_dir,
+    temp_data_dir,
+)
 
 STAGES = ("camera", "inference", "navigation", "servo")
 PROCESSES = (*STAGES, "webserver", "sim", "logging")
@@ -263,7 +269,7 @@ def run_together(target, count: int) -> None:
 
 def console_figures(stack: LaunchedStack, clients: int = 8, requests_each: int = 50, viewers: int = 4,
                     mjpeg_seconds: float = 5.0) -> dict[str, object]:
-    password = wait_for(lambda: _password(stack.output()), 60, "the console password")
+    _, password = console_login(stack, 60)
 
     def session() -> urllib.request.OpenerDirector:
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
@@ -305,13 +311,6 @@ def console_figures(stack: LaunchedStack, clients: int = 8, requests_each: int =
     return {"api_clients": clients, "api_p50_ms": pct(latencies, 50), "api_p99_ms": pct(latencies, 99),
             "mjpeg_viewers": viewers,
             "mjpeg_fps_per_viewer": [round(c / mjpeg_seconds, 1) for c in frames_per_viewer]}
-
-
-def _password(output: str) -> str | None:
-    import re
-
-    match = re.search(r"password: (\S+)", output)
-    return match.group(1) if match else None
 
 
 def main() -> int:
