@@ -6,6 +6,7 @@ complete chunk, marked incomplete, and the console lists it so."""
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 from pathlib import Path
@@ -20,6 +21,7 @@ from webserver.console_client import HttpClient
 from deepracer_common_pkg import names, qos
 from deepracer_interfaces_pkg.msg import CameraFrames
 from logging_pkg.bag_format import COMPLETE, INCOMPLETE, STATE_KEY
+from logging_pkg.config import LoggingConfig
 from support.rosgraph import wait_for
 from support.stack import LaunchedStack, console_login, drive_autonomously, installed_model_dir, temp_data_dir
 
@@ -69,6 +71,11 @@ def test_an_autonomous_run_is_recorded_and_reads_back_with_what_the_nodes_publis
     # the bag lacked frames 1-6 whose results it held (CI, once): the logger, a lower-priority process, matched
     # the just-started camera later than the inference results.
     frames.wait_for(lambda f: f.sequence >= 30, STARTUP_S, "the camera's first 2 s of frames")
+    # The frame path goes first on a busy CPU: every thread of the logger runs niced, its DDS threads (started
+    # before the node read its parameters) included.
+    logger = wait_for(lambda: _logger(stack), STARTUP_S, "the logging node's process")
+    threads = {t.id: os.getpriority(os.PRIO_PROCESS, t.id) for t in logger.threads()}
+    assert len(threads) > 1 and set(threads.values()) == {LoggingConfig().niceness}, threads
     drive_autonomously(ros_probe, model, max_speed=0.5, timeout=STARTUP_S)
     folder = _recording(stack)
     assert folder.parent == stack.data_dir / "logs"

@@ -54,12 +54,23 @@ def _message_class(type_name: str) -> type | None:
         return None
 
 
+def lower_priority(niceness: int) -> None:
+    """Every thread of this process at `niceness`: on Linux a niceness belongs to a thread (`os.nice` changes only
+    the caller's), and DDS started its receive threads, which take every recorded message, before the node could
+    read its parameters. Threads started later inherit it from the main thread."""
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, int(tid), niceness)
+        except ProcessLookupError:
+            continue  # a thread that ended meanwhile
+
+
 class LoggingNode(Node):
     def __init__(self) -> None:
         super().__init__("logging_node")
         config = declare_config(self, LoggingConfig, self._on_config_change)
         try:
-            os.nice(config.niceness - os.nice(0))
+            lower_priority(config.niceness)
         except OSError as error:
             self.get_logger().warning(f"could not lower this process's priority ({error.strerror})")
         package_types = {f"deepracer_interfaces_pkg/msg/{n}" for n in ("SimPose", "SimState", "InferResultsArray")
