@@ -131,13 +131,25 @@ def start_manual(rig, max_speed: float = 0.5) -> None:
     ):
         assert rig.probe.call(srv_type, name, request, STARTUP_S).success
     rig.sender.sending.set()
+    drive_after_start(rig, press_first=True)
+
+
+def start_autonomous(rig) -> None:
+    pressed = time.monotonic()
+    drive_autonomously(rig.probe, installed_model_dir(rig.stack, STARTUP_S), max_speed=1.0, timeout=STARTUP_S)
+    drive_after_start(rig, press_first=False, pressed=pressed)
+
+
+def drive_after_start(rig, press_first: bool, pressed: float = 0.0) -> None:
+    """Wait for the throttle to drive after a Start (pressed here first, or already at `pressed`)."""
     start = SetBool.Request(data=True)
     stops: list[str] = []  # runs stopped before they drove, and why
-    for _ in range(3):
-        # Start may be refused while a node on the path is still coming back (its heartbeat is not yet heard).
-        wait_for(lambda: rig.probe.call(SetBool, names.NAVIGATION_START_STOP, start, STARTUP_S).success,
-                 STARTUP_S, lambda: f"navigation accepting start\n{rig.stack.output()[-3000:]}")
-        pressed = time.monotonic()
+    for attempt in range(3):
+        if press_first or attempt:
+            # Start may be refused while a node on the path is still coming back (its heartbeat is not yet heard).
+            wait_for(lambda: rig.probe.call(SetBool, names.NAVIGATION_START_STOP, start, STARTUP_S).success,
+                     STARTUP_S, lambda: f"navigation accepting start\n{rig.stack.output()[-3000:]}")
+            pressed = time.monotonic()
 
         def driven_or_stopped(pressed: float = pressed) -> str | None:
             if driving(rig.watch.value()):
@@ -146,14 +158,16 @@ def start_manual(rig, max_speed: float = 0.5) -> None:
             began = next((i for i, s in enumerate(heard) if s.started), None)  # this run, then its end
             ended = [s for s in heard[began:] if not s.started] if began is not None else []
             return ended[-1].neutral_reason or "stopped" if ended else None
-        outcome = wait_for(driven_or_stopped, 30, lambda: f"the throttle driving (it reads {rig.watch.value()})"
-                                                          f"\n{rig.stack.output()[-3000:]}")
+        def what(pressed: float = pressed) -> str:
+            return (f"the throttle driving (it reads {rig.watch.value()})\n{what_happened(rig, pressed)}"
+                    f"\n{rig.stack.output()[-3000:]}")
+        outcome = wait_for(driven_or_stopped, 30, what)
         if outcome == "driving":
             return
         # On this 2-core machine the servo node is now and then starved past its guard's 0.25 s just as a run
-        # begins (CI, once): the guard then stops that run, the safe side, and a racer presses Start again. A
-        # run stopped for any other reason is a failure.
-        assert "actuation guard" in outcome, outcome
+        # begins (CI, once; a fresh clone, once in autonomous): the guard then stops that run, the safe side, and a
+        # racer presses Start again. A run stopped for any other reason is a failure.
+        assert "actuation guard" in outcome, f"{outcome}\n{what_happened(rig, pressed)}"
         stops.append(outcome)
     raise AssertionError(f"every Start was stopped before the car drove: {stops}\n{rig.stack.output()[-3000:]}")
 
@@ -253,8 +267,7 @@ def test_commands_slower_than_the_servo_timeout_do_not_make_the_throttle_pulse(r
 
 
 def test_killed_camera_while_driving_autonomously_stops_and_stays_stopped(rig) -> None:
-    drive_autonomously(rig.probe, installed_model_dir(rig.stack, STARTUP_S), max_speed=1.0, timeout=STARTUP_S)
-    wait_for(lambda: driving(rig.watch.value()), 30, "the throttle driving autonomously")
+    start_autonomous(rig)
     camera = node_process(rig.stack, "camera_pkg.camera_node")
     killed_at = time.monotonic()
     os.kill(camera.pid, signal.SIGKILL)
