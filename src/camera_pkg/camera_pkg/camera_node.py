@@ -1,8 +1,15 @@
 """Camera node: policy frames, a display JPEG for browsers, the camera status and the video toggle.
 
 Frames are published from the capture thread itself, the moment they are retrieved (rclpy publishers are
-thread-safe), so no thread hand-over sits on the path to the policy. The capture thread is stopped before
-the node is destroyed or restarted, so it never publishes on a dead node.
+thread-safe), so no thread hand-over sits on the path to the policy; when inference shares the process the frame is
+handed to it in-process on this same thread (deepracer_common_pkg.hosted_topics). A policy image is decoded only
+while someone reads the frames (inference running the policy, the logger recording, a reader over DDS): an idle
+car grabs its camera's frames and does nothing else with them. The capture thread is stopped before the node is
+destroyed or restarted, so it never publishes on a dead node.
+
+The display stream for browsers is the camera's own JPEG, passed on untouched at the capture size (the browser
+scales it; re-encoding cost a full decode, a resize and an encode per frame, more than the policy's own work on
+the car), at most `display_fps` frames a second, and only while a viewer subscribes.
 """
 
 from __future__ import annotations
@@ -18,9 +25,10 @@ from camera_pkg.capture import Capture, CaptureThread
 from camera_pkg.config import CameraConfig, needs_restart
 from camera_pkg.frames import UndecodableFrame, display_jpeg, policy_image
 from camera_pkg.sources import PoseSample, open_rig
-from deepracer_common_pkg import names, qos
+from deepracer_common_pkg import hosted_topics, names, qos
 from deepracer_common_pkg.node_main import run_node
 from deepracer_common_pkg.params import declare_config
+from deepracer_common_pkg.rate_keeper import RateKeeper
 from deepracer_common_pkg.stamps import from_ns
 from deepracer_common_pkg.telemetry import StageWindow
 from deepracer_common_pkg.telemetry_node import publish_telemetry
@@ -36,11 +44,13 @@ class CameraNode(Node):
         super().__init__("camera_node")
         self._config = declare_config(self, CameraConfig, on_change=self._on_config)
         self._video_on = self._config.video_on
-        self._frames_publisher = self.create_publisher(CameraFrames, names.CAMERA_FRAMES, qos.LATEST)
+        self._frames = hosted_topics.HandOff(self, CameraFrames, names.CAMERA_FRAMES, qos.LATEST)
+        self._display_keeper = RateKeeper(self._config.display_fps)
         self._display_publisher = self.create_publisher(CompressedImage, names.CAMERA_DISPLAY, qos.LATEST)
         self._status_publisher = self.create_publisher(CameraStatus, names.CAMERA_STATUS, qos.LATCHED)
         self.create_service(SetBool, names.CAMERA_MEDIA_STATE, self._on_media_state)
-        self._window = StageWindow("camera")
+        self._window = StageWindow("camera")  # frames handed on to a reader
+        self._captures = StageWindow("camera-capture")  # frames the camera delivered, read or not
         publish_telemetry(self, self._window)
         self._last_status: CameraStatus | None = None
         self._last_status_time = 0.0
@@ -62,6 +72,8 @@ class CameraNode(Node):
         old, self._config = self._config, config
         if config.video_on != old.video_on:
             self._video_on = config.video_on
+        if config.display_fps != old.display_fps:
+            self._display_keeper = RateKeeper(config.display_fps)
         if needs_restart(old, config):
             self._stop_capture()
             self._capture = self._start_capture(config)
@@ -84,6 +96,14 @@ class CameraNode(Node):
     def _publish(self, capture: Capture) -> None:
         """On the capture thread."""
         config = self._config
+        self._captures.record(0.0)
+        if self._frames.wanted():
+            self._publish_frames(capture, config)
+        if self._video_on and self._display_publisher.get_subscription_count() > 0 \
+                and self._display_keeper.due(capture.monotonic_s):
+            self._publish_display(capture, config)
+
+    def _publish_frames(self, capture: Capture, config: CameraConfig) -> None:
         message = CameraFrames(sequence=capture.sequence)
         message.header.stamp = from_ns(capture.stamp_ns)
         message.header.frame_id = FRAME_ID
@@ -97,10 +117,8 @@ class CameraNode(Node):
             message.images.append(Image(header=message.header, height=grey.shape[0], width=grey.shape[1],
                                         encoding="mono8", is_bigendian=0, step=grey.shape[1],
                                         data=grey.tobytes()))
-        self._frames_publisher.publish(message)
-        self._window.record((time.time_ns() - capture.stamp_ns) / 1e6)
-        if self._video_on and self._display_publisher.get_subscription_count() > 0:
-            self._publish_display(capture, config)
+        self._window.record((time.time_ns() - capture.stamp_ns) / 1e6)  # handed on now: readers in this process
+        self._frames.publish(message)  # run on this thread, through navigation
 
     def _publish_display(self, capture: Capture, config: CameraConfig) -> None:
         """Only the left camera is shown: the browser page has room for one view."""
@@ -114,7 +132,7 @@ class CameraNode(Node):
         """On every change, and once a second so a slowly changing fps stays fresh."""
         health = self._capture.health()
         status = CameraStatus(connected=health.connected, stereo=health.stereo, video_on=self._video_on,
-                              fps=round(self._window.snapshot().rate_hz, 1) if health.connected else 0.0,
+                              fps=round(self._captures.snapshot().rate_hz, 1) if health.connected else 0.0,
                               width=health.width, height=health.height, source=health.source,
                               error=health.error)
         now = time.monotonic()

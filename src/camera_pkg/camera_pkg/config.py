@@ -29,9 +29,10 @@ class CameraConfig:
     policy_height: int = 120
     capture_width: int = 640
     capture_height: int = 480
-    display_width: int = 480
-    display_height: int = 360
-    display_quality: int = 80
+    display_width: int = 640  # the capture size: the camera's own JPEG goes to the browser untouched
+    display_height: int = 480
+    display_quality: int = 80  # only when the display size differs and a frame must be re-encoded
+    display_fps: float = 15.0
     loop_video: bool = True
     video_on: bool = True
     loss_timeout_s: float = 0.5
@@ -44,6 +45,7 @@ class CameraConfig:
         except ValueError as error:
             raise ValueError(f"source={self.source!r}: {error}") from None
         _check_range("fps", self.fps, 1.0, 120.0, " frames per second")
+        _check_range("display_fps", self.display_fps, 1.0, 120.0, " frames per second")
         for name, low, high in (("policy_width", 16, 1920), ("policy_height", 16, 1080),
                                 ("capture_width", 32, 4096), ("capture_height", 32, 3072),
                                 ("display_width", 16, 1920), ("display_height", 16, 1080),

@@ -2,8 +2,8 @@
 
 A thin shell: each original request goes through original_interface.py to the service our own node offers, and
 the answer comes back as the original's error flag. Service callbacks wait for our nodes' answers, so this node
-spins a MultiThreadedExecutor with one reentrant callback group (the EventsExecutor cannot nest waits); it is
-not on the frame path.
+is spun by a MultiThreadedExecutor of its own (`OWN_EXECUTOR`, on its own thread in whichever process hosts it) with
+one reentrant callback group (the EventsExecutor cannot nest waits); it is not on the frame path.
 
 The two original topics that carry pictures cost work only while someone reads them: a 1 Hz check subscribes
 to our camera and policy topics while /inference_pkg/rl_results or /camera_pkg/display_mjpeg has a reader, and
@@ -55,6 +55,9 @@ JPEG_QUALITY = 90
 
 
 class CompatNode(Node):
+    # Two threads: a service callback waiting on our node's answer, and the answer itself.
+    OWN_EXECUTOR = staticmethod(lambda: MultiThreadedExecutor(num_threads=2))
+
     def __init__(self) -> None:
         super().__init__("compat_node")
         self._group = ReentrantCallbackGroup()  # services wait on our nodes' answers, handled alongside
@@ -244,7 +247,7 @@ class CompatNode(Node):
 
 
 def main(args: list[str] | None = None) -> None:
-    run_node(CompatNode, args, make_executor=lambda: MultiThreadedExecutor(num_threads=4))
+    run_node(CompatNode, args)
 
 
 if __name__ == "__main__":

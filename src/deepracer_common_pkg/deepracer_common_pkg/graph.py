@@ -5,6 +5,12 @@ files (e.g. `launch/car.yaml` for real hardware) change parameters per node, or 
 as the real car leaves out the simulator). `{data_dir}` in a string
 parameter is replaced by the folder the car keeps its files in. Parameters not named keep the node's
 own defaults (the config dataclass in each package's core).
+
+Its `processes` section says which nodes share one process, and at what CPU priority (niceness) each process runs.
+Why share: on the car's 2-core Atom every Python process costs some 65 MB and its own DDS participant, and a frame
+serialised between processes three times cost more than the frame's real work; nodes that share a process hand
+frames on in-process (hosted_topics.py) while every topic stays published for outside readers. A node in no listed
+process runs alone. Processes start in the order of their first node and stop in reverse.
 """
 
 from __future__ import annotations
@@ -28,11 +34,38 @@ class NodeSpec:
     executable: str
     name: str
     parameters: dict[str, Any] = field(default_factory=dict)
+    process: str = ""  # the process it shares with others ("" = its own name)
+    niceness: int = 0  # that process's
 
     @property
     def module(self) -> str:
         """The Python module our launcher runs; by convention the executable's name."""
         return f"{self.package}.{self.executable}"
+
+
+@dataclass(frozen=True)
+class ProcessSpec:
+    """One process of the running stack: its nodes in start order, and its niceness (negative needs root)."""
+
+    name: str
+    nodes: tuple[NodeSpec, ...]
+    niceness: int = 0
+
+    @property
+    def modules(self) -> list[str]:
+        return [spec.module for spec in self.nodes]
+
+    @property
+    def prefix(self) -> str:
+        """What its output lines are prefixed with: a lone node's name, else the process's."""
+        return self.nodes[0].name if len(self.nodes) == 1 else self.name
+
+    @property
+    def label(self) -> str:
+        """How the launcher names it: which nodes, so a message says what stopped."""
+        if len(self.nodes) == 1:
+            return self.nodes[0].name
+        return f"{self.name} process ({'+'.join(spec.name for spec in self.nodes)})"
 
 
 def _read_yaml(path: Path) -> Any:
@@ -86,13 +119,47 @@ def load_graph(graph_path: Path, overlays: list[Path] | None = None,
                 raise GraphError(f"{overlay}: {name} must map parameter names to values (or be false to leave "
                                  f"the node out)")
             by_name[name]["parameters"].update(parameters)
+    membership = _process_membership(graph_path, document.get("processes"), set(by_name))
     return [
         NodeSpec(s["package"], s["executable"], s["name"],
-                 {key: _substitute(value, data_dir) for key, value in s["parameters"].items()})
+                 {key: _substitute(value, data_dir) for key, value in s["parameters"].items()},
+                 *membership.get(s["name"], (s["name"], 0)))
         for s in specs if s["name"] not in left_out
     ]
 
 
-def ros_params_document(spec: NodeSpec) -> dict[str, Any]:
-    """The node's parameters as a ROS 2 --params-file document."""
-    return {spec.name: {"ros__parameters": dict(spec.parameters)}}
+def _process_membership(graph_path: Path, processes: Any, node_names: set[str]) -> dict[str, tuple[str, int]]:
+    """node name -> (process name, niceness), from the graph's `processes` section."""
+    if processes is None:
+        return {}
+    if not isinstance(processes, dict):
+        raise GraphError(f"{graph_path}: 'processes' must map process names to {{nodes: [...], niceness: N}}")
+    membership: dict[str, tuple[str, int]] = {}
+    for process, entry in processes.items():
+        nodes = entry.get("nodes") if isinstance(entry, dict) else None
+        niceness = entry.get("niceness", 0) if isinstance(entry, dict) else None
+        if not isinstance(nodes, list) or not nodes or isinstance(niceness, bool) or not isinstance(niceness, int) \
+                or not -20 <= niceness <= 19:
+            raise GraphError(f"{graph_path}: processes.{process} needs a 'nodes' list and, optionally, a niceness "
+                             f"-20..19; found {entry!r}")
+        for name in nodes:
+            if name not in node_names:
+                raise GraphError(f"{graph_path}: processes.{process} names {name!r}, which is not in 'nodes'")
+            if name in membership:
+                raise GraphError(f"{graph_path}: {name} is in two processes ({membership[name][0]}, {process})")
+            membership[name] = (str(process), niceness)
+    return membership
+
+
+def group_processes(specs: list[NodeSpec]) -> list[ProcessSpec]:
+    """The processes that run `specs` (as load_graph returned them, maybe filtered), in start order: each process
+    starts where its first node stands in the graph's order, and holds its nodes in that order."""
+    grouped: dict[str, list[NodeSpec]] = {}
+    for spec in specs:
+        grouped.setdefault(spec.process or spec.name, []).append(spec)
+    return [ProcessSpec(name, tuple(nodes), nodes[0].niceness) for name, nodes in grouped.items()]
+
+
+def ros_params_document(*specs: NodeSpec) -> dict[str, Any]:
+    """The nodes' parameters as one ROS 2 --params-file document (each node finds its own by its name)."""
+    return {spec.name: {"ros__parameters": dict(spec.parameters)} for spec in specs}

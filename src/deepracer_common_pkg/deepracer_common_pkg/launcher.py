@@ -1,29 +1,38 @@
 """Run the car stack's node graph in a plain venv, where `ros2 launch` does not exist.
 
-Each node runs as its own process, started in graph order. Children live in their own sessions so a
-terminal Ctrl-C reaches only the launcher, which then stops them in reverse order (webserver and
-camera first, servo last, so the last thing written to the wheels is neutral). A child that dies
-unexpectedly is restarted with backoff; a child is also told to stop (SIGTERM) if the launcher itself dies.
+The graph's processes (graph.py: nodes that share one) are started in graph order, each at its niceness. Children
+live in their own sessions so a terminal Ctrl-C reaches only the launcher, which then stops them in reverse order
+(console first, servo last, so the last thing written to the wheels is neutral). A child that dies unexpectedly is
+restarted with backoff; a child is also told to stop (SIGTERM) if the launcher itself dies.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes
 import os
+import resource
 import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from deepracer_common_pkg.graph import DEFAULT_DATA_DIR, GraphError, NodeSpec, load_graph, ros_params_document
+from deepracer_common_pkg.graph import (
+    DEFAULT_DATA_DIR,
+    GraphError,
+    ProcessSpec,
+    group_processes,
+    load_graph,
+    ros_params_document,
+)
 
 STOP_GRACE_S = 8.0  # how long a node gets to publish neutral and exit after SIGINT
 RESTART_BACKOFF_S = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
@@ -44,8 +53,17 @@ def isolated_environment(base: Mapping[str, str], log_dir: str) -> dict[str, str
     return env
 
 
-def node_command(spec: NodeSpec, params_file: Path, python: str = sys.executable) -> list[str]:
-    return [python, "-m", spec.module, "--ros-args", "-r", f"__node:={spec.name}", "--params-file", str(params_file)]
+def process_command(process: ProcessSpec, params_file: Path, python: str = sys.executable) -> list[str]:
+    """A node alone runs its own module; several run under the process host, each remapped to its graph name
+    (by its default name, which by convention is its executable's)."""
+    if len(process.nodes) == 1:
+        spec = process.nodes[0]
+        return [python, "-m", spec.module, "--ros-args", "-r", f"__node:={spec.name}",
+                "--params-file", str(params_file)]
+    remaps = [arg for spec in process.nodes if spec.name != spec.executable
+              for arg in ("-r", f"{spec.executable}:__node:={spec.name}")]
+    return [python, "-m", "deepracer_common_pkg.process_host", *process.modules, "--ros-args", *remaps,
+            "--params-file", str(params_file)]
 
 
 def parse_set(assignments: list[str]) -> dict[str, dict[str, object]]:
@@ -60,14 +78,26 @@ def parse_set(assignments: list[str]) -> dict[str, dict[str, object]]:
     return result
 
 
-def _die_with_parent() -> None:
-    """Child-side: get SIGTERM when the launcher dies, so no node outlives it holding the wheels."""
-    _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+def _child_setup(niceness: int) -> Callable[[], None]:
+    def setup() -> None:
+        """Child-side: get SIGTERM when the launcher dies, so no node outlives it holding the wheels; take the
+        process's niceness (a negative one needs root or CAP_SYS_NICE: without, the process runs at 0)."""
+        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        if niceness:
+            with contextlib.suppress(OSError):
+                os.setpriority(os.PRIO_PROCESS, 0, niceness)
+    return setup
+
+
+def may_raise_priority() -> bool:
+    """Can this launcher give its children a negative niceness?"""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NICE)
+    return os.geteuid() == 0 or soft > 20
 
 
 @dataclass
 class _Child:
-    spec: NodeSpec
+    spec: ProcessSpec
     command: list[str]
     process: subprocess.Popen | None = None
     started_at: float = 0.0
@@ -76,16 +106,16 @@ class _Child:
 
 
 class Supervisor:
-    def __init__(self, specs: list[NodeSpec], work_dir: Path, env: dict[str, str], out=sys.stdout) -> None:
+    def __init__(self, processes: list[ProcessSpec], work_dir: Path, env: dict[str, str], out=sys.stdout) -> None:
         self._env = env
         self._out = out
         self._out_lock = threading.Lock()
         self._stopping = threading.Event()
         self._children: list[_Child] = []
-        for spec in specs:
-            params_file = work_dir / f"{spec.name}.params.yaml"
-            params_file.write_text(yaml.safe_dump(ros_params_document(spec)))
-            self._children.append(_Child(spec, node_command(spec, params_file)))
+        for process in processes:
+            params_file = work_dir / f"{process.name}.params.yaml"
+            params_file.write_text(yaml.safe_dump(ros_params_document(*process.nodes)))
+            self._children.append(_Child(process, process_command(process, params_file)))
 
     def say(self, line: str) -> None:
         with self._out_lock:
@@ -99,9 +129,13 @@ class Supervisor:
     def _start(self, child: _Child) -> None:
         child.process = subprocess.Popen(child.command, env=self._env, stdout=subprocess.PIPE,
                                          stderr=subprocess.STDOUT, start_new_session=True,
-                                         preexec_fn=_die_with_parent)
+                                         preexec_fn=_child_setup(child.spec.niceness))
         child.started_at = time.monotonic()
-        threading.Thread(target=self._relay, args=(child.spec.name, child.process.stdout), daemon=True).start()
+        threading.Thread(target=self._relay, args=(child.spec.prefix, child.process.stdout), daemon=True).start()
+
+    @staticmethod
+    def _describe(process: ProcessSpec) -> str:
+        return process.label if process.niceness == 0 else f"{process.label} at niceness {process.niceness}"
 
     def request_stop(self, *_: object) -> None:
         self._stopping.set()
@@ -110,7 +144,12 @@ class Supervisor:
         """Start everything, supervise until asked to stop, then stop in reverse order."""
         for child in self._children:
             self._start(child)
-        self.say(f"[launcher] started {len(self._children)} nodes; Ctrl-C stops them all")
+        nodes = sum(len(child.spec.nodes) for child in self._children)
+        self.say(f"[launcher] started {nodes} nodes in {len(self._children)} processes "
+                 f"({'; '.join(self._describe(c.spec) for c in self._children)}); Ctrl-C stops them all")
+        if any(c.spec.niceness < 0 for c in self._children) and not may_raise_priority():
+            self.say("[launcher] not root: every process runs at normal priority (on the car the stack runs as root, "
+                     "and the servo process goes first on the CPU)")
         while not self._stopping.wait(0.2):
             now = time.monotonic()
             for child in self._children:
@@ -119,7 +158,7 @@ class Supervisor:
                     if now - child.started_at > STABLE_UPTIME_S:
                         child.restarts = 0
                     delay = RESTART_BACKOFF_S[min(child.restarts, len(RESTART_BACKOFF_S) - 1)]
-                    self.say(f"[launcher] {child.spec.name} exited with code {code}; restarting in {delay:.0f} s")
+                    self.say(f"[launcher] {child.spec.label} exited with code {code}; restarting in {delay:.0f} s")
                     child.process, child.next_start = None, now + delay
                     child.restarts += 1
                 elif child.process is None and now >= child.next_start:
@@ -138,9 +177,9 @@ class Supervisor:
                     process.wait(grace)
                     break
                 except subprocess.TimeoutExpired:
-                    self.say(f"[launcher] {child.spec.name} did not stop after {sig.name}")
+                    self.say(f"[launcher] {child.spec.label} did not stop after {sig.name}")
             code = process.returncode
-            self.say(f"[launcher] {child.spec.name} stopped (exit code {code})")
+            self.say(f"[launcher] {child.spec.label} stopped (exit code {code})")
             worst = worst or (0 if code in (0, -signal.SIGINT) else 1)
         return worst
 
@@ -182,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     Path(args.data_dir).expanduser().mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="deepracer-launch-") as work:
         env = isolated_environment(os.environ, str(Path(work) / "ros_log"))
-        supervisor = Supervisor(specs, Path(work), env)
+        supervisor = Supervisor(group_processes(specs), Path(work), env)
         signal.signal(signal.SIGINT, supervisor.request_stop)
         signal.signal(signal.SIGTERM, supervisor.request_stop)
         supervisor.say(f"[launcher] ROS_DOMAIN_ID={env['ROS_DOMAIN_ID']} discovery="

@@ -1,7 +1,8 @@
 """Inference node: the racer's model on OpenVINO, run on the newest camera frame.
 
-Threads: frames are pre-processed, inferred and published in the subscription callback, as they arrive;
-a ModelSwitcher thread loads models.
+Threads: frames are pre-processed, inferred and published in the subscription callback, as they arrive: on the
+camera's capture thread when the camera shares this process (deepracer_common_pkg.hosted_topics; frames are then
+only produced while the policy runs), else on the executor; a ModelSwitcher thread loads models.
 
 The node follows navigation's latched state: it runs the policy while navigation is started in autonomous
 mode with the loaded model (`drive_rules.policy_runs`), so starting the car is one call to navigation,
@@ -21,7 +22,7 @@ import openvino as ov
 from rclpy.node import Node
 from sensor_msgs.msg import LaserScan
 
-from deepracer_common_pkg import action_space_msg, names, qos
+from deepracer_common_pkg import action_space_msg, hosted_topics, names, qos
 from deepracer_common_pkg.drive_rules import model_load_refusal, policy_runs
 from deepracer_common_pkg.node_main import run_node
 from deepracer_common_pkg.params import declare_config
@@ -52,12 +53,14 @@ class InferenceNode(Node):
         self._navigation: NavigationState | None = None
         self._scan: tuple[float, LaserScan] | None = None
 
-        self._results = self.create_publisher(InferenceResult, names.INFERENCE_RESULTS, qos.LATEST)
+        self._results = hosted_topics.HandOff(self, InferenceResult, names.INFERENCE_RESULTS, qos.LATEST)
         self._state_publisher = self.create_publisher(ModelState, names.INFERENCE_MODEL_STATE, qos.LATCHED)
         self._gate = FrameGate(self._config.max_rate_hz)
+        self._gate_lock = threading.Lock()  # frames may come on the camera's thread, state on the executor's
         self._switcher = ModelSwitcher(self._load, on_loading=self._loading, on_loaded=self._loaded,
                                        on_failed=self._failed)
-        self.create_subscription(CameraFrames, names.CAMERA_FRAMES, self._on_frames, qos.LATEST)
+        hosted_topics.subscribe(self, CameraFrames, names.CAMERA_FRAMES, self._on_frames, qos.LATEST,
+                                wanted=lambda: self._running)
         self.create_subscription(LaserScan, names.LIDAR_SCAN, self._on_scan, qos.LATEST)
         self.create_subscription(NavigationState, names.NAVIGATION_STATE, self._on_navigation, qos.LATCHED)
         self.create_service(LoadModel, names.INFERENCE_LOAD_MODEL, self._on_load_model)
@@ -82,7 +85,8 @@ class InferenceNode(Node):
 
     def _on_config(self, config: InferenceConfig) -> None:
         self._config = config
-        self._gate.set_rate(config.max_rate_hz)
+        with self._gate_lock:
+            self._gate.set_rate(config.max_rate_hz)
 
     def _install_demo_model(self) -> None:
         installed = demo_model.install_if_empty(self._models_root)
@@ -125,7 +129,8 @@ class InferenceNode(Node):
         if running == self._running:
             return
         if running:
-            self._gate.restart()
+            with self._gate_lock:
+                self._gate.restart()
         self._running = running
         self._publish_state()
 
@@ -175,7 +180,8 @@ class InferenceNode(Node):
     def _on_frames(self, message: CameraFrames) -> None:
         if not self._running or self._active is None:
             return
-        admission = self._gate.admit(message.sequence, time.monotonic())
+        with self._gate_lock:
+            admission = self._gate.admit(message.sequence, time.monotonic())
         if admission.missed:
             self._window.drop(admission.missed)
         if not admission.infer:
@@ -215,10 +221,10 @@ class InferenceNode(Node):
                                  action_index=metadata.action_space.action_index(outputs), inference_ms=elapsed_ms)
         result.header.stamp = message.header.stamp
         result.header.frame_id = message.header.frame_id
-        self._results.publish(result)
         captured = to_ns(message.header.stamp)
         if captured:
             self._window.record((self.get_clock().now().nanoseconds - captured) / 1e6)
+        self._results.publish(result)  # navigation, when it shares this process, acts on it on this thread
 
     def on_shutdown(self) -> None:
         self._running = False

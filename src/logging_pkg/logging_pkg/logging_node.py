@@ -1,10 +1,21 @@
 """Logging node: records each autonomous run as a ROS 2 bag (rclpy shell around RunRecorder).
 
 Every recorded topic is a raw subscription: the node gets the CDR bytes DDS delivered and hands them to the
-bag as they are, so recording a frame costs no deserialization. Only the two small state topics it acts on
-(drive state, model) are decoded. Subscriptions on the frame path are best effort whatever the publisher
-offers: a reliable publisher then never waits for, or resends to, the logger. The process runs niced
-(`niceness`), so on a busy CPU the frame path's processes go first.
+bag as they are, so recording a frame costs no deserialization. Only the small state topics it acts on
+(drive state, model, race) are decoded. Subscriptions on the frame path are best effort whatever the publisher
+offers: a reliable publisher then never waits for, or resends to, the logger.
+
+Threads: one writer thread owns the recorder and does all its work (writes, compression, disk checks) at
+`niceness`, so on a busy CPU the frame path goes first; callbacks only queue what arrived, with its arrival time.
+When the camera and inference share this process, their frames and results come in-process on the capture thread
+(deepracer_common_pkg.hosted_topics), riding along with inference's: they flow exactly while the policy runs, and
+are serialised on the writer thread, off the frame path. The few that can arrive before this node has heard the
+Start that opens the bag (inference heard it first) are kept and written first into it.
+
+Topics whose mere reader makes another node work (compat_node builds the original rl_results only while read; the
+camera sends frames over DDS only while read) are subscribed while the car is in autonomous mode: an idle car in
+manual mode pays nothing for the logger, and the readers are matched before the racer presses Start. The node has
+an executor of its own (`OWN_EXECUTOR`): its stop_logging service waits for the writer's answer.
 
 Parameter changes apply from the next bag on; `niceness` and `check_period_s` are read at start.
 """
@@ -13,27 +24,40 @@ from __future__ import annotations
 
 import importlib
 import os
+import queue
+import threading
 import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
 
+from rclpy.experimental import EventsExecutor
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
-from rclpy.serialization import deserialize_message
+from rclpy.serialization import deserialize_message, serialize_message
 from std_msgs.msg import String
 from std_srvs.srv import Trigger
 
-from deepracer_common_pkg import names, qos
+from deepracer_common_pkg import hosted_topics, names, qos
 from deepracer_common_pkg.node_main import run_node
 from deepracer_common_pkg.params import declare_config
 from deepracer_interfaces_pkg.msg import ModelState, NavigationState
 from logging_pkg.bag_format import TopicSpec
 from logging_pkg.config import LoggingConfig
 from logging_pkg.msg_definitions import DefinitionLibrary
-from logging_pkg.recorder import RunRecorder
+from logging_pkg.recorder import AUTONOMOUS, RunRecorder
 from logging_pkg.topics import recorded_topics, type_class_path
 
 # The logger's own reader keeps a few messages, so a chunk being compressed does not drop frames from the bag;
 # the publisher's queue is its own (depth 1) and does not grow for it.
 READER_DEPTH = 10
+# How long stop_logging waits for the writer to close the bag (a slow USB stick can take seconds).
+STOP_ANSWER_TIMEOUT_S = 10.0
+# Subscribed only in autonomous mode: a reader of these makes another node do work.
+ON_DEMAND = frozenset({names.CAMERA_FRAMES, names.INFERENCE_RESULTS, names.ORIGINAL_RL_RESULTS})
+# In-process messages kept while no bag is open, for the bag the run's Start is about to open.
+EARLY_KEPT = 32
+_STOP = object()
 
 
 def _reader_qos(spec: TopicSpec) -> QoSProfile:
@@ -54,74 +78,143 @@ def _message_class(type_name: str) -> type | None:
         return None
 
 
-def lower_priority(niceness: int) -> None:
-    """Every thread of this process at `niceness`: on Linux a niceness belongs to a thread (`os.nice` changes only
-    the caller's), and DDS started its receive threads, which take every recorded message, before the node could
-    read its parameters. Threads started later inherit it from the main thread."""
-    for tid in os.listdir("/proc/self/task"):
-        try:
-            os.setpriority(os.PRIO_PROCESS, int(tid), niceness)
-        except ProcessLookupError:
-            continue  # a thread that ended meanwhile
+def lower_thread_priority(niceness: int) -> None:
+    """The calling thread at `niceness` (on Linux a niceness belongs to a thread, not to the process)."""
+    os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
 
 
 class LoggingNode(Node):
+    OWN_EXECUTOR = staticmethod(EventsExecutor)
+
     def __init__(self) -> None:
         super().__init__("logging_node")
-        config = declare_config(self, LoggingConfig, self._on_config_change)
-        try:
-            lower_priority(config.niceness)
-        except OSError as error:
-            self.get_logger().warning(f"could not lower this process's priority ({error.strerror})")
+        self._config = declare_config(self, LoggingConfig, self._on_config_change)
         package_types = {f"deepracer_interfaces_pkg/msg/{n}" for n in ("SimPose", "SimState", "InferResultsArray")
                          if _message_class(f"deepracer_interfaces_pkg/msg/{n}") is not None}
-        topics = recorded_topics(package_types, original_results=config.record_original_results)
-        self.recorder = RunRecorder(config, topics, DefinitionLibrary(), log=self.get_logger().info,
+        self._topics = recorded_topics(package_types, original_results=self._config.record_original_results)
+        self.recorder = RunRecorder(self._config, self._topics, DefinitionLibrary(), log=self.get_logger().info,
                                     wall_ns=time.time_ns, monotonic=time.monotonic)
         self.recorder.recover_unclosed()
-        for spec in topics:
-            self.create_subscription(_message_class(spec.type_name), spec.name, self._recorder_for(spec.name),
-                                     _reader_qos(spec), raw=True)
+        self._inbox: queue.SimpleQueue = queue.SimpleQueue()
+        self._early: deque[tuple[str, Any, int]] = deque(maxlen=EARLY_KEPT)  # writer thread only
+        self._on_demand: dict[str, Any] = {}  # topic -> subscription, while in autonomous mode
+        for spec in self._topics:
+            if hosted_topics.in_process(spec.name):
+                hosted_topics.subscribe(self, _message_class(spec.type_name), spec.name, self._arrival(spec.name),
+                                        _reader_qos(spec), raw=True)
+            elif spec.name not in ON_DEMAND:
+                self._subscribe(spec)
         self.create_subscription(String, names.SYSTEM_USB_LOGS_DIR,
-                                 lambda message: self.recorder.on_usb_logs_dir(message.data), qos.LATCHED)
+                                 lambda message: self._inbox.put((self.recorder.on_usb_logs_dir, message.data)),
+                                 qos.LATCHED)
         self.create_service(Trigger, names.LOGGING_STOP_LOGGING, self._stop_logging)
-        self._timer = self.create_timer(config.check_period_s, self.recorder.tick)
-        self.get_logger().info(f"logging mode '{config.logging_mode}': runs go to {self.recorder.target_folder()} "
-                               f"(output_path {self.recorder.output_path})")
+        self._writer = threading.Thread(target=self._write, name="logging-writer", daemon=True)
+        self._writer.start()
+        self.get_logger().info(f"logging mode '{self._config.logging_mode}': runs go to "
+                               f"{self.recorder.target_folder()} (output_path {self.recorder.output_path})")
 
-    def _recorder_for(self, topic: str):
-        on_message = self.recorder.on_message
+    # --- what arrives ------------------------------------------------------------------------------
+    def _subscribe(self, spec: TopicSpec):
+        return self.create_subscription(_message_class(spec.type_name), spec.name, self._arrival(spec.name),
+                                        _reader_qos(spec), raw=True)
+
+    def _arrival(self, topic: str) -> Callable[[Any], None]:
+        """Queue a message (CDR bytes, or a message object handed on in-process) with its arrival time."""
+        put = self._inbox.put
         if topic == names.NAVIGATION_STATE:
             def on_state(data: bytes) -> None:
-                state = deserialize_message(data, NavigationState)
-                on_message(topic, data)
-                self.recorder.on_navigation(state.mode, state.started, state.model_name, state.run_started_ns)
+                put((topic, data, time.time_ns()))
+                self._follow_mode(deserialize_message(data, NavigationState).mode)
             return on_state
-        if topic == names.INFERENCE_MODEL_STATE:
-            def on_model(data: bytes) -> None:
-                state = deserialize_message(data, ModelState)
-                self.recorder.on_model(state.model_dir if state.state == "loaded" else "")
-                on_message(topic, data)
-            return on_model
-        if topic == names.SIM_STATE:
-            from deepracer_interfaces_pkg.msg import SimState  # present when the simulator's types are installed
+        return lambda data: put((topic, data, time.time_ns()))
 
-            def on_sim(data: bytes) -> None:
-                on_message(topic, data)
-                self.recorder.on_laps(deserialize_message(data, SimState).laps)
-            return on_sim
-        return lambda data: on_message(topic, data)
+    def _follow_mode(self, mode: str) -> None:
+        """On this node's executor: the on-demand readers exist exactly while the car is in autonomous mode."""
+        wanted = mode == AUTONOMOUS
+        for spec in self._topics:
+            if spec.name not in ON_DEMAND or hosted_topics.in_process(spec.name):
+                continue
+            if wanted and spec.name not in self._on_demand:
+                self._on_demand[spec.name] = self._subscribe(spec)
+            elif not wanted and spec.name in self._on_demand:
+                self.destroy_subscription(self._on_demand.pop(spec.name))
 
     def _on_config_change(self, config: LoggingConfig) -> None:
-        self.recorder.configure(config)
+        self._inbox.put((self.recorder.configure, config))
 
     def _stop_logging(self, _request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
-        response.message = self.recorder.stop_logging()
-        response.success = True
+        answered = threading.Event()
+        answer: list[str] = []
+
+        def stop() -> None:
+            answer.append(self.recorder.stop_logging())
+            answered.set()
+
+        self._inbox.put((stop,))
+        response.success = answered.wait(STOP_ANSWER_TIMEOUT_S)
+        response.message = answer[0] if answer else (f"the logger did not finish the bag within "
+                                                     f"{STOP_ANSWER_TIMEOUT_S:g} s (a slow disk?); try again")
         return response
 
+    # --- the writer thread: all recorder work ----------------------------------------------------------
+    def _write(self) -> None:
+        try:
+            lower_thread_priority(self._config.niceness)
+        except OSError as error:
+            self.get_logger().warning(f"could not lower the logger's priority ({error.strerror})")
+        period = self._config.check_period_s
+        next_check = time.monotonic() + period
+        while True:
+            try:
+                item = self._inbox.get(timeout=max(0.0, next_check - time.monotonic()))
+            except queue.Empty:
+                item = None
+            if item is _STOP:
+                self.recorder.shutdown()
+                return
+            if item is not None:
+                self._handle(item)
+            if time.monotonic() >= next_check:
+                self.recorder.tick()
+                next_check = time.monotonic() + period
+
+    def _handle(self, item: tuple) -> None:
+        if len(item) != 3 or not isinstance(item[0], str):
+            function, *args = item
+            function(*args)
+            return
+        topic, data, received_ns = item
+        recorder = self.recorder
+        if not isinstance(data, bytes):  # handed on in-process
+            if recorder.recording is None:
+                self._early.append(item)
+                return
+            data = serialize_message(data)
+        if topic == names.NAVIGATION_STATE:
+            state = deserialize_message(data, NavigationState)
+            recorder.on_message(topic, data, received_ns)
+            was = recorder.recording
+            recorder.on_navigation(state.mode, state.started, state.model_name, state.run_started_ns)
+            if recorder.recording is not None and recorder.recording != was:
+                for early_topic, message, early_ns in self._early:
+                    recorder.on_message(early_topic, serialize_message(message), early_ns)
+            if not (state.mode == AUTONOMOUS and state.started):
+                self._early.clear()
+        elif topic == names.INFERENCE_MODEL_STATE:
+            state = deserialize_message(data, ModelState)
+            recorder.on_model(state.model_dir if state.state == "loaded" else "")
+            recorder.on_message(topic, data, received_ns)
+        elif topic == names.SIM_STATE:
+            from deepracer_interfaces_pkg.msg import SimState  # present when the simulator's types are installed
+
+            recorder.on_message(topic, data, received_ns)
+            recorder.on_laps(deserialize_message(data, SimState).laps)
+        else:
+            recorder.on_message(topic, data, received_ns)
+
     def on_shutdown(self) -> None:
-        self.recorder.shutdown()
+        self._inbox.put(_STOP)
+        self._writer.join(STOP_ANSWER_TIMEOUT_S)
 
 
 def main(args: list[str] | None = None) -> None:

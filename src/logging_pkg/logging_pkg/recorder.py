@@ -134,9 +134,9 @@ class RunRecorder:
         self._driving = driving
         self._run_started_ns = run_started_ns if driving else 0
 
-    def on_message(self, topic: str, data: bytes) -> None:
-        """Every recorded topic's serialized message, as received."""
-        now = self._wall_ns()
+    def on_message(self, topic: str, data: bytes, received_ns: int | None = None) -> None:
+        """Every recorded topic's serialized message, as received (at `received_ns`, wall clock; now when None)."""
+        now = self._wall_ns() if received_ns is None else received_ns
         if topic in _STATE_TOPICS:
             self._states[topic] = (data, now)
         if self._writer is not None:

@@ -31,6 +31,11 @@ class NavigationConfig:
     command_repeat_s: float = 0.1
     # While started, a node on the driving path silent for this long (heartbeats every 0.1 s) stops the run.
     peer_timeout_s: float = 1.0
+    # Started autonomously with no policy output acted on for this long (since Start, or since the last one): the
+    # run stops, with the reason. A short gap only puts the throttle to neutral (autonomous_timeout_s) and the car
+    # drives on when outputs come back; this long a gap is a camera or model that is not delivering, and a car must
+    # not drive off by itself when it comes back seconds later.
+    policy_stall_stop_s: float = 2.0
     # How often the freshness of the active source is checked: neutral comes within timeout + period.
     watchdog_period_s: float = 0.05
     # Max-speed setting at start (0..1, the console's "Maximum speed %" / 100). Not persisted: every start
@@ -47,7 +52,8 @@ class NavigationConfig:
 
     def __post_init__(self) -> None:
         for name in ("manual_timeout_s", "autonomous_timeout_s", "max_policy_age_s", "watchdog_period_s",
-                     "max_manual_age_s", "command_repeat_s", "peer_timeout_s", "external_timeout_s"):
+                     "max_manual_age_s", "command_repeat_s", "peer_timeout_s", "external_timeout_s",
+                     "policy_stall_stop_s"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value > 0):
                 raise ValueError(f"{name} must be a number of seconds > 0, got {value!r}")
@@ -55,6 +61,10 @@ class NavigationConfig:
             if self.watchdog_period_s > getattr(self, name):
                 raise ValueError(f"watchdog_period_s {self.watchdog_period_s} must not exceed {name} "
                                  f"{getattr(self, name)}, or the timeout could not be kept")
+        if self.policy_stall_stop_s <= self.autonomous_timeout_s:
+            raise ValueError(f"policy_stall_stop_s {self.policy_stall_stop_s} must exceed autonomous_timeout_s "
+                             f"{self.autonomous_timeout_s}: a short gap puts the throttle to neutral, a long one "
+                             "ends the run")
         if self.command_repeat_s < self.watchdog_period_s:
             raise ValueError(f"command_repeat_s {self.command_repeat_s} must not be below watchdog_period_s "
                              f"{self.watchdog_period_s}: repeats are sent from the watchdog")

@@ -17,6 +17,8 @@ Rules (each answered with an Outcome: accepted or not, the reason, and the comma
   cannot make the throttle pulse: one chain (docs/architecture.md, "Timeouts").
 * peers: while started, a node on the mode's driving path that restarts, goes silent or reports a fault stops
   the run (peer_watch.py); the reason stays shown until the racer starts again.
+* a started autonomous run that gets no policy output it can act on for policy_stall_stop_s (from Start, or from
+  the last one) stops, with the reason: a camera or model that delivers nothing is not a short gap.
 * external (an outside application, e.g. an AWS sample app, through the original auto_drive topic): the same
   rules as manual (range, max_manual_age_s) with its own external_timeout_s; the throttle is taken as sent, not
   scaled by the max-speed setting (the application owns its speed, as on the original car).
@@ -260,6 +262,9 @@ class DriveControl:
             problem = self._peers.problem(self._mode, now)
             if problem:
                 return self._halt(f"{problem}: start again to drive")
+            stall = self._policy_stall(now)
+            if stall:
+                return self._halt(stall)
         if not self._driving or self._last_input_ns is None:
             return Outcome(False, "not driving")
         name, timeout = self._timeout(self._mode)
@@ -272,6 +277,18 @@ class DriveControl:
             self._last_output_ns = now
             return Outcome(True, "held command repeated", Command(self._angle, self._throttle, 0, REPEAT))
         return Outcome(False, "source is fresh")
+
+    def _policy_stall(self, now: int) -> str | None:
+        if self._mode != AUTONOMOUS:
+            return None
+        limit = self._config.policy_stall_stop_s
+        acted = self._last_input_ns is not None and self._last_input_ns >= self._run_started_ns
+        quiet_s = (now - (self._last_input_ns if acted else self._run_started_ns)) / _NS
+        if quiet_s <= limit:
+            return None
+        what = "the model gave no steering since Start" if not acted else "the model stopped giving steering"
+        return (f"{what} for {quiet_s:.1f} s (policy_stall_stop_s {limit}): no camera picture reached it, or it "
+                "could not use them; check the camera picture and the model, then start again")
 
     def state(self) -> DriveState:
         age = -1.0 if self._last_input_ns is None else (self._monotonic_ns() - self._last_input_ns) / _NS

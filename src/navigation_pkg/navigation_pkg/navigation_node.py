@@ -3,16 +3,21 @@
 A thin shell around DriveControl: every message and service call becomes a core call, and the core's
 answer becomes a ServoCtrlMsg (stamped with its source stamp) and, when the state changed, a latched
 NavigationState. A watchdog timer asks the core whether the driving source went quiet.
+
+Policy outputs arrive on the camera's capture thread when inference shares this process
+(deepracer_common_pkg.hosted_topics), everything else on the executor's: one lock keeps each core call and the
+messages it yields together, in order.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import threading
 
 from rclpy.node import Node
 from std_srvs.srv import SetBool, Trigger
 
-from deepracer_common_pkg import action_space_msg, names, qos
+from deepracer_common_pkg import action_space_msg, hosted_topics, names, qos
 from deepracer_common_pkg.action_space import ActionSpaceError
 from deepracer_common_pkg.car_clock import boot_ns
 from deepracer_common_pkg.node_main import run_node
@@ -35,10 +40,11 @@ class NavigationNode(Node):
         self._control = DriveControl(self._config, monotonic_ns=boot_ns, stamp_ns=self._now_ns)
         self._window = StageWindow("navigation")
         self._last_state: DriveState | None = None
+        self._lock = threading.RLock()
 
         self._servo_pub = self.create_publisher(ServoCtrlMsg, names.NAVIGATION_SERVO_CMD, qos.COMMAND)
         self._state_pub = self.create_publisher(NavigationState, names.NAVIGATION_STATE, qos.LATCHED)
-        self.create_subscription(InferenceResult, names.INFERENCE_RESULTS, self._on_policy, qos.LATEST)
+        hosted_topics.subscribe(self, InferenceResult, names.INFERENCE_RESULTS, self._on_policy, qos.LATEST)
         self.create_subscription(ServoCtrlMsg, names.MANUAL_DRIVE, self._on_manual, qos.COMMAND)
         for topic in (names.ORIGINAL_AUTO_DRIVE, names.ORIGINAL_SERVO_MSG):
             self.create_subscription(ServoCtrlMsg, topic, self._on_external, qos.COMMAND)
@@ -50,9 +56,9 @@ class NavigationNode(Node):
         self.create_service(Trigger, names.NAVIGATION_EMERGENCY_STOP, self._on_emergency_stop)
         self.create_service(Trigger, names.NAVIGATION_RESET_EMERGENCY_STOP, self._on_reset_emergency_stop)
         self._watchdog = self.create_timer(self._config.watchdog_period_s, self._on_watchdog)
-        self.create_timer(STATE_PERIOD_S, lambda: self._publish_state(force=True))
+        self.create_timer(STATE_PERIOD_S, self._republish_state)
         publish_telemetry(self, self._window)
-        self._publish_state(force=True)
+        self._republish_state()
         self.get_logger().info(f"navigation ready: {self._config}")
 
     def _now_ns(self) -> int:
@@ -63,20 +69,28 @@ class NavigationNode(Node):
             self.destroy_timer(self._watchdog)
             self._watchdog = self.create_timer(config.watchdog_period_s, self._on_watchdog)
         self._config = config
-        self._control.configure(config)
+        with self._lock:
+            self._control.configure(config)
 
     # --- inputs --------------------------------------------------------------------------------------
 
     def _on_policy(self, msg: InferenceResult) -> None:
-        self._apply(self._control.on_policy(list(msg.outputs), to_ns(msg.header.stamp), msg.model_name))
+        with self._lock:
+            self._apply(self._control.on_policy(list(msg.outputs), to_ns(msg.header.stamp), msg.model_name))
 
     def _on_manual(self, msg: ServoCtrlMsg) -> None:
-        self._apply(self._control.on_manual(msg.angle, msg.throttle, to_ns(msg.header.stamp)))
+        with self._lock:
+            self._apply(self._control.on_manual(msg.angle, msg.throttle, to_ns(msg.header.stamp)))
 
     def _on_external(self, msg: ServoCtrlMsg) -> None:
-        self._apply(self._control.on_external(msg.angle, msg.throttle, to_ns(msg.header.stamp)))
+        with self._lock:
+            self._apply(self._control.on_external(msg.angle, msg.throttle, to_ns(msg.header.stamp)))
 
     def _on_model_state(self, msg: ModelState) -> None:
+        with self._lock:
+            self._take_model_state(msg)
+
+    def _take_model_state(self, msg: ModelState) -> None:
         if msg.state != "loaded":
             detail = f": {msg.reason}" if msg.reason else ""
             outcome = self._control.set_model(None, msg.model_name,
@@ -92,37 +106,48 @@ class NavigationNode(Node):
         self._apply(outcome, log=True)
 
     def _on_heartbeat(self, msg: Heartbeat) -> None:
-        self._apply(self._control.on_heartbeat(msg.node, msg.boot_id, msg.fault), log=True)
+        """Ten a second from every node: only a beat that stops the run changes anything to publish."""
+        with self._lock:
+            outcome = self._control.on_heartbeat(msg.node, msg.boot_id, msg.fault)
+            if outcome.command is not None:
+                self._apply(outcome, log=True)
 
     def _on_watchdog(self) -> None:
-        outcome = self._control.tick()
-        self._apply(outcome, log=outcome.command is not None and outcome.command.source != REPEAT)
+        with self._lock:
+            outcome = self._control.tick()
+            if outcome.command is not None:
+                self._apply(outcome, log=outcome.command.source != REPEAT)
 
     # --- services ------------------------------------------------------------------------------------
 
     def _on_set_drive_mode(self, request: SetDriveMode.Request, response: SetDriveMode.Response):
-        outcome = self._apply(self._control.set_mode(request.mode), log=True)
+        with self._lock:
+            outcome = self._apply(self._control.set_mode(request.mode), log=True)
         response.success, response.reason = outcome.accepted, outcome.reason
         return response
 
     def _on_start_stop(self, request: SetBool.Request, response: SetBool.Response):
-        outcome = self._control.start() if request.data else self._control.stop()
-        self._apply(outcome, log=True)
+        with self._lock:
+            outcome = self._control.start() if request.data else self._control.stop()
+            self._apply(outcome, log=True)
         response.success, response.message = outcome.accepted, outcome.reason
         return response
 
     def _on_set_max_speed(self, request: SetMaxSpeed.Request, response: SetMaxSpeed.Response):
-        outcome = self._apply(self._control.set_max_speed(request.max_speed), log=True)
+        with self._lock:
+            outcome = self._apply(self._control.set_max_speed(request.max_speed), log=True)
         response.success, response.reason = outcome.accepted, outcome.reason
         return response
 
     def _on_emergency_stop(self, request: Trigger.Request, response: Trigger.Response):
-        outcome = self._apply(self._control.trigger_emergency_stop(), log=True)
+        with self._lock:
+            outcome = self._apply(self._control.trigger_emergency_stop(), log=True)
         response.success, response.message = outcome.accepted, outcome.reason
         return response
 
     def _on_reset_emergency_stop(self, request: Trigger.Request, response: Trigger.Response):
-        outcome = self._apply(self._control.reset_emergency_stop(), log=True)
+        with self._lock:
+            outcome = self._apply(self._control.reset_emergency_stop(), log=True)
         response.success, response.message = outcome.accepted, outcome.reason
         return response
 
@@ -145,6 +170,10 @@ class NavigationNode(Node):
         self._publish_state()
         return outcome
 
+    def _republish_state(self) -> None:
+        with self._lock:
+            self._publish_state(force=True)
+
     def _publish_state(self, *, force: bool = False) -> None:
         state = self._control.state()
         unchanged = dataclasses.replace(state, last_command_age_s=0.0) == self._last_state
@@ -155,7 +184,8 @@ class NavigationNode(Node):
 
     def on_shutdown(self) -> None:
         """Neutral on the way out, and wait (briefly) until the servo node has it."""
-        self._apply(self._control.shutdown(), log=True)
+        with self._lock:
+            self._apply(self._control.shutdown(), log=True)
         self._servo_pub.wait_for_all_acked(qos.SHUTDOWN_ACK_TIMEOUT)
 
 

@@ -3,8 +3,10 @@ for the console and the
 logging node (rclpy shell around the ROS-free parts in this package).
 
 Network and SSH requests run in the service callbacks: joining a network takes up to wifi_connect_timeout_s,
-during which this node answers nothing else. Nothing on the driving path depends on it (navigation does not watch
-its heartbeat). USB sticks are polled on a thread of their own, so a model import never holds the services up.
+during which this node answers nothing else; so it is spun by an executor of its own (`OWN_EXECUTOR`), and the
+nodes it shares a process with (the console) keep answering meanwhile. Nothing on the driving path depends on it
+(navigation does not watch its heartbeat). USB sticks are polled on a thread of their own, so a model import never
+holds the services up.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import threading
 import time
 from pathlib import Path
 
+from rclpy.experimental import EventsExecutor
 from rclpy.node import Node
 from std_msgs.msg import String
 from std_srvs.srv import SetBool, Trigger
@@ -47,6 +50,8 @@ _LOG_THROTTLE_S = 60.0
 
 
 class SystemNode(Node):
+    OWN_EXECUTOR = staticmethod(EventsExecutor)
+
     def __init__(self) -> None:
         super().__init__("system_node")
         self.config = declare_config(self, SystemConfig)
