@@ -28,8 +28,8 @@ def test_the_browser_knows_the_same_drive_modes() -> None:
     assert _object_keys(source, "MODE_LABELS") == list(vocabulary.DRIVE_MODES)
 
 
-def test_the_browser_has_a_label_for_every_sensor_and_no_other() -> None:
-    assert _object_keys(_javascript(), "SENSOR_LABELS") == list(vocabulary.SENSORS)
+def test_every_sensor_has_the_original_consoles_word_and_no_other() -> None:
+    assert list(vocabulary.SENSOR_WORDS) == list(vocabulary.SENSORS)
 
 
 def test_no_other_page_module_spells_a_mode_or_sensor_name() -> None:

@@ -40,11 +40,14 @@ def test_pages_render_with_the_sessions_csrf_token(console_server, api):
 
 # --- driving -------------------------------------------------------------------------------------
 
-def test_manual_drive_publishes_angle_and_throttle_unscaled(api, bridge):
-    """Navigation applies the car's max speed; the original's max_speed field must not square it."""
+def test_manual_drive_publishes_in_navigations_convention(api, bridge):
+    """The route's throttle < 0 is forward and angle > 0 right (the original's); navigation's +1 is full forward
+    and full left, and it applies the car's max speed (100 % here), so the request's 0.5 is sent as a share."""
+    bridge.set_navigation_started(True)
+    bridge.set_max_speed(1.0)
     reply = api.post("/api/manual_drive", {"angle": -0.5, "throttle": 0.8, "max_speed": 0.5})
     assert reply.status == 200 and reply.json() == {"success": True}
-    assert bridge.manual_commands == [(-0.5, 0.8)]
+    assert bridge.manual_commands == [(0.5, -0.4)]
 
 
 @pytest.mark.parametrize("body, field", [
@@ -166,12 +169,15 @@ def test_calibration_mode_and_values_in_console_units(api, bridge):
                                                                "max": 23, "polarity": -1, "defaults": True}
 
 
-def test_calibration_mode_needs_post_with_the_csrf_token(api, bridge):
-    """Issue 19: GET /api/set_calibration_mode changed the car's mode, so any page could stop the car."""
+def test_calibration_mode_needs_the_csrf_token_whatever_the_method(api, bridge):
+    """Issue 19: GET /api/set_calibration_mode changed the car's mode, so any page could stop the car. The
+    original's GET is served again (issue 24), with the same token a POST needs."""
     reply = api.get("/api/set_calibration_mode")
-    assert reply.status == 405 and "POST with the X-CSRF-Token header" in reply.json()["reason"]
+    assert reply.status == 403 and "X-CSRF-Token" in reply.json()["reason"]
     assert api.post("/api/set_calibration_mode", csrf=False).status == 403
     assert bridge.calls_to("set_drive_mode") == []
+    assert api.get("/api/set_calibration_mode", headers={"X-CSRF-Token": api.csrf_token}).status == 200
+    assert bridge.calls_to("set_drive_mode") == [("calibration",)]
 
 
 def test_calibration_mode_is_refused_while_the_car_is_started(api, bridge):

@@ -19,14 +19,16 @@ from webserver_pkg.services.credentials import (
 )
 
 
-def test_login_sets_the_deepracer_token_cookie_and_answers_the_redirect(console_server):
+def test_login_sets_the_session_cookie_and_answers_the_redirect(console_server):
     client = console_server.client()
     reply = client.login(console_server.password)
     assert reply.status == 200
     assert reply.json()["redirect"] == "/home"
-    assert [c.name for c in client.cookies] == ["deepracer_token"]
-    set_cookie = reply.headers["Set-Cookie"]
-    assert "HttpOnly" in set_cookie and "SameSite=Strict" in set_cookie
+    assert sorted(c.name for c in client.cookies) == ["deepracer_session", "deepracer_token"]
+    session_cookie = next(h for h in reply.headers.get_all("Set-Cookie") if h.startswith("deepracer_session="))
+    assert "HttpOnly" in session_cookie and "SameSite=Strict" in session_cookie
+    marker = next(h for h in reply.headers.get_all("Set-Cookie") if h.startswith("deepracer_token="))
+    assert marker.startswith("deepracer_token=1;") and "SameSite=Strict" in marker  # no secret, for scripts
     answer = client.get("/api/get_time")
     assert answer.status == 200
     assert answer.headers["X-Frame-Options"] == "DENY" and answer.headers["Cache-Control"] == "no-store"

@@ -36,15 +36,15 @@ def test_upload_list_load_and_delete_a_model(console_server, api, model_archive)
     listed = api.get("/api/uploaded_model_list").json()
     assert [m["name"] for m in listed] == ["My_Model"]
     entry = listed[0]
-    assert entry["status"] == "Ready" and entry["sensors"] == ["FRONT_FACING_CAMERA"]
-    assert entry["training_algorithm"] == "clipped_ppo" and entry["action_space_type"] == "discrete"
+    assert entry["status"] == "Ready" and entry["sensors"] == "Front-facing camera"
+    assert entry["training_algorithm"] == "Clipped PPO" and entry["action_space_type"] == "Discrete"
     assert entry["size"].endswith("MB") and entry["size_bytes"] > 1_000_000 and len(entry["md5"]) == 32
     assert abs(entry["creation_time"] - time.time()) < 600
 
     models = api.get("/api/models").json()
-    assert models["models"] == [{"model_name": "My_Model", "model_folder_name": "My_Model",
-                                 "model_training_algorithm": "clipped_ppo", "model_action_space_type": "discrete",
-                                 "model_sensors": ["FRONT_FACING_CAMERA"], "is_select_disabled": False}]
+    assert models["models"] == [{"model_name": "model", "model_folder_name": "My_Model",
+                                 "model_training_algorithm": "Clipped PPO", "model_action_space_type": "Discrete",
+                                 "model_sensors": ["Front-facing camera"], "is_select_disabled": False}]
     assert models["sensor_status"]["camera_status"] == "connected"
     assert api.get("/api/is_model_installed?filename=My%20Model.tar.gz").json()["is_installed"] is True
 
@@ -180,6 +180,6 @@ def test_a_broken_model_folder_is_listed_with_its_reason_and_can_be_deleted(cons
     assert listed["good"]["status"] == "Ready" and listed["good"]["problem"] == ""
     assert listed["broken"]["status"] == "Broken"
     assert "model_metadata.json" in listed["broken"]["problem"]
-    assert [m["model_name"] for m in api.get("/api/models").json()["models"]] == ["good"]  # never selectable
+    assert [m["model_folder_name"] for m in api.get("/api/models").json()["models"]] == ["good"]  # never selectable
     assert api.post("/api/deleteModels", {"filenames": ["broken"]}).status == 200
     assert not broken.exists() and (console_server.models_root / "good").is_dir()

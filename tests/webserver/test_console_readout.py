@@ -29,7 +29,8 @@ def test_readout_shows_what_is_driven_then_nothing_once_stale(api, console_serve
     bridge.set_max_speed(0.5)
     before_ns = boot_ns()
     assert api.post("/api/start_stop", {"start_stop": "start"}).status == 200
-    assert api.post("/api/manual_drive", {"angle": 0.5, "throttle": 0.8}).status == 200
+    # Half left, 80 % forward, in the original route's convention (angle > 0 right, throttle < 0 forward).
+    assert api.post("/api/manual_drive", {"angle": -0.5, "throttle": -0.8}).status == 200
     state = api.get("/api/navigation_state").json()
     assert state["run_started_ns"] >= before_ns and 0 <= state["run_elapsed_s"] < 5
     commanded = state["readout"]["commanded"]

@@ -68,12 +68,12 @@ def test_wifi_reset_bad_input_says_what_to_fix(api, body, says):
     assert reply.status == 400 and says in reply.json()["reason"]
 
 
-def test_ssh_on_off_is_a_post_with_csrf_and_the_password_change_checks_the_old_one(api, console_server):
+def test_ssh_on_off_needs_csrf_and_the_password_change_checks_the_old_one(api, console_server):
     assert api.get("/api/isSshEnabled").json() == {"success": True, "isSshEnabled": False}
     assert api.get("/api/isSshDefaultPasswordChanged").json() == {"success": True,
                                                                  "isDefaultSshPasswordChanged": False}
-    as_get = api.get("/api/enableSsh")
-    assert as_get.status == 405 and "POST" in as_get.json()["reason"]
+    as_get = api.get("/api/enableSsh")  # the original's GET, without the token a link cannot send
+    assert as_get.status == 403 and "X-CSRF-Token" in as_get.json()["reason"]
     no_csrf = api.request("POST", "/api/enableSsh", json_body={}, csrf=False)
     assert no_csrf.status == 403
     assert api.post("/api/enableSsh").status == 200

@@ -2,7 +2,8 @@
 
 Nodes, the console and the tests import these instead of writing the strings, so a new mode or sensor is
 added once. The browser cannot import Python: `webserver_pkg/static/js/vocabulary.js` holds the same
-lists, and `tests/common/test_vocabulary.py` checks that the two agree.
+drive modes, and `tests/common/test_vocabulary.py` checks that the two agree; pages show sensors in the words
+the console's answers give (SENSOR_WORDS).
 """
 
 from __future__ import annotations
@@ -25,3 +26,7 @@ SECTOR_LIDAR = "SECTOR_LIDAR"
 CAMERA_SENSORS = (FRONT_FACING_CAMERA, STEREO_CAMERAS, LEFT_CAMERA, OBSERVATION)
 LIDAR_SENSORS = (LIDAR, SECTOR_LIDAR)
 SENSORS = CAMERA_SENSORS + LIDAR_SENSORS
+# The words the original console showed for each sensor (its webserver's constants.py); the console's model lists
+# give them, as the original's did, and the pages show them.
+SENSOR_WORDS = {FRONT_FACING_CAMERA: "Front-facing camera", STEREO_CAMERAS: "Stereo camera", LEFT_CAMERA: "Left camera",
+                OBSERVATION: "Camera", LIDAR: "LiDAR", SECTOR_LIDAR: "LiDAR"}

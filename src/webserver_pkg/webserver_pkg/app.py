@@ -4,7 +4,14 @@ One blueprint per area (views/: auth, pages, driving, calibration, device, logs,
 over the services (services/) and ONE injected robot bridge (robot/), so tests serve the same app against
 the in-process robot. Access control is applied here, before any view,
 so a new route cannot forget it: no session -> pages redirect to /login and API routes answer 401;
-a write (POST/PUT/DELETE/PATCH) without the session's X-CSRF-Token -> 403.
+a write (POST/PUT/DELETE/PATCH), or one of the GETs the original console took for a change, without the
+session's CSRF token in `X-CSRF-Token` (any case: the original UI's axios sends `X-CSRF-TOKEN`) or `X-CSRFToken`
+(Flask-WTF's name, which `awsdeepracer-control` sends) -> 403.
+
+Cookies: the session is `deepracer_session` (signed, HttpOnly, SameSite=Strict); `deepracer_token` is only a
+visible marker that a session is live (no secret in it, refused as a session), because the community console's
+route guard reads `document.cookie` for that name, which the original set without HttpOnly. It comes with a
+login and goes with the session.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask, Response, redirect, request, url_for
+from flask import Flask, Response, g, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
@@ -36,9 +43,17 @@ from webserver_pkg.views.api_input import ApiError, failure
 
 MB = 1024 * 1024
 PUBLIC_ENDPOINTS = {"auth.login", "auth.logout", "device.openapi", "static", "auth.public_stop",
-                    "auth.public_car_moving"}
+                    "auth.public_car_moving", "auth.redirect_login", "auth.auth"}
 WRITE_METHODS = {"POST", "PUT", "DELETE", "PATCH"}
-CSRF_EXEMPT = {"auth.login", "auth.public_stop"}  # the public STOP: see auth.public_stop
+CSRF_EXEMPT = {"auth.login", "auth.public_stop", "auth.auth"}  # the public STOP: see auth.public_stop; auth only reads
+# The original console took GET for these changes (its UI and awsdeepracer-control send GET): they stay GETs, with
+# the token, which a link, an image or a form on another site cannot send, so no GET changes the car unprotected.
+# (GET /logout and /redirect_login only end this browser's session, as GET /logout always did.)
+STATE_CHANGING_GETS = {"calibration.set_calibration_mode", "system.enable_ssh", "system.disable_ssh",
+                       "system.begin_software_update", "auth.change_password"}
+CSRF_HEADERS = ("X-CSRF-Token", "X-CSRFToken")
+SESSION_COOKIE = "deepracer_session"
+MARKER_COOKIE = "deepracer_token"
 # Pages load only their own scripts, styles and images (no inline script or style exists, so an injected one
 # cannot run), talk only to this car, and cannot be framed.
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -68,7 +83,7 @@ def create_app(config: ConsoleConfig, bridge: RobotBridge, *,
     app.config.update(
         UPLOAD_SPOOL=spool_folder(console_dir),
         SECRET_KEY=load_or_create_secret_key(console_dir),
-        SESSION_COOKIE_NAME="deepracer_token",
+        SESSION_COOKIE_NAME=SESSION_COOKIE,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
         SESSION_COOKIE_SECURE=config.https,
@@ -92,6 +107,7 @@ def create_app(config: ConsoleConfig, bridge: RobotBridge, *,
     system_views.register(app, system if system is not None else InProcessSystem())
     app.before_request(_guard)
     app.after_request(_security_headers)
+    app.after_request(_marker_cookie)
     app.register_error_handler(ApiError, lambda e: failure(e.reason, e.status, **e.extra))
     app.register_error_handler(BridgeError, _bridge_failure)
     app.register_error_handler(HTTPException, _http_failure)
@@ -104,7 +120,8 @@ def _wants_json() -> bool:
 
 def _guard() -> ResponseReturnValue | None:
     """The one login check and the one CSRF check: every write of a logged-in browser echoes its token,
-    public routes included (a cross-site POST /logout must not end a session either)."""
+    public routes included (a cross-site POST /logout must not end a session either), and so does each GET the
+    original console took for a change (STATE_CHANGING_GETS)."""
     if request.method == "GET" and "epwd" in request.args:  # DREM's login link, on any page
         return auth.login_link()
     session = current_session()
@@ -114,10 +131,26 @@ def _guard() -> ResponseReturnValue | None:
         if _wants_json():
             return failure("not logged in, or the session expired: log in again", 401)
         return redirect(url_for("auth.login"))
-    if request.method in WRITE_METHODS and request.endpoint not in CSRF_EXEMPT \
-            and not csrf_matches(session, request.headers.get("X-CSRF-Token")):
+    if _needs_csrf() and not any(csrf_matches(session, request.headers.get(name)) for name in CSRF_HEADERS):
         return failure("missing or wrong X-CSRF-Token header: reload the page and try again", 403)
     return None
+
+
+def _needs_csrf() -> bool:
+    if request.endpoint in CSRF_EXEMPT:
+        return False
+    return request.method in WRITE_METHODS or request.endpoint in STATE_CHANGING_GETS
+
+
+def _marker_cookie(response: Response) -> Response:
+    """`deepracer_token` shows scripts that a session is live: set while one is, removed once none is."""
+    live = current_session() is not None
+    if live and (MARKER_COOKIE not in request.cookies or g.get("session_changed")):  # a login: the new lifetime
+        response.set_cookie(MARKER_COOKIE, "1", max_age=int(console().sessions.lifetime_s), path="/",
+                            secure=console().config.https, httponly=False, samesite="Strict")
+    elif not live and MARKER_COOKIE in request.cookies:
+        response.delete_cookie(MARKER_COOKIE, path="/", secure=console().config.https, samesite="Strict")
+    return response
 
 
 def _security_headers(response: Response) -> Response:
@@ -142,7 +175,7 @@ def _bridge_failure(error: BridgeError) -> ResponseReturnValue:
 def _allowed(error: HTTPException) -> str:
     methods = sorted(set(getattr(error, "valid_methods", None) or ()) - {"HEAD", "OPTIONS"})
     text = " or ".join(methods) or "another method"
-    return f"{text} with the X-CSRF-Token header (a change is never a GET)" if "POST" in methods else text
+    return f"{text} with the X-CSRF-Token header" if "POST" in methods else text
 
 
 def _http_failure(error: HTTPException) -> ResponseReturnValue:

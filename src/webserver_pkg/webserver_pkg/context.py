@@ -52,6 +52,12 @@ def current_session() -> Session | None:
     return g.console_session
 
 
+def set_current_session(session: Session | None) -> None:
+    """The session this request now has: a login's new one, or None once it ended (the answer's cookies follow)."""
+    g.console_session = session
+    g.session_changed = True
+
+
 def logged_in_session() -> Session:
     """The session of a request the guard let through (views behind the guard only)."""
     session = current_session()

@@ -77,8 +77,8 @@ def test_files_chosen_while_one_installs_are_queued_and_all_installed(
     first = page.locator('tr[data-model="racer-1"]')
     expect(first.locator('td[data-label="Size"]')).to_have_text(listed[0]["size"])
     expect(first.locator('td[data-label="Status"]')).to_have_text("Ready")
-    expect(first.locator('td[data-label="Sensors"]')).to_have_text("Camera")
-    expect(first.locator('td[data-label="Action space"]')).to_have_text("discrete, clipped_ppo")
+    expect(first.locator('td[data-label="Sensors"]')).to_have_text("Front-facing camera")
+    expect(first.locator('td[data-label="Action space"]')).to_have_text("Discrete, Clipped PPO")
     expect(first.locator('td[data-label="MD5"]')).to_have_text(listed[0]["md5"])
     screenshot(page, f"models-queue-done-{name}")
 

@@ -8,12 +8,14 @@ latest latched values (None until the node publishing them has been heard).
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 CHANNELS = ("steering", "throttle")
+CLOCK_REALTIME_COARSE = 5  # Linux's clock id (linux/time.h); Python's time module does not name it
 
 
 class BridgeError(RuntimeError):
@@ -38,6 +40,22 @@ class ModelStateView:
     model_dir: str = ""
     reason: str = ""
     load_seconds: float = 0.0
+    # When the console first heard this state, on the clock the kernel stamps file changes with (file_clock_ns):
+    # a loaded model's files changed after it are not the graph the car drives.
+    heard_ns: int = 0
+
+
+def file_clock_ns() -> int:
+    """Now on the clock of file change times (the kernel's coarse real-time clock), so a file changed after this
+    call never has an older change time, however fine the ordinary clock's reading."""
+    return time.clock_gettime_ns(CLOCK_REALTIME_COARSE)
+
+
+def heard(new: ModelStateView, old: ModelStateView | None) -> ModelStateView:
+    """`new` dated when first heard: a repeat of the state last heard keeps that state's date."""
+    if old is not None and replace(old, heard_ns=0) == replace(new, heard_ns=0):
+        return old
+    return replace(new, heard_ns=file_clock_ns())
 
 
 @dataclass(frozen=True)

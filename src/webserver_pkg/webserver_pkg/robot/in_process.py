@@ -49,6 +49,7 @@ from webserver_pkg.robot.bridge import (
     ServoCommandView,
     SimStateView,
     StageView,
+    heard,
 )
 
 DEFAULT_LED = (0, 0, 255)  # the original car's tail light: blue
@@ -129,7 +130,7 @@ class InProcessRobot(RobotBridge):
     def model(self, state: ModelStateView) -> None:
         """What the inference node reports; navigation learns of it as from the latched topic."""
         with self._lock:
-            self._model = state
+            self._model = heard(state, self._model)
             if state.state != "loaded":
                 self.drive.set_model(None, "", state.reason or f"model {state.state}")
 
@@ -238,9 +239,9 @@ class InProcessRobot(RobotBridge):
                                         reason=str(error))
             return
         with self._lock:
-            self._model = ModelStateView(state="loaded", model_name=folder.name, model_dir=str(folder),
-                                         reason="; ".join(metadata.warnings),
-                                         load_seconds=time.monotonic() - started)
+            self._model = heard(ModelStateView(state="loaded", model_name=folder.name, model_dir=str(folder),
+                                               reason="; ".join(metadata.warnings),
+                                               load_seconds=time.monotonic() - started), self._model)
             self.drive.set_model(metadata.action_space, folder.name)
 
     def set_navigation_started(self, started: bool) -> None:

@@ -53,6 +53,7 @@ from webserver_pkg.robot.bridge import (
     ServoCommandView,
     SimStateView,
     StageView,
+    heard,
 )
 from webserver_pkg.services.log_sources import MAX_LINES
 
@@ -105,8 +106,7 @@ class RosBridge(RobotBridge):
         self._written: tuple[PwmWritten, float] | None = None
         self._neutral: tuple[dict[str, int] | None, float] | None = None  # (value, when read)
 
-        node.create_subscription(ModelState, names.INFERENCE_MODEL_STATE,
-                                 lambda m: self._set("_model", model_view(m)), qos.LATCHED)
+        node.create_subscription(ModelState, names.INFERENCE_MODEL_STATE, self._on_model, qos.LATCHED)
         node.create_subscription(NavigationState, names.NAVIGATION_STATE,
                                  lambda m: self._set("_navigation", navigation_view(m)), qos.LATCHED)
         node.create_subscription(CameraStatus, names.CAMERA_STATUS,
@@ -139,6 +139,10 @@ class RosBridge(RobotBridge):
     def _set(self, attribute: str, value: object) -> None:
         with self._lock:
             setattr(self, attribute, value)
+
+    def _on_model(self, msg: ModelState) -> None:
+        with self._lock:
+            self._model = heard(model_view(msg), self._model)
 
     def _on_stats(self, msg: StageStats) -> None:
         with self._lock:

@@ -35,8 +35,11 @@ class SessionStore:
         self._ended: dict[str, str] = {}  # insertion order: the oldest is forgotten first
         self._lock = threading.Lock()
 
-    def create(self) -> Session:
-        session = Session(secrets.token_urlsafe(32), secrets.token_urlsafe(32), self._clock() + self.lifetime_s)
+    def create(self, csrf_token: str | None = None) -> Session:
+        """A new session; `csrf_token` keeps the token the browser's login page carried (`new_csrf_token`), so a
+        client that read it there (as the original's clients did: Flask-WTF's token outlived the login) can use
+        it after logging in. A new one when None."""
+        session = Session(secrets.token_urlsafe(32), csrf_token or new_csrf_token(), self._clock() + self.lifetime_s)
         with self._lock:
             self._purge()
             self._sessions[session.session_id] = session
@@ -78,6 +81,10 @@ class SessionStore:
         now = self._clock()
         for key in [k for k, v in self._sessions.items() if v.expires_at <= now]:
             del self._sessions[key]
+
+
+def new_csrf_token() -> str:
+    return secrets.token_urlsafe(32)
 
 
 def csrf_matches(session: Session, presented: str | None) -> bool:

@@ -3,6 +3,12 @@
 A login creates its own session (others stay logged in). Failed attempts are counted per client
 address; past the limit every attempt from there is refused for the rest of the minute, even with
 the right password, so guessing costs real time; the login page shows how long is left.
+
+The login page carries a CSRF token of its own, kept in this browser's signed cookie, and the session a login
+from that browser creates takes it over: the original's clients read the token before they log in (on the
+original, Flask-WTF's token lived in the browser's session and outlived the login) and send it with every change
+after (`awsdeepracer-control`, the community console). Another origin can neither read the page nor send the
+cookie (SameSite=Strict), so this opens nothing to other sites.
 """
 
 from __future__ import annotations
@@ -11,13 +17,13 @@ import logging
 import math
 from urllib.parse import urlencode
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask import session as cookie
 from flask.typing import ResponseReturnValue
 
-from webserver_pkg.context import console, current_session, logged_in_session
+from webserver_pkg.context import console, current_session, logged_in_session, set_current_session
 from webserver_pkg.services.device_info import software_version
-from webserver_pkg.services.sessions import Session
+from webserver_pkg.services.sessions import Session, new_csrf_token
 from webserver_pkg.views.api_input import ApiError, json_body, ok
 from webserver_pkg.views.car_in_use import refuse_while_started
 
@@ -26,6 +32,7 @@ log = logging.getLogger(__name__)
 
 PASSWORD_CHANGED = "The console password was changed on another device: log in with the new password."
 PUBLIC_STOPS_PER_MINUTE = 10  # per client address: a tap latches the stop, so more are never needed
+LOGIN_CSRF = "login_csrf"  # the login page's token, in the signed cookie until a login takes it over
 
 
 def lockout_seconds(client: str) -> int:
@@ -41,7 +48,9 @@ def locked_out(seconds: int) -> str:
 
 def _login_page(**fields: object) -> str:
     seconds = lockout_seconds(request.remote_addr or "unknown")
-    return render_template("login.html", csrf_token="", active_page="login", software_version=software_version(),
+    token = cookie.get(LOGIN_CSRF) or new_csrf_token()
+    cookie[LOGIN_CSRF] = token
+    return render_template("login.html", csrf_token=token, active_page="login", software_version=software_version(),
                            retry_after_s=seconds, lockout=locked_out(seconds) if seconds else "", **fields)
 
 
@@ -52,8 +61,19 @@ def login() -> ResponseReturnValue:
             return redirect(url_for("pages.home"))
         # The cookie still names a session someone else ended: say why, so a racer is not left guessing.
         return _login_page(session_ended=console().sessions.ended_reason(cookie.get("sid")))
-    session = attempt_login(request.form.get("password", ""))
+    session = attempt_login(_password_sent())
     return ok(redirect=url_for("pages.home"), csrf_token=session.csrf_token)
+
+
+def _password_sent() -> str:
+    """The form field `password` (the original's login page, awsdeepracer-control; url-encoded or multipart), or
+    a JSON body's `password` (a version of the community console's login page sends JSON)."""
+    if request.form.get("password") is not None:
+        return request.form["password"]
+    if request.is_json:
+        password = json_body().get("password")
+        return password if isinstance(password, str) else ""
+    return ""
 
 
 def attempt_login(password: str) -> Session:
@@ -76,10 +96,11 @@ def attempt_login(password: str) -> Session:
     old = current_session()
     if old is not None:
         state.sessions.end(old.session_id)
-    session = state.sessions.create()
+    session = state.sessions.create(csrf_token=cookie.get(LOGIN_CSRF))
     cookie.clear()
     cookie["sid"] = session.session_id
     cookie.permanent = True
+    set_current_session(session)
     log.info("console login from %s (%d sessions)", client, state.sessions.count())
     return session
 
@@ -101,16 +122,36 @@ def login_link() -> ResponseReturnValue:
 
 @blueprint.route("/logout", methods=["GET", "POST"])
 def logout() -> ResponseReturnValue:
-    session = current_session()  # a POST has passed the app's CSRF check
-    if session is not None:
-        console().sessions.end(session.session_id)
-    cookie.clear()
+    _end_this_session()
     if request.method == "POST":
         return ok(redirect=url_for("auth.login"))
     return redirect(url_for("auth.login"))
 
 
-@blueprint.route("/api/password", methods=["POST"])
+@blueprint.route("/redirect_login", methods=["GET", "POST"])
+def redirect_login() -> ResponseReturnValue:
+    """The original's other logout (the community console's Logout button calls it): the session ends, its
+    cookies go, and the browser is sent to the login page."""
+    _end_this_session()
+    return redirect(url_for("auth.login"), 302 if request.method == "GET" else 303)
+
+
+def _end_this_session() -> None:
+    session = current_session()  # a POST has passed the app's CSRF check
+    if session is not None:
+        console().sessions.end(session.session_id)
+    cookie.clear()
+    set_current_session(None)
+
+
+@blueprint.route("/auth", methods=["GET", "POST"])
+def auth() -> ResponseReturnValue:
+    """The original's session check (its nginx asked it before every request): 200 while this browser has a
+    session, 401 otherwise, nothing else said."""
+    return Response("", 200 if current_session() is not None else 401, mimetype="text/plain")
+
+
+@blueprint.route("/api/password", methods=["GET", "POST"])
 def change_password() -> ResponseReturnValue:
     body = json_body()
     old, new = body.get("old_password"), body.get("new_password")

@@ -56,10 +56,11 @@ def _channel(name: str) -> str:
     return CHANNELS[name]
 
 
-@blueprint.route("/set_calibration_mode", methods=["POST"])
+@blueprint.route("/set_calibration_mode", methods=["GET", "POST"])
 def set_calibration_mode() -> ResponseReturnValue:
-    """POST with CSRF only: the original also took GET, so a link or image on another page could stop the car.
-    Refused while the car is started: a calibration begun on one device must not end a run on another."""
+    """GET as the original (its UI and awsdeepracer-control send GET) or POST, either with the CSRF header (the
+    app's guard: a link or image on another page cannot stop the car). Refused while the car is started: a
+    calibration begun on one device must not end a run on another."""
     refuse_while_started("calibrate")
     console().bridge.set_drive_mode(CALIBRATION)
     _wait_for_calibration_mode()
@@ -106,7 +107,7 @@ def _duty_ns(channel: str, body: dict, key: str) -> int:
     return from_console_units(channel, value)
 
 
-@blueprint.route("/set_calibration/<name>", methods=["POST"])
+@blueprint.route("/set_calibration/<name>", methods=["PUT", "POST"])
 def set_calibration(name: str) -> ResponseReturnValue:
     channel = _channel(name)
     body = json_body()
@@ -123,7 +124,7 @@ def set_calibration(name: str) -> ResponseReturnValue:
     return ok()
 
 
-@blueprint.route("/adjust_calibrating_wheels/<name>", methods=["POST"])
+@blueprint.route("/adjust_calibrating_wheels/<name>", methods=["PUT", "POST"])
 def adjust_calibrating_wheels(name: str) -> ResponseReturnValue:
     channel = _channel(name)
     duty = _duty_ns(channel, json_body(), "pwm")

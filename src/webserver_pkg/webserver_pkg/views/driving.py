@@ -1,20 +1,33 @@
 """Driving: manual commands, drive mode, start and stop, maximum speed, the emergency stop, the state.
 
-Same routes and shapes as the original console. Every rule (who may start, what a stale command does) is
-navigation's: these views check the request and call the bridge, which answers with navigation's reason.
+Same routes, methods (PUT and POST for every change) and shapes as the original console. Every rule (who may
+start, what a stale command does) is navigation's: these views check the request and call the bridge, which
+answers with navigation's reason.
+
+`/api/manual_drive` means what it meant on the original car (aws-deepracer-webserver-pkg, vehicle_control.py:
+the server negated both values before publishing): for the route's clients throttle < 0 is forward and angle > 0
+is right, the opposite of navigation's input (+1 = full forward, full left). The original UI's joystick pushed up
+and right sends `{angle: 0.38, throttle: -0.76, max_speed: 0.5}`. Two of the original's steps are not kept:
+- buckets: the original snapped each value to 0.3, 0.5 or 0.8; here they stay proportional (fine driving on a
+  touch screen, and our pad sends proportional values);
+- the request's `max_speed` (0..1, default 1) is not applied on top of the car's one maximum-speed setting: the
+  lower of the two applies, once. Navigation scales manual throttle by the car's setting, so the throttle sent is
+  scaled by min(max_speed, setting) / setting. No client can drive faster than the car's setting, and the
+  original UI's lower manual speed is kept. (The original also bent the throttle along a curve of max_speed; a
+  throttle here is the fraction of calibrated full throttle, as everywhere else in the stack.)
 """
 
 from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, request
+from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from deepracer_common_pkg.car_clock import boot_ns
 from deepracer_common_pkg.vocabulary import AUTONOMOUS, CALIBRATION, MANUAL
 from webserver_pkg.context import console
-from webserver_pkg.robot.bridge import require_navigation
+from webserver_pkg.robot.bridge import NavigationView, require_navigation
 from webserver_pkg.services import drive_readout
 from webserver_pkg.views.api_input import choice, json_body, number, ok
 
@@ -25,26 +38,56 @@ log = logging.getLogger(__name__)
 DRIVE_MODES = {"manual": MANUAL, "auto": AUTONOMOUS, "autonomous": AUTONOMOUS, "calibration": CALIBRATION}
 
 
-@blueprint.route("/manual_drive", methods=["POST"])
+@blueprint.route("/manual_drive", methods=["PUT", "POST"])
 def manual_drive() -> ResponseReturnValue:
+    """One command in the original route's convention (module docstring). Sent to navigation whatever the state
+    the console last heard (navigation decides, and a Start may be on its way); the answer says when that state
+    means it did nothing: 200 with success false and what to do, as the original server answered its refusals,
+    since the original UI sends this five times a second and reads no status."""
     body = json_body()
     angle = number(body, "angle", -1.0, 1.0)
     throttle = number(body, "throttle", -1.0, 1.0)
-    # Checked for the original's clients, not applied: the car's one max-speed setting scales manual throttle
-    # in the navigation node, and applying the request's value too would square it.
-    number(body, "max_speed", 0.0, 1.0, default=1.0)
-    console().bridge.manual_drive(angle, throttle)
+    requested = number(body, "max_speed", 0.0, 1.0, default=1.0)
+    bridge = console().bridge
+    state = bridge.navigation_state()
+    bridge.manual_drive(-angle, -throttle * speed_share(requested, None if state is None else state.max_speed))
+    idle = manual_did_nothing(state, throttle)
+    if idle:
+        return jsonify(success=False, reason=idle)
     return ok()
 
 
-@blueprint.route("/drive_mode", methods=["POST"])
+def speed_share(requested: float, car_setting: float | None) -> float:
+    """What to send so that navigation's scaling by the car's setting gives min(requested, setting) once. With the
+    setting unknown or 0 the request's own share is sent: at worst both apply (slower), never faster."""
+    if car_setting is None or car_setting <= 0:
+        return requested
+    return min(requested, car_setting) / car_setting
+
+
+def manual_did_nothing(state: NavigationView | None, throttle: float) -> str:
+    """Why a manual command does not drive in navigation's state as last heard ("" when it drives)."""
+    if state is None:
+        return "the navigation node has not been heard: nothing drives the car (check the Logs page)"
+    if state.emergency_stop:
+        return "the emergency stop is latched: the command did nothing (reset it, then press Start)"
+    if state.mode != MANUAL:
+        return f"the car is in {state.mode} mode: manual commands do nothing (choose Manual driving first)"
+    if not state.started:
+        return "the car is stopped: the command did nothing (press Start to drive)"
+    if throttle != 0 and state.max_speed == 0:
+        return "maximum speed is 0 %: the wheels steer but the car does not move (raise Maximum speed)"
+    return ""
+
+
+@blueprint.route("/drive_mode", methods=["PUT", "POST"])
 def drive_mode() -> ResponseReturnValue:
     mode = DRIVE_MODES[choice(json_body(), "drive_mode", tuple(DRIVE_MODES))]
     console().bridge.set_drive_mode(mode)
     return ok()
 
 
-@blueprint.route("/start_stop", methods=["POST"])
+@blueprint.route("/start_stop", methods=["PUT", "POST"])
 def start_stop() -> ResponseReturnValue:
     """One call to navigation: the inference node follows navigation's state (drive_rules.policy_runs),
     so there is nothing to start first or roll back, and a ROS client gets the same behaviour."""
@@ -60,7 +103,7 @@ def start_stop() -> ResponseReturnValue:
     return ok()
 
 
-@blueprint.route("/max_nav_throttle", methods=["POST"])
+@blueprint.route("/max_nav_throttle", methods=["PUT", "POST"])
 def max_nav_throttle() -> ResponseReturnValue:
     console().bridge.set_max_speed(number(json_body(), "throttle", 0.0, 100.0) / 100.0)
     return ok()

@@ -6,6 +6,11 @@ An upload is streamed to a file in the console folder as it arrives (same disk a
 module checks the archive before extracting and swaps the model in only once it is valid, so a bad
 upload leaves every installed model as it was. A taken name is replaced only when asked (`on_conflict`),
 never while that model drives the car; the same graph under other names is pointed out in the answer.
+
+The lists answer as the original console did (aws-deepracer-webserver-pkg, models.py and constants.py): in
+`/api/models`, `model_name` is the graph file's name without its extension (the original listed `<name>.pb`: it is
+what its UI puts in `PUT /api/models/<folder>/<model_name>`), and algorithm, action space and sensors are the
+words the original showed; `/api/uploaded_model_list` gives the same words, its sensors joined into one text.
 """
 
 from __future__ import annotations
@@ -23,8 +28,10 @@ from deepracer_common_pkg.vocabulary import (
     LIDAR,
     OBSERVATION,
     SECTOR_LIDAR,
+    SENSOR_WORDS,
     STEREO_CAMERAS,
 )
+from inference_pkg.metadata import METADATA_FILE, ModelMetadata
 from inference_pkg.model_package import (
     InstalledModel,
     ModelPackageError,
@@ -34,6 +41,7 @@ from inference_pkg.model_package import (
     sanitise_name,
     scan,
 )
+from inference_pkg.policy_network import find_graph
 from webserver_pkg.context import console
 from webserver_pkg.robot.bridge import ModelStateView, NavigationView, RobotBridge
 from webserver_pkg.services import device_info, uploads
@@ -50,16 +58,49 @@ MAX_PACKAGE_FILES = 200
 # Which camera/lidar status each sensor of a model needs.
 SENSOR_NEEDS = {FRONT_FACING_CAMERA: "camera_status", LEFT_CAMERA: "camera_status", OBSERVATION: "camera_status",
                 STEREO_CAMERAS: "stereo_status", LIDAR: "lidar_status", SECTOR_LIDAR: "lidar_status"}
+# The words the original console showed (its constants.py name mappings; sensors: vocabulary.SENSOR_WORDS).
+ALGORITHM_WORDS = {"clipped_ppo": "Clipped PPO", "sac": "Soft actor critic"}
+ACTION_SPACE_WORDS = {"discrete": "Discrete", "continuous": "Continuous"}
+CHANGED_SINCE_LOADED = ("its files changed on disk after it was loaded: the car still drives the graph it loaded "
+                        "then; load it again to drive these files")
 
 
 def _models_root() -> Path:
     return console().config.models_path
 
 
-def _status(model: InstalledModel, state: ModelStateView | None) -> str:
+def _status(model: InstalledModel, state: ModelStateView | None) -> tuple[str, str]:
+    """The list's status word for `model`, and a note when the word needs one."""
     if state is None or Path(state.model_dir) != model.path:
-        return "Ready"
-    return {"loading": "Loading", "loaded": "Loaded", "error": "Error"}.get(state.state, "Ready")
+        return "Ready", ""
+    if state.state == "loaded" and _changed_since(model.path, state.heard_ns):
+        return "Changed", CHANGED_SINCE_LOADED
+    return {"loading": "Loading", "loaded": "Loaded", "error": "Error"}.get(state.state, "Ready"), ""
+
+
+def _changed_since(folder: Path, heard_ns: int) -> bool:
+    """Whether the graph or metadata files were replaced (DREM untars over the folder, an upload replaces it) at or
+    after the moment the console heard the load: a load reads its files before it is reported, so those written
+    in the same clock tick as that report were written after the load."""
+    try:
+        files = (*find_graph(folder).files, folder / METADATA_FILE)
+        return any(path.stat().st_ctime_ns >= heard_ns for path in files)
+    except (ModelPackageError, OSError):
+        return True
+
+
+def _words(metadata: ModelMetadata) -> tuple[str, str, list[str]]:
+    """Training algorithm, action-space type and sensors in the original's words."""
+    return (ALGORITHM_WORDS.get(metadata.training_algorithm, metadata.training_algorithm),
+            ACTION_SPACE_WORDS.get(metadata.action_space.type, metadata.action_space.type),
+            [SENSOR_WORDS.get(sensor, sensor) for sensor in metadata.sensors])
+
+
+def _graph_name(model: InstalledModel) -> str:
+    try:
+        return find_graph(model.path).path.stem
+    except ModelPackageError:
+        return model.name
 
 
 def _size_text(size: int) -> str:
@@ -70,15 +111,18 @@ def _size_text(size: int) -> str:
 def models() -> ResponseReturnValue:
     bridge = console().bridge
     sensors = device_info.sensor_status(bridge.camera_status(), bridge.lidar_connected())
-    entries = [{
-        "model_name": model.name,
-        "model_folder_name": model.name,
-        "model_training_algorithm": model.metadata.training_algorithm,
-        "model_action_space_type": model.metadata.action_space.type,
-        "model_sensors": list(model.metadata.sensors),
-        "is_select_disabled": any(sensors.get(SENSOR_NEEDS.get(s, ""), "connected") != "connected"
-                                  for s in model.metadata.sensors),
-    } for model in list_installed(_models_root())]
+    entries = []
+    for model in list_installed(_models_root()):
+        algorithm, space, sensor_words = _words(model.metadata)
+        entries.append({
+            "model_name": _graph_name(model),
+            "model_folder_name": model.name,
+            "model_training_algorithm": algorithm,
+            "model_action_space_type": space,
+            "model_sensors": sensor_words,
+            "is_select_disabled": any(sensors.get(SENSOR_NEEDS.get(s, ""), "connected") != "connected"
+                                      for s in model.metadata.sensors),
+        })
     return ok(models=entries, sensor_status=sensors)
 
 
@@ -87,22 +131,27 @@ def uploaded_model_list() -> ResponseReturnValue:
     """Installed models, and broken folders with the reason, so a racer can see what is wrong and delete them."""
     state = console().bridge.model_state()
     installed, broken = scan(_models_root())
-    return jsonify([{
-        "name": model.name,
-        "size": _size_text(model.size_bytes),
-        "size_bytes": model.size_bytes,
-        "creation_time": model.installed_at,
-        "status": _status(model, state),
-        "problem": "",
-        "warnings": list(model.metadata.warnings),
-        "training_algorithm": model.metadata.training_algorithm,
-        "action_space_type": model.metadata.action_space.type,
-        "sensors": list(model.metadata.sensors),
-        "md5": model.checksum,
-    } for model in installed] + [{
+    listed = []
+    for model in installed:
+        status, note = _status(model, state)
+        algorithm, space, sensor_words = _words(model.metadata)
+        listed.append({
+            "name": model.name,
+            "size": _size_text(model.size_bytes),
+            "size_bytes": model.size_bytes,
+            "creation_time": model.installed_at,
+            "status": status,
+            "problem": note,
+            "warnings": list(model.metadata.warnings),
+            "training_algorithm": algorithm,
+            "action_space_type": space,
+            "sensors": ", ".join(sensor_words),
+            "md5": model.checksum,
+        })
+    return jsonify(listed + [{
         "name": folder.name, "size": "", "size_bytes": 0, "creation_time": folder.path.stat().st_mtime,
         "status": "Broken", "problem": folder.reason, "warnings": [], "training_algorithm": "",
-        "action_space_type": "", "sensors": [], "md5": "",
+        "action_space_type": "", "sensors": "", "md5": "",
     } for folder in broken])
 
 
@@ -126,7 +175,7 @@ def _loading_word(model: ModelStateView, navigation: NavigationView | None) -> s
     return model.state
 
 
-@blueprint.route("/models/<folder>/<model_file>", methods=["PUT"])
+@blueprint.route("/models/<folder>/<model_file>", methods=["PUT", "POST"])
 def load_model(folder: str, model_file: str) -> ResponseReturnValue:
     bridge = console().bridge
     target = installed_model(folder)
@@ -210,7 +259,7 @@ def upload_models() -> ResponseReturnValue:
     return ok(model_name=installed.name, replaced=replaced, same_as=same, warning=uploads.same_file_warning(same))
 
 
-@blueprint.route("/deleteModels", methods=["POST"])
+@blueprint.route("/deleteModels", methods=["PUT", "POST"])
 def delete_models() -> ResponseReturnValue:
     names = json_body().get("filenames")
     if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
@@ -232,9 +281,13 @@ def delete_models() -> ResponseReturnValue:
 
 @blueprint.route("/is_model_installed")
 def is_model_installed() -> ResponseReturnValue:
+    """As the original: `success` says whether a model folder of that name is there (its UI reads it as "installed"
+    and asks before replacing), 200 either way, with the original's message."""
     raw = request.args.get("filename", "")
     try:
         name = sanitise_name(raw)
     except ModelPackageError as error:
         raise ApiError(str(error)) from None
-    return ok(is_installed=any(m.name == name for m in list_installed(_models_root())), model_name=name)
+    there = (_models_root() / name).is_dir()
+    return jsonify(success=there, message="Model is installed" if there else "Model is not installed",
+                   is_installed=there, model_name=name)

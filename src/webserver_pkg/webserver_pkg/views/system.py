@@ -2,8 +2,9 @@
 community fork's), software update.
 
 Everything goes through the `SystemBridge` kept in app.extensions (system_node's services on a car, the system
-package's simulated parts in tests). As the project's rule says no GET changes the car, the original's
-`GET /api/enableSsh` and `GET /api/disableSsh` are POST with the CSRF header here (a GET answers 405 saying so).
+package's simulated parts in tests). The original's methods are kept (`GET /api/enableSsh`, `disableSsh` and
+`begin_software_update`, besides POST): those GETs need the CSRF header (the app's guard), so a link on another
+page changes nothing. The Day-0 "mandatory update" status the original UI asks for is kept in the console folder.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 from flask import Blueprint, Flask, Response, current_app, stream_with_context
 from flask.typing import ResponseReturnValue
 
+from deepracer_common_pkg.small_files import atomic_write_json, read_json
 from system_pkg.network.base import signal_bars
 from webserver_pkg.context import console
 from webserver_pkg.robot.bridge import BridgeError
@@ -30,6 +32,8 @@ MAX_TIMEZONE_CHARS = 64
 UPDATE_POLL_S = 0.5
 UPDATE_STREAM_MAX_S = 600.0
 _FINAL = ("status:complete", "status:failed", "status:idle")
+# The original's file name (it kept it in /opt/aws/deepracer); {"update_completed": bool}.
+MANDATORY_UPDATE_FILE = "software_update_status.json"
 
 
 def register(app: Flask, system: SystemBridge) -> None:
@@ -101,19 +105,19 @@ def is_ssh_default_password_changed() -> ResponseReturnValue:
     return ok(isDefaultSshPasswordChanged=_system().ssh_state().default_password_changed)
 
 
-@blueprint.route("/enableSsh", methods=["POST"])
+@blueprint.route("/enableSsh", methods=["GET", "POST"])
 def enable_ssh() -> ResponseReturnValue:
     _system().set_ssh_enabled(True)
     return ok()
 
 
-@blueprint.route("/disableSsh", methods=["POST"])
+@blueprint.route("/disableSsh", methods=["GET", "POST"])
 def disable_ssh() -> ResponseReturnValue:
     _system().set_ssh_enabled(False)
     return ok()
 
 
-@blueprint.route("/resetSshPassword", methods=["POST"])
+@blueprint.route("/resetSshPassword", methods=["PUT", "POST"])
 def reset_ssh_password() -> ResponseReturnValue:
     old = _text("oldPassword", limit=MAX_LOGIN_PASSWORD_CHARS)
     new = _text("newPassword", limit=MAX_LOGIN_PASSWORD_CHARS)
@@ -137,9 +141,36 @@ def is_software_update_available() -> ResponseReturnValue:
     return ok(status=bool(newer), version=newer)
 
 
-@blueprint.route("/begin_software_update", methods=["POST"])
+@blueprint.route("/begin_software_update", methods=["GET", "POST"])
 def begin_software_update() -> ResponseReturnValue:
     return ok(message=_system().begin_update())
+
+
+@blueprint.route("/get_mandatory_update_status")
+def get_mandatory_update_status() -> ResponseReturnValue:
+    """Whether the original's first ("Day 0") software update was done: its UI holds a new car on an update page
+    until it was. This stack has no such update, so true until a client sets it otherwise."""
+    try:
+        saved = read_json(console().config.console_path / MANDATORY_UPDATE_FILE)
+    except (OSError, ValueError):
+        saved = None
+    completed = saved.get("update_completed") if isinstance(saved, dict) else None
+    return ok(status=completed if isinstance(completed, bool) else True)
+
+
+@blueprint.route("/set_mandatory_update_status", methods=["PUT", "POST"])
+def set_mandatory_update_status() -> ResponseReturnValue:
+    completed = json_body().get("update_completed")
+    if not isinstance(completed, bool):
+        raise ApiError(f"update_completed must be true or false, got {completed!r}")
+    atomic_write_json(console().config.console_path / MANDATORY_UPDATE_FILE, {"update_completed": completed})
+    return ok()
+
+
+@blueprint.route("/server_ready")
+def server_ready() -> ResponseReturnValue:
+    """The original UI asks this after an update to know the car is back."""
+    return ok(status=True)
 
 
 @blueprint.route("/update_status")

@@ -1,6 +1,6 @@
 // Control vehicle page: camera, drive mode, model loading, maximum speed, start/stop, manual pad.
 import { api, notify, pollWhileVisible, reportError } from "./api.js";
-import { DriveSender, attachDrivePad } from "./drivepad.js";
+import { DriveSender, attachDrivePad, routeCommand } from "./drivepad.js";
 import { LATCHED, describeDriveState } from "./drive_state.js";
 import { BLANK, dutyWords, runTime, steeringWords, throttleWords } from "./readout.js";
 import { AUTONOMOUS, MANUAL } from "./vocabulary.js";
@@ -347,10 +347,14 @@ async function showCurrentModel() {
 }
 
 // ---- Manual driving ------------------------------------------------------------------------------
-// No max_speed in the command: navigation scales manual throttle by its own maximum speed (the slider
-// above sets it), so sending it here as well would apply it twice.
+// The route answers 200 with success false when the car's state means the command did nothing (stopped,
+// another mode, maximum speed 0): the pad hint already says what to do, and a Start heard a moment later
+// than the command must not end the driver's hold, so only other failures release the pad.
 const sender = new DriveSender(
-  ({ angle, throttle }) => api.post("/api/manual_drive", { angle, throttle }),
+  (command) =>
+    api.post("/api/manual_drive", routeCommand(command)).catch((error) => {
+      if (error.status !== 200) throw error;
+    }),
   (error) => {
     pad.releaseAll();
     reportError(error);

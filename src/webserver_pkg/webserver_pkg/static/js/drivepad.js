@@ -19,6 +19,13 @@ function padCommand(rect, clientX, clientY) {
 
 const NEUTRAL = Object.freeze({ angle: 0, throttle: 0 });
 
+// The pad's command as /api/manual_drive takes it: that route keeps the original console's meaning, where
+// throttle < 0 is forward and angle > 0 is right (the original server negated both), so both flip here.
+// No max_speed: the car's own maximum speed applies (a request's max_speed could only lower it).
+export function routeCommand({ angle, throttle }) {
+  return { angle: 0 - angle, throttle: 0 - throttle };
+}
+
 export class DriveSender {
   // send(command) -> Promise; it must reject on failure so the driver is told.
   constructor(send, onError) {

@@ -2,7 +2,6 @@
 // search by name, sort (name, date installed, size), select all shown, delete selected.
 import { api, notify } from "./api.js";
 import { UploadQueue } from "./upload_queue.js";
-import { SENSOR_LABELS } from "./vocabulary.js";
 
 const $ = (id) => document.getElementById(id);
 const body = $("models-body");
@@ -59,7 +58,7 @@ function render() {
       else chosen.delete(model.name);
       updateDeleteButton();
     });
-    const sensors = (model.sensors || []).map((s) => SENSOR_LABELS[s] || s).join(", ");
+    const sensors = model.sensors || "";  // the car's words, as the original console listed them
     const md5 = document.createElement("code");
     md5.textContent = model.md5 || "–";
     md5.title = model.md5 || "";
