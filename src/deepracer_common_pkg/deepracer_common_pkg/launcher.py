@@ -45,7 +45,9 @@ def isolated_environment(base: Mapping[str, str], log_dir: str) -> dict[str, str
 
 
 def node_command(spec: NodeSpec, params_file: Path, python: str = sys.executable) -> list[str]:
-    return [python, "-m", spec.module, "--ros-args", "-r", f"__node:={spec.name}", "--params-file", str(params_file)]
+    namespace = ["-r", f"__ns:={spec.namespace}"] if spec.namespace else []
+    return [python, "-m", spec.module, "--ros-args", "-r", f"__node:={spec.name}", *namespace,
+            "--params-file", str(params_file)]
 
 
 def parse_set(assignments: list[str]) -> dict[str, dict[str, object]]:

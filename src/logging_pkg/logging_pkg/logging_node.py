@@ -1,10 +1,14 @@
 """Logging node: records each autonomous run as a ROS 2 bag (rclpy shell around RunRecorder).
 
+Its name is the community car logger's, `/logging_pkg/bag_log_node`, wherever it is hosted: DeepRacer Event Manager
+asks that node for `output_path` (`ros2 param get`) before it collects the bags.
+
 Every recorded topic is a raw subscription: the node gets the CDR bytes DDS delivered and hands them to the
-bag as they are, so recording a frame costs no deserialization. Only the two small state topics it acts on
-(drive state, model) are decoded. Subscriptions on the frame path are best effort whatever the publisher
-offers: a reliable publisher then never waits for, or resends to, the logger. The process runs niced
-(`niceness`), so on a busy CPU the frame path's processes go first.
+bag as they are, so recording a frame costs no deserialization. Only the small state topics it acts on (drive
+state, model, race) are decoded, and what it is told: the console's current racer and the USB stick's folder.
+Subscriptions on the frame path are best effort whatever the publisher offers: a reliable publisher then never
+waits for, or resends to, the logger. The process runs niced (`niceness`), so on a busy CPU the frame path's
+processes go first.
 
 Parameter changes apply from the next bag on; `niceness` and `check_period_s` are read at start.
 """
@@ -67,7 +71,7 @@ def lower_priority(niceness: int) -> None:
 
 class LoggingNode(Node):
     def __init__(self) -> None:
-        super().__init__("logging_node")
+        super().__init__(names.LOGGING_NODE_NAME, namespace=names.LOGGING_NODE_NAMESPACE)
         config = declare_config(self, LoggingConfig, self._on_config_change)
         try:
             lower_priority(config.niceness)
@@ -84,6 +88,8 @@ class LoggingNode(Node):
                                      _reader_qos(spec), raw=True)
         self.create_subscription(String, names.SYSTEM_USB_LOGS_DIR,
                                  lambda message: self.recorder.on_usb_logs_dir(message.data), qos.LATCHED)
+        self.create_subscription(String, names.CONSOLE_CURRENT_RACER,
+                                 lambda message: self.recorder.on_racer(message.data), qos.LATCHED)
         self.create_service(Trigger, names.LOGGING_STOP_LOGGING, self._stop_logging)
         self._timer = self.create_timer(config.check_period_s, self.recorder.tick)
         self.get_logger().info(f"logging mode '{config.logging_mode}': runs go to {self.recorder.target_folder()} "
