@@ -217,11 +217,8 @@ class RunRecorder:
         return True
 
     def _record_this_drive(self) -> None:
-        if self._writer is not None:
-            if self._owns_open_bag():
-                return  # a retry within the idle time: the same run
-            self._close("another racer or model started: each racer's run with each model has its own bag")
-        if not self._held():
+        """A bag still open is this racer's with this model (a change closed it at once): a retry, the same run."""
+        if self._writer is None and not self._held():
             self._open()
 
     def _hold_this_drive(self, until: float | None) -> None:
