@@ -2,7 +2,7 @@
 
 Method: bench_pipeline.run_rate (our launcher, every node its own process, synthetic camera, demo model, simulated
 PWM, a fixed window of autonomous driving) at 15 and 30 fps, alternately with the logging node recording the run
-and with it left out of the graph (an overlay `logging_node: false`), `--repeats` times each, so the run-to-run
+and with it left out of the graph (an overlay `bag_log_node: false`), `--repeats` times each, so the run-to-run
 noise of the same configuration is measured in the same session as the difference the logger makes. With the
 logger we also read its CPU and peak memory, the bag's growth over the window (bytes per minute of driving), and
 the console's replay load: list the runs, first page of the timeline, first picture (over HTTP, logged in, as the
@@ -47,7 +47,7 @@ REPO = HERE.parent
 
 def without_logger_overlay() -> Path:
     path = Path(tempfile.mkdtemp(prefix="bench-logging-")) / "no-logger.yaml"
-    path.write_text("logging_node: false\n")
+    path.write_text("bag_log_node: false\n")
     return path
 
 

@@ -22,8 +22,8 @@ def _nodes(context):
     overlays = [Path(p) for p in LaunchConfiguration("config").perform(context).split(",") if p]
     data_dir = LaunchConfiguration("data_dir").perform(context)
     return [
-        Node(package=spec.package, executable=spec.executable, name=spec.name, parameters=[spec.parameters],
-             output="screen", respawn=True, respawn_delay=1.0)
+        Node(package=spec.package, executable=spec.executable, name=spec.name, namespace=spec.namespace or None,
+             parameters=[spec.parameters], output="screen", respawn=True, respawn_delay=1.0)
         for spec in load_graph(GRAPH, overlays, data_dir)
     ]
 

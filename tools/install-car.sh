@@ -6,7 +6,11 @@
 #   sudo tools/install-car.sh                 install (Python environment: tools/bootstrap.sh in the copy)
 #   sudo tools/install-car.sh --colcon        also colcon-build the packages against /opt/ros/<distro>, so
 #                                             `ros2 service call` from a root shell knows our interfaces
-#   sudo tools/install-car.sh --uninstall     stop ours, put the original's unit and setup.bash back, start it
+#   sudo tools/install-car.sh --uninstall     stop ours, put the original's unit, setup.bash and dpkg package
+#                                             back, start it
+# Where dpkg is, the stack is recorded as the dpkg package aws-deepracer-core (tools/car/core-package.sh: the
+# version DeepRacer Event Manager reads before it fetches logs), the original's package kept to be put back; and
+# avahi-daemon answers <hostname>.local (mDNS), the address DREM's car labels link to.
 # Options: --root DIR (install into DIR as if it were /: packaging and tests), --prefix PATH (default
 # /opt/deepracer-stack), --python PATH (an existing environment with rclpy and our packages, instead of
 # bootstrapping one), --domain N (ROS_DOMAIN_ID, default 0 as on the original car), --no-systemctl.
@@ -36,8 +40,16 @@ case "$DOMAIN" in ''|*[!0-9]*) echo "install-car.sh: --domain must be a number 0
 ROOT=${ROOT%/}
 UNIT="$ROOT/etc/systemd/system/deepracer-core.service"
 SETUP="$ROOT$DATA_DIR/lib/setup.bash"
+TARGET="$ROOT$PREFIX"
+ADMIN="$ROOT/var/lib/dpkg"
+DPKG_QUERY=(dpkg-query --admindir="$ADMIN")
+if [ -z "$ROOT" ]; then DPKG=(dpkg)
+else DPKG=(dpkg --root="$ROOT" --force-not-root --force-script-chrootless --log=/dev/null); fi
+# shellcheck source=car/core-package.sh
+. "$REPO/tools/car/core-package.sh"
 
 systemctl_do() { if [ "$SYSTEMCTL" = 1 ] && command -v systemctl >/dev/null; then systemctl "$@"; fi; }
+use_dpkg() { command -v dpkg >/dev/null && command -v dpkg-deb >/dev/null && [ -f "$ADMIN/status" ]; }
 
 # Keep a file that is not ours beside it (once); put it back on uninstall.
 keep_original() { if [ -f "$1" ] && ! grep -q "$MARK" "$1" && [ ! -e "$1.aws-original" ]; then mv "$1" "$1.aws-original"; fi; }
@@ -50,6 +62,8 @@ if [ "$UNINSTALL" = 1 ]; then
   systemctl_do stop deepracer-core || true
   restore_original "$UNIT"
   restore_original "$SETUP"
+  systemctl_do daemon-reload  # before dpkg: the original's scripts must not start our unit again
+  if use_dpkg; then restore_core_package; fi
   systemctl_do daemon-reload
   systemctl_do restart deepracer-core || echo "no original deepracer-core unit to start: reinstall aws-deepracer-core"
   echo "Original software back in charge; $ROOT$PREFIX is left in place (delete it when you like)."
@@ -57,7 +71,6 @@ if [ "$UNINSTALL" = 1 ]; then
 fi
 
 # 1. The stack itself.
-TARGET="$ROOT$PREFIX"
 mkdir -p "$TARGET"
 for item in src launch tools pyproject.toml requirements.txt README.md Makefile; do
   rm -rf "${TARGET:?}/$item"
@@ -74,7 +87,11 @@ if [ "$COLCON" = 1 ]; then
     cd "$TARGET" && colcon build --base-paths src --install-base install )
 fi
 
-# 2. The environment shells and the unit share, the unit and its wrapper. The original's files are kept.
+# 2. The dpkg record, before our files go in: replacing the original's package removes its files.
+if use_dpkg; then install_core_package
+else echo "no dpkg database here: DeepRacer Event Manager will not fetch logs from this car (it reads the version of the dpkg package aws-deepracer-core)"; fi
+
+# 3. The environment shells and the unit share, the unit and its wrapper. The original's files are kept.
 fill() {
   sed -e "s|@PREFIX@|$PREFIX|g" -e "s|@PYTHON@|$PYTHON|g" -e "s|@PYTHON_BIN@|$(dirname "$PYTHON")|g" \
       -e "s|@DATA_DIR@|$DATA_DIR|g" -e "s|@SETUP@|$DATA_DIR/lib/setup.bash|g" -e "s|@DOMAIN@|$DOMAIN|g" "$1" > "$2"
@@ -88,7 +105,30 @@ fill "$REPO/tools/car/deepracer-core.in" "$TARGET/bin/deepracer-core"
 chmod 0644 "$SETUP" "$UNIT"
 chmod 0755 "$TARGET/bin/deepracer-core"
 
-# 3. Start it.
+# 4. <hostname>.local, which DREM's car labels link to (https://<hostname>.local): avahi-daemon answers it for
+# the car's own hostname with avahi's default settings. The original car and Raspberry Pi OS have it; elsewhere it
+# is installed. It is enabled (in a --root image, offline, as systemd reads it at boot). --uninstall leaves it:
+# the original's labels use the same name.
+ensure_mdns() {
+  if [ -n "$ROOT" ]; then
+    if [ -e "$ROOT/usr/sbin/avahi-daemon" ] && command -v systemctl >/dev/null; then
+      systemctl --root="$ROOT" enable avahi-daemon.service >/dev/null 2>&1 \
+        || echo "could not enable avahi-daemon in $ROOT: <hostname>.local will not answer"
+    else
+      echo "avahi-daemon is not installed in $ROOT: install it there, or <hostname>.local will not answer"
+    fi
+    return 0
+  fi
+  [ "$SYSTEMCTL" = 1 ] || return 0
+  if ! command -v avahi-daemon >/dev/null && command -v apt-get >/dev/null; then
+    apt-get install -y -q avahi-daemon >/dev/null \
+      || echo "could not install avahi-daemon (offline?): run 'apt-get install avahi-daemon' for <hostname>.local"
+  fi
+  if command -v avahi-daemon >/dev/null; then systemctl_do enable --now avahi-daemon || true; fi
+}
+ensure_mdns
+
+# 5. Start it.
 systemctl_do daemon-reload
 systemctl_do enable deepracer-core
 systemctl_do restart deepracer-core

@@ -14,7 +14,7 @@ GRAPH = REPO / "launch" / "graph.yaml"
 
 def test_graph_lists_every_node_once_with_servo_first_and_the_fleet_link_last():
     specs = load_graph(GRAPH, data_dir="/data")
-    assert [s.name for s in specs] == ["servo_node", "sim_node", "system_node", "logging_node", "navigation_node",
+    assert [s.name for s in specs] == ["servo_node", "sim_node", "system_node", "bag_log_node", "navigation_node",
                                        "inference_node", "camera_node", "webserver_node", "compat_node",
                                        "fleet_node"]
     assert specs[0].parameters["calibration_path"] == "/data/calibration.json"
@@ -63,6 +63,7 @@ def test_data_dir_expands_home(monkeypatch, tmp_path):
     ("nodes:\n  - package: camera_pkg", "needs 'package' and 'executable'"),
     ("nodes:\n  - {package: a, executable: b}\n  - {package: c, executable: b}", "node names must be unique"),
     ("nodes: [\n", "not valid YAML"),
+    ("nodes:\n  - {package: a, executable: b, namespace: ns}", "must be an absolute ROS namespace"),
 ])
 def test_malformed_graph_names_the_problem(tmp_path, text, message):
     path = tmp_path / "graph.yaml"

@@ -60,8 +60,9 @@ def test_launch_file_starts_the_launchers_graph(launch_module, overlays, tmp_pat
     config = ",".join(str(REPO / o) for o in overlays)
     _, nodes = _nodes_from_launch_file(launch_module, {"config": config, "data_dir": str(tmp_path)})
     expected = load_graph(REPO / "launch" / "graph.yaml", [REPO / o for o in overlays], str(tmp_path))
-    assert [(n.kwargs["package"], n.kwargs["executable"], n.kwargs["name"], n.kwargs["parameters"])
-            for n in nodes] == [(s.package, s.executable, s.name, [s.parameters]) for s in expected]
+    assert [(n.kwargs["package"], n.kwargs["executable"], n.kwargs["name"], n.kwargs["namespace"],
+             n.kwargs["parameters"]) for n in nodes] == \
+        [(s.package, s.executable, s.name, s.namespace or None, [s.parameters]) for s in expected]
     assert all(n.kwargs["respawn"] for n in nodes)
 
 

@@ -2,7 +2,8 @@
 simulator stands in for the camera and the car, as on any laptop): an autonomous run is recorded, stop_logging
 closes the bag, and the bag read back with `rosbags` (not our writer's code) holds what the nodes published;
 then the logger is SIGKILLed mid-run, restarted by the launcher, and the bag it left reads up to its last
-complete chunk, marked incomplete, and the console lists it so."""
+complete chunk, marked incomplete, and the console lists it so; then the console's "Next racer" gives the next
+racer's run a bag of its own."""
 
 from __future__ import annotations
 
@@ -19,9 +20,10 @@ from std_srvs.srv import SetBool, Trigger
 from webserver.console_client import HttpClient
 
 from deepracer_common_pkg import names, qos
-from deepracer_interfaces_pkg.msg import CameraFrames
-from logging_pkg.bag_format import COMPLETE, INCOMPLETE, STATE_KEY
+from deepracer_interfaces_pkg.msg import CameraFrames, NavigationState
+from logging_pkg.bag_format import COMPLETE, INCOMPLETE, RACER_KEY, STATE_KEY
 from logging_pkg.config import LoggingConfig
+from logging_pkg.run_naming import drem_clean
 from support.rosgraph import wait_for
 from support.stack import LaunchedStack, console_login, drive_autonomously, installed_model_dir, temp_data_dir
 
@@ -32,7 +34,7 @@ FRAMES_TO_RECORD = 60
 @pytest.fixture(scope="module")
 def stack():
     # Small chunks, so the killed bag has complete chunks after a few seconds.
-    launched = LaunchedStack(temp_data_dir(), sets=["logging_node.chunk_kb=64", "logging_node.idle_timeout_s=30"])
+    launched = LaunchedStack(temp_data_dir(), sets=["bag_log_node.chunk_kb=64", "bag_log_node.idle_timeout_s=30"])
     yield launched
     if launched.process.poll() is None:
         launched.stop()
@@ -148,3 +150,29 @@ def test_a_logger_killed_mid_run_leaves_a_bag_that_reads_up_to_its_last_complete
     assert listed[folder.name]["state"] == INCOMPLETE and "last complete chunk" in listed[folder.name]["reason"]
     assert listed[folder.name]["frames"] == len(recorded)
     assert [r["state"] for n, r in listed.items() if n < folder.name] == [COMPLETE]
+
+
+def test_the_next_racer_the_console_puts_on_the_car_gets_a_run_of_their_own_within_the_idle_time(stack, ros_probe):
+    """Issue 25, item 4: two queued racers' runs, the second started well within the idle time (30 s in this
+    stack), were one bag named after the first. The organiser's "Next racer" (the console's event queue, over
+    HTTP) tells the logger who drives now; the next start opens a bag named for them, as DREM's fetch finds it."""
+    assert ros_probe.call(SetBool, names.NAVIGATION_START_STOP, SetBool.Request(data=False), 15).success
+    before = len(re.findall(r"recording (\S+)", stack.output()))
+    model = installed_model_dir(stack, STARTUP_S)
+    _, password = console_login(stack, STARTUP_S)
+    client = HttpClient(stack.url)
+    assert client.login(password).status == 200
+    queued = client.post("/api/event/racers", {"name": "Zoë Ng", "model": model.name, "tail_light": "Green"})
+    assert queued.status == 200, queued.body
+    taken = client.post("/api/event/next")
+    assert taken.status == 200, taken.body
+    navigation = ros_probe.subscribe(NavigationState, names.NAVIGATION_STATE, qos.LATCHED)
+    navigation.wait_for(lambda s: s.model_ready and s.model_name == model.name, STARTUP_S, "Zoë's model loaded")
+    assert ros_probe.call(SetBool, names.NAVIGATION_START_STOP, SetBool.Request(data=True), 15).success
+    folder = _recording(stack, after=before)
+    assert folder.name.startswith(f"ZoNg-{drem_clean(model.name)}-"), folder.name
+    assert ros_probe.call(Trigger, names.LOGGING_STOP_LOGGING, Trigger.Request(), 15).success
+    info = yaml.safe_load((folder / "metadata.yaml").read_text())["rosbag2_bagfile_information"]
+    assert info["custom_data"][RACER_KEY] == "Zoë Ng"
+    listed = {r["name"]: r for r in client.get("/api/runs").json()["runs"]}
+    assert listed[folder.name]["racer"] == "Zoë Ng"

@@ -14,7 +14,7 @@ import yaml
 from rosbags.highlevel import AnyReader
 
 from deepracer_common_pkg import names
-from logging_pkg.bag_format import COMPLETE, STATE_KEY
+from logging_pkg.bag_format import COMPLETE, MODEL_KEY, RACER_KEY, STATE_KEY
 from logging_pkg.config import LoggingConfig
 from logging_pkg.disk_guard import MB, folder_bytes
 from logging_pkg.msg_definitions import DefinitionLibrary
@@ -34,6 +34,7 @@ class Rig:
         self.wall = 1_700_000_000_000_000_000
         self.local = datetime(2026, 12, 1, 9, 0, 0)
         self.disk_bytes = disk_mb * MB
+        self.model_name = "demo"
         self.lines: list[str] = []
         settings = {"output_path": str(self.output), "idle_timeout_s": 15.0, "chunk_kb": 16, **config}
         self.recorder = RunRecorder(LoggingConfig(**settings), recorded_topics(set()), DEFINITIONS,
@@ -49,10 +50,12 @@ class Rig:
         self.wall += int(seconds * 1e9)
         self.local += timedelta(seconds=seconds)
 
-    def drive(self, mode: str = "autonomous", started: bool = True, model_name: str = "demo",
+    def drive(self, mode: str = "autonomous", started: bool = True, model_name: str | None = None,
               run_started_ns: int = 1) -> None:
+        """Navigation's state; its model is the last one named here ("demo" at first), as navigation keeps it."""
+        self.model_name = self.model_name if model_name is None else model_name
         self.recorder.on_message(names.NAVIGATION_STATE, navigation(mode, started))
-        self.recorder.on_navigation(mode, started, model_name, run_started_ns if started else 0)
+        self.recorder.on_navigation(mode, started, self.model_name, run_started_ns if started else 0)
 
     def frames(self, count: int, period_s: float = 1 / 30) -> None:
         for i in range(count):
@@ -67,6 +70,10 @@ class Rig:
 def _state(folder: Path) -> str:
     info = yaml.safe_load((folder / "metadata.yaml").read_text())["rosbag2_bagfile_information"]
     return info["custom_data"][STATE_KEY]
+
+
+def _custom(folder: Path) -> dict[str, str]:
+    return yaml.safe_load((folder / "metadata.yaml").read_text())["rosbag2_bagfile_information"]["custom_data"]
 
 
 def _frames(folder: Path) -> int:
@@ -269,3 +276,96 @@ def test_shutdown_closes_the_open_bag(tmp_path, mode):
     rig.recorder.shutdown()
     [run] = rig.runs()
     assert _state(run) == COMPLETE and _frames(run) == 5
+
+
+# --- DREM's fetch after each race, and one bag per racer's run (issues 24 and 25, item 4) -------------------------
+
+
+def test_stop_logging_after_the_race_ended_leaves_the_next_start_its_own_bag(tmp_path):
+    """DREM calls stop_logging right after a race is submitted, usually seconds after the car stopped: the next
+    run, started within the idle time, must be recorded (it was held until the next drive ended)."""
+    rig = Rig(tmp_path)
+    rig.drive(model_name="demo")
+    rig.frames(30)
+    rig.drive("autonomous", False)
+    rig.frames(3 * 30)
+    assert "closed" in rig.recorder.stop_logging()
+    rig.frames(30)
+    rig.drive(model_name="demo", run_started_ns=2)  # the next racer, 4 s after the stop
+    rig.frames(30)
+    assert rig.recorder.recording is not None
+    rig.recorder.stop_logging()
+    first, second = rig.runs()
+    assert _frames(first) == 30 + 3 * 30 and _frames(second) == 30
+
+
+def test_another_racer_within_the_idle_time_gets_a_bag_of_its_own_named_for_them(tmp_path):
+    rig = Rig(tmp_path)
+    rig.recorder.on_racer("Ann Lee")
+    rig.drive(model_name="sample-model-48")
+    rig.frames(30)
+    rig.drive("autonomous", False)
+    rig.frames(2 * 30)
+    rig.recorder.on_racer("Bo")  # "Next racer", same model: Ann's run is over at once
+    assert rig.recorder.recording is None
+    rig.advance(1)
+    rig.drive(model_name="sample-model-48", run_started_ns=2)
+    rig.frames(30)
+    rig.recorder.shutdown()
+    ann, bo = sorted(rig.runs(), key=lambda p: p.stat().st_mtime_ns)
+    assert ann.name == "AnnLee-sample-model-48-20261201-090000" and bo.name.startswith("Bo-sample-model-48-2026")
+    assert (_frames(ann), _frames(bo)) == (30 + 2 * 30, 30)
+    assert _custom(ann)[RACER_KEY] == "Ann Lee" and _custom(bo)[RACER_KEY] == "Bo"
+    assert any("the racer changed" in line for line in rig.lines)
+
+
+def test_a_model_change_always_starts_a_new_bag_and_the_same_racer_and_model_retrying_stays_one(tmp_path):
+    rig = Rig(tmp_path)
+    rig.recorder.on_racer("Ann")
+    rig.recorder.on_model("/models/first")
+    rig.drive(model_name="first")
+    rig.frames(10)
+    rig.drive("autonomous", False)
+    rig.advance(2)
+    rig.drive(model_name="first", run_started_ns=2)  # a retry: the same run
+    rig.frames(10)
+    rig.drive("autonomous", False)
+    rig.recorder.on_model("/models/first")  # the same model loaded again: nothing changes
+    assert rig.recorder.recording is not None
+    rig.recorder.on_model("")  # loading the next one
+    rig.recorder.on_model("/models/second")
+    assert rig.recorder.recording is None
+    rig.advance(2)
+    rig.drive(model_name="second", run_started_ns=3)
+    rig.frames(10)
+    rig.drive(model_name="third", run_started_ns=3)  # navigation says another model drives: never one bag
+    rig.frames(10)
+    rig.recorder.shutdown()
+    runs = sorted(rig.runs(), key=lambda p: _custom(p)[MODEL_KEY])
+    assert [(p.name.rsplit("-", 2)[0], _frames(p)) for p in runs] == [("Ann-first", 20), ("Ann-second", 10),
+                                                                        ("Ann-third", 10)]
+
+
+def test_a_run_driving_on_after_stop_logging_gets_a_new_bag_after_the_pause_or_at_once_for_another_racer(tmp_path):
+    rig = Rig(tmp_path, stop_logging_pause_s=15.0)
+    rig.recorder.on_racer("Ann")
+    rig.drive()
+    rig.frames(10)
+    rig.recorder.stop_logging()  # a late fetch while the car still drives
+    rig.frames(int(14.5 * 30))  # the collecting tool lists and copies meanwhile: no new folder appears
+    assert len(rig.runs()) == 1
+    rig.frames(30)  # the pause is over: the run that goes on is recorded again
+    assert len(rig.runs()) == 2 and rig.recorder.recording is not None
+    rig.recorder.stop_logging()
+    rig.recorder.on_racer("Bo")  # another racer's drive is never held
+    assert len(rig.runs()) == 3 and rig.recorder.recording.name.startswith("Bo-demo-")
+
+
+def test_a_bag_opened_before_the_model_was_known_takes_it_without_a_new_bag(tmp_path):
+    rig = Rig(tmp_path)
+    rig.drive(model_name="")
+    rig.recorder.on_model("/models/late")
+    rig.frames(5)
+    rig.recorder.shutdown()
+    [run] = rig.runs()
+    assert _frames(run) == 5 and _custom(run)[MODEL_KEY] == "late"

@@ -2,24 +2,50 @@
 
 from __future__ import annotations
 
+import fnmatch
+import re
 from datetime import datetime
 
 import pytest
 
 from logging_pkg.config import LoggingConfig
 from logging_pkg.output_folder import recording_folder
-from logging_pkg.run_naming import parse_run_folder_name, run_folder_name, unique_run_folder
+from logging_pkg.run_naming import drem_clean, parse_run_folder_name, run_folder_name, unique_run_folder
 
 START = datetime(2026, 12, 1, 9, 5, 7)
 
 
+def _drem_racer_name(racer: str) -> str:
+    """What DREM v3.2.0's log fetch puts into `find -name "<racer>*"`: `re.sub("[^0-9a-zA-Z-]+", "", racerName)`."""
+    return re.sub("[^0-9a-zA-Z-]+", "", racer)
+
+
 def test_a_run_folder_is_the_model_folder_then_local_start_time():
-    assert run_folder_name("/home/u/.deepracer/models/Sample_single_cam/", START) == "Sample_single_cam-20261201-090507"
+    assert run_folder_name("/home/u/.deepracer/models/sample-model-48/", START) == "sample-model-48-20261201-090507"
 
 
-def test_a_model_folder_name_with_unsafe_characters_still_makes_one_folder():
-    assert run_folder_name("/m/my model/../x y", START) == "x_y-20261201-090507"
+def test_a_model_folder_name_is_cleaned_as_drem_cleans_a_racers_name_and_still_makes_one_folder():
+    assert run_folder_name("/home/u/.deepracer/models/Sample_single_cam/", START) == "Samplesinglecam-20261201-090507"
+    assert run_folder_name("/m/my model/../x y", START) == "xy-20261201-090507"
+    assert run_folder_name("/m/--opt", START) == "opt-20261201-090507"  # never read as a shell option
     assert run_folder_name("", START) == "no-model-20261201-090507"
+    assert run_folder_name("/m/__", START) == "no-model-20261201-090507"
+
+
+@pytest.mark.parametrize("username", ["jane", "jane.doe", "jane_doe", "Jane-Doe-2", "o'brien", "zoë"])
+def test_drems_find_matches_the_runs_of_a_model_it_uploaded_whatever_the_username(username):
+    """DREM's model upload makes the folder `<username>-<file name without extension>`; its fetch matches
+    `<cleaned racer name>*`, with the shell's own globbing (fnmatch)."""
+    folder = run_folder_name(f"/opt/aws/deepracer/artifacts/{username}-fast_v2", START)
+    assert fnmatch.fnmatchcase(folder, f"{_drem_racer_name(username)}*")
+
+
+def test_the_event_queues_racer_comes_first_once():
+    assert run_folder_name("/m/sample-model-48", START, racer="Ann Lee") == "AnnLee-sample-model-48-20261201-090507"
+    assert run_folder_name("/m/AnnLee-fast", START, racer="Ann Lee") == "AnnLee-fast-20261201-090507"
+    assert run_folder_name("", START, racer="Ann") == "Ann-20261201-090507"
+    assert run_folder_name("/m/x", START, racer=" ") == "x-20261201-090507"
+    assert drem_clean("Ann Lee") == _drem_racer_name("Ann Lee")
 
 
 def test_two_runs_in_one_second_get_distinct_folders_that_still_parse(tmp_path):

@@ -37,7 +37,7 @@ class LaunchedStack:
                 "--data-dir", str(data_dir), "--set", f"webserver_node.port={self.port}"]
         for item in sets:
             args += ["--set", item]
-        for overlay in configs:  # e.g. a file with `logging_node: false` leaves that node out
+        for overlay in configs:  # e.g. a file with `bag_log_node: false` leaves that node out
             args += ["--config", str(overlay)]
         if only:
             args += ["--only", only]

@@ -34,7 +34,8 @@ def test_the_list_has_every_run_newest_first_with_its_state_and_reason(runs):
     assert list(listed) == ["Sample-model-20261201-110000", "Sample-model-20261201-100000",
                             "Sample-model-20261201-090000"]
     assert listed["Sample-model-20261201-090000"] | {"size_bytes": 0} == {
-        "name": "Sample-model-20261201-090000", "model": "Sample-model", "start": "2025-12-01T09:00:00+00:00",
+        "name": "Sample-model-20261201-090000", "model": "Sample-model", "racer": "",
+        "start": "2025-12-01T09:00:00+00:00",
         "duration_s": pytest.approx(39 * 0.05, abs=1e-3), "frames": 40, "laps": None, "size_bytes": 0,
         "state": "complete", "reason": ""}
     assert listed["Sample-model-20261201-100000"]["state"] == "recording"

@@ -1,6 +1,7 @@
 """The node graph description, read by both the ROS 2 launch file and our own launcher.
 
-`launch/graph.yaml` lists the nodes in start order with the parameters the stack runs with; overlay
+`launch/graph.yaml` lists the nodes in start order with the parameters the stack runs with (and a node's ROS
+namespace where outside tools expect one: the logger is /logging_pkg/bag_log_node); overlay
 files (e.g. `launch/car.yaml` for real hardware) change parameters per node, or leave a node out (`name: false`,
 as the real car leaves out the simulator). `{data_dir}` in a string
 parameter is replaced by the folder the car keeps its files in. Parameters not named keep the node's
@@ -34,8 +35,14 @@ class NodeSpec:
     executable: str
     name: str
     parameters: dict[str, Any] = field(default_factory=dict)
+    namespace: str = ""  # "/logging_pkg"; "" = the root namespace
     process: str = ""  # the process it shares with others ("" = its own name)
     niceness: int = 0  # that process's
+
+    @property
+    def ros_name(self) -> str:
+        """The node's fully qualified name, which a parameters file is keyed by."""
+        return f"{self.namespace}/{self.name}" if self.namespace else self.name
 
     @property
     def module(self) -> str:
@@ -99,8 +106,13 @@ def load_graph(graph_path: Path, overlays: list[Path] | None = None,
         parameters = entry.get("parameters") or {}
         if not isinstance(parameters, dict):
             raise GraphError(f"{graph_path}: nodes[{index}].parameters must be a mapping")
+        namespace = entry.get("namespace", "")
+        if not isinstance(namespace, str) or (namespace and not namespace.startswith("/")):
+            raise GraphError(f"{graph_path}: nodes[{index}].namespace must be an absolute ROS namespace such as "
+                             f"/logging_pkg, found {namespace!r}")
         specs.append({"package": entry["package"], "executable": entry["executable"],
-                      "name": entry.get("name", entry["executable"]), "parameters": dict(parameters)})
+                      "name": entry.get("name", entry["executable"]), "parameters": dict(parameters),
+                      "namespace": namespace})
     by_name = {spec["name"]: spec for spec in specs}
     if len(by_name) != len(specs):
         raise GraphError(f"{graph_path}: node names must be unique")
@@ -122,7 +134,7 @@ def load_graph(graph_path: Path, overlays: list[Path] | None = None,
     membership = _process_membership(graph_path, document.get("processes"), set(by_name))
     return [
         NodeSpec(s["package"], s["executable"], s["name"],
-                 {key: _substitute(value, data_dir) for key, value in s["parameters"].items()},
+                 {key: _substitute(value, data_dir) for key, value in s["parameters"].items()}, s["namespace"],
                  *membership.get(s["name"], (s["name"], 0)))
         for s in specs if s["name"] not in left_out
     ]
@@ -161,5 +173,5 @@ def group_processes(specs: list[NodeSpec]) -> list[ProcessSpec]:
 
 
 def ros_params_document(*specs: NodeSpec) -> dict[str, Any]:
-    """The nodes' parameters as one ROS 2 --params-file document (each node finds its own by its name)."""
-    return {spec.name: {"ros__parameters": dict(spec.parameters)} for spec in specs}
+    """The nodes' parameters as one ROS 2 --params-file document (each node finds its own by its full name)."""
+    return {spec.ros_name: {"ros__parameters": dict(spec.parameters)} for spec in specs}

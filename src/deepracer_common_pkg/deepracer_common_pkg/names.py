@@ -37,6 +37,13 @@ SIM_STATE = "/sim_pkg/state"
 SIM_RESET = "/sim_pkg/reset"
 
 LOGGING_STOP_LOGGING = "/logging_pkg/stop_logging"
+# The logging node's own name, the community car logger's: DeepRacer Event Manager reads its `output_path` with
+# `ros2 param get /logging_pkg/bag_log_node output_path` to find the bags it collects.
+LOGGING_NODE_NAMESPACE = "/logging_pkg"
+LOGGING_NODE_NAME = "bag_log_node"
+# std_msgs/String, latched: who drives the car now as the console's event queue knows them ("" when it names
+# nobody); the logging node names and splits runs by it.
+CONSOLE_CURRENT_RACER = "/webserver_pkg/current_racer"
 
 HEARTBEAT = "/deepracer/heartbeat"
 

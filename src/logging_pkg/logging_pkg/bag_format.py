@@ -33,6 +33,7 @@ MCAP_MAGIC = b"\x89MCAP0\r\n"
 STATE_KEY = "deepracer.state"
 REASON_KEY = "deepracer.reason"
 MODEL_KEY = "deepracer.model"
+RACER_KEY = "deepracer.racer"  # who drove, as the console's event queue named them; absent when it did not
 LAPS_KEY = "deepracer.laps"  # laps the simulator counted during the run; absent when no simulator ran
 RECORDING, COMPLETE, INCOMPLETE = "recording", "complete", "incomplete"
 

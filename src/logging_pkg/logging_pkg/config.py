@@ -24,8 +24,13 @@ class LoggingConfig:
     # Also record the original car's /inference_pkg/rl_results (InferResultsArray, with the JPEG picture), which
     # DeepRacer Event Manager's video tool reads from bags; compat_node publishes it only while someone listens.
     record_original_results: bool = True
-    # A bag ends when the car has not been driving autonomously for this long (the community logger: 15 s).
+    # A bag ends when the car has not been driving autonomously for this long (the community logger: 15 s); a stop
+    # and a start of the same racer and model within it stay one run.
     idle_timeout_s: float = 15.0
+    # After stop_logging, a run that goes on driving gets a new bag only this much later: a collecting tool lists
+    # the folders in the first seconds after its call (DREM: `ros2 param get`, then `find`), so no new folder
+    # appears while it copies; a run its call cut (the next racer's, when the fetch came late) loses at most this.
+    stop_logging_pause_s: float = 15.0
     # The disk never fills: all runs together stay under the cap, and the disk keeps this much free.
     # Oldest runs go first; a run that would break the floor is stopped.
     max_total_mb: float = 4096.0
@@ -45,7 +50,8 @@ class LoggingConfig:
             raise ValueError(f"logging_mode must be one of {MODES}, got {self.logging_mode!r}")
         if self.compression not in COMPRESSIONS:
             raise ValueError(f"compression must be one of {COMPRESSIONS}, got {self.compression!r}")
-        for name, low, high in (("idle_timeout_s", 0.1, 3600.0), ("check_period_s", 0.05, 10.0),
+        for name, low, high in (("idle_timeout_s", 0.1, 3600.0), ("stop_logging_pause_s", 0.0, 3600.0),
+                                ("check_period_s", 0.05, 10.0),
                                 ("max_total_mb", 0.01, 1e7), ("min_free_mb", 0.0, 1e7)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \

@@ -1,9 +1,13 @@
 """Logging node: records each autonomous run as a ROS 2 bag (rclpy shell around RunRecorder).
 
+Its name is the community car logger's, `/logging_pkg/bag_log_node`, wherever it is hosted: DeepRacer Event Manager
+asks that node for `output_path` (`ros2 param get`) before it collects the bags.
+
 Every recorded topic is a raw subscription: the node gets the CDR bytes DDS delivered and hands them to the
-bag as they are, so recording a frame costs no deserialization. Only the small state topics it acts on
-(drive state, model, race) are decoded. Subscriptions on the frame path are best effort whatever the publisher
-offers: a reliable publisher then never waits for, or resends to, the logger.
+bag as they are, so recording a frame costs no deserialization. Only the small state topics it acts on (drive
+state, model, race) are decoded, and what it is told: the console's current racer and the USB stick's folder.
+Subscriptions on the frame path are best effort whatever the publisher offers: a reliable publisher then never
+waits for, or resends to, the logger.
 
 Threads: one writer thread owns the recorder and does all its work (writes, compression, disk checks) at
 `niceness`, so on a busy CPU the frame path goes first; callbacks only queue what arrived, with its arrival time.
@@ -87,7 +91,7 @@ class LoggingNode(Node):
     OWN_EXECUTOR = staticmethod(EventsExecutor)
 
     def __init__(self) -> None:
-        super().__init__("logging_node")
+        super().__init__(names.LOGGING_NODE_NAME, namespace=names.LOGGING_NODE_NAMESPACE)
         self._config = declare_config(self, LoggingConfig, self._on_config_change)
         package_types = {f"deepracer_interfaces_pkg/msg/{n}" for n in ("SimPose", "SimState", "InferResultsArray")
                          if _message_class(f"deepracer_interfaces_pkg/msg/{n}") is not None}
@@ -107,6 +111,8 @@ class LoggingNode(Node):
         self.create_subscription(String, names.SYSTEM_USB_LOGS_DIR,
                                  lambda message: self._inbox.put((self.recorder.on_usb_logs_dir, message.data)),
                                  qos.LATCHED)
+        self.create_subscription(String, names.CONSOLE_CURRENT_RACER,
+                                 lambda message: self._inbox.put((self.recorder.on_racer, message.data)), qos.LATCHED)
         self.create_service(Trigger, names.LOGGING_STOP_LOGGING, self._stop_logging)
         self._writer = threading.Thread(target=self._write, name="logging-writer", daemon=True)
         self._writer.start()

@@ -1,4 +1,4 @@
-"""The runs in a logs folder, as the console lists them: model, start, duration, frames, laps, size, state.
+"""The runs in a logs folder, as the console lists them: model, racer, start, duration, frames, laps, size, state.
 
 Read from each bag's metadata.yaml only (never the bag itself), so listing a hundred runs costs a hundred small
 files. A folder that is not a readable bag is listed with the reason, and nothing else is touched. Runs are
@@ -20,6 +20,7 @@ from logging_pkg.bag_format import (
     INCOMPLETE,
     LAPS_KEY,
     MODEL_KEY,
+    RACER_KEY,
     REASON_KEY,
     RECORDING,
     STATE_KEY,
@@ -39,6 +40,7 @@ LEFT_OPEN = ("the logger stopped without closing this bag; it is recovered (kept
 class RunSummary:
     name: str
     model: str
+    racer: str            # as the console's event queue named them; "" when it named nobody
     start: str            # ISO 8601, UTC
     duration_s: float
     frames: int
@@ -77,8 +79,8 @@ def summarize(folder: Path) -> RunSummary:
         duration_s = int(info["duration"]["nanoseconds"]) / 1e9
     except (ValueError, KeyError, TypeError) as error:
         reason = str(error) if isinstance(error, ValueError) else "metadata.yaml lacks the fields of a rosbag2 bag"
-        return RunSummary(folder.name, prefix, started.isoformat() if started else "", 0.0, 0, None, size, CORRUPT,
-                          reason)
+        return RunSummary(folder.name, prefix, "", started.isoformat() if started else "", 0.0, 0, None, size,
+                          CORRUPT, reason)
     state, reason = custom.get(STATE_KEY, COMPLETE), custom.get(REASON_KEY, "")
     mcap = folder / mcap_file_name(folder)
     if not mcap.is_file():
@@ -89,7 +91,8 @@ def summarize(folder: Path) -> RunSummary:
         reason = LEFT_OPEN
     model = Path(custom.get(MODEL_KEY, "")).name or prefix
     laps = custom.get(LAPS_KEY)
-    return RunSummary(folder.name, model, datetime.fromtimestamp(start_ns / 1e9, UTC).isoformat(), duration_s,
+    return RunSummary(folder.name, model, str(custom.get(RACER_KEY, "")),
+                      datetime.fromtimestamp(start_ns / 1e9, UTC).isoformat(), duration_s,
                       counts.get(names.CAMERA_FRAMES, 0), int(laps) if laps not in (None, "") else None, size,
                       state, reason)
 

@@ -98,7 +98,7 @@ def create_app(config: ConsoleConfig, bridge: RobotBridge, *,
         login_limiter=LoginLimiter(config.login_attempts_per_minute, 60.0, clock),
         frames=FrameHub(bridge.watch_display), installer=Installer(),
         public_stop_limiter=LoginLimiter(auth.PUBLIC_STOPS_PER_MINUTE, 60.0, clock),
-        event=EventStore(console_dir),
+        event=EventStore(console_dir, bridge.announce_racer),
     )
     for blueprint in (auth.blueprint, pages.blueprint, driving.blueprint, calibration.blueprint, device.blueprint,
                       logs.blueprint, models.blueprint, video.blueprint, sim.blueprint, runs.blueprint,

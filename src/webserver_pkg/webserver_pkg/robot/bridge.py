@@ -246,6 +246,10 @@ class RobotBridge(ABC):
     def set_video(self, on: bool) -> None: ...
 
     @abstractmethod
+    def announce_racer(self, racer: str) -> None:
+        """Tell the car who drives now ("" when nobody is known): the logging node names and splits runs by it."""
+
+    @abstractmethod
     def watch_display(self, on_frame: Callable[[bytes], None]) -> Callable[[], None]:
         """Subscribe to the camera's display JPEGs; returns the function that unsubscribes."""
 

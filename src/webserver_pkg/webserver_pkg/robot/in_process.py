@@ -75,6 +75,7 @@ class InProcessRobot(RobotBridge):
         self.log: list[LogLine] = []
         self.calibration = {"steering": _calibration(DEFAULT_STEERING), "throttle": _calibration(DEFAULT_THROTTLE)}
         self.led = DEFAULT_LED
+        self.racers_announced: list[str] = []  # what the logging node would have heard, in order
         self.manual_commands: list[tuple[float, float]] = []
         self.raw_pwm_commands: list[tuple[str, int]] = []
         self.sim: SimStateView | None = None  # None: no simulator runs, as on a real car
@@ -314,6 +315,9 @@ class InProcessRobot(RobotBridge):
     def set_led_color(self, red: int, green: int, blue: int) -> None:
         self._record("set_led_color", red, green, blue)
         self.led = (red, green, blue)
+
+    def announce_racer(self, racer: str) -> None:
+        self.racers_announced.append(racer)
 
     def set_video(self, on: bool) -> None:
         self._record("set_video", on)

@@ -18,6 +18,7 @@ from rcl_interfaces.msg import Log
 from rclpy.node import Node
 from rclpy.qos import qos_profile_rosout_default
 from sensor_msgs.msg import CompressedImage
+from std_msgs.msg import String
 from std_srvs.srv import SetBool, Trigger
 
 from deepracer_common_pkg import names, qos
@@ -122,6 +123,7 @@ class RosBridge(RobotBridge):
 
         self._manual = node.create_publisher(ServoCtrlMsg, names.MANUAL_DRIVE, qos.COMMAND)
         self._raw_pwm = node.create_publisher(RawPwm, names.SERVO_RAW_PWM, qos.COMMAND)
+        self._racer = node.create_publisher(String, names.CONSOLE_CURRENT_RACER, qos.LATCHED)
         self._clients: dict[str, Any] = {}
         for srv_type, name in (
             (LoadModel, names.INFERENCE_LOAD_MODEL),
@@ -279,6 +281,9 @@ class RosBridge(RobotBridge):
 
     def set_led_color(self, red: int, green: int, blue: int) -> None:
         self._command(names.SERVO_SET_LED_COLOR, SetLedColor.Request(red=red, green=green, blue=blue))
+
+    def announce_racer(self, racer: str) -> None:
+        self._racer.publish(String(data=racer))
 
     def set_video(self, on: bool) -> None:
         self._command(names.CAMERA_MEDIA_STATE, SetBool.Request(data=on))

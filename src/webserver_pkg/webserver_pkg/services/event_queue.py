@@ -3,12 +3,15 @@
 At an event one organiser runs several cars, each with a tab: the car's name (its hostname unless one is set)
 and its tail-light colour are in every page's header and tab title so the tabs differ. The queue holds who
 drives next (racer, model, tail light); "Next racer" takes its head. Both are small JSON files in the console
-folder, written atomically (`small_files`), so a restart or a power cut keeps the day's queue.
+folder, written atomically (`small_files`), so a restart or a power cut keeps the day's queue. The racer on the car
+is announced to the robot (`announce`: the logging node names each run by it) at start and whenever it changes,
+whichever change made it.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -76,8 +79,9 @@ class EventStore:
     A file that cannot be read (hand-edited, damaged) starts an empty queue rather than a console that cannot
     start: `problem` says so, for the Event section."""
 
-    def __init__(self, console_dir: Path) -> None:
+    def __init__(self, console_dir: Path, announce: Callable[[str], None]) -> None:
         self._path = console_dir / EVENT_FILE
+        self._announce = announce
         self._lock = threading.Lock()
         self.problem = ""
         self._car_name, self._queue, self._current = "", [], None
@@ -91,6 +95,8 @@ class EventStore:
         except (OSError, ValueError, TypeError, AttributeError, KeyError):
             self.problem = "the saved racer queue could not be read, so the queue starts empty: add the racers again"
             self._car_name, self._queue, self._current = "", [], None
+        self._announced = self._current_name()
+        announce(self._announced)
 
     def car_name(self, hostname: str) -> str:
         """The name set in Settings, else the car's hostname."""
@@ -135,6 +141,13 @@ class EventStore:
             self._current = racer
             self._save()
 
+    def _current_name(self) -> str:
+        return self._current.name if self._current else ""
+
     def _save(self) -> None:
+        """Write every change at once, and announce the racer on the car when that changed."""
         atomic_write_json(self._path, {"car_name": self._car_name, "queue": [asdict(r) for r in self._queue],
                                        "current": asdict(self._current) if self._current else None})
+        if self._current_name() != self._announced:
+            self._announced = self._current_name()
+            self._announce(self._announced)

@@ -72,7 +72,7 @@ function row(run) {
   download.setAttribute("download", `${run.name}.tar.gz`);
   actions.append(download);
   if (run.state !== "recording") actions.append(button("Delete", "button-danger", () => removeRun(run)));
-  const name = cell("Model", run.model);
+  const name = cell("Model", run.racer ? `${run.model} (${run.racer})` : run.model);
   name.className = "cell-name";
   name.title = run.name;
   tr.append(name, cell("Started", new Date(run.start).toLocaleString()), cell("Duration", fmtDuration(run.duration_s)),
@@ -101,7 +101,8 @@ async function openReplay(run) {
   replay.frames = [];
   $("replay").hidden = false;
   $("run-list").hidden = true;
-  $("replay-heading").textContent = `Replay: ${run.model}, ${new Date(run.start).toLocaleString()}`;
+  const who = run.racer ? ` (${run.racer})` : "";
+  $("replay-heading").textContent = `Replay: ${run.model}${who}, ${new Date(run.start).toLocaleString()}`;
   $("replay-status").textContent = "Reading the run…";
   try {
     let start = 0;
