@@ -17,6 +17,7 @@ setup(
     entry_points={
         "console_scripts": [
             "deepracer-launch = deepracer_common_pkg.launcher:main",
+            "process_host = deepracer_common_pkg.process_host:main",
         ],
     },
 )

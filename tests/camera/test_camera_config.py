@@ -16,7 +16,8 @@ def test_defaults_are_the_laptop_run():
     assert config.source_spec == SourceSpec(auto=False, cameras=(CameraSpec("synthetic"),))
     assert (config.fps, config.policy_width, config.policy_height) == (15.0, 160, 120)
     assert (config.capture_width, config.capture_height) == (640, 480)
-    assert (config.display_width, config.display_height) == (480, 360)
+    # The browser gets the camera's own JPEG (the capture size) at 15 fps: no re-encoding on the car.
+    assert (config.display_width, config.display_height, config.display_fps) == (640, 480, 15.0)
     assert config.video_on and config.loop_video
 
 

@@ -1,10 +1,11 @@
-"""The walking skeleton, real end to end: our launcher starts every node as its own process over real DDS
-(synthetic camera, real OpenVINO on the generated demo model, simulated PWM output recording what it writes),
-and a frame captured at time T comes out as duty cycles stamped T. Only the camera device and the PWM
+"""The walking skeleton, real end to end: our launcher starts the graph's processes over real DDS (the simulator's
+camera, real OpenVINO on the generated demo model, simulated PWM output recording what it writes), and a frame
+captured at time T comes out as duty cycles stamped T. Only the camera device and the PWM
 hardware are stand-ins (synthetic source, simulated backend), because neither exists on this machine."""
 
 from __future__ import annotations
 
+import re
 import signal
 import urllib.request
 
@@ -12,11 +13,19 @@ import psutil
 import pytest
 
 from deepracer_common_pkg import names, qos
+from deepracer_common_pkg.graph import load_graph
 from deepracer_common_pkg.stamps import to_ns
 from deepracer_interfaces_pkg.msg import CameraFrames, PwmWritten
 from servo_pkg.pwm_math import DEFAULT_THROTTLE
 from support.rosgraph import wait_for
-from support.stack import LaunchedStack, console_login, drive_autonomously, installed_model_dir, temp_data_dir
+from support.stack import (
+    REPO,
+    LaunchedStack,
+    console_login,
+    drive_autonomously,
+    installed_model_dir,
+    temp_data_dir,
+)
 
 STARTUP_S = 60.0
 
@@ -71,9 +80,30 @@ def test_a_dead_navigation_node_leaves_throttle_neutral_and_is_restarted(stack, 
     navigation.kill()
     written.wait_for(lambda w: w.throttle_ns == DEFAULT_THROTTLE.mid_ns and w.reason == "watchdog", 5,
                      "the servo watchdog putting the throttle at neutral")
-    wait_for(lambda: "navigation_node exited with code -9; restarting" in stack.output(), 10, "the crash noticed")
+    wait_for(lambda: re.search(r"drive process \([^)]*navigation_node[^)]*\) exited with code -9; restarting",
+                               stack.output()), 10, "the crash noticed")
     wait_for(lambda: any("navigation_pkg.navigation_node" in " ".join(p.cmdline())
                          for p in psutil.Process(stack.process.pid).children()), 15, "navigation restarted")
+
+
+def test_the_shared_processes_publish_and_serve_every_name_of_the_graph(stack, ros_probe):
+    """Nodes share processes now (issue 23), but outside tools and `ros2 launch` users must see the same graph: every
+    node under its name, and every topic and service of names.py with someone publishing, reading or serving it."""
+    expected_nodes = {spec.ros_name for spec in load_graph(REPO / "launch" / "graph.yaml")}
+    graph_names = {value for key, value in vars(names).items()
+                   if key.isupper() and isinstance(value, str) and value.startswith("/")
+                   and key != "LOGGING_NODE_NAMESPACE"}
+    graph_names |= {names.telemetry_topic(stage) for stage in ("camera", "inference", "navigation", "servo")}
+
+    def missing() -> set[str]:
+        node = ros_probe.node
+        seen = {name for name, _ in node.get_topic_names_and_types()} | \
+            {name for name, _ in node.get_service_names_and_types()}
+        nodes = {f"{ns.rstrip('/')}/{name}".lstrip("/") if ns != "/" else name
+                 for name, ns in node.get_node_names_and_namespaces()}
+        return (graph_names - seen) | {n for n in expected_nodes if n.lstrip("/") not in nodes}
+
+    wait_for(lambda: not missing(), STARTUP_S, lambda: f"every name of the graph; missing {sorted(missing())}")
 
 
 def test_ctrl_c_stops_every_node_with_throttle_neutral(stack, ros_probe):
@@ -85,4 +115,7 @@ def test_ctrl_c_stops_every_node_with_throttle_neutral(stack, ros_probe):
     assert not last.enabled
     wait_for(lambda: not any(c.is_running() and c.status() != psutil.STATUS_ZOMBIE for c in children), 5,
              "every node process gone")
-    assert stack.output().index("webserver_node stopped") < stack.output().index("servo_node stopped")
+    output = stack.output()
+    console = re.search(r"console process \([^)]*webserver_node[^)]*\) stopped", output)
+    assert console is not None and console.start() < output.index("servo_node stopped"), output[-3000:]
+

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from deepracer_common_pkg.graph import GraphError, load_graph, ros_params_document
-from deepracer_common_pkg.launcher import node_command, parse_set
+from deepracer_common_pkg.graph import GraphError, group_processes, load_graph, ros_params_document
+from deepracer_common_pkg.launcher import parse_set, process_command
 
 REPO = Path(__file__).resolve().parents[2]
 GRAPH = REPO / "launch" / "graph.yaml"
@@ -14,9 +14,9 @@ GRAPH = REPO / "launch" / "graph.yaml"
 
 def test_graph_lists_every_node_once_with_servo_first_and_the_fleet_link_last():
     specs = load_graph(GRAPH, data_dir="/data")
-    assert [s.name for s in specs] == ["servo_node", "sim_node", "system_node", "bag_log_node", "navigation_node",
-                                       "inference_node", "camera_node", "webserver_node", "compat_node",
-                                       "fleet_node"]
+    assert [s.name for s in specs] == ["servo_node", "sim_node", "bag_log_node", "navigation_node",
+                                       "inference_node", "camera_node", "system_node", "webserver_node",
+                                       "compat_node", "fleet_node"]
     assert specs[0].parameters["calibration_path"] == "/data/calibration.json"
     by_name = {s.name: s for s in specs}
     assert by_name["inference_node"].parameters["models_root"] == by_name["webserver_node"].parameters["models_root"] \
@@ -85,9 +85,52 @@ def test_params_file_document_and_command(tmp_path):
     document = ros_params_document(spec)
     assert document == {"servo_node": {"ros__parameters": spec.parameters}}
     assert yaml.safe_load(yaml.safe_dump(document)) == document
-    command = node_command(spec, tmp_path / "p.yaml", python="py")
+    command = process_command(group_processes([spec])[0], tmp_path / "p.yaml", python="py")
     assert command == ["py", "-m", "servo_pkg.servo_node", "--ros-args", "-r", "__node:=servo_node",
                        "--params-file", str(tmp_path / "p.yaml")]
+
+
+def test_the_car_runs_in_three_processes_with_the_servo_alone_and_first_on_the_cpu():
+    """Why: every Python process costs ~65 MB and a DDS participant, and frames serialised between processes cost
+    more than their real work on the car's Atom (issue 23); the servo node stays alone beside its guard."""
+    processes = group_processes(load_graph(GRAPH, [REPO / "launch" / "car.yaml"], data_dir="/d"))
+    assert [(p.name, [n.name for n in p.nodes], p.niceness) for p in processes] == [
+        ("servo", ["servo_node"], -10),
+        ("drive", ["bag_log_node", "navigation_node", "inference_node", "camera_node"], -5),
+        ("console", ["system_node", "webserver_node", "compat_node", "fleet_node"], 0),
+    ]
+
+
+def test_a_shared_process_runs_under_the_host_with_every_nodes_parameters_by_full_name(tmp_path):
+    drive = next(p for p in group_processes(load_graph(GRAPH, data_dir="/d")) if p.name == "drive")
+    command = process_command(drive, tmp_path / "p.yaml", python="py")
+    assert command[:7] == ["py", "-m", "deepracer_common_pkg.process_host", "logging_pkg.logging_node",
+                           "navigation_pkg.navigation_node", "inference_pkg.inference_node", "camera_pkg.camera_node"]
+    # Node-specific remaps only: a plain __node:= or __ns:= would rename every node of the process.
+    assert command[7:] == ["--ros-args", "-r", "logging_node:__node:=bag_log_node",
+                           "-r", "bag_log_node:__ns:=/logging_pkg", "--params-file", str(tmp_path / "p.yaml")]
+    document = ros_params_document(*drive.nodes)
+    assert list(document) == ["/logging_pkg/bag_log_node", "navigation_node", "inference_node", "camera_node"]
+    assert document["camera_node"]["ros__parameters"]["source"] == "sim"
+
+
+def test_leaving_nodes_out_keeps_the_rest_of_their_process(tmp_path):
+    specs = [s for s in load_graph(GRAPH, data_dir="/d") if s.name in ("navigation_node", "servo_node")]
+    assert [(p.name, [n.name for n in p.nodes]) for p in group_processes(specs)] == [
+        ("servo", ["servo_node"]), ("drive", ["navigation_node"])]
+
+
+@pytest.mark.parametrize(("processes", "message"), [
+    ("processes: {p: {nodes: [nope]}}", "names 'nope', which is not in 'nodes'"),
+    ("processes: {p: {nodes: [a]}, q: {nodes: [a]}}", "a is in two processes"),
+    ("processes: {p: {nodes: [a], niceness: -30}}", "niceness -20..19"),
+    ("processes: {p: {nodes: []}}", "needs a 'nodes' list"),
+])
+def test_malformed_processes_name_the_problem(tmp_path, processes, message):
+    path = tmp_path / "graph.yaml"
+    path.write_text(f"{processes}\nnodes:\n  - {{package: x, executable: a}}\n")
+    with pytest.raises(GraphError, match=message):
+        load_graph(path)
 
 
 def test_set_assignments_parse_values_as_yaml():

@@ -11,8 +11,9 @@ import types
 from pathlib import Path
 
 import pytest
+import yaml
 
-from deepracer_common_pkg.graph import load_graph
+from deepracer_common_pkg.graph import group_processes, load_graph, ros_params_document
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -56,14 +57,32 @@ def _nodes_from_launch_file(module, context):
 
 
 @pytest.mark.parametrize("overlays", [[], ["launch/car.yaml"]])
-def test_launch_file_starts_the_launchers_graph(launch_module, overlays, tmp_path):
+def test_launch_file_starts_the_launchers_processes(launch_module, overlays, tmp_path):
     config = ",".join(str(REPO / o) for o in overlays)
-    _, nodes = _nodes_from_launch_file(launch_module, {"config": config, "data_dir": str(tmp_path)})
-    expected = load_graph(REPO / "launch" / "graph.yaml", [REPO / o for o in overlays], str(tmp_path))
-    assert [(n.kwargs["package"], n.kwargs["executable"], n.kwargs["name"], n.kwargs["namespace"],
-             n.kwargs["parameters"]) for n in nodes] == \
-        [(s.package, s.executable, s.name, s.namespace or None, [s.parameters]) for s in expected]
-    assert all(n.kwargs["respawn"] for n in nodes)
+    _, started = _nodes_from_launch_file(launch_module, {"config": config, "data_dir": str(tmp_path)})
+    expected = group_processes(load_graph(REPO / "launch" / "graph.yaml", [REPO / o for o in overlays],
+                                          str(tmp_path)))
+    assert len(started) == len(expected)
+    for action, process in zip(started, expected, strict=True):
+        launched = action.kwargs
+        assert launched["respawn"]
+        assert launched["prefix"] == (f"nice -n {process.niceness}" if process.niceness else None)
+        if len(process.nodes) == 1:
+            spec = process.nodes[0]
+            assert (launched["package"], launched["executable"], launched["name"], launched["namespace"],
+                    launched["parameters"]) == (spec.package, spec.executable, spec.name, spec.namespace or None,
+                                                [spec.parameters])
+            continue
+        assert (launched["package"], launched["executable"]) == ("deepracer_common_pkg", "process_host")
+        assert launched["arguments"] == process.modules
+        assert launched["ros_arguments"] == process.remaps
+        params = yaml.safe_load(Path(launched["parameters"][0]).read_text())
+        assert params == ros_params_document(*process.nodes)
+
+
+def test_the_process_host_is_an_installed_console_script():
+    setup_py = (REPO / "src" / "deepracer_common_pkg" / "setup.py").read_text()
+    assert '"process_host = deepracer_common_pkg.process_host:main"' in setup_py
 
 
 def test_launch_file_defaults_match_launcher(launch_module):

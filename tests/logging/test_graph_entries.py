@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from deepracer_common_pkg import names
-from deepracer_common_pkg.graph import load_graph, ros_params_document
-from deepracer_common_pkg.launcher import node_command
+from deepracer_common_pkg.graph import ProcessSpec, load_graph, ros_params_document
+from deepracer_common_pkg.launcher import process_command
 
 REPO = Path(__file__).resolve().parents[2]
 GRAPH = REPO / "launch" / "graph.yaml"
@@ -36,7 +36,7 @@ def test_the_logger_is_the_node_drem_asks_for_output_path_and_its_parameters_rea
     spec = {s.executable: s for s in load_graph(GRAPH, data_dir="/data")}["logging_node"]
     assert spec.ros_name == f"{names.LOGGING_NODE_NAMESPACE}/{names.LOGGING_NODE_NAME}" == "/logging_pkg/bag_log_node"
     assert list(ros_params_document(spec)) == ["/logging_pkg/bag_log_node"]
-    command = node_command(spec, tmp_path / "p.yaml", python="py")
+    command = process_command(ProcessSpec("logging", (spec,)), tmp_path / "p.yaml", python="py")
     assert command[command.index("--ros-args"):] == ["--ros-args", "-r", "__node:=bag_log_node",
                                                      "-r", "__ns:=/logging_pkg", "--params-file",
                                                      str(tmp_path / "p.yaml")]

@@ -301,6 +301,46 @@ def test_autonomous_timeout_gives_neutral(clock):
     assert outcome.command.throttle == 0.0 and "autonomous_timeout_s 0.25" in outcome.reason
 
 
+def test_a_run_with_no_policy_output_since_start_stops_after_policy_stall_stop_s_and_says_why(clock):
+    """Issue 23: a started run whose camera delivered nothing showed "waiting for the first policy output" for 11 s
+    and would have driven off when frames came back. Until the limit only the start waits; then the run ends."""
+    control = driving_autonomous(clock)
+    clock.advance(CONFIG.policy_stall_stop_s)
+    assert control.tick().command is None and control.state().started
+    clock.advance(0.001)
+    outcome = control.tick()
+    assert outcome.command is not None and outcome.command.throttle == 0.0
+    state = control.state()
+    assert not state.started
+    assert "since Start" in state.neutral_reason and "check the camera picture" in state.neutral_reason
+    clock.advance(0.01)
+    assert not control.on_policy(LEFT_SLOW, clock(), "model-a").accepted  # a late picture does not drive
+
+
+def test_a_short_gap_in_policy_outputs_is_neutral_and_a_long_one_ends_the_run(clock):
+    control = driving_autonomous(clock)
+    control.on_policy(LEFT_SLOW, clock(), "model-a")
+    clock.advance(0.3)
+    assert control.tick().command.throttle == 0.0  # autonomous_timeout_s: neutral, still started
+    clock.advance(0.1)
+    assert control.on_policy(LEFT_SLOW, clock(), "model-a").command.throttle > 0  # back: drives on
+    clock.advance(CONFIG.policy_stall_stop_s + 0.01)
+    control.tick()
+    assert not control.state().started and "stopped giving steering" in control.state().neutral_reason
+
+
+def test_the_stall_rule_is_for_autonomous_runs_only(clock):
+    control = driving_manual(clock)
+    clock.advance(CONFIG.policy_stall_stop_s * 2)
+    control.tick()
+    assert control.state().started
+
+
+def test_policy_stall_stop_must_exceed_the_autonomous_timeout():
+    with pytest.raises(ValueError, match=r"policy_stall_stop_s 0\.2 must exceed autonomous_timeout_s 0\.25"):
+        NavigationConfig(policy_stall_stop_s=0.2)
+
+
 def test_stale_policy_outputs_do_not_keep_the_car_going(clock):
     control = driving_autonomous(clock)
     control.on_policy(LEFT_SLOW, clock(), "model-a")

@@ -63,6 +63,19 @@ class ProcessSpec:
         return [spec.module for spec in self.nodes]
 
     @property
+    def remaps(self) -> list[str]:
+        """--ros-args remaps that give each node of a shared process its graph name and namespace: node-specific
+        (`camera_node:__node:=front`), since a plain `__node:=` would rename every node of the process; a remap
+        names the node by its default name, by convention its executable's."""
+        arguments: list[str] = []
+        for spec in self.nodes:
+            if spec.name != spec.executable:
+                arguments += ["-r", f"{spec.executable}:__node:={spec.name}"]
+            if spec.namespace:
+                arguments += ["-r", f"{spec.name}:__ns:={spec.namespace}"]
+        return arguments
+
+    @property
     def prefix(self) -> str:
         """What its output lines are prefixed with: a lone node's name, else the process's."""
         return self.nodes[0].name if len(self.nodes) == 1 else self.name

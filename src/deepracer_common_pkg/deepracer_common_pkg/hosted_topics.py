@@ -48,9 +48,11 @@ class _Reader:
 
 
 def host(node_names: Iterable[str]) -> None:
-    """The process host, before building its nodes: these nodes run in this process."""
+    """The process host, before building its nodes: these nodes run in this process (and no reader yet)."""
     global _hosted
-    _hosted = frozenset(node_names)
+    with _lock:
+        _hosted = frozenset(node_names)
+        _readers.clear()
 
 
 def in_process(topic: str) -> bool:

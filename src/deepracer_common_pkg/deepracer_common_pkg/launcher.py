@@ -55,19 +55,13 @@ def isolated_environment(base: Mapping[str, str], log_dir: str) -> dict[str, str
 
 def process_command(process: ProcessSpec, params_file: Path, python: str = sys.executable) -> list[str]:
     """A node alone runs its own module, remapped to its graph name and namespace; several run under the process
-    host, where a remap names the node it is for (by its default name, by convention its executable's)."""
+    host."""
     if len(process.nodes) == 1:
         spec = process.nodes[0]
         namespace = ["-r", f"__ns:={spec.namespace}"] if spec.namespace else []
         return [python, "-m", spec.module, "--ros-args", "-r", f"__node:={spec.name}", *namespace,
                 "--params-file", str(params_file)]
-    remaps = []
-    for spec in process.nodes:
-        if spec.name != spec.executable:
-            remaps += ["-r", f"{spec.executable}:__node:={spec.name}"]
-        if spec.namespace:
-            remaps += ["-r", f"{spec.name}:__ns:={spec.namespace}"]
-    return [python, "-m", "deepracer_common_pkg.process_host", *process.modules, "--ros-args", *remaps,
+    return [python, "-m", "deepracer_common_pkg.process_host", *process.modules, "--ros-args", *process.remaps,
             "--params-file", str(params_file)]
 
 
