@@ -19,6 +19,7 @@ import numpy as np
 from camera_pkg.config import CameraConfig
 from camera_pkg.frames import jpeg_frame, policy_image
 from camera_pkg.timing import Pacer
+from inference_pkg.config import InferenceConfig
 from inference_pkg.policy_network import load_model
 
 WARM_UP_FRAMES = 30  # the first inferences initialise OpenVINO's kernels: not a frame's cost
@@ -31,9 +32,10 @@ def main() -> int:
     parser.add_argument("--fps", type=float, required=True)
     parser.add_argument("--count", type=int, required=True, help="frames to time")
     args = parser.parse_args()
-    camera = CameraConfig()  # the node's policy image size
-    # The node's defaults (f32, 1 thread); the stack's cache folder is left alone: the graph is converted here.
-    model = load_model(args.model, use_cache=False)
+    camera, inference = CameraConfig(), InferenceConfig()  # the nodes' defaults: policy image size, compile settings
+    # The stack's cache folder is left alone: the graph is converted here.
+    model = load_model(args.model, precision=inference.precision, threads=inference.inference_threads,
+                       use_cache=False)
     (port,) = model.inputs.values()
     shape = [d.get_length() for d in port.get_partial_shape()]
     request = model.compiled.create_infer_request()

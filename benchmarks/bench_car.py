@@ -51,6 +51,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,6 +71,7 @@ from webserver.console_client import VIDEO_ROUTE, HttpClient, MjpegViewer  # noq
 
 from camera_pkg.sources import SYNTHETIC_JPEG_QUALITY  # noqa: E402
 from deepracer_common_pkg import names, qos  # noqa: E402
+from deepracer_common_pkg.graph import load_graph  # noqa: E402
 from deepracer_common_pkg.stamps import to_ns  # noqa: E402
 from deepracer_interfaces_pkg.msg import NavigationState, PwmWritten, StageStats  # noqa: E402
 from servo_pkg.backends.sysfs_tree import build_sysfs_tree  # noqa: E402
@@ -85,12 +87,12 @@ from webserver_pkg.services.tls import CERT_FILE  # noqa: E402
 # The calibration (/work/shared/reference/platform-notes.md, "Measured 2026-12-05"): the public Go benchmark
 # spwnnmark with 2 threads took 724.8 s on the DeepRacer's Atom E3930 (its README's table) and 145.7 s and 157.5 s
 # on this 2-core VM: the Atom's two cores together do the work of 2 x 151.6 / 724.8 = 0.42 of one core here.
-# 40 % of a core (2000 us per 5000 us) is that, rounded down.
+# The default quota is that, rounded down to 100 us: 2000 us per 5000 us, 40 % of a core.
 SPWNNMARK_ATOM_S = 724.8
 SPWNNMARK_HERE_S = (145.7, 157.5)
 CAR_SHARE_OF_ONE_CORE = 2 * (sum(SPWNNMARK_HERE_S) / len(SPWNNMARK_HERE_S)) / SPWNNMARK_ATOM_S
 PERIOD_US = 5000
-DEFAULT_QUOTA_US = 2000
+DEFAULT_QUOTA_US = int(CAR_SHARE_OF_ONE_CORE * PERIOD_US / 100) * 100
 ATOM_ISA = {"ONEDNN_MAX_CPU_ISA": "SSE41"}  # SSE4.2 is the Atom's newest; oneDNN's nearest level is SSE4.1
 
 CAR_OVERLAY = REPO / "launch" / "car.yaml"
@@ -267,6 +269,37 @@ class RunWatch:
                 "pause_reasons": sorted(set(self.pauses))}
 
 
+class DomainGuard:
+    """Whether this ROS domain is ours alone. Another stack in it (another developer's run in the same domain) would
+    mix its heartbeats and duty cycles into ours: navigation then sees nodes "restart" and stops the run. Before a
+    stack starts, the domain must hold no node but our probe; during a window, a second node of one of our names
+    or another probe marks the window as shared."""
+
+    def __init__(self, probe: RosProbe, node_names: set[str]) -> None:
+        self._probe, self._ours = probe, node_names
+
+    def _names(self) -> Counter:
+        return Counter(name for name, _ in self._probe.node.get_node_names_and_namespaces())
+
+    def others(self) -> list[str]:
+        """Every node but our probe (before our stack starts: all of them are someone else's)."""
+        return sorted(name for name in self._names() if name != self._probe.node.get_name())
+
+    def strangers(self) -> list[str]:
+        """Nodes that cannot be our running stack's: a name of ours seen twice, a probe not ours."""
+        seen = self._names()
+        return sorted(name for name, count in seen.items() if (name in self._ours and count > 1)
+                      or (name not in self._ours and name != self._probe.node.get_name()))
+
+    def wait_empty(self) -> None:
+        try:
+            wait_for(lambda: not self.others(), 30, "an empty ROS domain", interval=0.5)
+        except AssertionError:
+            raise SystemExit(f"bench_car: ROS_DOMAIN_ID {os.environ['ROS_DOMAIN_ID']} already has other nodes "
+                             f"({', '.join(self.others())}): another stack runs in it. Run with a ROS_DOMAIN_ID of "
+                             "your own (1-100)") from None
+
+
 # --- the console, as the racer's phone uses it --------------------------------------------------------------
 
 def ok(reply) -> dict:
@@ -323,8 +356,9 @@ def stage_figures(before: dict, after: dict) -> dict:
     return figures
 
 
-def run_stack(probe: RosProbe, fps: float, group: CpuGroup | None, setting: Setting) -> dict:
+def run_stack(probe: RosProbe, domain: DomainGuard, fps: float, group: CpuGroup | None, setting: Setting) -> dict:
     print(f"  stack at {fps:g} fps {'in the car budget' if group else 'unconstrained'}: starting", flush=True)
+    domain.wait_empty()
     stack = LaunchedStack(setting.data_dir, configs=[CAR_OVERLAY, setting.overlay],
                           sets=[f"camera_node.fps={fps}"], env=ATOM_ISA, wrap=group.wrap if group else None)
     viewer, subscribed = None, []
@@ -363,10 +397,16 @@ def run_stack(probe: RosProbe, fps: float, group: CpuGroup | None, setting: Sett
         watch.stopped_s = 0.0
         viewed_before, before = viewer.count, Sample.take(stack, group)
         window_start, load_start = time.time_ns(), os.getloadavg()[0]
-        deadline = time.monotonic() + setting.seconds
+        deadline, strangers, looked = time.monotonic() + setting.seconds, set(), 0.0
         while time.monotonic() < deadline:
             time.sleep(0.1)  # the racer glances at the car ten times a second
             watch.poll()
+            if time.monotonic() - looked >= 1.0:
+                looked = time.monotonic()
+                strangers.update(domain.strangers())
+        if strangers:
+            print(f"  WARNING: other nodes joined this ROS domain during the window ({', '.join(sorted(strangers))}):"
+                  " their messages reached our stack; this run's figures are not the stack's own", flush=True)
         window_end = time.time_ns()
         after = Sample.take(stack, group)
         viewed = viewer.count - viewed_before
@@ -397,7 +437,7 @@ def run_stack(probe: RosProbe, fps: float, group: CpuGroup | None, setting: Sett
             "viewer_fps": round(viewed / driving["seconds"], 2), **watch.summary(),
             "cpu_seconds_per_frame_written": driving["cpu_seconds"] / len(duty) if duty else None})
         return {"budget": "car" if group else "unconstrained", "fps": fps, "processes_outside_group": outside,
-                "idle": idle, "driving": driving, "memory": heap}
+                "foreign_nodes_in_domain": sorted(strangers), "idle": idle, "driving": driving, "memory": heap}
     finally:
         if viewer is not None:
             viewer.close()
@@ -504,6 +544,11 @@ def print_tables(results: dict) -> None:
         print(f"\nNote: load average {s['load_before'][0]} on {results['machine']['cpus']} cores before the run: other "
               "work took CPU the group was owed, so these figures are harsher than the car's; compare on an idle "
               "machine")
+    shared = {f"{r['budget']} {r['fps']:g} fps": r["foreign_nodes_in_domain"] for r in results["runs"]
+              if r["foreign_nodes_in_domain"]}
+    if shared:
+        print(f"\nWARNING: another stack's nodes were in this ROS domain during {', '.join(shared)}: discard those "
+              "runs and use a ROS_DOMAIN_ID of your own")
     print("\nTargets (issue 23):")
     for t in results["targets"]:
         value = t["value"] if not isinstance(t["value"], float) else round(t["value"], 2)
@@ -552,15 +597,19 @@ def main() -> int:
         setting = Setting(frames, data_dir, overlay, seconds, args.idle_seconds, args.warm_up_seconds, group.share)
         bare_s = min(seconds, args.bare_seconds)
         probe = RosProbe()
+        graph = {spec.name for spec in load_graph(REPO / "launch" / "graph.yaml", [CAR_OVERLAY, overlay])}
+        domain = DomainGuard(probe, graph)
+        time.sleep(2.0)  # discovery: the nodes already in the domain show up (a benchmark pause, then checked)
+        domain.wait_empty()
         runs = []
         for fps in rates:
             print(f"car budget, {fps:g} fps: bare decode + inference in the group", flush=True)
             bare = bare_frame_work(model, frames, fps, bare_s, group)
-            runs.append({**run_stack(probe, fps, group, setting), "bare": bare})
+            runs.append({**run_stack(probe, domain, fps, group, setting), "bare": bare})
         if not args.no_unconstrained:
             print("unconstrained, 30 fps: bare decode + inference", flush=True)
             bare = bare_frame_work(model, frames, 30.0, bare_s, None)
-            run = {**run_stack(probe, 30.0, None, setting), "bare": bare}
+            run = {**run_stack(probe, domain, 30.0, None, setting), "bare": bare}
             per_frame = run["driving"]["cpu_seconds_per_frame_written"]
             run["cpu_ms_per_frame"] = per_frame * 1000 if per_frame is not None else None
             run["cpu_per_frame_x_bare"] = (run["cpu_ms_per_frame"] / bare["cpu_ms_per_frame"]
