@@ -2,7 +2,7 @@
 limit under the same budget and its target. Needs root (a cgroup); prints tables and writes bench-results/car.json.
 
 Run: sudo .venv/bin/python benchmarks/bench_car.py [--seconds 60 | --minutes 10] [--quota-us 2000] [--rates 15,30]
-(`make bench-car`). A short window (the default 60 s) is for development; the README's figures are `--minutes 10`.
+(`make bench-car`). A short window (the default 60 s) is for development; figures for the README: `--minutes 10`.
 
 The car, emulated on this machine:
   - CPU: every process our launcher starts (and the launcher itself, which enters the group before it starts
