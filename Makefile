@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make run` and `make test`. Both set everything up first (once).
-.PHONY: setup setup-test run test lint bench clean
+.PHONY: setup setup-test run test lint bench bench-car clean
 
 setup:
 	./tools/bootstrap.sh
@@ -21,6 +21,10 @@ test: setup-test lint
 
 bench: setup-test
 	.venv/bin/python benchmarks/run_all.py
+
+# The car-class profile alone (needs root: a cgroup holds the stack to the car's CPU). E.g. ARGS="--minutes 10".
+bench-car: setup-test
+	.venv/bin/python benchmarks/bench_car.py $(ARGS)
 
 clean:
 	rm -rf .venv .cache bench-results test-artifacts

@@ -178,10 +178,10 @@ def ticks_spanned(stamps_ns: list[int], fps: float) -> int:
     return 1 + sum(round((b - a) / period_ns) for a, b in itertools.pairwise(ordered)) if ordered else 0
 
 
-def fresh(collector: Collector, what: str) -> object:
+def fresh(collector: Collector, what: str, timeout: float = 5.0) -> object:
     """The first message received from now on (telemetry comes once a second)."""
     collector.clear()
-    return collector.wait_for(timeout=5, what=what)
+    return collector.wait_for(timeout=timeout, what=what)
 
 
 def run_rate(probe: RosProbe, fps: float, seconds: float, model_dir: Path | None,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 BENCHMARKS = ("bench_camera.py", "bench_inference.py", "bench_sim.py", "bench_pipeline.py", "bench_logging.py",
-              "bench_fleet.py")
+              "bench_fleet.py", "bench_car.py")
 
 
 def main() -> int:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from std_srvs.srv import SetBool
@@ -30,7 +31,10 @@ def free_port() -> int:
 
 class LaunchedStack:
     def __init__(self, data_dir: Path, *, sets: list[str] = (), only: str = "",
-                 env: dict[str, str] | None = None, configs: list[Path] = ()) -> None:
+                 env: dict[str, str] | None = None, configs: list[Path] = (),
+                 wrap: Callable[[list[str]], list[str]] | None = None) -> None:
+        """`wrap`: turns the launcher's command into the one to run, e.g. `CpuGroup.wrap` to start the launcher, and
+        so every node, inside a CPU budget."""
         self.data_dir = data_dir
         self.port = free_port()
         args = [sys.executable, "-m", "deepracer_common_pkg.launcher", "--graph", str(REPO / "launch/graph.yaml"),
@@ -43,7 +47,8 @@ class LaunchedStack:
             args += ["--only", only]
         self._lines: list[str] = []
         self._lock = threading.Lock()
-        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=REPO,
+        self.process = subprocess.Popen(wrap(args) if wrap else args, stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, cwd=REPO,
                                         env={**os.environ, **(env or {})})  # e.g. a ROS_DOMAIN_ID of its own
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -103,8 +108,10 @@ def drive_autonomously(probe, model_dir: Path, max_speed: float = 1.0, timeout: 
 
 
 def console_login(stack: LaunchedStack, timeout: float = 90.0) -> tuple[str, str]:
-    """(address, password) of the stack's console. The start line names where the generated password is kept
-    (never the password itself: the launcher relays it into logs), so the password is read from that file."""
-    banner = wait_for(lambda: re.search(r"Console: (http://127\.0\.0\.1:\d+)\s+password: in (\S+)", stack.output()),
+    """(address, password) of the stack's console (http or, as on a car, https). The start line names where the
+    generated password is kept (never the password itself: the launcher relays it into logs), so the password is
+    read from that file."""
+    banner = wait_for(lambda: re.search(r"Console: (https?://127\.0\.0\.1:\d+)\s+password: in (\S+)",
+                                        stack.output()),
                       timeout, lambda: f"the console's address and password file\n{stack.output()[-3000:]}")
     return banner.group(1), Path(banner.group(2)).read_text().strip()

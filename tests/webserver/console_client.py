@@ -7,6 +7,7 @@ import http.client
 import http.cookiejar
 import json
 import socket
+import ssl
 import threading
 import time
 import urllib.error
@@ -46,12 +47,14 @@ class Reply:
 class HttpClient:
     """A browser-like HTTP client over real sockets: keeps cookies, sends the CSRF header when known."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, ssl_context: ssl.SSLContext | None = None) -> None:
+        """`ssl_context`: for an https console, e.g. one trusting the car's self-signed certificate."""
         self.base_url = base_url
+        self.ssl_context = ssl_context
         self.cookies = http.cookiejar.CookieJar()
         self.csrf_token: str | None = None
         self._opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies),
-                                                   _NoRedirect())
+                                                   urllib.request.HTTPSHandler(context=ssl_context), _NoRedirect())
 
     def request(self, method: str, path: str, *, json_body: Any = None, data: bytes | None = None,
                 headers: dict[str, str] | None = None, csrf: bool = True, timeout: float = 30.0) -> Reply:
@@ -124,10 +127,17 @@ VIDEO_ROUTE = "/route?topic=/camera_pkg/display_mjpeg&width=480&height=360"
 class MjpegViewer:
     """One MJPEG viewer on its own connection, reading parts in a thread."""
 
-    def __init__(self, url: str, client, raw: bool = False) -> None:
-        """`raw`: keep the body's bytes as they came (`self.raw`) instead of parsing parts."""
+    def __init__(self, url: str, client, raw: bool = False, keep_parts: bool = True) -> None:
+        """`raw`: keep the body's bytes as they came (`self.raw`) instead of parsing parts. `keep_parts` false:
+        only count them (`self.count`), as a viewer open for minutes must. An https `url` is opened with the
+        client's SSL context."""
         port = int(url.rsplit(":", 1)[1])
-        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        if url.startswith("https:"):
+            self.connection = http.client.HTTPSConnection("127.0.0.1", port, timeout=10, context=client.ssl_context)
+        else:
+            self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        self._keep_parts = keep_parts
+        self.count = 0
         cookie = "; ".join(f"{c.name}={c.value}" for c in client.cookies)
         self.connection.request("GET", VIDEO_ROUTE, headers={"Cookie": cookie})
         self.response = self.connection.getresponse()
@@ -149,7 +159,9 @@ class MjpegViewer:
                     key, _, value = header.decode().partition(":")
                     headers[key.strip().lower()] = value.strip()
                 body = self.response.read(int(headers["content-length"]))
-                self.parts.append((headers, body))
+                self.count += 1
+                if self._keep_parts:
+                    self.parts.append((headers, body))
         except (OSError, ValueError, http.client.HTTPException):
             return
 
