@@ -73,7 +73,7 @@ from camera_pkg.sources import SYNTHETIC_JPEG_QUALITY  # noqa: E402
 from deepracer_common_pkg import names, qos  # noqa: E402
 from deepracer_common_pkg.graph import load_graph  # noqa: E402
 from deepracer_common_pkg.stamps import to_ns  # noqa: E402
-from deepracer_interfaces_pkg.msg import NavigationState, PwmWritten, StageStats  # noqa: E402
+from deepracer_interfaces_pkg.msg import CameraStatus, NavigationState, PwmWritten, StageStats  # noqa: E402
 from servo_pkg.backends.sysfs_tree import build_sysfs_tree  # noqa: E402
 from servo_pkg.config import ServoConfig  # noqa: E402
 from sim_pkg.camera_view import CameraView  # noqa: E402
@@ -131,7 +131,7 @@ def car_graph_overlay(frames: Path, sysfs: Path) -> dict:
         "servo_node": {"sysfs_pwm_root": str(pwm_root), "sysfs_gpio_root": str(gpio_root)},
         "system_node": {"battery_backend": "simulated", "network_backend": "simulated", "led_backend": "simulated",
                         "ssh_backend": "simulated", "usb_mount_root": "{data_dir}/usb"},
-        "logging_node": {"output_path": "{data_dir}/logs"},
+        "bag_log_node": {"output_path": "{data_dir}/logs"},
         "webserver_node": {"host": "127.0.0.1", "runs_root": "{data_dir}/logs"},
         "fleet_node": {"usb_mount_root": "{data_dir}/usb", "logs_dir": "{data_dir}/logs"},
     }
@@ -309,9 +309,13 @@ def ok(reply) -> dict:
 
 
 def ready_to_drive(client: HttpClient) -> None:
-    """The Control page's steps: autonomous mode, load the model, wait until navigation has it, maximum speed."""
-    ok(client.post("/api/drive_mode", {"drive_mode": "auto"}))
-    ok(client.request("PUT", f"/api/models/{MODEL}/model.pb"))
+    """The Control page's steps: autonomous mode, load the model, wait until navigation has it, maximum speed.
+    Pressed as soon as the console answers: on a freshly started car the frame path's process may still be
+    starting (a 503 saying so), and the racer presses again."""
+    wait_for(lambda: client.post("/api/drive_mode", {"drive_mode": "auto"}).status == 200, STARTUP_S,
+             "navigation taking the drive mode", interval=0.5)
+    wait_for(lambda: client.request("PUT", f"/api/models/{MODEL}/model.pb").status == 200, STARTUP_S,
+             "inference taking the model to load", interval=0.5)
     state = wait_for(lambda: (lambda s: s if s["isModelLoading"] in ("loaded", "error") else None)(
         ok(client.get("/api/isModelLoading"))), STARTUP_S, f"{MODEL} loaded", interval=0.5)
     if state["isModelLoading"] != "loaded":
@@ -372,7 +376,9 @@ def run_stack(probe: RosProbe, domain: DomainGuard, fps: float, group: CpuGroup 
         states = probe.subscribe(NavigationState, names.NAVIGATION_STATE, STATES_QOS)
         subscribed = [written, states, *stats.values()]
         ready_to_drive(client)
-        stats["camera"].wait_for(lambda s: s.rate_hz > 0, STARTUP_S, "camera frames")
+        camera = probe.subscribe(CameraStatus, names.CAMERA_STATUS, qos.LATCHED)
+        subscribed.append(camera)
+        camera.wait_for(lambda s: s.connected and s.fps > 0, STARTUP_S, "camera frames")
         processes = stack_processes(stack.process.pid)
         outside = sorted(label for label, p in processes.items() if group and p.pid not in group.pids())
         print(f"  {len(processes)} processes: {', '.join(processes)}", flush=True)
