@@ -272,6 +272,46 @@ def test_anyone_on_the_network_can_stop_a_moving_car_but_never_start_or_release_
     assert limited.status == 429 and limited.json()["retry_after_s"] > 0
 
 
+# Issue 25, item 10: the public STOP took a cross-site POST, so any page a person opened on the event's network
+# could stop every car. The headers below are what Chromium sends (Origin, Sec-Fetch-*, Referer), case by case.
+def _browser_headers(site: str, origin: str, mode: str = "cors", referer: str | None = None) -> dict[str, str]:
+    headers = {"Origin": origin, "Sec-Fetch-Site": site, "Sec-Fetch-Mode": mode, "Sec-Fetch-Dest": "empty"}
+    if referer is not None:
+        headers["Referer"] = referer
+    return headers
+
+
+def test_the_public_stop_refuses_other_sites_and_keeps_the_login_pages_one_tap_stop(console_server):
+    own = console_server.url
+    other_port = own.rsplit(":", 1)[0] + ":1"
+    refused = {
+        "another site's fetch": _browser_headers("cross-site", "http://quiz.example", "no-cors",
+                                                 "http://quiz.example/"),
+        "another site's form": _browser_headers("cross-site", "http://quiz.example", "navigate"),
+        "another app on the car's address": _browser_headers("same-site", other_port),
+        "an older browser: Origin only": {"Origin": "http://quiz.example"},
+        "a sandboxed frame": {"Origin": "null"},
+        "an older browser: Referer only": {"Referer": "http://quiz.example/page"},
+    }
+    allowed = {
+        "the login page's STOP": _browser_headers("same-origin", own, referer=f"{own}/login"),
+        "an older browser on the login page": {"Origin": own, "Referer": f"{own}/login"},
+        "a tool at the car (no browser headers)": {},
+    }
+    public, racer = console_server.client(), console_server.logged_in_client()
+    bridge = console_server.bridge
+    assert racer.post("/api/start_stop", {"start_stop": "start"}).status == 200
+    for what, headers in refused.items():
+        reply = public.post("/api/public/stop", headers=headers)
+        assert reply.status == 403 and "another" in reply.json()["reason"], (what, reply.body)
+        assert bridge.navigation.started and not bridge.navigation.emergency_stop, what
+    for what, headers in allowed.items():
+        reply = public.post("/api/public/stop", headers=headers)
+        assert reply.status == 200, (what, reply.body)
+        assert bridge.navigation.emergency_stop, what
+        assert racer.post("/api/reset_emergency_stop").status == 200
+
+
 def test_the_start_line_points_to_where_the_password_is_and_never_holds_it(tmp_path):
     """Issue 14, finding 10: the launcher relays the terminal's start line into the logs, so it never holds
     the password, only where to find it: the file the generated one is kept in (0600), or the asset tag."""
