@@ -28,6 +28,7 @@ from webserver_pkg.services.credentials import PasswordStore, load_or_create_sec
 from webserver_pkg.services.event_queue import EventStore
 from webserver_pkg.services.frame_hub import FrameHub
 from webserver_pkg.services.log_sources import attach_console_log
+from webserver_pkg.services.run_owner import StarterWatch, StarterWatchThread
 from webserver_pkg.services.sessions import LoginLimiter, SessionStore, csrf_matches
 from webserver_pkg.services.uploads import Installer, UploadRequest, clear_spool, spool_folder
 from webserver_pkg.views import auth, calibration, device, driving, event, logs, models, pages, runs, sim, video
@@ -37,6 +38,8 @@ from webserver_pkg.views.api_input import ApiError, failure
 MB = 1024 * 1024
 PUBLIC_ENDPOINTS = {"auth.login", "auth.logout", "device.openapi", "static", "auth.public_stop",
                     "auth.public_car_moving"}
+# Requests that say nothing about a person being at the page (a video stream stays open in a locked phone's tab).
+NOT_PRESENCE = {"video.route"}
 WRITE_METHODS = {"POST", "PUT", "DELETE", "PATCH"}
 CSRF_EXEMPT = {"auth.login", "auth.public_stop"}  # the public STOP: see auth.public_stop
 # Pages load only their own scripts, styles and images (no inline script or style exists, so an injected one
@@ -83,8 +86,13 @@ def create_app(config: ConsoleConfig, bridge: RobotBridge, *,
         login_limiter=LoginLimiter(config.login_attempts_per_minute, 60.0, clock),
         frames=FrameHub(bridge.watch_display), installer=Installer(),
         public_stop_limiter=LoginLimiter(auth.PUBLIC_STOPS_PER_MINUTE, 60.0, clock),
-        event=EventStore(console_dir),
+        event=EventStore(console_dir), clock=clock,
     )
+    state = app.extensions[EXTENSION]
+    state.starter_watch = StarterWatch(state.owners)
+    state.starter_thread = StarterWatchThread(
+        state.starter_watch, enabled=lambda: state.event.stop_when_starter_leaves, state=bridge.navigation_state,
+        stop=lambda reason: driving.stop_for(state, reason), clock=clock)
     for blueprint in (auth.blueprint, pages.blueprint, driving.blueprint, calibration.blueprint, device.blueprint,
                       logs.blueprint, models.blueprint, video.blueprint, sim.blueprint, runs.blueprint,
                       event.blueprint):
@@ -117,6 +125,8 @@ def _guard() -> ResponseReturnValue | None:
     if request.method in WRITE_METHODS and request.endpoint not in CSRF_EXEMPT \
             and not csrf_matches(session, request.headers.get("X-CSRF-Token")):
         return failure("missing or wrong X-CSRF-Token header: reload the page and try again", 403)
+    if request.endpoint not in NOT_PRESENCE:
+        console().owners.seen(session.session_id, console().clock())
     return None
 
 

@@ -188,7 +188,17 @@ def test_opening_the_page_leaves_a_driving_car_alone_and_calibrate_refuses_while
 # control (the header's STOP included), a page control too small for a thumb (under 40 px either way;
 # checkboxes count with their label).
 LAYOUT_PROBLEMS_JS = """() => {
-  const shown = (el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== "hidden";
+  // What of a control is on the screen: its rectangle, cut to the part of the page that scrolls (a control scrolled
+  // out of it is not shown, and nothing is over it).
+  const seen = (el) => {
+    const r = el.getBoundingClientRect();
+    const box = el.closest(".page-scroll");
+    const c = box ? box.getBoundingClientRect() : { top: -Infinity, bottom: Infinity };
+    return { left: r.left, right: r.right, width: r.width, height: r.height,
+             top: Math.max(r.top, c.top), bottom: Math.min(r.bottom, c.bottom) };
+  };
+  const shown = (el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== "hidden"
+    && seen(el).bottom > seen(el).top;
   const name = (el) => `${el.tagName.toLowerCase()}#${el.id || el.textContent.trim().slice(0, 24)}`;
   const problems = [];
   if (document.documentElement.scrollWidth > window.innerWidth) problems.push("page wider than the screen");
@@ -204,8 +214,8 @@ LAYOUT_PROBLEMS_JS = """() => {
   for (const [i, a] of controls.entries()) {
     for (const b of controls.slice(i + 1)) {
       if (a.contains(b) || b.contains(a) || a.control === b || b.control === a) continue;
-      const p = a.getBoundingClientRect();
-      const q = b.getBoundingClientRect();
+      const p = seen(a);
+      const q = seen(b);
       const w = Math.min(p.right, q.right) - Math.max(p.left, q.left);
       const h = Math.min(p.bottom, q.bottom) - Math.max(p.top, q.top);
       if (w > 1 && h > 1) problems.push(`${name(a)} overlaps ${name(b)}`);

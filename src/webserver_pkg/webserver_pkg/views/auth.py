@@ -105,6 +105,7 @@ def logout() -> ResponseReturnValue:
     session = current_session()  # a POST has passed the app's CSRF check
     if session is not None:
         console().sessions.end(session.session_id)
+        console().owners.forget(session.session_id)  # a device logged out has gone away
     cookie.clear()
     if request.method == "POST":
         return ok(redirect=url_for("auth.login"))
