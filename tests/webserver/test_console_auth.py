@@ -320,3 +320,22 @@ def test_the_start_line_points_to_where_the_password_is_and_never_holds_it(tmp_p
     tag = password_hint(FirstPassword("racer-asset-tag-42", "asset_tag"), tmp_path)
     assert "racer-asset-tag-42" not in tag and "asset tag printed under the car" in tag
     assert "Settings page" in password_hint(None, tmp_path)
+
+
+def test_the_login_page_says_where_the_password_is(start_console, tmp_path):
+    """Issue 25 item 11: the login page said the password is "printed on the bottom of the car" where `make run`
+    keeps the generated one in a file."""
+    assert "printed on the label under the car" in start_console().client().get("/login").body.decode()
+    (tmp_path / "chassis_asset_tag").unlink()  # a laptop: no asset tag, so the console generates a password
+    (tmp_path / "console" / "password.json").unlink()
+    server = start_console()
+    default_file = server.console_dir / DEFAULT_PASSWORD_FILE
+    page = server.client().get("/login").body.decode()
+    assert "printed" not in page and str(default_file) in page
+    password = default_file.read_text().strip()
+    assert password not in page
+    racer = server.client()
+    assert racer.login(password).status == 200
+    assert racer.post("/api/password", {"old_password": password, "new_password": "track-day-2026"}).status == 200
+    page = server.client().get("/login").body.decode()
+    assert "the password set on the Settings page" in page and str(default_file) not in page

@@ -15,6 +15,8 @@ from playwright.sync_api import Browser, Page, expect
 from webserver.browser.browser_support import SCREENS, WAIT_MS, log_in, screenshot
 from webserver.console_client import ConsoleTestServer
 
+from inference_pkg.demo_model import write_package
+from inference_pkg.model_package import install
 from sim_pkg.tracks import load_track
 from webserver_pkg.robot.bridge import SimStateView
 
@@ -137,6 +139,33 @@ def test_on_a_phone_the_racers_flow_runs_top_down_with_start_on_the_first_screen
         assert start["y"] + start["height"] <= SCREENS["phone"]["height"] - 80, \
             f"Start is below the first screen: {start}"
         screenshot(page, "layout-phone-racers-flow", full_page=False)
+    finally:
+        page.context.close()
+    assert errors == [], errors
+
+
+def test_a_long_model_name_shows_whole_in_the_phones_picker(
+        chromium: Browser, console_server: ConsoleTestServer, tmp_path) -> None:
+    """Issue 25 item 11: the picker cut the sample model's name to "deepracer-sample-" on a phone."""
+    install(write_package(tmp_path / "package"), console_server.models_root, "deepracer-sample-model-48")
+    errors: list[str] = []
+    page = _logged_in(chromium, console_server, "phone", errors)
+    try:
+        page.get_by_text("Autonomous driving", exact=True).click()
+        picker = page.get_by_label("Select a model")
+        expect(picker).to_have_value("deepracer-sample-model-48")
+        text, needed, room = picker.evaluate("""(select) => {
+          const style = getComputedStyle(select);
+          const text = select.selectedOptions[0].text;
+          const pen = document.createElement("canvas").getContext("2d");
+          pen.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+          const arrow = 24;  // the drop-down's arrow
+          const room = select.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - arrow;
+          return [text, pen.measureText(text).width, room];
+        }""")
+        assert text.startswith("deepracer-sample-model-48") and needed <= room, \
+            f"{text!r} needs {needed:.0f} px, the picker shows {room:.0f}"
+        screenshot(page, "layout-phone-model-picker", full_page=False)
     finally:
         page.context.close()
     assert errors == [], errors

@@ -16,6 +16,7 @@ from flask import session as cookie
 from flask.typing import ResponseReturnValue
 
 from webserver_pkg.context import console, current_session, logged_in_session
+from webserver_pkg.services.credentials import login_help
 from webserver_pkg.services.device_info import software_version
 from webserver_pkg.services.request_origin import foreign_source
 from webserver_pkg.services.sessions import Session
@@ -42,8 +43,11 @@ def locked_out(seconds: int) -> str:
 
 def _login_page(**fields: object) -> str:
     seconds = lockout_seconds(request.remote_addr or "unknown")
+    state = console()
+    first = None if state.passwords.changed else state.first_password
     return render_template("login.html", csrf_token="", active_page="login", software_version=software_version(),
-                           retry_after_s=seconds, lockout=locked_out(seconds) if seconds else "", **fields)
+                           retry_after_s=seconds, lockout=locked_out(seconds) if seconds else "",
+                           password_help=login_help(first, state.config.console_path), **fields)
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
