@@ -80,7 +80,7 @@ def start_stop() -> ResponseReturnValue:
     asked_ns = boot_ns()
     bridge.set_navigation_started(True)
     state.owners.started(RunOwner(logged_in_session().session_id, describe_device(request.user_agent.string),
-                                  current.name if current and state.event.in_use() else "", asked_ns, boot_ns()))
+                                  current.name if current else "", asked_ns, boot_ns()))
     state.stop_note = ""
     log.info("car started in %s mode from the console (%s)", navigation.mode, request.remote_addr)
     return ok()
