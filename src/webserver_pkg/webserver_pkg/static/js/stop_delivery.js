@@ -5,8 +5,11 @@
 import { api } from "./api.js";
 
 const RETRY_MS = 250;
-// A request the dropped Wi-Fi leaves hanging is given up after this and sent again.
+// A request the dropped Wi-Fi leaves hanging is given up after this. Tries do not wait for each other's answers
+// (a hanging one would hold back the next by up to this much): a new one starts every RETRY_MS, at most
+// ATTEMPT_TIMEOUT_MS / RETRY_MS at once. Stopping twice is harmless.
 const ATTEMPT_TIMEOUT_MS = 1500;
+const MAX_IN_FLIGHT = ATTEMPT_TIMEOUT_MS / RETRY_MS;
 const OPTIONS = { timeoutMs: ATTEMPT_TIMEOUT_MS, toLogin: false };
 
 // How each kind reaches the car. A session that ended (a password change, a restart of the console) still stops
@@ -46,7 +49,7 @@ class StopCourier {
   constructor() {
     this.pending = null; // { kind, since, resolve, reject, promise } while not delivered
     this.timer = null;
-    this.sending = false;
+    this.inFlight = 0;
     window.addEventListener("online", () => this.attempt());
   }
 
@@ -68,24 +71,22 @@ class StopCourier {
   }
 
   async attempt() {
-    if (!this.pending || this.sending) return;
-    clearTimeout(this.timer);
-    this.sending = true;
     const pending = this.pending;
+    if (!pending) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.attempt(), RETRY_MS); // the next try does not wait for this one's answer
+    if (this.inFlight >= MAX_IN_FLIGHT) return;
+    this.inFlight += 1;
     try {
       await KINDS[pending.kind].send();
-      this.settle(() => pending.resolve());
+      if (this.pending === pending) this.settle(() => pending.resolve());
     } catch (error) {
-      if (error.status === 429 && pending.kind !== "stop") {
-        this.settle(() => pending.resolve());
-      } else if (undelivered(error)) {
-        this.show();
-        this.timer = setTimeout(() => this.attempt(), RETRY_MS);
-      } else {
-        this.settle(() => pending.reject(error));
-      }
+      if (this.pending !== pending) return; // another try has settled it
+      if (error.status === 429 && pending.kind !== "stop") this.settle(() => pending.resolve());
+      else if (undelivered(error)) this.show();
+      else this.settle(() => pending.reject(error));
     } finally {
-      this.sending = false;
+      this.inFlight -= 1;
     }
   }
 
