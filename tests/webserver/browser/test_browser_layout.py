@@ -153,6 +153,7 @@ def test_a_long_model_name_shows_whole_in_the_phones_picker(
     try:
         page.get_by_text("Autonomous driving", exact=True).click()
         picker = page.get_by_label("Select a model")
+        expect(picker).to_be_visible()
         expect(picker).to_have_value("deepracer-sample-model-48")
         text, needed, room = picker.evaluate("""(select) => {
           const style = getComputedStyle(select);
