@@ -15,7 +15,7 @@ from servo_pkg.backends.sysfs import SysfsBackend
 from servo_pkg.config import ServoConfig, parse_channel_map
 from servo_pkg.led_color import LedColor
 from servo_pkg.pwm_math import Calibration, ChannelCalibration
-from servo_pkg.servo_core import ServoCore, Written
+from servo_pkg.servo_core import CALIBRATION_HOLD_S, CONSOLE_QUIET_S, ServoCore, Written
 
 TIMEOUT = 0.25
 
@@ -105,10 +105,83 @@ def test_watchdog_sets_throttle_neutral_once_after_the_timeout(rig) -> None:
     assert core.check_watchdog() is None
 
 
-def test_watchdog_also_guards_raw_throttle_in_calibration_mode(rig) -> None:
+# --- a calibration wheel move is held (issue 25, item 3: the watchdog cut the wizard's single value in 0.05-0.3 s) ---
+
+def test_a_wheel_move_is_held_for_the_calibration_hold_then_the_throttle_goes_neutral(rig) -> None:
+    core, backend, clock, _ = rig
+    core.follow_navigation("calibration")
+    core.raw("throttle", 1_300_000)  # sent once, as the original console and its UI send it
+    for _ in range(int(CALIBRATION_HOLD_S / 0.05) - 1):  # the node's watchdog checks, every 0.05 s
+        clock.now += 0.05
+        core.console_heard("console-1")  # the console's heartbeat (every 0.1 s on the car)
+        assert core.check_watchdog() is None
+    assert backend.values["throttle"] == 1_300_000 and CALIBRATION_HOLD_S >= 5.0
+    clock.now += 0.05
+    assert core.check_watchdog() == Written(1_450_000, 1_446_000, True, "hold over")
+    clock.now += 10
+    assert core.check_watchdog() is None
+
+
+def _heard_for(core: ServoCore, clock: Clock, seconds: float) -> None:
+    for _ in range(round(seconds / 0.1)):
+        clock.now += 0.1
+        core.console_heard("console-1")
+        assert core.check_watchdog() is None
+
+
+def test_a_new_value_starts_the_hold_again_and_a_mode_change_ends_it_at_once(rig) -> None:
+    core, backend, clock, _ = rig
+    core.follow_navigation("calibration")
+    core.raw("throttle", 1_300_000)
+    _heard_for(core, clock, CALIBRATION_HOLD_S - 1)
+    core.raw("throttle", 1_320_000)  # the next slider step
+    _heard_for(core, clock, CALIBRATION_HOLD_S - 1)
+    assert core.check_watchdog() is None and backend.values["throttle"] == 1_320_000
+    assert core.follow_navigation("manual") == Written(1_450_000, 1_446_000, True, "mode")  # leaving calibration
+    clock.now += 2
+    assert core.check_watchdog() is None
+
+
+def test_a_held_wheel_move_ends_when_the_console_goes_quiet_or_restarts(rig) -> None:
+    core, backend, clock, _ = rig
+    core.follow_navigation("calibration")
+    core.console_heard("console-1")
+    core.raw("throttle", 1_300_000)
+    for _ in range(30):  # three seconds of beats every 0.1 s: held
+        clock.now += 0.1
+        assert core.console_heard("console-1") is None and core.check_watchdog() is None
+    clock.now += CONSOLE_QUIET_S  # the console's beats stop (killed, hung)
+    assert core.check_watchdog() is None
+    clock.now += 0.05
+    assert core.check_watchdog() == Written(1_450_000, 1_446_000, True, "console gone")
+
+    core.raw("throttle", 1_300_000)
+    clock.now += 0.1
+    assert core.console_heard("console-2") == Written(1_450_000, 1_446_000, True, "console gone")  # restarted
+    assert backend.values["throttle"] == 1_446_000
+
+
+def test_a_console_never_heard_in_calibration_mode_counts_as_gone_after_the_quiet_time(rig) -> None:
+    """The console asked for calibration mode, so it counts as heard then: killed before this node heard its
+    first beat (a new subscription), its held move still ends."""
     core, _, clock, _ = rig
     core.follow_navigation("calibration")
     core.raw("throttle", 1_300_000)
+    clock.now += CONSOLE_QUIET_S
+    assert core.check_watchdog() is None
+    clock.now += 0.05
+    assert core.check_watchdog() == Written(1_450_000, 1_446_000, True, "console gone")
+    core.console_heard("console-1")  # its first beat after that is no restart of a known console
+    core.raw("throttle", 1_300_000)
+    _heard_for(core, clock, 2.0)
+
+
+def test_drive_commands_keep_the_short_watchdog_after_calibration(rig) -> None:
+    core, _, clock, _ = rig
+    core.follow_navigation("calibration")
+    core.raw("throttle", 1_300_000)
+    core.follow_navigation("manual")
+    core.command(0.0, 1.0)
     clock.now += TIMEOUT
     assert core.check_watchdog() == Written(1_450_000, 1_446_000, True, "watchdog")
 

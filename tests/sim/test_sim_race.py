@@ -127,3 +127,64 @@ def test_a_stalled_simulator_pauses_the_world_and_says_how_long_its_steps_took()
         t += 0.02
         sim.step(t, PwmReading(CALIBRATION.steering.mid_ns, CALIBRATION.throttle.mid_ns))
     assert sim.step_gaps.stats().cut_short == 0 and sim.step_gaps.stats().longest_s == pytest.approx(0.02)
+
+
+# --- lap times do not count time spent stopped (issue 25, item 8: the first lap counted the wait before Start,
+# 26.8 s against 19.2-19.6 s, and a lap spanning a pause counted it: "lap 2: 247.40 s") ----------------------
+
+LOOK_AHEAD_M = 0.4
+STEP_S = 0.02
+
+
+def _follow(sim: Simulation, t: float, seconds: float, throttle: float) -> float:
+    """Drive the simulated car for `seconds` as a steady driver would: steer for the centre line a little ahead
+    (pure pursuit), hold `throttle` (0: neutral, the car stopped by its driver)."""
+    for _ in range(round(seconds / STEP_S)):
+        t += STEP_S
+        snap = sim.snapshot()
+        where = TRACK.locate(snap.x, snap.y)
+        ahead_x, ahead_y, _ = TRACK.point_at((where.s + LOOK_AHEAD_M) % TRACK.length)
+        bearing = math.atan2(ahead_y - snap.y, ahead_x - snap.x) - snap.yaw
+        bearing = math.atan2(math.sin(bearing), math.cos(bearing))
+        wheel = math.atan(2 * sim.vehicle.wheelbase_m * math.sin(bearing) / LOOK_AHEAD_M)
+        angle = max(-1.0, min(1.0, wheel / math.radians(30)))
+        sim.step(t, PwmReading(duty_ns(angle, CALIBRATION.steering), duty_ns(throttle, CALIBRATION.throttle)))
+    return t
+
+
+def _first_lap_s(wait_s: float = 0.0, pause_at_s: float | None = None, pause_s: float = 0.0) -> float:
+    sim = Simulation(TRACK, Actuators(CALIBRATION, 2.0), 0.0)
+    t = _follow(sim, 0.0, wait_s, 0.0)  # standing on the start line until Start
+    if pause_at_s is not None:
+        t = _follow(sim, t, pause_at_s, 0.5)
+        t = _follow(sim, t, pause_s, 0.0)  # Stop, then Start again
+    while not sim.snapshot().race.laps:
+        t = _follow(sim, t, 1.0, 0.5)
+        assert t < wait_s + pause_s + 60, f"no lap: {sim.snapshot().race}"
+    assert sim.snapshot().race.off_track == 0
+    return sim.snapshot().race.lap_times_s[0]
+
+
+def test_a_lap_time_counts_neither_the_wait_before_start_nor_a_pause():
+    driven = _first_lap_s()
+    assert 15 < driven < 25  # 17.7 m at about 1 m/s
+    assert _first_lap_s(wait_s=7.0) == pytest.approx(driven, abs=0.1)
+    # Stopping mid-lap and starting again costs the roll to a stop and the pull-away (the ESC's lag: about 0.9 s
+    # here), never the 30 s the car stood.
+    assert driven < _first_lap_s(pause_at_s=6.0, pause_s=30.0) < driven + 1.5
+
+
+def test_the_pause_after_leaving_the_track_stays_on_the_lap_clock():
+    """The DeepRacer's penalty for leaving the track is time: the reset pause is driving time, not a stop."""
+    driven = _first_lap_s()
+    sim = Simulation(TRACK, Actuators(CALIBRATION, 2.0), 0.0, reset_pause_s=2.0)
+    t = _follow(sim, 0.0, 3.0, 0.5)
+    lock = PwmReading(duty_ns(1.0, CALIBRATION.steering), duty_ns(1.0, CALIBRATION.throttle))
+    while not sim.snapshot().race.off_track:  # full lock and full throttle: off the track
+        t += STEP_S
+        sim.step(t, lock)
+        assert t < 10, "never left the track"
+    while not sim.snapshot().race.laps:
+        t = _follow(sim, t, 1.0, 0.5)
+        assert t < 60, f"no lap: {sim.snapshot().race}"
+    assert sim.snapshot().race.lap_times_s[0] > driven + 2.0

@@ -14,6 +14,7 @@ import pytest
 
 from inference_pkg.model_package import install
 from servo_pkg.console_units import from_console_units
+from servo_pkg.servo_core import CALIBRATION_HOLD_S
 from support.rosgraph import wait_for
 from webserver_pkg.robot.bridge import CalibrationNs, CameraView, LogLine, ModelStateView, StageView
 from webserver_pkg.views import calibration as calibration_view
@@ -164,9 +165,13 @@ def test_calibration_mode_and_values_in_console_units(api, bridge):
     assert api.post("/api/set_calibration_mode").status == 200
     assert bridge.navigation.mode == "calibration"
     assert api.get("/api/get_calibration/angle").json() == {"success": True, "mid": -5, "min": -30, "max": 20,
-                                                            "polarity": 1, "defaults": True}
+                                                            "polarity": 1, "defaults": True, "stock_polarity": 1,
+                                                            "hold_s": CALIBRATION_HOLD_S}
+    # The speed estimate's scale: the simulated car's 2.0 m/s at the stock full forward, 30 units from stopped.
     assert api.get("/api/get_calibration/throttle").json() == {"success": True, "mid": -12, "min": -42,
-                                                               "max": 23, "polarity": -1, "defaults": True}
+                                                               "max": 23, "polarity": -1, "defaults": True,
+                                                               "stock_polarity": -1, "hold_s": CALIBRATION_HOLD_S,
+                                                               "speed_m_s_per_unit": round(2.0 / 30, 6)}
 
 
 def test_calibration_mode_needs_the_csrf_token_whatever_the_method(api, bridge):

@@ -274,6 +274,46 @@ def test_anyone_on_the_network_can_stop_a_moving_car_but_never_start_or_release_
     assert limited.status == 429 and limited.json()["retry_after_s"] > 0
 
 
+# Issue 25, item 10: the public STOP took a cross-site POST, so any page a person opened on the event's network
+# could stop every car. The headers below are what Chromium sends (Origin, Sec-Fetch-*, Referer), case by case.
+def _browser_headers(site: str, origin: str, mode: str = "cors", referer: str | None = None) -> dict[str, str]:
+    headers = {"Origin": origin, "Sec-Fetch-Site": site, "Sec-Fetch-Mode": mode, "Sec-Fetch-Dest": "empty"}
+    if referer is not None:
+        headers["Referer"] = referer
+    return headers
+
+
+def test_the_public_stop_refuses_other_sites_and_keeps_the_login_pages_one_tap_stop(console_server):
+    own = console_server.url
+    other_port = own.rsplit(":", 1)[0] + ":1"
+    refused = {
+        "another site's fetch": _browser_headers("cross-site", "http://quiz.example", "no-cors",
+                                                 "http://quiz.example/"),
+        "another site's form": _browser_headers("cross-site", "http://quiz.example", "navigate"),
+        "another app on the car's address": _browser_headers("same-site", other_port),
+        "an older browser: Origin only": {"Origin": "http://quiz.example"},
+        "a sandboxed frame": {"Origin": "null"},
+        "an older browser: Referer only": {"Referer": "http://quiz.example/page"},
+    }
+    allowed = {
+        "the login page's STOP": _browser_headers("same-origin", own, referer=f"{own}/login"),
+        "an older browser on the login page": {"Origin": own, "Referer": f"{own}/login"},
+        "a tool at the car (no browser headers)": {},
+    }
+    public, racer = console_server.client(), console_server.logged_in_client()
+    bridge = console_server.bridge
+    assert racer.post("/api/start_stop", {"start_stop": "start"}).status == 200
+    for what, headers in refused.items():
+        reply = public.post("/api/public/stop", headers=headers)
+        assert reply.status == 403 and "another" in reply.json()["reason"], (what, reply.body)
+        assert bridge.navigation.started and not bridge.navigation.emergency_stop, what
+    for what, headers in allowed.items():
+        reply = public.post("/api/public/stop", headers=headers)
+        assert reply.status == 200, (what, reply.body)
+        assert bridge.navigation.emergency_stop, what
+        assert racer.post("/api/reset_emergency_stop").status == 200
+
+
 def test_the_start_line_points_to_where_the_password_is_and_never_holds_it(tmp_path):
     """Issue 14, finding 10: the launcher relays the terminal's start line into the logs, so it never holds
     the password, only where to find it: the file the generated one is kept in (0600), or the asset tag."""
@@ -282,3 +322,22 @@ def test_the_start_line_points_to_where_the_password_is_and_never_holds_it(tmp_p
     tag = password_hint(FirstPassword("racer-asset-tag-42", "asset_tag"), tmp_path)
     assert "racer-asset-tag-42" not in tag and "asset tag printed under the car" in tag
     assert "Settings page" in password_hint(None, tmp_path)
+
+
+def test_the_login_page_says_where_the_password_is(start_console, tmp_path):
+    """Issue 25 item 11: the login page said the password is "printed on the bottom of the car" where `make run`
+    keeps the generated one in a file."""
+    assert "printed on the label under the car" in start_console().client().get("/login").body.decode()
+    (tmp_path / "chassis_asset_tag").unlink()  # a laptop: no asset tag, so the console generates a password
+    (tmp_path / "console" / "password.json").unlink()
+    server = start_console()
+    default_file = server.console_dir / DEFAULT_PASSWORD_FILE
+    page = server.client().get("/login").body.decode()
+    assert "printed" not in page and str(default_file) in page
+    password = default_file.read_text().strip()
+    assert password not in page
+    racer = server.client()
+    assert racer.login(password).status == 200
+    assert racer.post("/api/password", {"old_password": password, "new_password": "track-day-2026"}).status == 200
+    page = server.client().get("/login").body.decode()
+    assert "the password set on the Settings page" in page and str(default_file) not in page

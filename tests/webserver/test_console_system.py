@@ -91,13 +91,17 @@ def test_ssh_on_off_needs_csrf_and_the_password_change_checks_the_old_one(api, c
 
 def test_is_software_update_available_answers_as_the_original_from_the_package_index(api, system):
     route = "/api/is_software_update_available"
-    assert api.get(route).json() == {"success": True, "status": False, "version": ""}
+    assert api.get(route).json() == {"success": True, "status": False, "version": "", "updates": "on"}
     system.available_version = "2.1.0"
-    assert api.get(route).json() == {"success": True, "status": True, "version": "2.1.0"}
+    assert api.get(route).json() == {"success": True, "status": True, "version": "2.1.0", "updates": "on"}
     system.availability_problem = "the package index https://pypi.org/simple cannot be reached: is the car online?"
     reply = api.get(route)
     assert reply.status == 409
     assert reply.json() == {"success": False, "reason": system.availability_problem}
+    # A car that cannot look for a new version answers "no update" as the original would, and says why (ours).
+    for updates in ("usb_only", "off"):
+        system.updates = updates
+        assert api.get(route).json() == {"success": True, "status": False, "version": "", "updates": updates}
 
 
 def test_update_status_streams_each_change_until_the_update_ends(api, console_server, system):

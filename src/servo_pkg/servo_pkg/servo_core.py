@@ -5,8 +5,14 @@ Rules it keeps:
 - Drive commands (normalised [-1, 1]) are honoured outside calibration mode; raw duty cycles only inside it
   (the calibration wizard owns the wheels then). A value out of range is refused before anything is written.
 - Every mode change writes neutral on both channels: a mode switch never inherits a moving motor.
-- Watchdog: when no drive or raw command arrived for `command_timeout_s`, throttle goes to its calibrated
-  neutral (steering stays where it is). It fires once per silence; the next command re-arms it.
+- Watchdog: when no drive command arrived for `command_timeout_s`, throttle goes to its calibrated neutral
+  (steering stays where it is). It fires once per silence; the next command re-arms it.
+- A calibration wheel move (one raw value, sent once by the wizard, as the original console sends it) is held for
+  CALIBRATION_HOLD_S, not cut by that watchdog: the technician must see which way the wheels turn and match a
+  speed. It ends sooner, throttle neutral at once, on the next value (Stop wheels sends the stopped value), on any
+  mode change, and when the console goes away: its heartbeat stops for CONSOLE_QUIET_S or comes from a new
+  process (`console_heard`, fed by the node while in calibration mode). Calibration mode without a console
+  (a graph started without webserver_node) holds a move for CONSOLE_QUIET_S at most.
 - A calibration change is validated, saved atomically, and only then applied, so the file and the car agree.
 - Armed only by navigation: drive commands are honoured once navigation's state has said "not started" since this
   node came up, or since the actuation guard had to write neutral for it (the node was hung). A servo node
@@ -41,6 +47,17 @@ WAITING_FOR_NAVIGATION = "servo node started: waiting for the navigation node's 
 RESTARTED_WHILE_DRIVING = "servo node restarted while the car was driving: start again to drive"
 GUARD_NOT_WATCHING = "the actuation guard is starting again: nothing is driven until it watches"
 UNRESPONSIVE = "servo node was unresponsive"
+# How long one calibration wheel move keeps the wheels at its value. Chosen: 10 s. Long enough to see which way the
+# raised wheels turn, to listen for the motor's whine either side of the stopped value and to read or compare a
+# speed; every new value (a slider step, a ▶ tap) starts it again. Short enough that wheels left spinning by a
+# technician who walked away, or whose phone lost the car's Wi-Fi (the page's own stop cannot arrive then), stop
+# soon. The original console kept the value on the wheels until the next one, without a bound.
+CALIBRATION_HOLD_S = 10.0
+# The console node whose heartbeat (deepracer_common_pkg.heartbeat, every 0.1 s) keeps a held wheel move alive, and
+# how long it may be silent: navigation's peer_timeout_s default, the same judgement of "gone" for the same beat.
+CONSOLE_NODE = "webserver_node"
+CONSOLE_QUIET_S = 1.0
+UNKNOWN_CONSOLE = ""  # the boot id of a console not heard yet
 
 
 @dataclass(frozen=True)
@@ -69,6 +86,8 @@ class ServoCore:
         self._steering_ns, self._throttle_ns = neutral[STEERING], neutral[THROTTLE]
         self._last_command = (0.0, 0.0)
         self._last_command_at: float | None = None
+        self._holding_move = False  # the output holds a calibration wheel move, not a drive command
+        self._console: tuple[str, float] | None = None  # the console's boot id and when it last beat
         self.fault = WAITING_FOR_NAVIGATION  # why drive commands are not honoured; "" when they are
         self.guard_watching = True  # the node says so (guard_link.py): false while a new guard starts
         # When this node came up on the car's boot clock (car_clock), compared with navigation's run_started_ns.
@@ -126,16 +145,19 @@ class ServoCore:
         throttle_ns = duty_ns(throttle, self.calibration.throttle)
         self._last_command = (angle, throttle)
         self._last_command_at = self._clock()
+        self._holding_move = False
         return self._output(steering_ns, throttle_ns, "command")
 
     def raw(self, channel: str, ns: int) -> Written | None:
-        """Set one channel's duty cycle directly (calibration wizard); None outside calibration mode."""
+        """Set one channel's duty cycle directly (calibration wizard) and hold it for CALIBRATION_HOLD_S; None
+        outside calibration mode."""
         check_channel(channel)
         if not 0 <= ns <= PWM_PERIOD_NS:
             raise ValueError(f"raw duty cycle must be 0..{PWM_PERIOD_NS} ns, got {ns}")
         if self.mode != CALIBRATION_MODE or not self.guard_watching:
             return None
         self._last_command_at = self._clock()
+        self._holding_move = True
         steering_ns = ns if channel == STEERING else self._steering_ns
         throttle_ns = ns if channel == THROTTLE else self._throttle_ns
         return self._output(steering_ns, throttle_ns, CALIBRATION_MODE)
@@ -156,6 +178,10 @@ class ServoCore:
         self.mode = mode
         self._last_command = (0.0, 0.0)
         self._last_command_at = None
+        self._holding_move = False
+        # The console is taken as heard when calibration begins (it asked for it), so that one whose beats stop
+        # before this node hears the first of them still counts as gone.
+        self._console = (UNKNOWN_CONSOLE, self._clock()) if mode == CALIBRATION_MODE else None
         neutral = self.calibration.neutral()
         return self._output(neutral[STEERING], neutral[THROTTLE], "mode")
 
@@ -163,6 +189,7 @@ class ServoCore:
         """The actuation guard wrote neutral while this node was not running: hold it until navigation stops."""
         self.fault = f"{UNRESPONSIVE} ({why}): the actuation guard put the throttle to neutral"
         self._last_command_at = None
+        self._holding_move = False
         self._last_command = (self._last_command[0], 0.0)
         return self._output(self._steering_ns, self.calibration.throttle.mid_ns, "guard")
 
@@ -177,14 +204,35 @@ class ServoCore:
         return self.guard_fired(f"it did not run for {quiet_s:.2f} s")
 
     def check_watchdog(self) -> Written | None:
-        """Call often (several times per timeout); returns the neutral write when the watchdog fires."""
+        """Call often (several times per timeout); returns the neutral write when the watchdog fires, a held wheel
+        move's time is up, or the console that sent it has gone quiet."""
         if self._backend.active:
             self._backend.keepalive()
-        if self._last_command_at is None or self._clock() - self._last_command_at < self.command_timeout_s:
+        if self._last_command_at is None:
             return None
+        now = self._clock()
+        if not self._holding_move:
+            return self._throttle_neutral("watchdog") if now - self._last_command_at >= self.command_timeout_s \
+                else None
+        if now - self._last_command_at >= CALIBRATION_HOLD_S:
+            return self._throttle_neutral("hold over")
+        if self._console is not None and now - self._console[1] > CONSOLE_QUIET_S:
+            return self._throttle_neutral("console gone")
+        return None
+
+    def console_heard(self, boot_id: str) -> Written | None:
+        """A heartbeat of the console node (CONSOLE_NODE); a new boot id is a console that went away and came back
+        knowing nothing of the wheels it left turning: a held wheel move ends at once."""
+        previous, self._console = self._console, (boot_id, self._clock())
+        if self._holding_move and previous is not None and previous[0] not in (UNKNOWN_CONSOLE, boot_id):
+            return self._throttle_neutral("console gone")
+        return None
+
+    def _throttle_neutral(self, reason: str) -> Written:
         self._last_command_at = None
+        self._holding_move = False
         self._last_command = (self._last_command[0], 0.0)
-        return self._output(self._steering_ns, self.calibration.throttle.mid_ns, "watchdog")
+        return self._output(self._steering_ns, self.calibration.throttle.mid_ns, reason)
 
     def set_calibration(self, channel: str, calibration: ChannelCalibration) -> Written | None:
         """Save, then apply: outside calibration mode the last command is re-driven with the new values

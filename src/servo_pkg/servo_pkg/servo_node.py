@@ -19,7 +19,7 @@ from deepracer_common_pkg.stamps import to_ns
 from deepracer_common_pkg.telemetry import StageWindow
 from deepracer_common_pkg.telemetry_node import publish_telemetry
 from deepracer_common_pkg.vocabulary import CALIBRATION
-from deepracer_interfaces_pkg.msg import NavigationState, PwmWritten, RawPwm, ServoCtrlMsg
+from deepracer_interfaces_pkg.msg import Heartbeat, NavigationState, PwmWritten, RawPwm, ServoCtrlMsg
 from deepracer_interfaces_pkg.srv import GetCalibration, GetLedColor, SetCalibration, SetLedColor
 from servo_pkg.backends.factory import make_backend
 from servo_pkg.calibration_files import load_calibration, load_led_color
@@ -28,7 +28,7 @@ from servo_pkg.guard_link import GuardLink
 from servo_pkg.led_color import LedColor
 from servo_pkg.process_start import process_started_ns
 from servo_pkg.pwm_math import ChannelCalibration
-from servo_pkg.servo_core import GUARD_NOT_WATCHING, ServoCore, Written
+from servo_pkg.servo_core import CONSOLE_NODE, GUARD_NOT_WATCHING, ServoCore, Written
 
 # The watchdog is checked this many times per command_timeout_s: neutral comes within 1.25 timeouts.
 WATCHDOG_CHECKS_PER_TIMEOUT = 4
@@ -76,6 +76,7 @@ class ServoNode(Node):
         self.create_service(GetLedColor, names.SERVO_GET_LED_COLOR, self._get_led)
         self.create_service(SetLedColor, names.SERVO_SET_LED_COLOR, self._set_led)
         self._watchdog = self._make_watchdog_timer(self.config.command_timeout_s)
+        self._console_beats = None  # heard only in calibration mode: a held wheel move ends when the console goes
         publish_telemetry(self, self.window)
 
     def _make_watchdog_timer(self, timeout_s: float):
@@ -135,6 +136,21 @@ class ServoNode(Node):
 
     def _on_state(self, message: NavigationState) -> None:
         self._publish(self.core.follow_navigation(message.mode, message.started, message.run_started_ns), None)
+        self._listen_to_console(message.mode == CALIBRATION)
+
+    def _listen_to_console(self, listen: bool) -> None:
+        """The console's heartbeat keeps a held calibration wheel move alive (ServoCore.console_heard). Every node's
+        beat comes on that topic, ten a second each: only calibration mode, where nothing drives, pays for them."""
+        if listen and self._console_beats is None:
+            self._console_beats = self.create_subscription(Heartbeat, names.HEARTBEAT, self._on_heartbeat,
+                                                           qos.HEARTBEAT)
+        elif not listen and self._console_beats is not None:
+            self.destroy_subscription(self._console_beats)
+            self._console_beats = None
+
+    def _on_heartbeat(self, message: Heartbeat) -> None:
+        if message.node == CONSOLE_NODE:
+            self._publish(self.core.console_heard(message.boot_id), None)
 
     def _take_guard_word(self) -> None:
         self._hear_guard(self._guard.fired())

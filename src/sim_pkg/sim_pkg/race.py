@@ -4,7 +4,9 @@ Progress is unwrapped arc length: each step adds the (short way round) change of
 so driving backwards takes progress away. A lap is counted when progress first reaches the next whole
 multiple of the track length, i.e. when the car crosses the start line in the driving direction having
 covered the whole lap; crossing it backwards and forwards again counts nothing. Lap times run from one
-such crossing to the next, pauses after leaving the track included (as a race clock does).
+such crossing to the next, the pause after leaving the track included (as a race clock does), but not the time the
+car stands stopped by its driver: the wait before Start, a Stop and the next Start (`observe(..., under_way=False)`).
+Lap times then compare with the simulator's and with each other whatever happened between the runs.
 
 Off-track rule: the car is off the track when its centre is more than half the track width plus half the
 car's wheel track (0.08 m) from the centre line: then even its inner wheels are past the border line, all four
@@ -45,21 +47,28 @@ class Race:
         self._last_s = s % self.track.length
         self._last_on_track = 0.0
         self._lap_start = now_s
+        self._seen_at = now_s
+        self._stopped_s = 0.0  # of the current lap: time the car stood stopped, taken off its lap time
         self.laps = 0
         self.lap_times: list[float] = []
         self.off_track = 0
         self.on_track = True
 
-    def observe(self, now_s: float, where: Location) -> bool:
-        """Account for the car's new location; True when this step took it off the track."""
+    def observe(self, now_s: float, where: Location, *, under_way: bool = True) -> bool:
+        """Account for the car's new location; True when this step took it off the track. `under_way`: whether
+        the time since the last observation counts on the lap clock (False while the car stands stopped)."""
+        if not under_way:
+            self._stopped_s += max(0.0, now_s - self._seen_at)
+        self._seen_at = now_s
         length = self.track.length
         change = (where.s - self._last_s + length / 2) % length - length / 2
         self._unwrapped += change
         self._last_s = where.s
         if self._unwrapped >= (self.laps + 1) * length:
             self.laps += 1
-            self.lap_times.append(now_s - self._lap_start)
+            self.lap_times.append(now_s - self._lap_start - self._stopped_s)
             self._lap_start = now_s
+            self._stopped_s = 0.0
         was_on = self.on_track
         self.on_track = abs(where.lateral) <= self.limit_m
         if self.on_track:

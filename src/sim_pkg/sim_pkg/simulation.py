@@ -25,6 +25,8 @@ from sim_pkg.vehicle import VehicleParams, VehicleState, from_centre, step
 MAX_STEP_S = 0.1
 # How far back `StepGaps` looks.
 STEP_GAP_WINDOW_S = 5.0
+# Slower than this, with no throttle asked for, the car stands stopped: that time is not on the lap clock.
+STANDING_M_S = 0.01
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,8 @@ class Simulation:
             self._wheel_angle = self.actuators.wheel_angle(wires.steering_ns)
         speed = self.actuators.target_speed(wires.throttle_ns) if wires.throttle_ns is not None else 0.0
         self.state = step(self.state, dt, self._wheel_angle, speed, self.vehicle)
-        if self.race.observe(now_s, self.track.locate(*self.state.centre(self.vehicle))):
+        under_way = speed != 0.0 or abs(self.state.speed) > STANDING_M_S
+        if self.race.observe(now_s, self.track.locate(*self.state.centre(self.vehicle)), under_way=under_way):
             self.state = VehicleState(self.state.x, self.state.y, self.state.yaw, steer=self.state.steer)
             self._resume_at = now_s + self.reset_pause_s
 

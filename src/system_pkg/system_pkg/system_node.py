@@ -39,6 +39,7 @@ from system_pkg.leds.gpio_leds import LedError
 from system_pkg.network.base import NetworkError
 from system_pkg.parts import make_parts
 from system_pkg.ssh.base import SshError
+from system_pkg.update import UPDATES_OFF, USB_ONLY
 from system_pkg.update.availability import AvailabilityCheck
 from system_pkg.update.package_index import PackageIndex
 from system_pkg.update.releases import Releases, UpdateError, progress_line
@@ -177,8 +178,8 @@ class SystemNode(Node):
     def _update_available(self, _request, response):
         """The package index's latest answer (success, message = the newer version or ""), never a wait on it."""
         if self._availability is None:
-            response.success, response.message = False, ("software update from a package index is off on this car "
-                                                         "(parameters install_root and update_index_url)")
+            stick = bool(self.config.install_root and self.config.update_public_key)
+            response.success, response.message = False, USB_ONLY if stick else UPDATES_OFF
             return response
         found = self._availability.latest()
         response.success = found.checked and not found.problem
@@ -190,8 +191,7 @@ class SystemNode(Node):
         stick in now if there is one (the owner brought it), else the newer version the package index holds."""
         response.success = False
         if not self.config.install_root or not (self.config.update_public_key or self._availability):
-            response.message = ("software update is off on this car (parameters install_root, and "
-                                "update_public_key for USB sticks or update_index_url for a package index)")
+            response.message = UPDATES_OFF
             return response
         if self._update_thread is not None and self._update_thread.is_alive():
             response.message = "an update is already running"

@@ -35,6 +35,7 @@ from webserver_pkg.services.credentials import PasswordStore, load_or_create_sec
 from webserver_pkg.services.event_queue import EventStore
 from webserver_pkg.services.frame_hub import FrameHub
 from webserver_pkg.services.log_sources import attach_console_log
+from webserver_pkg.services.run_owner import StarterWatch, StarterWatchThread
 from webserver_pkg.services.sessions import LoginLimiter, SessionStore, csrf_matches
 from webserver_pkg.services.uploads import Installer, UploadRequest, clear_spool, spool_folder
 from webserver_pkg.views import auth, calibration, device, driving, event, logs, models, pages, runs, sim, video
@@ -44,6 +45,8 @@ from webserver_pkg.views.api_input import ApiError, failure
 MB = 1024 * 1024
 PUBLIC_ENDPOINTS = {"auth.login", "auth.logout", "device.openapi", "static", "auth.public_stop",
                     "auth.public_car_moving", "auth.redirect_login", "auth.auth"}
+# Requests that say nothing about a person being at the page (a video stream stays open in a locked phone's tab).
+NOT_PRESENCE = {"video.route"}
 WRITE_METHODS = {"POST", "PUT", "DELETE", "PATCH"}
 CSRF_EXEMPT = {"auth.login", "auth.public_stop", "auth.auth"}  # the public STOP: see auth.public_stop; auth only reads
 # The original console took GET for these changes (its UI and awsdeepracer-control send GET): they stay GETs, with
@@ -98,8 +101,13 @@ def create_app(config: ConsoleConfig, bridge: RobotBridge, *,
         login_limiter=LoginLimiter(config.login_attempts_per_minute, 60.0, clock),
         frames=FrameHub(bridge.watch_display), installer=Installer(),
         public_stop_limiter=LoginLimiter(auth.PUBLIC_STOPS_PER_MINUTE, 60.0, clock),
-        event=EventStore(console_dir, bridge.announce_racer),
+        event=EventStore(console_dir, bridge.announce_racer), clock=clock,
     )
+    state = app.extensions[EXTENSION]
+    state.starter_watch = StarterWatch(state.owners)
+    state.starter_thread = StarterWatchThread(
+        state.starter_watch, enabled=lambda: state.event.stop_when_starter_leaves, state=bridge.navigation_state,
+        stop=lambda reason: driving.stop_for(state, reason), clock=clock)
     for blueprint in (auth.blueprint, pages.blueprint, driving.blueprint, calibration.blueprint, device.blueprint,
                       logs.blueprint, models.blueprint, video.blueprint, sim.blueprint, runs.blueprint,
                       event.blueprint):
@@ -133,6 +141,8 @@ def _guard() -> ResponseReturnValue | None:
         return redirect(url_for("auth.login"))
     if _needs_csrf() and not any(csrf_matches(session, request.headers.get(name)) for name in CSRF_HEADERS):
         return failure("missing or wrong X-CSRF-Token header: reload the page and try again", 403)
+    if request.endpoint not in NOT_PRESENCE:
+        console().owners.seen(session.session_id, console().clock())
     return None
 
 

@@ -5,7 +5,8 @@ One `Console` per app, kept in `app.extensions`; views reach it through `console
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from flask import current_app, g
 from flask import session as cookie
@@ -15,6 +16,7 @@ from webserver_pkg.robot.bridge import RobotBridge
 from webserver_pkg.services.credentials import FirstPassword, PasswordStore
 from webserver_pkg.services.event_queue import EventStore
 from webserver_pkg.services.frame_hub import FrameHub
+from webserver_pkg.services.run_owner import RunOwners, StarterWatch, StarterWatchThread
 from webserver_pkg.services.sessions import LoginLimiter, Session, SessionStore
 from webserver_pkg.services.uploads import Installer
 
@@ -33,12 +35,19 @@ class Console:
     installer: Installer
     public_stop_limiter: LoginLimiter  # the login page's unauthenticated STOP, per client address
     event: EventStore  # the car's name and the racer queue (views.event)
+    clock: Callable[[], float]  # monotonic seconds: sessions, the login limit, whether a device is still there
+    owners: RunOwners = field(default_factory=RunOwners)  # who started the run (services.run_owner)
+    starter_watch: StarterWatch | None = None
+    starter_thread: StarterWatchThread | None = None
+    stop_note: str = ""  # why the console itself stopped the last run; "" once the car is started again
     timezone_changed: bool = False  # set_timezone succeeded since start (the community console's get_time field)
 
     def close(self) -> None:
-        """Stop what runs beside the requests: video viewers and the installer thread."""
+        """Stop what runs beside the requests: video viewers, the installer thread, the starter watch."""
         self.frames.close()
         self.installer.close()
+        if self.starter_thread is not None:
+            self.starter_thread.close()
 
 
 def console() -> Console:

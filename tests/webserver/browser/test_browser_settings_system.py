@@ -56,10 +56,39 @@ def test_settings_shows_update_progress_and_why_an_update_cannot_start(console_p
     expect(page.locator("#update-bar")).to_have_attribute("value", "70")
     system.status = "status:failed|update_pct:100"
     expect(page.locator("#update-progress")).to_have_text("The update failed: this version stays (100 %)")
-    page.get_by_role("button", name="Install the update").click()
+    page.get_by_role("button", name="Install version 2.1.0").click()
     expect(page.get_by_role("alert").first).to_contain_text("No signed package (deepracer-stack-<version>.tar.gz")
     system.availability_problem = "the package index https://pypi.org/simple cannot be reached: is the car online?"
     page.reload()
     expect(page.locator("#update-available")).to_have_text(
         f"Cannot tell whether a new version is out: {system.availability_problem}")
     system.available_version, system.availability_problem = "", ""
+
+
+def test_the_update_card_says_how_this_car_updates_and_offers_no_button_that_cannot_work(
+        console_page: Page, console_server: ConsoleTestServer) -> None:
+    """Issue 25 item 11: with updates off (`make run`'s laptop car) the card read "Cannot tell whether a new version
+    is out: software update from a package index is off on this car (parameters install_root and
+    update_index_url)" beside an enabled Install button."""
+    system = console_server.app.extensions[EXTENSION]
+    page = console_page
+    system.updates = "off"
+    page.goto("/settings")
+    card = page.locator("#update-heading").locator("xpath=..")
+    expect(page.locator("#update-available")).to_have_text(
+        "Software updates are off on this car: its owner installs new versions.")
+    expect(card.get_by_role("button")).to_have_count(0)
+    for jargon in ("parameter", "install_root", "package index", "update_index_url"):
+        assert jargon not in card.inner_text(), card.inner_text()
+    screenshot(page, "phone-settings-updates-off", full_page=False)
+
+    system.updates = "usb_only"
+    page.reload()
+    expect(page.locator("#update-available")).to_contain_text("copy the version you were given into a folder named "
+                                                              "update on the stick")
+    expect(card.get_by_role("button", name="Install from the USB stick")).to_be_enabled()
+
+    system.updates = "on"
+    page.reload()
+    expect(page.locator("#update-available")).to_have_text("This car runs the newest version.")
+    expect(card.get_by_role("button", name="Install the update")).to_be_disabled()

@@ -16,7 +16,8 @@ puts the car to neutral here as it does on the car, by the time anyone looks.
 What cannot exist without the graph is kept as plain state a test may set: the camera status, stage
 telemetry, /rosout lines, the LiDAR flag, the simulator's state, the tail light. For faults, `unavailable`
 makes named methods fail as if their node were down, and `fail_next_load` makes the next load end in the
-inference node's error with that reason. Every call is recorded in `calls`.
+inference node's error with that reason; `load_gate`, when set, holds every load until it is set (a slow load).
+`publish_policy` stands in for the inference node's output on a frame. Every call is recorded in `calls`.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ def _calibration(values: ChannelCalibration) -> CalibrationNs:
 class InProcessRobot(RobotBridge):
     def __init__(self) -> None:
         self.fail_next_load: str | None = None
+        self.load_gate: threading.Event | None = None
         self.unavailable: set[str] = set()
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
         self.drive = DriveControl(NavigationConfig(), monotonic_ns=boot_ns, stamp_ns=time.time_ns)
@@ -231,6 +233,9 @@ class InProcessRobot(RobotBridge):
 
     def _load(self, folder: Path, failure: str | None) -> None:
         started = time.monotonic()
+        gate = self.load_gate
+        if gate is not None:
+            gate.wait(60)
         try:
             if failure:
                 raise ModelPackageError(failure)
@@ -269,6 +274,12 @@ class InProcessRobot(RobotBridge):
         self._record("reset_emergency_stop")
         with self._lock:
             self._answer(self.drive.reset_emergency_stop())
+
+    def publish_policy(self, outputs: list[float]) -> None:
+        """The inference node's output for a frame captured now, for the loaded model: navigation decides
+        (DriveControl.on_policy) whether it drives."""
+        with self._lock:
+            self._apply(self.drive.on_policy(outputs, time.time_ns(), self.drive.state().model_name))
 
     def manual_drive(self, angle: float, throttle: float) -> None:
         """Published, never answered: navigation decides (DriveControl.on_manual) whether it drives."""

@@ -31,12 +31,21 @@ from system_pkg.network.base import ConnectResult, NetworkDetails, WifiNetwork
 from system_pkg.network.simulated import SimulatedNetwork
 from system_pkg.ssh.base import SshError, SshState
 from system_pkg.ssh.simulated import SimulatedSsh
+from system_pkg.update import UPDATES_OFF, USB_ONLY
 from system_pkg.update.releases import progress_line
 from webserver_pkg.robot.bridge import BridgeError
 
 # A Wi-Fi join waits for NetworkManager (system_node's wifi_connect_timeout_s, 20 s, plus the way back to the old
 # network): the console waits this long for it, not the usual service timeout.
 JOIN_TIMEOUT_S = 60.0
+
+
+class UpdatesOff(BridgeError):
+    """The car cannot look for a new version: updates are off, or come from a USB stick only (`usb_only`)."""
+
+    def __init__(self, reason: str, *, usb_only: bool) -> None:
+        super().__init__(reason)
+        self.usb_only = usb_only
 
 
 @dataclass(frozen=True)
@@ -78,7 +87,8 @@ class SystemBridge(ABC):
 
     @abstractmethod
     def update_available(self) -> str:
-        """The newer version the package index holds, "" when up to date; BridgeError when that is not known."""
+        """The newer version the package index holds, "" when up to date; UpdatesOff when the car has no package
+        index to look on; BridgeError when that is not known."""
 
     @abstractmethod
     def begin_update(self) -> str:
@@ -93,6 +103,7 @@ class InProcessSystem(SystemBridge):
         self.status = progress_line("idle", 0)
         self.available_version = ""  # what a package index would offer
         self.availability_problem = ""  # why the index's answer is not known
+        self.updates = "on"  # "on" (a package index), "usb_only", "off": as the system node's parameters say
         self.zone = SimulatedZone()
 
     def battery(self) -> BatteryView | None:
@@ -129,6 +140,9 @@ class InProcessSystem(SystemBridge):
         return self.status
 
     def update_available(self) -> str:
+        if self.updates != "on":
+            usb_only = self.updates == "usb_only"
+            raise UpdatesOff(USB_ONLY if usb_only else UPDATES_OFF, usb_only=usb_only)
         if self.availability_problem:
             raise BridgeError(self.availability_problem)
         return self.available_version
@@ -221,7 +235,12 @@ class RosSystemBridge(SystemBridge):
             return self._status
 
     def update_available(self) -> str:
-        return self._answered(names.SYSTEM_UPDATE_AVAILABLE, Trigger.Request()).message
+        response = self._call(names.SYSTEM_UPDATE_AVAILABLE, Trigger.Request())
+        if not response.success and response.message in (UPDATES_OFF, USB_ONLY):
+            raise UpdatesOff(response.message, usb_only=response.message == USB_ONLY)
+        if not response.success:
+            raise BridgeError(response.message or "refused")
+        return response.message
 
     def begin_update(self) -> str:
         return self._answered(names.SYSTEM_BEGIN_UPDATE, Trigger.Request()).message

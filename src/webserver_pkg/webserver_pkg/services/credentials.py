@@ -111,6 +111,17 @@ def password_hint(first: FirstPassword | None, console_dir: Path) -> str:
             "Settings page")
 
 
+def login_help(first: FirstPassword | None, console_dir: Path) -> str:
+    """Where the password is, for the login page: the label under a car, the file a laptop's `make run` keeps the
+    generated one in (never the password), or the one someone set."""
+    if first is None:
+        return "Use the password set on the Settings page: whoever looks after this car knows it."
+    if first.source == "asset_tag":
+        return "The default password is printed on the label under the car."
+    return (f"This car's default password is in the file {console_dir / DEFAULT_PASSWORD_FILE} on the computer that "
+            "runs it (the console's start line says so), until it is changed on the Settings page.")
+
+
 class PasswordStore:
     """The console password, salted and scrypt-hashed in `<console_dir>/password.json`."""
 
@@ -120,6 +131,7 @@ class PasswordStore:
         self._original_path = console_dir.parent / ORIGINAL_PASSWORD_FILE
         self._original_lock = threading.Lock()  # two logins at once take the original's file over once
         self.problem = ""  # set by ensure() when it had to repair the password file
+        self.changed = False  # the password was changed since the console started: no default is in force
 
     def ensure(self, asset_tag_path: Path) -> FirstPassword | None:
         """Create the password on first start; return the default password while it is still in force.
@@ -203,6 +215,7 @@ class PasswordStore:
         self._write(new_password)
         self._default_path.unlink(missing_ok=True)
         self.problem = ""
+        self.changed = True
 
     def _original_digest(self) -> str | None:
         """The sha224 hex digest in the original's password file (first word, as `sha224sum` writes it too)."""

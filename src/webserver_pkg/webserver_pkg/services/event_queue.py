@@ -2,10 +2,11 @@
 
 At an event one organiser runs several cars, each with a tab: the car's name (its hostname unless one is set)
 and its tail-light colour are in every page's header and tab title so the tabs differ. The queue holds who
-drives next (racer, model, tail light); "Next racer" takes its head. Both are small JSON files in the console
-folder, written atomically (`small_files`), so a restart or a power cut keeps the day's queue. The racer on the car
-is announced to the robot (`announce`: the logging node names each run by it) at start and whenever it changes,
-whichever change made it.
+drives next (racer, model, tail light); "Next racer" takes its head. One setting: whether a run stops when the
+device that started it goes away (services.run_owner; off by default, as on the original car, where a racer's phone
+locking never ended a lap). All of it is a small JSON file in the console folder, written atomically
+(`small_files`), so a restart or a power cut keeps the day's queue. The racer on the car is announced to the robot
+(`announce`: the logging node names each run by it) at start and whenever it changes, whichever change made it.
 """
 
 from __future__ import annotations
@@ -85,9 +86,11 @@ class EventStore:
         self._lock = threading.Lock()
         self.problem = ""
         self._car_name, self._queue, self._current = "", [], None
+        self._stop_when_starter_leaves = False
         try:
             data = read_json(self._path)
             self._car_name = str(data.get("car_name", ""))
+            self._stop_when_starter_leaves = data.get("stop_when_starter_leaves", False) is True
             self._queue = [Racer(**entry) for entry in data.get("queue", [])]
             self._current = Racer(**data["current"]) if data.get("current") else None
         except FileNotFoundError:
@@ -95,8 +98,23 @@ class EventStore:
         except (OSError, ValueError, TypeError, AttributeError, KeyError):
             self.problem = "the saved racer queue could not be read, so the queue starts empty: add the racers again"
             self._car_name, self._queue, self._current = "", [], None
+            self._stop_when_starter_leaves = False
         self._announced = self._current_name()
         announce(self._announced)
+
+    @property
+    def stop_when_starter_leaves(self) -> bool:
+        return self._stop_when_starter_leaves
+
+    def set_stop_when_starter_leaves(self, on: bool) -> None:
+        with self._lock:
+            self._stop_when_starter_leaves = on
+            self._save()
+
+    def in_use(self) -> bool:
+        """Event mode: a racer is waiting or on the car."""
+        with self._lock:
+            return bool(self._queue) or self._current is not None
 
     def car_name(self, hostname: str) -> str:
         """The name set in Settings, else the car's hostname."""
@@ -147,7 +165,8 @@ class EventStore:
     def _save(self) -> None:
         """Write every change at once, and announce the racer on the car when that changed."""
         atomic_write_json(self._path, {"car_name": self._car_name, "queue": [asdict(r) for r in self._queue],
-                                       "current": asdict(self._current) if self._current else None})
+                                       "current": asdict(self._current) if self._current else None,
+                                       "stop_when_starter_leaves": self._stop_when_starter_leaves})
         if self._current_name() != self._announced:
             self._announced = self._current_name()
             self._announce(self._announced)

@@ -22,7 +22,9 @@ from flask import session as cookie
 from flask.typing import ResponseReturnValue
 
 from webserver_pkg.context import console, current_session, logged_in_session, set_current_session
+from webserver_pkg.services.credentials import login_help
 from webserver_pkg.services.device_info import software_version
+from webserver_pkg.services.request_origin import foreign_source
 from webserver_pkg.services.sessions import Session, new_csrf_token
 from webserver_pkg.views.api_input import ApiError, json_body, ok
 from webserver_pkg.views.car_in_use import refuse_while_started
@@ -50,8 +52,11 @@ def _login_page(**fields: object) -> str:
     seconds = lockout_seconds(request.remote_addr or "unknown")
     token = cookie.get(LOGIN_CSRF) or new_csrf_token()
     cookie[LOGIN_CSRF] = token
+    state = console()
+    first = None if state.passwords.changed else state.first_password
     return render_template("login.html", csrf_token=token, active_page="login", software_version=software_version(),
-                           retry_after_s=seconds, lockout=locked_out(seconds) if seconds else "", **fields)
+                           retry_after_s=seconds, lockout=locked_out(seconds) if seconds else "",
+                           password_help=login_help(first, state.config.console_path), **fields)
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
@@ -140,6 +145,7 @@ def _end_this_session() -> None:
     session = current_session()  # a POST has passed the app's CSRF check
     if session is not None:
         console().sessions.end(session.session_id)
+        console().owners.forget(session.session_id)  # a device logged out has gone away
     cookie.clear()
     set_current_session(None)
 
@@ -182,8 +188,14 @@ def public_stop() -> ResponseReturnValue:
 
     Why that is safe from misuse: this route can only stop. Stopping is always safe for the car and the people
     near it; releasing the stop and starting need a login (their routes stay behind the guard), so the worst
-    anyone on the car's network (or a page that posts here from another site) can do is stop a run, which a
-    logged-in racer sees latched and releases. The limit per address keeps the log from being flooded."""
+    anyone on the car's network can do is stop a run, which a logged-in racer sees latched and releases. A page of
+    another site is refused (services.request_origin, from the headers the browser adds): otherwise any web page a
+    person opened on the event's network could stop every car. The limit per address keeps the log from being
+    flooded."""
+    foreign = foreign_source(request.headers, request.scheme, request.host)
+    if foreign:
+        log.warning("public STOP refused from %s: %s", request.remote_addr, foreign)
+        raise ApiError(f"refused: this STOP was {foreign}; use the STOP on the car's own login page or console", 403)
     client = request.remote_addr or "unknown"
     wait_s = console().public_stop_limiter.spend(client)
     if wait_s > 0:

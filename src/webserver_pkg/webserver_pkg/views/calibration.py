@@ -19,7 +19,9 @@ from flask.typing import ResponseReturnValue
 
 from deepracer_common_pkg.vocabulary import CALIBRATION
 from servo_pkg.console_units import CONSOLE_NS_PER_UNIT, CONSOLE_OFFSET_NS, from_console_units, to_console_units
-from servo_pkg.pwm_math import DEFAULT_STEERING, DEFAULT_THROTTLE, PWM_PERIOD_NS
+from servo_pkg.pwm_math import DEFAULT_STEERING, DEFAULT_THROTTLE, PWM_PERIOD_NS, ChannelCalibration
+from servo_pkg.servo_core import CALIBRATION_HOLD_S
+from sim_pkg.config import SimConfig
 from webserver_pkg.context import console
 from webserver_pkg.robot.bridge import BridgeError, CalibrationNs, require_navigation
 from webserver_pkg.views.api_input import ApiError, json_body, number, ok
@@ -31,6 +33,18 @@ log = logging.getLogger(__name__)
 # The URL's channel names (original console) -> the servo node's.
 CHANNELS = {"angle": "steering", "throttle": "throttle"}
 DEFAULT_CALIBRATION = {"steering": DEFAULT_STEERING, "throttle": DEFAULT_THROTTLE}
+
+
+def _forward_units(calibration: ChannelCalibration) -> float:
+    """How far (console units) full forward lies from the stopped value."""
+    full_ns = calibration.max_ns if calibration.polarity > 0 else calibration.min_ns
+    return abs(full_ns - calibration.mid_ns) / CONSOLE_NS_PER_UNIT["throttle"]
+
+
+# The speed wizard's estimate per throttle unit from the stopped value: the simulated car's (sim_pkg, what `make run`
+# drives): its top speed at the stock ESC's full forward, 30 units from the stopped value, so the wizard and the
+# simulator agree (2.0 m/s at the stock calibration). Battery and floor change a real car's, so the page gives a range.
+SPEED_M_S_PER_UNIT = SimConfig().top_speed_m_s / _forward_units(DEFAULT_THROTTLE)
 # Navigation publishes its state as soon as its mode changes: this only covers the state's delivery.
 MODE_CONFIRM_S = 2.0
 # The servo node reports each write at once (pwm_written); this covers delivery on a loaded car. A raw value is
@@ -91,8 +105,12 @@ def get_calibration(name: str) -> ResponseReturnValue:
     default = DEFAULT_CALIBRATION[channel]
     defaults = (values.min_ns, values.mid_ns, values.max_ns, values.polarity) == (
         default.min_ns, default.mid_ns, default.max_ns, default.polarity)
+    # Besides the original's fields: the stock polarity ("Direction reversed" is against the stock car, whose ESC
+    # drives forward on the shorter pulse), how long one wheel move is held (servo_core), the speed estimate's scale.
+    extra = {"speed_m_s_per_unit": round(SPEED_M_S_PER_UNIT, 6)} if channel == "throttle" else {}
     return ok(mid=_console_value(channel, values.mid_ns), min=_console_value(channel, values.min_ns),
-              max=_console_value(channel, values.max_ns), polarity=values.polarity, defaults=defaults)
+              max=_console_value(channel, values.max_ns), polarity=values.polarity, defaults=defaults,
+              stock_polarity=default.polarity, hold_s=CALIBRATION_HOLD_S, **extra)
 
 
 def _console_value(channel: str, duty_ns: int) -> int | float:

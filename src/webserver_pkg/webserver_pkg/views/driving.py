@@ -26,10 +26,11 @@ from flask.typing import ResponseReturnValue
 
 from deepracer_common_pkg.car_clock import boot_ns
 from deepracer_common_pkg.vocabulary import AUTONOMOUS, CALIBRATION, MANUAL
-from webserver_pkg.context import console
+from webserver_pkg.context import Console, console, logged_in_session
 from webserver_pkg.robot.bridge import NavigationView, require_navigation
 from webserver_pkg.services import drive_readout
-from webserver_pkg.views.api_input import choice, json_body, number, ok
+from webserver_pkg.services.run_owner import RunOwner, describe_device, run_words
+from webserver_pkg.views.api_input import ApiError, choice, json_body, number, ok
 
 blueprint = Blueprint("driving", __name__, url_prefix="/api")
 log = logging.getLogger(__name__)
@@ -82,9 +83,28 @@ def manual_did_nothing(state: NavigationView | None, throttle: float) -> str:
 
 @blueprint.route("/drive_mode", methods=["PUT", "POST"])
 def drive_mode() -> ResponseReturnValue:
-    mode = DRIVE_MODES[choice(json_body(), "drive_mode", tuple(DRIVE_MODES))]
-    console().bridge.set_drive_mode(mode)
+    """A mode change stops a run in progress (navigation's rule). The Control page asks first when it knows the car
+    is driving, and otherwise sends `only_if_stopped`, so a run started meanwhile from another device is refused
+    with whose it is rather than ended unasked. Clients of the original API send neither and are obeyed."""
+    body = json_body()
+    mode = DRIVE_MODES[choice(body, "drive_mode", tuple(DRIVE_MODES))]
+    bridge = console().bridge
+    if body.get("only_if_stopped") is True:
+        state = bridge.navigation_state()
+        if state is not None and state.started and state.mode != mode:
+            whose = run_words(console().owners.owner(state.run_started_ns), logged_in_session().session_id)
+            raise ApiError(f"the car is driving ({_whose_run(whose)}): a mode change stops that run", 409,
+                           run_by=whose)
+    bridge.set_drive_mode(mode)
     return ok()
+
+
+def _whose_run(whose: dict) -> str:
+    if whose["you"]:
+        return "the run you started"
+    if whose["racer"]:
+        return f"{whose['racer']}'s run, started from {whose['device']}"
+    return f"a run started from {whose['device']}" if whose["known"] else "a run started outside this console"
 
 
 @blueprint.route("/start_stop", methods=["PUT", "POST"])
@@ -98,8 +118,27 @@ def start_stop() -> ResponseReturnValue:
         log.info("car stopped from the console (%s)", request.remote_addr)
         return ok()
     navigation = require_navigation(bridge)
+    state = console()
+    _, current = state.event.queue()
+    asked_ns = boot_ns()
     bridge.set_navigation_started(True)
+    state.owners.started(RunOwner(logged_in_session().session_id, describe_device(request.user_agent.string),
+                                  current.name if current else "", asked_ns, boot_ns()))
+    state.stop_note = ""
     log.info("car started in %s mode from the console (%s)", navigation.mode, request.remote_addr)
+    return ok()
+
+
+def stop_for(state: Console, reason: str) -> None:
+    """The console stops the run itself (the event setting of services.run_owner); the pages say why."""
+    state.bridge.set_navigation_started(False)
+    state.stop_note = reason
+    log.warning("run stopped by the console: %s", reason)
+
+
+@blueprint.route("/presence")
+def presence() -> ResponseReturnValue:
+    """Nothing but "this device is still here" (services.run_owner), for pages that read nothing else often."""
     return ok()
 
 
@@ -137,9 +176,35 @@ def navigation_state() -> ResponseReturnValue:
     readout = {"commanded": drive_readout.commanded(bridge.servo_command()),
                "written": drive_readout.written(written_view, neutral)}
     state = bridge.navigation_state()
+    extras = {"readout": readout, "model": _model_words(), "event": _event_words(), "run_by": _run_by(state),
+              "stop_when_starter_leaves": console().event.stop_when_starter_leaves,
+              "stop_note": console().stop_note if state is not None and not state.started else ""}
     if state is None:
         return ok(known=False, mode="", started=False, emergency_stop=False, max_speed=0.0, model_name="",
                   model_ready=False, last_command_age_s=0.0, neutral_reason="", run_started_ns=0,
-                  run_elapsed_s=0.0, readout=readout)
+                  run_elapsed_s=0.0, **extras)
     elapsed_s = drive_readout.run_elapsed_s(state.run_started_ns, boot_ns())
-    return ok(known=True, **vars(state), run_elapsed_s=elapsed_s, readout=readout)
+    return ok(known=True, **vars(state), run_elapsed_s=elapsed_s, **extras)
+
+
+def _model_words() -> dict[str, str]:
+    """The inference node's model state, so every device's Control page shows a load whoever started it."""
+    model = console().bridge.model_state()
+    if model is None:
+        return {"state": "unknown", "name": "", "reason": ""}
+    return {"state": model.state, "name": model.model_name, "reason": model.reason}
+
+
+def _event_words() -> dict[str, object] | None:
+    """Event mode's racers for the Control page's Next racer; None outside event mode."""
+    store = console().event
+    if not store.in_use():
+        return None
+    queue, current = store.queue()
+    return {"next_racer": queue[0].name if queue else "", "next_model": queue[0].model if queue else "",
+            "current_racer": current.name if current else ""}
+
+
+def _run_by(state: NavigationView | None) -> dict[str, object]:
+    owner = console().owners.owner(state.run_started_ns) if state is not None and state.started else None
+    return run_words(owner, logged_in_session().session_id)

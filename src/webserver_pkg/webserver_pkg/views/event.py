@@ -26,9 +26,11 @@ log = logging.getLogger(__name__)
 
 
 @blueprint.app_context_processor
-def car_name_for_pages() -> dict[str, str]:
-    """Every page's header and <title> name the car (layout.html), so eight cars' tabs differ."""
-    return {"car_name": console().event.car_name(socket.gethostname())}
+def car_name_for_pages() -> dict[str, object]:
+    """Every page's header and <title> name the car (layout.html), so eight cars' tabs differ; with the event
+    setting on, every page says its device is still there (layout.js, services.run_owner)."""
+    store = console().event
+    return {"car_name": store.car_name(socket.gethostname()), "presence_ping": store.stop_when_starter_leaves}
 
 
 @blueprint.route("/identity")
@@ -60,7 +62,20 @@ def event_state() -> ResponseReturnValue:
     return ok(car_name=store.car_name(socket.gethostname()), hostname=socket.gethostname(),
               queue=[vars(racer) for racer in queue], current=vars(current) if current else None,
               models=sorted(model.name for model in installed),
-              tail_lights={name: list(rgb) for name, rgb in TAIL_LIGHTS.items()}, problem=store.problem)
+              tail_lights={name: list(rgb) for name, rgb in TAIL_LIGHTS.items()}, problem=store.problem,
+              stop_when_starter_leaves=store.stop_when_starter_leaves)
+
+
+@blueprint.route("/settings", methods=["POST"])
+def settings() -> ResponseReturnValue:
+    """The event's setting: stop a run when the device that started it goes away (services.run_owner)."""
+    on = json_body().get("stop_when_starter_leaves")
+    if not isinstance(on, bool):
+        raise ApiError("stop_when_starter_leaves must be true or false")
+    console().event.set_stop_when_starter_leaves(on)
+    log.info("event setting: a run %s when the device that started it goes away (from %s)",
+             "stops" if on else "keeps driving", request.remote_addr)
+    return ok(stop_when_starter_leaves=on)
 
 
 @blueprint.route("/racers", methods=["POST"])

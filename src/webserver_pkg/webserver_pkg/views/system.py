@@ -19,7 +19,7 @@ from deepracer_common_pkg.small_files import atomic_write_json, read_json
 from system_pkg.network.base import signal_bars
 from webserver_pkg.context import console
 from webserver_pkg.robot.bridge import BridgeError
-from webserver_pkg.robot.system_bridge import SystemBridge
+from webserver_pkg.robot.system_bridge import SystemBridge, UpdatesOff
 from webserver_pkg.views.api_input import ApiError, json_body, ok
 
 blueprint = Blueprint("system", __name__, url_prefix="/api")
@@ -136,9 +136,13 @@ def set_timezone() -> ResponseReturnValue:
 @blueprint.route("/is_software_update_available")
 def is_software_update_available() -> ResponseReturnValue:
     """As the original: `status` true when a newer version can be installed (its update state 1), here from the
-    package index's latest answer; `version` names it."""
-    newer = _system().update_available()
-    return ok(status=bool(newer), version=newer)
+    package index's latest answer; `version` names it. `updates` (ours) says how this car updates at all: "on"
+    (a package index), "usb_only" or "off", so the page offers no button that cannot work."""
+    try:
+        newer = _system().update_available()
+    except UpdatesOff as off:
+        return ok(status=False, version="", updates="usb_only" if off.usb_only else "off")
+    return ok(status=bool(newer), version=newer, updates="on")
 
 
 @blueprint.route("/begin_software_update", methods=["GET", "POST"])

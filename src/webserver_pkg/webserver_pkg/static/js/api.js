@@ -22,11 +22,16 @@ function reasonFrom(body, response) {
   return `The car refused the request (HTTP ${response.status}).`;
 }
 
-async function request(method, path, body, { keepalive = false } = {}) {
+export const UNREACHABLE = "Cannot reach the car. Check that this device is on the car's network.";
+
+// `timeoutMs`: give up on an answer that does not come (a Wi-Fi that dropped leaves a request hanging rather than
+// failing); `toLogin`: whether a 401 sends the page to the login page (a STOP still to be delivered must not).
+async function request(method, path, body, { keepalive = false, timeoutMs = 0, toLogin = true } = {}) {
   const headers = { Accept: "application/json" };
   if (method !== "GET") headers["X-CSRF-Token"] = csrfToken;
   if (body !== undefined) headers["Content-Type"] = "application/json";
   let response;
+  let data;
   try {
     response = await fetch(path, {
       method,
@@ -34,22 +39,25 @@ async function request(method, path, body, { keepalive = false } = {}) {
       body: body === undefined ? undefined : JSON.stringify(body),
       credentials: "same-origin",
       keepalive,
+      signal: timeoutMs ? AbortSignal.timeout(timeoutMs) : undefined,
     });
+    data = await response.json().catch(() => null);
   } catch {
-    throw new ApiError("Cannot reach the car. Check that this device is on the car's network.", 0);
+    throw new ApiError(UNREACHABLE, 0);
   }
-  const data = await response.json().catch(() => null);
-  if (response.status === 401 && !path.startsWith("/login")) {
+  // The car answered: a message saying it could not be reached is no longer true.
+  for (const stale of document.querySelectorAll("[data-unreachable]")) stale.remove();
+  if (response.status === 401 && toLogin && !path.startsWith("/login")) {
     window.location.assign("/login");
   }
   if (!response.ok || (data && data.success === false)) {
-    throw new ApiError(reasonFrom(data, response), response.status);
+    throw new ApiError(reasonFrom(data, response), response.status, data);
   }
   return data;
 }
 
 export const api = {
-  get: (path) => request("GET", path),
+  get: (path, options) => request("GET", path, undefined, options),
   post: (path, body = {}, options) => request("POST", path, body, options),
   put: (path, body = {}) => request("PUT", path, body),
   delete: (path) => request("DELETE", path),
@@ -83,11 +91,12 @@ export function uploadFile(path, file, onProgress) {
 
 // One message area per page (in layout.html); screen readers announce it. Only the newest message
 // is kept: older ones describe attempts the user has already moved past.
-export function notify(message, kind = "error") {
+export function notify(message, kind = "error", { unreachable = false } = {}) {
   const area = document.getElementById("messages");
   area.replaceChildren();
   const item = document.createElement("p");
   item.className = `message message-${kind}`;
+  if (unreachable) item.dataset.unreachable = "";
   item.setAttribute("role", kind === "error" ? "alert" : "status");
   // Server reasons are written as lower-case clauses; a message on its own reads better capitalised.
   item.textContent = message.charAt(0).toUpperCase() + message.slice(1);
@@ -103,7 +112,8 @@ export function notify(message, kind = "error") {
 }
 
 export function reportError(error) {
-  notify(error instanceof ApiError ? error.message : `Unexpected error: ${error}`, "error");
+  const known = error instanceof ApiError;
+  notify(known ? error.message : `Unexpected error: ${error}`, "error", { unreachable: known && error.status === 0 });
 }
 
 // Polls while the tab is visible only: a hidden tab costs the car nothing. `task` handles its own errors.

@@ -8,6 +8,7 @@ import {
   describeAngle,
   estimatedSpeed,
   fromSaved,
+  isReversed,
   MODEL_MAX_STEERING_DEGREES,
   rangeFor,
   rawValue,
@@ -92,12 +93,23 @@ class Wizard {
     this.state = null;
     this.index = 0;
     this.wheels = section.querySelector("[data-wheels-status]");
+    this.holdTimer = null;
     this.mover.report = (kind, pwm, error) => {
       if (!this.open) return;
-      const stopped = this.channel === "throttle" && kind === "moved" && pwm === this.state.mid;
-      this.wheels.textContent = stopped ? `The wheels are at ${pwm}, the stopped value.` : WHEEL_WORDS[kind](pwm, error);
+      clearTimeout(this.holdTimer);
+      this.wheels.textContent = this.channel === "throttle" && kind === "moved" ? this.spinWords(pwm)
+        : WHEEL_WORDS[kind](pwm, error);
       this.wheels.dataset.kind = kind;
       if (kind === "refused") $("calibration-status").textContent = ""; // it may no longer be true
+      // The car holds one value for hold_s (servo_core.CALIBRATION_HOLD_S), then stops the wheels by itself.
+      if (this.channel === "throttle" && kind === "moved" && pwm !== this.state.mid) {
+        const holdS = saved.throttle.hold_s;
+        this.holdTimer = setTimeout(() => {
+          this.wheels.textContent = `The wheels stopped after ${holdS} s, as the car stops them by itself. Move `
+            + "the slider, or tap ◀ ▶, to spin them again.";
+          this.wheels.dataset.kind = "held";
+        }, holdS * 1000);
+      }
     };
 
     for (const slider of this.sliders) {
@@ -129,11 +141,19 @@ class Wizard {
     return !this.section.hidden;
   }
 
+  // Where the wheels spin, in the wizard's own numbers: the distance from the stopped value, and the value sent.
+  spinWords(pwm) {
+    const mid = this.state.mid;
+    if (pwm === mid) return `The wheels are at ${pwm}, the stopped value.`;
+    const forward = (pwm - mid) * (this.state.polarity > 0 ? 1 : -1) > 0;
+    return `The wheels spin ${forward ? "forward" : "backward"} at ${Math.abs(pwm - mid)} from the stopped value `
+      + `(value ${pwm}) for up to ${saved.throttle.hold_s} s: Stop wheels stops them.`;
+  }
+
   // Saved values can fall between console units (they are kept in ns); the sliders move in whole units.
   start() {
-    const values = Object.entries(saved[this.channel]);
-    const whole = Object.fromEntries(values.map(([key, value]) => [key, Math.round(value)]));
-    this.state = fromSaved(whole);
+    const { mid, min, max, polarity } = saved[this.channel];
+    this.state = fromSaved({ mid: Math.round(mid), min: Math.round(min), max: Math.round(max), polarity });
     this.startMid = this.state.mid;
     this.wheels.textContent = "";
     for (const box of this.section.querySelectorAll("input[type=checkbox]")) box.checked = false;
@@ -144,6 +164,7 @@ class Wizard {
   }
 
   close() {
+    clearTimeout(this.holdTimer);
     this.section.hidden = true;
     $("calibration-overview").hidden = false;
   }
@@ -163,7 +184,10 @@ class Wizard {
       slider.max = String(hi);
       slider.value = String(rawValue(this.state, slider.dataset.field));
       slider.classList.toggle("rtl", rightToLeft(this.channel, this.state.polarity));
-      this.section.querySelector(`[data-value-of="${slider.id}"]`).textContent = slider.value;
+      // Speed ends are shown as their distance from the stopped value (forward 30, never "forward -42").
+      const field = slider.dataset.field;
+      const shown = this.channel === "throttle" && field !== "mid" ? this.state[field] : slider.value;
+      this.section.querySelector(`[data-value-of="${slider.id}"]`).textContent = shown;
       const angle = this.section.querySelector(`[data-angle-of="${slider.id}"]`);
       if (angle) angle.textContent = this.angleWords(slider.dataset.field);
     }
@@ -219,7 +243,7 @@ class Wizard {
     doneButton.disabled = true;
     try {
       await api.post(`/api/set_calibration/${this.channel}`, values);
-      saved[this.channel] = values;
+      saved[this.channel] = { ...saved[this.channel], ...values, defaults: false };
       showSaved();
       this.close();
       notify(`${this.channel === "angle" ? "Steering" : "Speed"} calibration saved.`, "info");
@@ -244,10 +268,12 @@ function showSaved() {
   }
   if (saved.throttle) {
     const state = fromSaved(saved.throttle);
+    const speed = estimatedSpeed(state.pos, saved.throttle.speed_m_s_per_unit);
     $("speed-mid-now").textContent = state.mid;
-    $("speed-forward-now").textContent = rawValue(state, "pos");
-    $("speed-backward-now").textContent = rawValue(state, "neg");
-    $("speed-direction-now").textContent = state.polarity < 0 ? "Yes" : "No";
+    $("speed-forward-now").textContent = `${state.pos} from stopped`;
+    $("speed-forward-speed").textContent = `about ${speed.centre.toFixed(1)} m/s`;
+    $("speed-backward-now").textContent = `${state.neg} from stopped`;
+    $("speed-direction-now").textContent = isReversed(state, saved.throttle.stock_polarity) ? "Yes" : "No";
     $("speed-defaults").hidden = !saved.throttle.defaults;
   }
 }
@@ -255,9 +281,9 @@ function showSaved() {
 const steering = new Wizard($("steering-wizard"));
 const speed = new Wizard($("speed-wizard"), {
   onChange: (wizard) => {
-    const { low, high, band } = estimatedSpeed(wizard.state.pos);
+    const { low, high, band } = estimatedSpeed(wizard.state.pos, saved.throttle.speed_m_s_per_unit);
     $("speed-estimate").textContent = `Estimated speed: ${low.toFixed(1)}–${high.toFixed(1)} m/s (${band})`;
-    $("speed-reverse").checked = wizard.state.polarity < 0;
+    $("speed-reverse").checked = isReversed(wizard.state, saved.throttle.stock_polarity);
   },
 });
 
@@ -330,10 +356,10 @@ async function loadCalibration() {
       api.get("/api/get_calibration/angle"),
       api.get("/api/get_calibration/throttle"),
     ]);
-    saved.angle = { mid: angle.mid, min: angle.min, max: angle.max, polarity: angle.polarity,
-                    defaults: angle.defaults };
-    saved.throttle = { mid: throttle.mid, min: throttle.min, max: throttle.max, polarity: throttle.polarity,
-                       defaults: throttle.defaults };
+    const keep = ({ mid, min, max, polarity, defaults, stock_polarity, hold_s, speed_m_s_per_unit }) =>
+      ({ mid, min, max, polarity, defaults, stock_polarity, hold_s, speed_m_s_per_unit });
+    saved.angle = keep(angle);
+    saved.throttle = keep(throttle);
     showSaved();
     $("steering-calibrate").disabled = false;
     $("speed-calibrate").disabled = false;

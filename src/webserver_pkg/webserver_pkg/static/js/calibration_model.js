@@ -92,10 +92,9 @@ export function describeAngle(units, { range = false, from = "" } = {}) {
   return range ? `${text} (${low}–${high}°)` : text;
 }
 
-// Rough speed at full throttle, read off the original console's wizard (a forward value about 39
-// units from the stopped value showed 1.6-2.1 m/s). Battery charge and the surface change it a lot,
-// so the page shows a range and a band, never one precise number.
-const METRES_PER_SECOND_PER_UNIT = 0.047;
+// Rough speed at full throttle: `perUnit` m/s per unit from the stopped value, the car's (views/calibration.py: the
+// simulated car's, 2.0 m/s at the stock calibration's full forward). Battery charge and the surface change a real car's
+// a lot, so the page shows a range and a band, never one precise number.
 const SPEED_BANDS = [
   [1.0, "Slow"],
   [1.6, "Normal"],
@@ -104,8 +103,14 @@ const SPEED_BANDS = [
   [Infinity, "Dangerous"],
 ];
 
-export function estimatedSpeed(distance) {
-  const centre = distance * METRES_PER_SECOND_PER_UNIT;
+export function estimatedSpeed(distance, perUnit) {
+  const centre = distance * perUnit;
   const band = SPEED_BANDS.find(([limit]) => centre < limit)[1];
-  return { low: centre * 0.87, high: centre * 1.13, band };
+  return { centre, low: centre * 0.87, high: centre * 1.13, band };
+}
+
+// "Direction reversed" is said against the stock car (its ESC drives forward on the shorter pulse, polarity -1), as
+// the original console's toggle was: an uncalibrated car is not reversed.
+export function isReversed(state, stockPolarity) {
+  return state.polarity !== stockPolarity;
 }

@@ -3,7 +3,8 @@ import { api, notify, pollWhileVisible, reportError } from "./api.js";
 import { DriveSender, attachDrivePad, routeCommand } from "./drivepad.js";
 import { LATCHED, describeDriveState } from "./drive_state.js";
 import { BLANK, dutyWords, runTime, steeringWords, throttleWords } from "./readout.js";
-import { AUTONOMOUS, MANUAL } from "./vocabulary.js";
+import { stopCourier } from "./stop_delivery.js";
+import { AUTONOMOUS, MANUAL, MODE_LABELS } from "./vocabulary.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -12,6 +13,10 @@ const LOAD_GIVE_UP_S = 120; // the original car took 10-20 s; far beyond that th
 const SPEED_STEP = 5;
 const CAMERA_RETRY_MS = 3000;
 const STATE_POLL_MS = 500; // the readout is live: twice a second
+// A state older than this is no longer shown as the car's: "Cannot read the car's state" instead. A request the
+// dropped Wi-Fi leaves hanging is given up after STATE_TIMEOUT_MS.
+const STATE_STALE_MS = 2000;
+const STATE_TIMEOUT_MS = 1500;
 const TIMER_TICK_MS = 250;
 
 let modeChanging = false;
@@ -80,10 +85,15 @@ function showPanels() {
 
 // `state` is null when the console did not answer.
 function showDriveState(state) {
-  const { kind, title, detail } = describeDriveState(state);
+  const { kind, title, detail, more = "" } = describeDriveState(state);
   $("nav-status").dataset.state = kind;
   $("nav-title").textContent = title;
   $("nav-detail").textContent = detail;
+  if ($("nav-more-text").textContent !== more) {
+    $("nav-more-text").textContent = more;
+    $("nav-more").open = false;
+  }
+  $("nav-more").hidden = !more;
   $("release-stop").hidden = kind !== LATCHED;
   // A refusal explains one press of Start; once the state it was about has changed it no longer applies.
   if (kind !== shownKind) $("start-reason").hidden = true;
@@ -92,7 +102,10 @@ function showDriveState(state) {
 let shownKind = null;
 
 function showNavigation(state) {
+  lastState = state;
   showDriveState(state);
+  showModelState(state.model);
+  showEvent(state.event, state.stop_when_starter_leaves);
   if (!state.known) return;
   const padHint = $("pad-hint");
   if (!state.started) padHint.textContent = "The car ignores the pad until you press Start vehicle.";
@@ -144,38 +157,88 @@ function showRun(state) {
   showRunTimer();
 }
 
+let lastState = null;
+let staleTimer = null;
+
+function showOffline() {
+  lastState = null;
+  showDriveState(null);
+  showReadout(null);
+  showRun(null);
+}
+
 async function refreshNavigation() {
   let state = null;
   try {
-    state = await api.get("/api/navigation_state");
+    state = await api.get("/api/navigation_state", { timeoutMs: STATE_TIMEOUT_MS });
   } catch {
-    showDriveState(null);
-    showReadout(null);
-    showRun(null);
+    showOffline();
     return;
   }
+  clearTimeout(staleTimer);
+  staleTimer = setTimeout(showOffline, STATE_STALE_MS); // polls stopped arriving: this state is not current
   showNavigation(state);
   showReadout(state.readout);
   showRun(state);
 }
 
-for (const radio of Object.values(radios)) {
-  radio.addEventListener("change", async () => {
-    const mode = chosenMode();
-    modeChanging = true;
-    pad.releaseAll();
-    showPanels();
-    try {
-      await api.post("/api/drive_mode", { drive_mode: mode });
-      if (mode === "auto") await loadModelList();
-    } catch (error) {
-      reportError(error);
-    } finally {
-      modeChanging = false;
-      await refreshNavigation();
-    }
+// ---- Drive mode: a change while the car drives ends that run, so the page asks first and says whose it is ------
+const WORDS_OF_MODE = { auto: AUTONOMOUS, manual: MANUAL };
+
+function whoseRun(runBy) {
+  if (!runBy || !runBy.known) return "a run started outside this console (a ROS tool or the event's fleet link)";
+  if (runBy.you) return "the run you started from this device";
+  const racer = runBy.racer ? `${runBy.racer}'s run` : "the run";
+  return `${racer}, started from ${runBy.device}${runBy.racer ? "" : " (not this one)"}`;
+}
+
+function confirmModeChange(mode, state) {
+  const dialog = $("confirm-mode");
+  const running = MODE_LABELS[state.mode] || state.mode;
+  const model = state.mode === AUTONOMOUS && state.model_name ? ` with ${state.model_name}` : "";
+  $("confirm-mode-text").textContent = `The car is driving: ${whoseRun(state.run_by)} (${running.toLowerCase()}`
+    + `${model}). Switching to ${MODE_LABELS[WORDS_OF_MODE[mode]].toLowerCase()} driving stops that run.`;
+  return new Promise((resolve) => {
+    const answer = (yes) => {
+      dialog.hidden = true;
+      resolve(yes);
+    };
+    $("confirm-mode-ok").onclick = () => answer(true);
+    $("confirm-mode-cancel").onclick = () => answer(false);
+    dialog.hidden = false;
+    $("confirm-mode-cancel").focus();
   });
 }
+
+async function changeMode(mode) {
+  modeChanging = true;
+  try {
+    let askFirst = lastState && lastState.known && lastState.started && WORDS_OF_MODE[mode] !== lastState.mode;
+    for (;;) {
+      if (askFirst && !(await confirmModeChange(mode, lastState))) return;
+      pad.releaseAll();
+      try {
+        // Believed stopped: the car refuses (409) rather than end a run another device started meanwhile.
+        await api.post("/api/drive_mode", askFirst ? { drive_mode: mode } : { drive_mode: mode, only_if_stopped: true });
+        break;
+      } catch (error) {
+        if (askFirst || error.status !== 409 || !error.data || !error.data.run_by) throw error;
+        await refreshNavigation();
+        if (!lastState || !lastState.started) throw error;
+        askFirst = true;
+      }
+    }
+    showPanels();
+    if (mode === "auto") await loadModelList();
+  } catch (error) {
+    reportError(error);
+  } finally {
+    modeChanging = false;
+    await refreshNavigation();
+  }
+}
+
+for (const radio of Object.values(radios)) radio.addEventListener("change", () => changeMode(chosenMode()));
 
 $("release-stop").addEventListener("click", async () => {
   try {
@@ -186,10 +249,11 @@ $("release-stop").addEventListener("click", async () => {
   }
   await refreshNavigation();
 });
-document.addEventListener("emergency-stop", () => {
+document.addEventListener("emergency-stop-pressed", () => {
   pad.releaseAll();
-  refreshNavigation();
+  cancelWaitingStart();
 });
+document.addEventListener("emergency-stop", () => refreshNavigation());
 
 // ---- Maximum speed, start and stop ---------------------------------------------------------------
 const speedInput = $("max-speed");
@@ -228,22 +292,96 @@ $("speed-up").addEventListener("click", () => {
 });
 
 // A refused Start says navigation's reason beside the button, where the racer is looking.
-async function startStop(action) {
-  if (action === "stop") pad.releaseAll();
+function sayBesideStart(text) {
   const reason = $("start-reason");
-  reason.hidden = true;
+  reason.textContent = text;
+  reason.hidden = !text;
+}
+
+// A Start pressed while the model loads (the next racer's, from any device) waits for the load and then starts,
+// or says why it cannot; Stop or STOP meanwhile cancels it.
+let waitingStart = null;
+
+function cancelWaitingStart() {
+  if (waitingStart) waitingStart.cancelled = true;
+  waitingStart = null;
+}
+
+async function modelLoadEnded(wait) {
+  const started = performance.now();
+  for (;;) {
+    await sleep(LOAD_POLL_MS);
+    if (wait.cancelled) return null;
+    await refreshNavigation();
+    const model = lastState && lastState.model;
+    if (model && model.state !== "loading") return model;
+    if ((performance.now() - started) / 1000 > LOAD_GIVE_UP_S) return { state: "error", reason: "no answer" };
+  }
+}
+
+async function start() {
+  cancelWaitingStart();
+  sayBesideStart("");
+  const model = lastState && lastState.model;
+  if (lastState && lastState.mode === AUTONOMOUS && model && model.state === "loading") {
+    const wait = (waitingStart = { cancelled: false });
+    sayBesideStart(`Starting once ${model.name} has loaded…`);
+    const ended = await modelLoadEnded(wait);
+    if (wait.cancelled || !ended) return;
+    waitingStart = null;
+    if (ended.state !== "loaded") {
+      sayBesideStart(`Not started: ${model.name} did not load (${ended.reason || "no reason given"}).`);
+      return;
+    }
+    sayBesideStart("");
+  }
   try {
-    await api.post("/api/start_stop", { start_stop: action });
+    await api.post("/api/start_stop", { start_stop: "start" });
   } catch (error) {
     await refreshNavigation();
-    reason.textContent = `${action === "start" ? "Start" : "Stop"} refused: ${error.message}`;
-    reason.hidden = false;
+    sayBesideStart(`Start refused: ${error.message}`);
     return;
   }
   await refreshNavigation();
 }
-$("start").addEventListener("click", () => startStop("start"));
-$("stop").addEventListener("click", () => startStop("stop"));
+
+// A Stop the car did not acknowledge is sent again until it is (stop_delivery.js).
+async function stop() {
+  pad.releaseAll();
+  cancelWaitingStart();
+  sayBesideStart("");
+  try {
+    await stopCourier.deliver("stop");
+  } catch (error) {
+    sayBesideStart(`Stop refused: ${error.message}`);
+  }
+  await refreshNavigation();
+}
+$("start").addEventListener("click", start);
+$("stop").addEventListener("click", stop);
+
+// ---- Event mode: the organiser's Next racer beside Start ---------------------------------------------------
+function showEvent(event, starterLeavingStops) {
+  const button = $("next-racer");
+  button.hidden = !event || !event.next_racer;
+  if (event && event.next_racer) button.textContent = `Next racer: ${event.next_racer}`;
+  $("keeps-driving").textContent = starterLeavingStops
+    ? "At this event a run stops when the device that started it goes away (locked, closed or off the network)."
+    : KEEPS_DRIVING;
+}
+const KEEPS_DRIVING = $("keeps-driving").textContent.replace(/\s+/g, " ").trim();
+
+$("next-racer").addEventListener("click", async () => {
+  sayBesideStart("");
+  try {
+    const { current } = await api.post("/api/event/next");
+    notify(`${current.name}'s turn: ${current.model} is loading; maximum speed is 0 %.`, "info");
+    document.dispatchEvent(new CustomEvent("car-identity-changed"));
+  } catch (error) {
+    sayBesideStart(`Next racer refused: ${error.message}`);
+  }
+  await refreshNavigation();
+});
 
 // ---- Models: choose and load ---------------------------------------------------------------------
 const modelSelect = $("model-select");
@@ -262,18 +400,25 @@ async function loadModelList() {
   if (models.length === 0) {
     modelSelect.append(new Option("No models installed: upload one on the Models page", ""));
   }
+  // The name alone in the picker, so a phone shows it whole; its details beside Load model.
   for (const model of models) {
     const details = [model.model_training_algorithm, model.model_action_space_type].filter(Boolean).join(", ");
-    let text = details ? `${model.model_folder_name} (${details})` : model.model_folder_name;
-    if (model.is_select_disabled) text += ": needs a sensor that is not connected";
-    const option = new Option(text, model.model_folder_name);
+    const option = new Option(model.model_folder_name, model.model_folder_name);
     option.dataset.modelName = model.model_name;
+    option.dataset.details = model.is_select_disabled ? "needs a sensor that is not connected" : details;
     option.disabled = Boolean(model.is_select_disabled);
     modelSelect.append(option);
   }
   if ([...modelSelect.options].some((o) => o.value === previous && !o.disabled)) modelSelect.value = previous;
   $("load-model").disabled = models.length === 0;
+  showModelDetails();
 }
+
+function showModelDetails() {
+  const option = modelSelect.selectedOptions[0];
+  $("model-details").textContent = option && option.dataset.details ? option.dataset.details : "";
+}
+modelSelect.addEventListener("change", showModelDetails);
 
 function showLoad({ busy, text, error = false }) {
   $("load-box").hidden = false;
@@ -286,6 +431,25 @@ function showLoad({ busy, text, error = false }) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+// A load started anywhere (Next racer on another device, a fleet command) is shown from the car's model state,
+// as this page's own load is; this page's own load loop says more while it runs.
+let ownLoad = false;
+let shownModel = "";
+
+function showModelState(model) {
+  if (ownLoad || !model) return;
+  const key = `${model.state}:${model.name}`;
+  if (key === shownModel) return;
+  shownModel = key;
+  if (model.state === "loading") showLoad({ busy: true, text: `Loading ${model.name}…` });
+  else if (model.state === "loaded" && model.name) {
+    loadedModel = model.name;
+    showLoad({ busy: false, text: `Loaded ${model.name}. Set the maximum speed, then start.` });
+  } else if (model.state === "error" && model.reason) {
+    showLoad({ busy: false, text: `Could not load ${model.name}: ${model.reason}`, error: true });
+  }
+}
+
 // The PUT only says the request was accepted; the model state says when loading ends and why it failed.
 async function loadSelectedModel() {
   const option = modelSelect.selectedOptions[0];
@@ -296,6 +460,7 @@ async function loadSelectedModel() {
   const folder = option.value;
   const button = $("load-model");
   button.disabled = true;
+  ownLoad = true;
   const started = performance.now();
   showLoad({ busy: true, text: `Loading ${folder}…` });
   try {
@@ -326,25 +491,12 @@ async function loadSelectedModel() {
     showLoad({ busy: false, text: `Could not load ${folder}: ${error.message}`, error: true });
   } finally {
     button.disabled = false;
+    ownLoad = false;
+    shownModel = "";
     refreshNavigation();
   }
 }
 $("load-model").addEventListener("click", loadSelectedModel);
-
-async function showCurrentModel() {
-  try {
-    const state = await api.get("/api/isModelLoading");
-    if (state.isModelLoading === "loaded" && state.model_name) {
-      loadedModel = state.model_name;
-      showLoad({ busy: false, text: `Loaded ${state.model_name}.` });
-    } else if (state.isModelLoading === "error" && state.reason) {
-      showLoad({ busy: false, text: `Last load failed: ${state.reason}`, error: true });
-    }
-  } catch {
-    // The model list below reports an unreachable car; one message is enough.
-  }
-  await loadModelList();
-}
 
 // ---- Manual driving ------------------------------------------------------------------------------
 // The route answers 200 with success false when the car's state means the command did nothing (stopped,
@@ -363,5 +515,5 @@ const sender = new DriveSender(
 const pad = attachDrivePad($("drive-pad"), $("pad-knob"), $("pad-readout"), sender, () => radios.manual.checked);
 
 showPanels();
-showCurrentModel();
+loadModelList();
 pollWhileVisible(refreshNavigation, STATE_POLL_MS);

@@ -2,6 +2,7 @@
 // state. Every state has its own colour (data-state in the CSS) and only "running" is green, so a page that
 // cannot read the car never looks like one that drives. A started car whose driver went away (the tab closed,
 // the phone locked) is held at neutral by navigation: that is "held", never a green "Running".
+import { describeStop } from "./stop_words.js";
 import { AUTONOMOUS, EXTERNAL, MANUAL, MODE_LABELS } from "./vocabulary.js";
 
 export const RUNNING = "running";
@@ -45,5 +46,8 @@ export function describeDriveState(state) {
   const reason = state.neutral_reason && state.neutral_reason !== PLAIN_STOP ? state.neutral_reason : "";
   if (state.started && state.neutral_reason) return describeHeld(state);
   if (state.started) return { kind: RUNNING, title: `Running · ${mode}${model}`, detail: "" };
+  // A stop the racer did not ask for is said in their words, navigation's own one tap away (`more`).
+  const stop = describeStop(reason, state.stop_note);
+  if (stop) return { kind: STOPPED, title: `${stop.title} · ${mode}${model}`, detail: stop.detail, more: stop.more };
   return { kind: STOPPED, title: `Stopped · ${mode}${model}`, detail: reason };
 }

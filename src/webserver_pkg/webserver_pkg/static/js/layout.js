@@ -1,17 +1,27 @@
 // Shared by every signed-in page: the STOP buttons, the car's name and colour, the battery level in the top bar.
 import { api, notify, pollWhileVisible, reportError } from "./api.js";
+import { stopCourier } from "./stop_delivery.js";
 
-// Any element marked data-emergency-stop stops the car; pages listen for "emergency-stop" to refresh.
+// Any element marked data-emergency-stop stops the car; pages listen for "emergency-stop" to refresh. A STOP the car
+// did not acknowledge is sent again until it is (stop_delivery.js), and the page says so meanwhile.
 for (const button of document.querySelectorAll("[data-emergency-stop]")) {
   button.addEventListener("click", async () => {
+    document.dispatchEvent(new CustomEvent("emergency-stop-pressed"));
     try {
-      await api.post("/api/emergency_stop");
+      await stopCourier.deliver("emergency");
       notify("Emergency stop: the car is stopped. Press Release stop on the Control page, then Start, to drive again.", "warning");
       document.dispatchEvent(new CustomEvent("emergency-stop"));
     } catch (error) {
       reportError(error);
     }
   });
+}
+
+// The event setting that stops a run when the device that started it goes away (Settings > Event): a page that
+// reads nothing else often says this device is still here. Hidden pages say nothing: a locked phone has gone.
+const PRESENCE_MS = 1000;
+if ("presencePing" in document.body.dataset && !document.body.classList.contains("page-home")) {
+  pollWhileVisible(() => api.get("/api/presence", { timeoutMs: PRESENCE_MS * 2 }).catch(() => {}), PRESENCE_MS);
 }
 
 // The car's name and tail light in the header and the tab title, so several cars' tabs differ. The server

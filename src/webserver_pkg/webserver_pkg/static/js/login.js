@@ -1,6 +1,7 @@
 // Login posts the form with fetch so a wrong password shows the server's reason on the same page. The page
 // also counts a lock-out down (the server says how many seconds remain) and offers STOP while the car moves.
 import { api, notify, pollWhileVisible, reportError } from "./api.js";
+import { stopCourier } from "./stop_delivery.js";
 
 const form = document.getElementById("login-form");
 
@@ -85,9 +86,10 @@ async function refreshMoving() {
   }
 }
 
+// A STOP the car did not acknowledge (the Wi-Fi dropped) is sent again until it is (stop_delivery.js).
 stopButton.addEventListener("click", async () => {
   try {
-    await api.post("/api/public/stop");
+    await stopCourier.deliver("public");
     stopped = true;
     stopButton.hidden = true;
     stopText.textContent = "Stopped: the emergency stop is latched. Log in and press Release stop on the Control page to drive again.";

@@ -116,6 +116,7 @@ function showEvent(event) {
     return item;
   }));
   $("racer-queue-empty").hidden = event.queue.length > 0;
+  $("stop-when-starter-leaves").checked = event.stop_when_starter_leaves;
   $("next-racer").disabled = event.queue.length === 0;
   if (event.problem && !warnedProblem) notify(event.problem, "warning");
   warnedProblem = Boolean(event.problem);
@@ -154,6 +155,15 @@ $("racer-form").addEventListener("submit", (event) => {
   eventAction(() => api.post("/api/event/racers", racer), () => {
     $("racer-name").value = "";
     $("racer-name").focus();
+  });
+});
+
+$("stop-when-starter-leaves").addEventListener("change", (event) => {
+  const on = event.target.checked;
+  eventAction(() => api.post("/api/event/settings", { stop_when_starter_leaves: on }), () => {
+    $("event-setting-status").textContent = on
+      ? "Setting saved: a run now stops when the device that started it goes away."
+      : "Setting saved: a run keeps driving when the device that started it goes away.";
   });
 });
 

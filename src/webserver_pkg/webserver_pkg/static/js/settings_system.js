@@ -110,13 +110,30 @@ function watchUpdate() {
   stream.onerror = () => stream.close();
 }
 
+// What the car can do decides what the card offers: no button that cannot work.
+const USB_WORDS = "This car takes new versions from a USB stick: copy the version you were given into a folder "
+  + "named update on the stick, put the stick in the car, then press Install from the USB stick.";
+
 async function showUpdateAvailable() {
   const line = $("update-available");
+  const button = $("update-start");
   try {
-    const { status, version } = await api.get("/api/is_software_update_available");
-    line.textContent = status ? `Update available: version ${version}.` : "This car runs the newest version.";
+    const { status, version, updates } = await api.get("/api/is_software_update_available");
+    button.hidden = updates === "off";
+    button.disabled = updates === "on" && !status;
+    if (updates === "off") {
+      line.textContent = "Software updates are off on this car: its owner installs new versions.";
+      $("update-help").hidden = true;
+    } else if (updates === "usb_only") {
+      line.textContent = USB_WORDS;
+      button.textContent = "Install from the USB stick";
+    } else {
+      line.textContent = status ? `Update available: version ${version}.` : "This car runs the newest version.";
+      button.textContent = status ? `Install version ${version}` : "Install the update";
+    }
   } catch (error) {
     line.textContent = `Cannot tell whether a new version is out: ${error.message}`;
+    button.disabled = false; // a USB stick's version may still be there
   }
 }
 
