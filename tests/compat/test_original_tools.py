@@ -171,7 +171,7 @@ def test_sample_app_drives_in_its_own_mode_and_gets_neutral_when_it_goes_quiet(s
     def send_for(seconds: float, throttle: float, publisher=drive) -> float:
         end = time.monotonic() + seconds
         while time.monotonic() < end:
-            publisher.publish(ServoCtrlMsg(angle=0.3, throttle=throttle))  # header left empty, as the apps do
+            publisher.publish(ServoCtrlMsg(angle=0.3, throttle=throttle))  # as the apps send it
             time.sleep(0.05)  # the application's own pace (20 Hz), not synchronisation
         return time.monotonic()
 

@@ -15,6 +15,8 @@ INFERENCE_RESULTS = "/inference_pkg/policy_output"
 INFERENCE_MODEL_STATE = "/inference_pkg/model_state"
 INFERENCE_LOAD_MODEL = "/inference_pkg/load_model"
 
+# Our own drive commands carry DriveCommand (with the capture stamp); the original topics below carry the original
+# ServoCtrlMsg (angle and throttle only).
 MANUAL_DRIVE = "/webserver_pkg/manual_drive"
 
 NAVIGATION_SERVO_CMD = "/navigation_pkg/servo_cmd"

@@ -23,11 +23,11 @@ from std_srvs.srv import SetBool, Trigger
 from deepracer_common_pkg import names, qos
 from deepracer_interfaces_pkg.msg import (
     CameraStatus,
+    DriveCommand,
     ModelState,
     NavigationState,
     PwmWritten,
     RawPwm,
-    ServoCtrlMsg,
     SimState,
     StageStats,
 )
@@ -101,7 +101,7 @@ class RosBridge(RobotBridge):
         self._sim: SimStateView | None = None
         self._stages: dict[str, tuple[StageStats, float]] = {}
         self._log: deque[LogLine] = deque(maxlen=MAX_LINES)
-        self._servo_cmd: tuple[ServoCtrlMsg, float] | None = None
+        self._servo_cmd: tuple[DriveCommand, float] | None = None
         self._written: tuple[PwmWritten, float] | None = None
         self._neutral: tuple[dict[str, int] | None, float] | None = None  # (value, when read)
 
@@ -115,12 +115,12 @@ class RosBridge(RobotBridge):
         for stage in STAGES:
             node.create_subscription(StageStats, names.telemetry_topic(stage), self._on_stats, qos.LATEST)
         node.create_subscription(Log, "/rosout", self._on_log, qos_profile_rosout_default)
-        node.create_subscription(ServoCtrlMsg, names.NAVIGATION_SERVO_CMD,
+        node.create_subscription(DriveCommand, names.NAVIGATION_SERVO_CMD,
                                  lambda m: self._set("_servo_cmd", (m, time.monotonic())), qos.COMMAND)
         self._written_sub = node.create_subscription(
             PwmWritten, names.SERVO_PWM_WRITTEN, lambda m: self._set("_written", (m, time.monotonic())), qos.COMMAND)
 
-        self._manual = node.create_publisher(ServoCtrlMsg, names.MANUAL_DRIVE, qos.COMMAND)
+        self._manual = node.create_publisher(DriveCommand, names.MANUAL_DRIVE, qos.COMMAND)
         self._raw_pwm = node.create_publisher(RawPwm, names.SERVO_RAW_PWM, qos.COMMAND)
         self._clients: dict[str, Any] = {}
         for srv_type, name in (
@@ -285,7 +285,7 @@ class RosBridge(RobotBridge):
     # --- topics --------------------------------------------------------------------------------
 
     def manual_drive(self, angle: float, throttle: float) -> None:
-        msg = ServoCtrlMsg(angle=angle, throttle=throttle)
+        msg = DriveCommand(angle=angle, throttle=throttle)
         msg.header.stamp = self._node.get_clock().now().to_msg()
         self._manual.publish(msg)
 
