@@ -47,8 +47,8 @@ class NavigationNode(Node):
         self._state_pub = self.create_publisher(NavigationState, names.NAVIGATION_STATE, qos.LATCHED)
         self.create_subscription(InferenceResult, names.INFERENCE_RESULTS, self._on_policy, qos.LATEST)
         self.create_subscription(DriveCommand, names.MANUAL_DRIVE, self._on_manual, qos.COMMAND)
-        for topic in (names.ORIGINAL_AUTO_DRIVE, names.ORIGINAL_SERVO_MSG):
-            self.create_subscription(ServoCtrlMsg, topic, self._on_external, qos.COMMAND)
+        for topic in names.EXTERNAL_DRIVE_TOPICS:
+            self.create_subscription(ServoCtrlMsg, topic, self._on_external, qos.ORIGINAL_DRIVE)
         self.create_subscription(ModelState, names.INFERENCE_MODEL_STATE, self._on_model_state, qos.LATCHED)
         self.create_subscription(Heartbeat, names.HEARTBEAT, self._on_heartbeat, qos.HEARTBEAT)
         self.create_service(SetDriveMode, names.NAVIGATION_SET_DRIVE_MODE, self._on_set_drive_mode)
@@ -81,7 +81,7 @@ class NavigationNode(Node):
         self._apply(self._control.on_manual(msg.angle, msg.throttle, to_ns(msg.header.stamp)))
 
     def _on_external(self, msg: ServoCtrlMsg) -> None:
-        self._apply(self._control.on_external(msg.angle, msg.throttle, 0))  # the original message has no stamp
+        self._apply(self._control.on_external(msg.angle, msg.throttle))
 
     def _on_model_state(self, msg: ModelState) -> None:
         if msg.state != "loaded":
