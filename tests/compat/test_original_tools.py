@@ -163,15 +163,17 @@ def test_sample_app_drives_in_its_own_mode_and_gets_neutral_when_it_goes_quiet(s
     assert list(modes.modes) == [0, 1, 2, 3]
     written = ros_probe.subscribe(PwmWritten, names.SERVO_PWM_WRITTEN, qos.COMMAND)
     neutral = neutral_ns(ros_probe)
+    # A reliable writer is matched by navigation's best-effort reader too; the sample apps'
+    # best-effort publishers on their own topics, and servo_msg, are tests/compat/test_sample_apps.py.
     drive = ros_probe.publisher(ServoCtrlMsg, names.ORIGINAL_AUTO_DRIVE, qos.COMMAND)
     display = ros_probe.subscribe(Image, names.ORIGINAL_CAMERA_DISPLAY, qos.LATEST)
     assert call(ros_probe, ActiveStateSrv, names.ORIGINAL_VEHICLE_STATE, ActiveStateSrv.Request(state=3)).error == 0
     assert enable(ros_probe, True) == 0
 
-    def send_for(seconds: float, throttle: float, publisher=drive) -> float:
+    def send_for(seconds: float, throttle: float) -> float:
         end = time.monotonic() + seconds
         while time.monotonic() < end:
-            publisher.publish(ServoCtrlMsg(angle=0.3, throttle=throttle))  # as the apps send it
+            drive.publish(ServoCtrlMsg(angle=0.3, throttle=throttle))  # as the apps send it
             time.sleep(0.05)  # the application's own pace (20 Hz), not synchronisation
         return time.monotonic()
 
@@ -186,13 +188,6 @@ def test_sample_app_drives_in_its_own_mode_and_gets_neutral_when_it_goes_quiet(s
     assert first_neutral - last_sent < EXTERNAL_TIMEOUT_S + 0.4
     time.sleep(0.3)  # observation window
     assert all(ns == neutral for _, ns in throttle_writes(written, first_neutral))
-
-    # Hobby teleop tools publish straight to the original servo topic; here it is the same outside input, held to
-    # the same mode and timeout (on the original it bypassed every mode).
-    servo_msg = ros_probe.publisher(ServoCtrlMsg, names.ORIGINAL_SERVO_MSG, qos.COMMAND)
-    started = time.monotonic()
-    send_for(1.0, 0.5, servo_msg)
-    assert [ns for t, ns in throttle_writes(written, started) if ns != neutral], "/ctrl_pkg/servo_msg never drove"
 
     frame = display.wait_for(lambda m: m.encoding == "bgr8" and m.width > 0, 30, "the original display image")
     assert len(frame.data) == frame.height * frame.step
