@@ -24,7 +24,7 @@ from std_srvs.srv import SetBool
 
 from compat_pkg import original_interface as original
 from compat_pkg.original_interface import OriginalRequestError
-from deepracer_common_pkg import names, qos
+from deepracer_common_pkg import names, qos, service_call
 from deepracer_common_pkg.node_main import run_node
 from deepracer_interfaces_pkg.msg import CameraFrames, InferenceResult, InferResults, InferResultsArray, ModelState
 from deepracer_interfaces_pkg.srv import (
@@ -92,13 +92,10 @@ class CompatNode(Node):
 
     def _call(self, name: str, request):
         """Our node's answer, or OriginalRequestError naming the node that did not answer."""
-        client = self._ours[name]
-        if not client.wait_for_service(timeout_sec=CALL_TIMEOUT_S):
-            raise OriginalRequestError(f"{name} is not available: is the car stack running?")
-        response = client.call(request, timeout_sec=CALL_TIMEOUT_S)
-        if response is None:
-            raise OriginalRequestError(f"{name} did not answer within {CALL_TIMEOUT_S} s")
-        return response
+        try:
+            return service_call.call(self._ours[name], request, CALL_TIMEOUT_S)
+        except service_call.ServiceCallError as error:
+            raise OriginalRequestError(str(error)) from None
 
     def _answer(self, response, what: str, action):
         """Run `action` (-> accepted, reason); set the original error flag, log refusals in plain words."""

@@ -18,7 +18,7 @@ from typing import Any
 from rclpy.node import Node
 from std_srvs.srv import SetBool, Trigger
 
-from deepracer_common_pkg import names
+from deepracer_common_pkg import names, service_call
 from deepracer_common_pkg.identity import read_identity
 from deepracer_interfaces_pkg.msg import BatteryLevel, ModelState, NavigationState, StageStats
 from deepracer_interfaces_pkg.srv import GetLedColor, LoadModel, SetDriveMode, SetLedColor, SetMaxSpeed
@@ -79,20 +79,13 @@ class RosCarActions:
     # --- service calls (agent worker threads) -------------------------------------------------------
 
     def _call(self, name: str, request: Any) -> Any:
-        client = self._clients[name]
-        owner = name.split("/")[1].removesuffix("_pkg")
-        timeout = self._config.service_timeout_s
-        if not client.wait_for_service(timeout_sec=timeout):
-            raise CommandRefused(f"the {owner} node is not answering ({name} is not available): is the stack running?")
-        done = threading.Event()
-        future = client.call_async(request)
-        future.add_done_callback(lambda _: done.set())
-        if not done.wait(timeout):
-            client.remove_pending_request(future)
-            raise CommandRefused(f"the {owner} node did not answer {name} within {timeout:g} s")
-        response = future.result()
-        if hasattr(response, "success") and not response.success:
-            raise CommandRefused(getattr(response, "reason", "") or getattr(response, "message", "") or "refused")
+        try:
+            response = service_call.call(self._clients[name], request, self._config.service_timeout_s)
+        except service_call.ServiceCallError as error:
+            raise CommandRefused(str(error)) from None
+        refusal = service_call.refusal(response)
+        if refusal:
+            raise CommandRefused(refusal)
         return response
 
     def emergency_stop(self) -> None:
@@ -184,16 +177,12 @@ class RosCarActions:
     # --- status ---------------------------------------------------------------------------------------
 
     def _read_color(self) -> tuple[int, int, int] | None:
-        client = self._clients[names.SERVO_GET_LED_COLOR]
-        if not client.service_is_ready():
+        """The servo node's colour, or None without waiting for a servo node that is not there."""
+        try:
+            response = service_call.call(self._clients[names.SERVO_GET_LED_COLOR], GetLedColor.Request(),
+                                         self._config.service_timeout_s, available_within_s=0.0)
+        except service_call.ServiceCallError:
             return None
-        done = threading.Event()
-        future = client.call_async(GetLedColor.Request())
-        future.add_done_callback(lambda _: done.set())
-        if not done.wait(self._config.service_timeout_s):
-            client.remove_pending_request(future)
-            return None
-        response = future.result()
         return response.red, response.green, response.blue
 
     def status(self) -> dict[str, Any]:

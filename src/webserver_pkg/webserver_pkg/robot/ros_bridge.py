@@ -1,8 +1,8 @@
 """The real robot bridge: ROS 2 services, topics and latched state behind `RobotBridge`.
 
 Flask calls arrive on the web server's worker threads while the node's executor spins in the main
-thread; each service call is sent with `call_async` and waited on with a deadline
-(`service_timeout_s`), so a missing or stuck node gives the user a 503 with a reason, never a page
+thread; each service call waits with a deadline (`service_timeout_s`, `deepracer_common_pkg.service_call`, the
+one helper every client uses), so a missing or stuck node gives the user a 503 with a reason, never a page
 that hangs. Latched states are kept as the latest message from their subscriptions.
 """
 
@@ -20,7 +20,7 @@ from rclpy.qos import qos_profile_rosout_default
 from sensor_msgs.msg import CompressedImage
 from std_srvs.srv import SetBool, Trigger
 
-from deepracer_common_pkg import names, qos
+from deepracer_common_pkg import names, qos, service_call
 from deepracer_interfaces_pkg.msg import (
     CameraStatus,
     DriveCommand,
@@ -60,9 +60,6 @@ STAGES = ("camera", "inference", "navigation", "servo")
 LOG_LEVELS = {10: "DEBUG", 20: "INFO", 30: "WARN", 40: "ERROR", 50: "FATAL"}
 # The readout asks for the calibrated neutral on every poll; the servo node is asked at most this often.
 NEUTRAL_REFRESH_S = 5.0
-# Which node answers each service: named in the reason when it does not.
-SERVICE_OWNERS = {"/inference_pkg": "inference", "/navigation_pkg": "navigation", "/servo_pkg": "servo",
-                  "/camera_pkg": "camera", "/sim_pkg": "simulator"}
 
 
 def model_view(msg: ModelState) -> ModelStateView:
@@ -215,27 +212,16 @@ class RosBridge(RobotBridge):
     # --- services ------------------------------------------------------------------------------
 
     def _call(self, name: str, request: Any) -> Any:
-        client = self._clients[name]
-        owner = next((o for prefix, o in SERVICE_OWNERS.items() if name.startswith(prefix)), "its")
-        if not client.wait_for_service(timeout_sec=self._timeout_s):
-            raise BridgeError(f"{name} is not available: is the {owner} node running?", unavailable=True)
-        done = threading.Event()
-        future = client.call_async(request)
-        future.add_done_callback(lambda _: done.set())
-        if not done.wait(self._timeout_s):
-            client.remove_pending_request(future)
-            raise BridgeError(f"{name} did not answer within {self._timeout_s:g} s: the {owner} node "
-                              "may be busy or stuck", unavailable=True)
-        if future.exception() is not None:
-            raise BridgeError(f"{name} failed: {future.exception()}", unavailable=True)
-        return future.result()
+        try:
+            return service_call.call(self._clients[name], request, self._timeout_s)
+        except service_call.ServiceCallError as error:
+            raise BridgeError(str(error), unavailable=True) from None
 
     def _command(self, name: str, request: Any) -> None:
         """Call a service whose response has success plus reason (ours) or message (std_srvs)."""
-        response = self._call(name, request)
-        if not response.success:
-            reason = getattr(response, "reason", None) or getattr(response, "message", "") or "refused"
-            raise BridgeError(reason)
+        refusal = service_call.refusal(self._call(name, request))
+        if refusal:
+            raise BridgeError(refusal)
 
     def load_model(self, model_dir: str) -> None:
         self._command(names.INFERENCE_LOAD_MODEL, LoadModel.Request(model_dir=model_dir))
