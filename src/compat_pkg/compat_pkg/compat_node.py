@@ -25,8 +25,16 @@ from std_srvs.srv import SetBool
 from compat_pkg import original_interface as original
 from compat_pkg.original_interface import OriginalRequestError
 from deepracer_common_pkg import names, qos, service_call
+from deepracer_common_pkg.drive_rules import model_readiness
 from deepracer_common_pkg.node_main import run_node
-from deepracer_interfaces_pkg.msg import CameraFrames, InferenceResult, InferResults, InferResultsArray, ModelState
+from deepracer_interfaces_pkg.msg import (
+    CameraFrames,
+    InferenceResult,
+    InferResults,
+    InferResultsArray,
+    ModelState,
+    NavigationState,
+)
 from deepracer_interfaces_pkg.srv import (
     ActiveStateSrv,
     EnableStateSrv,
@@ -65,7 +73,8 @@ class CompatNode(Node):
             (SetMaxSpeed, names.NAVIGATION_SET_MAX_SPEED), (GetCalibration, names.SERVO_GET_CALIBRATION),
             (SetCalibration, names.SERVO_SET_CALIBRATION), (GetLedColor, names.SERVO_GET_LED_COLOR),
             (SetLedColor, names.SERVO_SET_LED_COLOR), (LoadModel, names.INFERENCE_LOAD_MODEL))}
-        self._model_state = "idle"
+        self._model: ModelState | None = None
+        self._navigation: NavigationState | None = None
         serve = [
             (ActiveStateSrv, names.ORIGINAL_VEHICLE_STATE, self._vehicle_state),
             (EnableStateSrv, names.ORIGINAL_ENABLE_STATE, self._enable_state),
@@ -81,6 +90,8 @@ class CompatNode(Node):
         for srv_type, name, handler in serve:
             self.create_service(srv_type, name, handler, callback_group=self._group)
         self.create_subscription(ModelState, names.INFERENCE_MODEL_STATE, self._on_model_state, qos.LATCHED,
+                                 callback_group=self._group)
+        self.create_subscription(NavigationState, names.NAVIGATION_STATE, self._on_navigation, qos.LATCHED,
                                  callback_group=self._group)
         self._rl_pub = self.create_publisher(InferResultsArray, names.ORIGINAL_RL_RESULTS, qos.LATEST)
         self._display_pub = self.create_publisher(Image, names.ORIGINAL_CAMERA_DISPLAY, qos.LATEST)
@@ -154,7 +165,7 @@ class CompatNode(Node):
         return self._answer(response, f"model_state {request.model_name!r}", action)
 
     def _is_model_loading(self, request, response):
-        response.model_loading_status = original.loading_status(self._model_state)
+        response.model_loading_status = model_readiness(self._model, self._navigation)
         response.error = original.DONE
         return response
 
@@ -166,7 +177,10 @@ class CompatNode(Node):
         return self._answer(response, f"autonomous_throttle {request.throttle}", action)
 
     def _on_model_state(self, message: ModelState) -> None:
-        self._model_state = message.state
+        self._model = message
+
+    def _on_navigation(self, message: NavigationState) -> None:
+        self._navigation = message
 
     # --- /servo_pkg tail light -----------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from rclpy.node import Node
 from std_srvs.srv import SetBool, Trigger
 
 from deepracer_common_pkg import names, service_call
+from deepracer_common_pkg.drive_rules import ERROR, LOADED, model_readiness
 from deepracer_common_pkg.identity import read_identity
 from deepracer_interfaces_pkg.msg import BatteryLevel, ModelState, NavigationState, StageStats
 from deepracer_interfaces_pkg.srv import GetLedColor, LoadModel, SetDriveMode, SetLedColor, SetMaxSpeed
@@ -60,8 +61,9 @@ class RosCarActions:
     # --- state from the stack (executor thread) -----------------------------------------------------
 
     def on_navigation(self, msg: NavigationState) -> None:
-        with self._lock:
+        with self._model_changed:  # navigation taking the model's action space is what makes it ready
             self.navigation = msg
+            self._model_changed.notify_all()
 
     def on_model(self, msg: ModelState) -> None:
         with self._model_changed:
@@ -119,7 +121,8 @@ class RosCarActions:
 
         def settled() -> ModelState | None:
             m = self.model
-            if m is not None and m.model_dir.rstrip("/") == target and m.state in ("loaded", "error"):
+            if m is not None and m.model_dir.rstrip("/") == target and \
+                    model_readiness(m, self.navigation) in (LOADED, ERROR):
                 return m
             return None
 
@@ -132,7 +135,8 @@ class RosCarActions:
             while (result := settled()) is None or result is previous:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise CommandRefused(f"{name} did not finish loading within {self._config.load_timeout_s:g} s")
+                    raise CommandRefused(f"{name} did not finish loading within {self._config.load_timeout_s:g} s "
+                                         "(loaded by the inference node, and taken by navigation)")
                 self._model_changed.wait(remaining)
         if result.state == "error":
             raise CommandRefused(f"{name} did not load: {result.reason}")
@@ -200,7 +204,8 @@ class RosCarActions:
             "version": _software_version(),
             "mode": nav.mode if nav else "", "started": bool(nav and nav.started),
             "emergency_stop": bool(nav and nav.emergency_stop), "max_speed": round(nav.max_speed, 3) if nav else None,
-            "model": {"name": model.model_name, "state": model.state, "reason": model.reason} if model else None,
+            "model": {"name": model.model_name, "state": model_readiness(model, nav), "reason": model.reason}
+            if model else None,
             "models": [{"name": m.name, "md5": m.checksum} for m in installed],
             "broken_models": [{"name": b.name, "reason": b.reason} for b in broken],
             "color": list(color) if color else None,

@@ -16,7 +16,7 @@ from pathlib import Path
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from deepracer_common_pkg.drive_rules import model_load_refusal
+from deepracer_common_pkg.drive_rules import model_load_refusal, model_readiness
 from deepracer_common_pkg.vocabulary import (
     FRONT_FACING_CAMERA,
     LEFT_CAMERA,
@@ -117,13 +117,8 @@ def is_model_loading() -> ResponseReturnValue:
 
 
 def _loading_word(model: ModelStateView, navigation: NavigationView | None) -> str:
-    """Inference's state, except that "loaded" waits for navigation to have taken the model's action space (a
-    moment later): a racer, or DREM, starting on that word would otherwise be refused. Without a navigation
-    node heard (a graph without one) inference's word stands."""
-    if model.state == "loaded" and navigation is not None and not (
-            navigation.model_ready and navigation.model_name == model.model_name):
-        return "loading"
-    return model.state
+    """The one readiness rule (drive_rules.model_readiness), as compat_node and the fleet link answer it."""
+    return model_readiness(model, navigation)
 
 
 @blueprint.route("/models/<folder>/<model_file>", methods=["PUT"])
