@@ -1,21 +1,31 @@
 """Every client of a rule gives the rule's answer: the console, the original car's ROS interface (compat_node), the
-fleet link and the USB watcher, against the stack started by our launcher, over real DDS.
+fleet link and the USB watcher, against the stack started by our launcher, over real DDS. The fleet link's agent
+(`RosCarActions`) runs in this process on the test's node, as fleet_node runs it, without the MQTT link
+(tests/fleet has that); a folder put in the data dir's usb/ is an inserted stick (system_node's laptop default).
 
 "The model is ready to start" (drive_rules.model_readiness): "loaded" only once navigation, whose Start needs it,
 has taken the model's action space. Navigation is stopped (SIGSTOP, a node the machine starves) while a model loads,
 so the moment between the inference node's "loaded" and navigation's is as long as the test needs; every client
-must say "loading" then. The fleet link's agent (`RosCarActions`) runs in this process on the test's node, as
-fleet_node runs it, without the MQTT link (tests/fleet has that).
+must say "loading" then.
+
+"Never replace or delete the model that is driving" (drive_rules.model_change_refusal): while the car is started,
+the console's delete, the fleet link's delete and install, and a stick's models/ all leave that model's folder as it
+is, and say why.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import http.server
 import shutil
+import tarfile
 import threading
 from pathlib import Path
 
 import psutil
 import pytest
+from std_srvs.srv import SetBool
 from webserver.console_client import HttpClient
 
 from deepracer_common_pkg import names, qos
@@ -29,12 +39,13 @@ from support.rosgraph import wait_for
 from support.stack import LaunchedStack, console_login, installed_model_dir, temp_data_dir
 
 STARTUP_S = 90.0
+RACER = "racer7"
 
 
 @pytest.fixture(scope="module")
 def stack():
     launched = LaunchedStack(temp_data_dir(), only="servo_node,navigation_node,inference_node,webserver_node,"
-                                                    "compat_node")
+                                                    "compat_node,system_node")
     yield launched
     if launched.process.poll() is None:
         launched.stop()
@@ -80,7 +91,7 @@ def console_word(console: HttpClient) -> str:
 
 def test_every_client_says_loaded_only_once_navigation_can_start(stack, console, fleet, ros_probe):
     demo = installed_model_dir(stack, STARTUP_S)  # the demo model the inference node installs (and may have loaded)
-    model: Path = stack.data_dir / "models" / "racer7"  # the next racer's model, dropped in as DREM does
+    model: Path = stack.data_dir / "models" / RACER  # the next racer's model, dropped in as DREM does
     shutil.copytree(demo, model, ignore=shutil.ignore_patterns(".*"))
     states = ros_probe.subscribe(ModelState, names.INFERENCE_MODEL_STATE, qos.LATCHED)
     navigation = node_process(stack, "navigation_pkg.navigation_node")
@@ -116,3 +127,67 @@ def test_every_client_says_loaded_only_once_navigation_can_start(stack, console,
     wait_for(lambda: compat_word(ros_probe) == "loaded", 15, "compat_node's loaded once navigation took the model")
     assert console_word(console) == "loaded"
     assert fleet.status()["model"]["state"] == "loaded"
+
+
+
+def racer_package(folder: Path, into: Path) -> Path:
+    """The racer's model as the .tar.gz it came in: its metadata and graph files at the top."""
+    package = into / f"{folder.name}.tar.gz"
+    with tarfile.open(package, "w:gz") as tar:
+        for path in sorted(folder.iterdir()):
+            if path.is_file() and path.name != "checksum.txt":
+                tar.add(path, arcname=path.name)
+    return package
+
+
+def serve(folder: Path) -> http.server.ThreadingHTTPServer:
+    """An organiser's machine serving `folder` (on loopback: the event network here)."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(
+        http.server.SimpleHTTPRequestHandler, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def test_no_client_replaces_or_deletes_the_model_driving_the_car(stack, console, fleet, ros_probe, tmp_path):
+    model = stack.data_dir / "models" / RACER
+    if not model.is_dir():  # this test alone: the previous one dropped and loaded it
+        shutil.copytree(installed_model_dir(stack, STARTUP_S), model, ignore=shutil.ignore_patterns(".*"))
+    fleet.load_model(RACER)
+    package = racer_package(model, tmp_path)
+    md5 = hashlib.md5(package.read_bytes(), usedforsecurity=False).hexdigest()
+    server = serve(tmp_path)
+    url = f"http://127.0.0.1:{server.server_address[1]}/{package.name}"
+    assert ros_probe.call(SetBool, names.NAVIGATION_START_STOP, SetBool.Request(data=True), STARTUP_S).success
+    # Each client hears navigation's latched state on its own subscription: the console and the fleet link say when
+    # they have; the system node has long heard it by the time the stick is put in, after them.
+    wait_for(lambda: console.get("/api/navigation_state").json()["started"], 15, "the console hearing the start")
+    wait_for(lambda: fleet.status()["started"], 15, "the fleet link hearing the start")
+    inode = model.stat().st_ino  # a replaced model is another folder swapped in
+    try:
+        deleted = console.post("/api/deleteModels", {"filenames": [RACER]})
+        assert deleted.status == 409 and "the car is driving" in deleted.json()["reason"], deleted.body
+        uploaded = console.upload("/api/uploadModels?on_conflict=replace", package.name, package.read_bytes())
+        assert uploaded.status == 409 and "the car is driving" in uploaded.json()["reason"], uploaded.body
+        with pytest.raises(CommandRefused, match=f"{RACER} is the model driving the car: stop the car first; "
+                                                 "nothing was deleted"):
+            fleet.delete_models([RACER])
+        with pytest.raises(CommandRefused, match=f"{RACER} is the model driving the car: stop the car first; "
+                                                 "nothing was installed"):
+            fleet.install_model(url, md5, RACER)
+        stick = tmp_path / "stick"
+        (stick / "models").mkdir(parents=True)
+        shutil.copy(package, stick / "models")
+        (stack.data_dir / "usb").mkdir(exist_ok=True)
+        stick.rename(stack.data_dir / "usb" / "stick1")  # inserted whole, as a mounted stick appears
+        line = wait_for(lambda: next((text for text in stack.output().splitlines() if "USB stick" in text and
+                                      "installed" in text), None), 30,
+                        lambda: f"the system node's word on the stick\n{stack.output()[-3000:]}")
+        assert f"{RACER}.tar.gz not installed: {RACER} is the model driving the car: stop the car first; the " \
+               "installed one was kept" in line, line
+        assert model.stat().st_ino == inode
+    finally:
+        assert ros_probe.call(SetBool, names.NAVIGATION_START_STOP, SetBool.Request(data=False), STARTUP_S).success
+    # Stopped, the same install goes through: the rule, not a broken path, refused it.
+    assert fleet.install_model(url, md5, RACER)["model"] == RACER
+    assert model.stat().st_ino != inode
+    server.shutdown()

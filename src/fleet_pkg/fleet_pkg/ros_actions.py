@@ -19,7 +19,7 @@ from rclpy.node import Node
 from std_srvs.srv import SetBool, Trigger
 
 from deepracer_common_pkg import names, service_call
-from deepracer_common_pkg.drive_rules import ERROR, LOADED, model_readiness
+from deepracer_common_pkg.drive_rules import ERROR, LOADED, model_change_refusal, model_readiness
 from deepracer_common_pkg.identity import read_identity
 from deepracer_interfaces_pkg.msg import BatteryLevel, ModelState, NavigationState, StageStats
 from deepracer_interfaces_pkg.srv import GetLedColor, LoadModel, SetDriveMode, SetLedColor, SetMaxSpeed
@@ -142,13 +142,14 @@ class RosCarActions:
             raise CommandRefused(f"{name} did not load: {result.reason}")
         return {"model": name, "load_seconds": round(result.load_seconds, 2)}
 
+    def _change_refusal(self, folder: Path) -> str:
+        with self._lock:
+            return model_change_refusal(folder, self.model, self.navigation)
+
     def install_model(self, url: str, md5: str, name: str) -> dict[str, Any]:
-        return model_fetch.fetch_and_install(url, md5, name, self._models_root)
+        return model_fetch.fetch_and_install(url, md5, name, self._models_root, refuse=self._change_refusal)
 
     def delete_models(self, models: list[str]) -> dict[str, Any]:
-        with self._lock:
-            loaded = self.model.model_dir.rstrip("/") if self.model and self.model.state == "loaded" else ""
-            started = bool(self.navigation and self.navigation.started)
         folders = []
         for name in models:  # every name checked before anything is deleted
             try:
@@ -157,8 +158,9 @@ class RosCarActions:
                 raise CommandRefused(str(error)) from None
             if not folder.is_dir():
                 raise CommandRefused(f"no model named {name!r} is installed on this car: nothing was deleted")
-            if started and str(folder) == loaded:
-                raise CommandRefused(f"{name} is driving the car: stop it first; nothing was deleted")
+            refusal = self._change_refusal(folder)
+            if refusal:
+                raise CommandRefused(f"{refusal}; nothing was deleted")
             folders.append(name)
         for name in folders:
             model_package.delete(self._models_root, name)

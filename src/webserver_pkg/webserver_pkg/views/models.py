@@ -16,7 +16,7 @@ from pathlib import Path
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from deepracer_common_pkg.drive_rules import model_load_refusal, model_readiness
+from deepracer_common_pkg.drive_rules import model_change_refusal, model_load_refusal, model_readiness
 from deepracer_common_pkg.vocabulary import (
     FRONT_FACING_CAMERA,
     LEFT_CAMERA,
@@ -148,10 +148,9 @@ def installed_model(name: str) -> InstalledModel:
 
 
 def _refuse_if_driving(folder: Path, action: str, bridge: RobotBridge | None = None) -> None:
-    """Refuse (views.car_in_use) to replace or delete the model loaded now while the car is started."""
+    """The one rule (drive_rules.model_change_refusal), answered in the console's words (views.car_in_use)."""
     bridge = bridge or console().bridge
-    state = bridge.model_state()
-    if state is not None and Path(state.model_dir) == folder and state.state in ("loading", "loaded"):
+    if model_change_refusal(folder, bridge.model_state(), bridge.navigation_state()):
         refuse_while_started(action, bridge)
 
 
