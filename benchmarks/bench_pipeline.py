@@ -45,10 +45,10 @@ from deepracer_common_pkg import names, qos  # noqa: E402
 from deepracer_common_pkg.stamps import from_ns, to_ns  # noqa: E402
 from deepracer_interfaces_pkg.msg import (  # noqa: E402
     CameraFrames,
+    DriveCommand,
     InferenceResult,
     ModelState,
     PwmWritten,
-    ServoCtrlMsg,
     StageStats,
 )
 from deepracer_interfaces_pkg.srv import LoadModel  # noqa: E402
@@ -73,7 +73,7 @@ def sample_messages() -> dict[str, object]:
     frame = CameraFrames(sequence=1)
     frame.images = [Image(height=120, width=160, encoding="mono8", step=160, data=bytes(160 * 120))]
     result = InferenceResult(model_name="bench", action_space_type="discrete", outputs=[0.1] * 12, action_index=3)
-    return {"CameraFrames": frame, "InferenceResult": result, "ServoCtrlMsg": ServoCtrlMsg(angle=0.1, throttle=0.2)}
+    return {"CameraFrames": frame, "InferenceResult": result, "DriveCommand": DriveCommand(angle=0.1, throttle=0.2)}
 
 
 def measure_dds_hops(probe: RosProbe, count: int = 200) -> dict[str, float]:
@@ -81,7 +81,7 @@ def measure_dds_hops(probe: RosProbe, count: int = 200) -> dict[str, float]:
 
     The arrival time is taken in the subscription callback itself, so no polling interval enters the figure.
     """
-    profiles = {"CameraFrames": qos.LATEST, "InferenceResult": qos.LATEST, "ServoCtrlMsg": qos.COMMAND}
+    profiles = {"CameraFrames": qos.LATEST, "InferenceResult": qos.LATEST, "DriveCommand": qos.COMMAND}
     echo = subprocess.Popen([sys.executable, str(REPO / "benchmarks" / "dds_echo.py")], env=dict(os.environ))
     try:
         hops = {}

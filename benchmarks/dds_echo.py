@@ -7,10 +7,10 @@ import sys
 
 from deepracer_common_pkg import qos
 from deepracer_common_pkg.node_main import run_node
-from deepracer_interfaces_pkg.msg import CameraFrames, InferenceResult, ServoCtrlMsg
+from deepracer_interfaces_pkg.msg import CameraFrames, DriveCommand, InferenceResult
 
 TYPES = {"CameraFrames": (CameraFrames, qos.LATEST), "InferenceResult": (InferenceResult, qos.LATEST),
-         "ServoCtrlMsg": (ServoCtrlMsg, qos.COMMAND)}
+         "DriveCommand": (DriveCommand, qos.COMMAND)}
 
 
 def make_echo():

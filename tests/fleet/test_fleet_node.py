@@ -35,7 +35,7 @@ def test_the_link_follows_fleet_txt_appearing_breaking_and_going(broker, tmp_pat
         fleet_file.write_text(f"broker: 127.0.0.1\nport: {broker.port}\nusername: {user}\npassword: {password}\n")
         wait_for(lambda: (organiser.status(user) or {}).get("online"), 30, f"car5 online\n{node.output()}")
         outcome = organiser.wait(organiser.send("stop", cars=[user]), 15)
-        assert not outcome.replies[user].ok and "navigation node is not answering" in outcome.replies[user].reason
+        assert not outcome.replies[user].ok and "is the navigation node running?" in outcome.replies[user].reason
         fleet_file.write_text("broker: 127.0.0.1\nprot: 1883\n")  # a typo: the link goes off, the node says why
         wait_for(lambda: (organiser.status(user) or {}).get("online") is False, 30, "car5 offline")
         wait_for(lambda: "unknown key 'prot'" in node.output(), 10, "the typo named in the log")

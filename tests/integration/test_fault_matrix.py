@@ -22,7 +22,7 @@ from std_srvs.srv import SetBool
 
 from camera_pkg.sources import SIM_POSE_TIMEOUT_S
 from deepracer_common_pkg import names, qos
-from deepracer_interfaces_pkg.msg import NavigationState, PwmWritten, ServoCtrlMsg
+from deepracer_interfaces_pkg.msg import DriveCommand, NavigationState, PwmWritten
 from deepracer_interfaces_pkg.srv import SetDriveMode, SetMaxSpeed
 from navigation_pkg.config import NavigationConfig
 from servo_pkg.backends.sysfs_tree import build_sysfs_tree, pwm_file
@@ -53,7 +53,7 @@ class ManualSender:
 
     def __init__(self, probe, period_s: float = 1 / 15) -> None:
         self._probe = probe
-        self._publisher = probe.publisher(ServoCtrlMsg, names.MANUAL_DRIVE, qos.COMMAND)
+        self._publisher = probe.publisher(DriveCommand, names.MANUAL_DRIVE, qos.COMMAND)
         self.period_s = period_s
         self.sending = threading.Event()
         self._stop = threading.Event()
@@ -63,7 +63,7 @@ class ManualSender:
     def _run(self) -> None:
         while not self._stop.wait(self.period_s):
             if self.sending.is_set():
-                message = ServoCtrlMsg(angle=0.0, throttle=1.0)
+                message = DriveCommand(angle=0.0, throttle=1.0)
                 message.header.stamp = self._probe.node.get_clock().now().to_msg()
                 self._publisher.publish(message)
 

@@ -15,7 +15,7 @@ import pytest
 from std_srvs.srv import SetBool
 
 from deepracer_common_pkg import names, qos
-from deepracer_interfaces_pkg.msg import ModelState, NavigationState, ServoCtrlMsg
+from deepracer_interfaces_pkg.msg import DriveCommand, ModelState, NavigationState
 from deepracer_interfaces_pkg.srv import LoadModel, SetDriveMode, SetMaxSpeed
 from inference_pkg import demo_model
 from inference_pkg.model_package import install
@@ -46,7 +46,7 @@ def graph(ros_probe, models):
         class Graph:
             model = ros_probe.subscribe(ModelState, names.INFERENCE_MODEL_STATE, qos.LATCHED)
             navigation_state = ros_probe.subscribe(NavigationState, names.NAVIGATION_STATE, qos.LATCHED)
-            servo = ros_probe.subscribe(ServoCtrlMsg, names.NAVIGATION_SERVO_CMD, qos.COMMAND)
+            servo = ros_probe.subscribe(DriveCommand, names.NAVIGATION_SERVO_CMD, qos.COMMAND)
 
             @staticmethod
             def output() -> str:

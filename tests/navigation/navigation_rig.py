@@ -12,10 +12,10 @@ from deepracer_common_pkg import action_space_msg, names, qos
 from deepracer_common_pkg.action_space import ActionSpace
 from deepracer_common_pkg.stamps import from_ns, to_ns
 from deepracer_interfaces_pkg.msg import (
+    DriveCommand,
     InferenceResult,
     ModelState,
     NavigationState,
-    ServoCtrlMsg,
     StageStats,
 )
 from deepracer_interfaces_pkg.srv import SetDriveMode, SetMaxSpeed
@@ -27,13 +27,13 @@ RESEND_AFTER_S = 0.1
 class NavigationRig:
     def __init__(self, probe: RosProbe) -> None:
         self.probe = probe
-        self.servo: Collector = probe.subscribe(ServoCtrlMsg, names.NAVIGATION_SERVO_CMD, qos.COMMAND)
+        self.servo: Collector = probe.subscribe(DriveCommand, names.NAVIGATION_SERVO_CMD, qos.COMMAND)
         self.state: Collector = probe.subscribe(NavigationState, names.NAVIGATION_STATE, qos.LATCHED)
         self.telemetry: Collector = probe.subscribe(StageStats, names.telemetry_topic("navigation"), qos.LATEST)
         self.state.wait_for(what="the navigation node's latched state")
         wait_for(lambda: probe.node.count_publishers(names.NAVIGATION_SERVO_CMD) >= 1, what="servo_cmd publisher")
         self._results = probe.publisher(InferenceResult, names.INFERENCE_RESULTS, qos.LATEST)
-        self._manual = probe.publisher(ServoCtrlMsg, names.MANUAL_DRIVE, qos.COMMAND)
+        self._manual = probe.publisher(DriveCommand, names.MANUAL_DRIVE, qos.COMMAND)
         self._model = probe.publisher(ModelState, names.INFERENCE_MODEL_STATE, qos.LATCHED)
 
     def close(self) -> None:
@@ -80,12 +80,12 @@ class NavigationRig:
 
     def send_manual(self, angle: float, throttle: float) -> int:
         stamp_ns = time.time_ns()
-        message = ServoCtrlMsg(angle=angle, throttle=throttle)
+        message = DriveCommand(angle=angle, throttle=throttle)
         message.header.stamp = from_ns(stamp_ns)
         self._manual.publish(message)
         return stamp_ns
 
-    def drive(self, send: Callable[[], int]) -> tuple[float, int, ServoCtrlMsg]:
+    def drive(self, send: Callable[[], int]) -> tuple[float, int, DriveCommand]:
         """Send (with `send`, which returns the stamp) until a command comes back for it; return the
         monotonic send time, the stamp and the servo command. Policy outputs travel best effort, so the
         first one after discovery may be lost; resending is what the real pipeline does too."""
@@ -103,12 +103,12 @@ class NavigationRig:
     def was_echoed(self, stamp_ns: int) -> bool:
         return self._echo(stamp_ns) is not None
 
-    def _echo(self, stamp_ns: int) -> ServoCtrlMsg | None:
+    def _echo(self, stamp_ns: int) -> DriveCommand | None:
         return next((m for m in self.servo.messages if to_ns(m.header.stamp) == stamp_ns), None)
 
-    def neutral_after(self, since_ns: int, timeout: float = 5.0) -> tuple[float, ServoCtrlMsg]:
+    def neutral_after(self, since_ns: int, timeout: float = 5.0) -> tuple[float, DriveCommand]:
         """(monotonic receive time, message) of the first neutral stamped at or after `since_ns`."""
-        def find() -> tuple[float, ServoCtrlMsg] | None:
+        def find() -> tuple[float, DriveCommand] | None:
             for received, message in self.servo.timed():
                 if message.throttle == 0.0 and to_ns(message.header.stamp) >= since_ns:
                     return received, message

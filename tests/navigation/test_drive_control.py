@@ -104,6 +104,17 @@ def test_stop_always_publishes_neutral_with_steering_held(clock):
 
 # --- modes -----------------------------------------------------------------------------------------
 
+@pytest.mark.parametrize("after", [AUTONOMOUS, CALIBRATION])
+def test_a_mode_change_centres_the_steering_as_the_original_ctrl_did(clock, after):
+    control = driving_manual(clock)
+    control.on_manual(-0.4, 1.0, clock())
+    outcome = control.set_mode(after)
+    assert (outcome.command.angle, outcome.command.throttle) == (0.0, 0.0) and outcome.command.source == NEUTRAL
+    control.set_mode(MANUAL)
+    control.start()
+    assert control.on_manual(0.2, 0.0, clock()).command.angle == pytest.approx(0.2)
+
+
 @pytest.mark.parametrize(("before", "after"), list(itertools.product(MODES, MODES)))
 def test_every_mode_transition(clock, before, after):
     control = make(clock)

@@ -11,18 +11,18 @@ from std_srvs.srv import SetBool
 
 from deepracer_common_pkg import names, qos
 from deepracer_common_pkg.stamps import from_ns, to_ns
-from deepracer_interfaces_pkg.msg import ServoCtrlMsg
+from deepracer_interfaces_pkg.msg import DriveCommand
 from support.rosgraph import NodeProcess, wait_for
 
 
 @pytest.fixture(scope="module")
 def servo(ros_probe):
-    return ros_probe.subscribe(ServoCtrlMsg, names.NAVIGATION_SERVO_CMD, qos.COMMAND)
+    return ros_probe.subscribe(DriveCommand, names.NAVIGATION_SERVO_CMD, qos.COMMAND)
 
 
 @pytest.fixture(scope="module")
 def manual(ros_probe):
-    publisher = ros_probe.publisher(ServoCtrlMsg, names.MANUAL_DRIVE, qos.COMMAND, wait_for_subscribers=0)
+    publisher = ros_probe.publisher(DriveCommand, names.MANUAL_DRIVE, qos.COMMAND, wait_for_subscribers=0)
     yield publisher
     ros_probe.node.destroy_publisher(publisher)
 
@@ -35,7 +35,7 @@ def test_shutdown_publishes_neutral(ros_probe, servo, manual, sig):
 
         def driving() -> bool:
             # Resend until one arrives: discovery of this process may still be settling.
-            message = ServoCtrlMsg(angle=0.4, throttle=0.7)
+            message = DriveCommand(angle=0.4, throttle=0.7)
             message.header.stamp = from_ns(time.time_ns())
             manual.publish(message)
             return any(m.throttle == pytest.approx(0.7) and to_ns(m.header.stamp) >= started_ns

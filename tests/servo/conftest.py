@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from deepracer_common_pkg import names, qos
-from deepracer_interfaces_pkg.msg import NavigationState, PwmWritten, RawPwm, ServoCtrlMsg, StageStats
+from deepracer_interfaces_pkg.msg import DriveCommand, NavigationState, PwmWritten, RawPwm, StageStats
 
 
 class ServoTopics:
@@ -13,7 +13,7 @@ class ServoTopics:
         self.probe = probe
         self.written = probe.subscribe(PwmWritten, names.SERVO_PWM_WRITTEN, qos.COMMAND)
         self.telemetry = probe.subscribe(StageStats, names.telemetry_topic("servo"), qos.LATEST)
-        self.commands = probe.publisher(ServoCtrlMsg, names.NAVIGATION_SERVO_CMD, qos.COMMAND,
+        self.commands = probe.publisher(DriveCommand, names.NAVIGATION_SERVO_CMD, qos.COMMAND,
                                         wait_for_subscribers=0)
         self.raw = probe.publisher(RawPwm, names.SERVO_RAW_PWM, qos.COMMAND, wait_for_subscribers=0)
         self.state = probe.publisher(NavigationState, names.NAVIGATION_STATE, qos.LATCHED, wait_for_subscribers=0)
@@ -35,7 +35,7 @@ class ServoTopics:
         return self._drive_once(angle, throttle)
 
     def _drive_once(self, angle: float, throttle: float) -> PwmWritten:
-        message = ServoCtrlMsg(angle=angle, throttle=throttle)
+        message = DriveCommand(angle=angle, throttle=throttle)
         message.header.stamp = self.probe.node.get_clock().now().to_msg()
         self.commands.publish(message)
         return self.written.wait_for(lambda m: m.reason == "command" and m.header.stamp == message.header.stamp,

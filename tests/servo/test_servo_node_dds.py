@@ -9,7 +9,7 @@ import time
 import pytest
 
 from deepracer_common_pkg import names
-from deepracer_interfaces_pkg.msg import NavigationState, RawPwm, ServoCtrlMsg
+from deepracer_interfaces_pkg.msg import DriveCommand, NavigationState, RawPwm
 from deepracer_interfaces_pkg.srv import GetCalibration, GetLedColor, SetCalibration, SetLedColor
 from support.rosgraph import NodeProcess, wait_for
 
@@ -66,7 +66,7 @@ def test_command_is_written_with_its_stamp_and_the_files_calibration(rig) -> Non
 
 
 def test_out_of_range_command_is_refused_and_counted(rig) -> None:
-    rig.topics.commands.publish(ServoCtrlMsg(angle=0.0, throttle=1.5))
+    rig.topics.commands.publish(DriveCommand(angle=0.0, throttle=1.5))
     wait_for(lambda: "drive command refused" in rig.node.output(), what="the refusal in the node's log")
     rig.telemetry.wait_for(lambda m: m.dropped >= 1, what="the refused command counted as dropped")
 

@@ -42,7 +42,7 @@ def test_throttle_default_negative_polarity(x: float, expected: int) -> None:
 
 
 def test_float32_inputs_from_messages_round_to_the_nearest_ns() -> None:
-    # ServoCtrlMsg carries float32: 0.3 arrives as 0.30000001192...; 1,446,000 - 0.3 * 135,000 = 1,405,500.
+    # DriveCommand carries float32: 0.3 arrives as 0.30000001192...; 1,446,000 - 0.3 * 135,000 = 1,405,500.
     assert duty_ns(float(np.float32(0.3)), DEFAULT_THROTTLE) == 1_405_500
     assert duty_ns(float(np.float32(-1.0)), DEFAULT_THROTTLE) == 1_603_500
 

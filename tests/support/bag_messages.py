@@ -8,7 +8,7 @@ from rclpy.serialization import serialize_message
 from sensor_msgs.msg import Image
 
 from deepracer_common_pkg import names
-from deepracer_interfaces_pkg.msg import CameraFrames, InferenceResult, NavigationState, ServoCtrlMsg
+from deepracer_interfaces_pkg.msg import CameraFrames, DriveCommand, InferenceResult, NavigationState
 
 
 def frame(sequence: int, stamp_ns: int, *, noise: bool = False) -> bytes:
@@ -33,7 +33,7 @@ def result(sequence: int, action: int = 2, stamp_ns: int = 0) -> bytes:
 
 
 def command(angle: float, throttle: float, stamp_ns: int = 0) -> bytes:
-    return serialize_message(_stamped(ServoCtrlMsg(angle=angle, throttle=throttle), stamp_ns))
+    return serialize_message(_stamped(DriveCommand(angle=angle, throttle=throttle), stamp_ns))
 
 
 def navigation(mode: str, started: bool) -> bytes:

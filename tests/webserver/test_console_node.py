@@ -14,7 +14,7 @@ from webserver.console_client import HttpClient, MjpegViewer
 
 from deepracer_common_pkg import names, qos
 from deepracer_common_pkg.car_clock import boot_ns
-from deepracer_interfaces_pkg.msg import NavigationState, ServoCtrlMsg
+from deepracer_interfaces_pkg.msg import DriveCommand, NavigationState
 from support.rosgraph import NodeProcess, wait_for
 
 PASSWORD = "node-test-asset-tag"
@@ -133,7 +133,7 @@ def test_the_readout_and_run_time_come_from_the_graph(running_console, ros_probe
     client = HttpClient(url)
     client.login(PASSWORD)
     state = ros_probe.publisher(NavigationState, names.NAVIGATION_STATE, qos.LATCHED, wait_for_subscribers=2)
-    commands = ros_probe.publisher(ServoCtrlMsg, names.NAVIGATION_SERVO_CMD, qos.COMMAND, wait_for_subscribers=2)
+    commands = ros_probe.publisher(DriveCommand, names.NAVIGATION_SERVO_CMD, qos.COMMAND, wait_for_subscribers=2)
     try:
         _readout_and_run_time(client, state, commands)
     finally:  # the probe lives for the session: a latched "started" left behind would reach later modules' nodes
@@ -146,7 +146,7 @@ def _readout_and_run_time(client, state, commands) -> None:
 
     # The servo node answers the state with a neutral write ("mode") of its own; the command's write follows it.
     def live() -> dict | None:
-        commands.publish(ServoCtrlMsg(angle=0.5, throttle=0.0))
+        commands.publish(DriveCommand(angle=0.5, throttle=0.0))
         readout = client.get("/api/navigation_state").json()["readout"]
         steered = readout["written"] and readout["written"]["steering_neutral"] is False
         return readout if readout["commanded"] and steered else None

@@ -6,8 +6,11 @@ is spun by a MultiThreadedExecutor of its own (`OWN_EXECUTOR`, on its own thread
 one reentrant callback group (the EventsExecutor cannot nest waits); it is not on the frame path.
 
 The two original topics that carry pictures cost work only while someone reads them: a 1 Hz check subscribes
-to our camera and policy topics while /inference_pkg/rl_results or /camera_pkg/display_mjpeg has a reader, and
-unsubscribes when the last one leaves. The original auto_drive topic is navigation's own input (external mode).
+to the camera's JPEG display stream (and, for rl_results, to our policy output) while /inference_pkg/rl_results or
+/camera_pkg/display_mjpeg has a reader, and unsubscribes when the last one leaves; the camera encodes that stream
+only while it has a subscriber. rl_results carries the camera's colour JPEG as it came, untouched, paired with the
+policy output of the same capture by its stamp: DREM's video job decodes images[0] as the colour camera frame. The
+original drive topics are navigation's own inputs (external mode).
 """
 
 from __future__ import annotations
@@ -19,14 +22,23 @@ import numpy as np
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
 from rclpy.executors import MultiThreadedExecutor
 from rclpy.node import Node
+from rclpy.subscription import Subscription
 from sensor_msgs.msg import CompressedImage, Image
 from std_srvs.srv import SetBool
 
 from compat_pkg import original_interface as original
 from compat_pkg.original_interface import OriginalRequestError
-from deepracer_common_pkg import names, qos
+from deepracer_common_pkg import names, qos, service_call
+from deepracer_common_pkg.drive_rules import model_readiness
 from deepracer_common_pkg.node_main import run_node
-from deepracer_interfaces_pkg.msg import CameraFrames, InferenceResult, InferResults, InferResultsArray, ModelState
+from deepracer_common_pkg.stamps import to_ns
+from deepracer_interfaces_pkg.msg import (
+    InferenceResult,
+    InferResults,
+    InferResultsArray,
+    ModelState,
+    NavigationState,
+)
 from deepracer_interfaces_pkg.srv import (
     ActiveStateSrv,
     EnableStateSrv,
@@ -50,8 +62,7 @@ from servo_pkg.led_color import LedColor
 
 CALL_TIMEOUT_S = 5.0  # an answer from one of our nodes; longer means that node is not running
 READER_CHECK_S = 1.0
-FRAMES_KEPT = 8  # camera frames kept to pair with the policy outputs computed from them
-JPEG_QUALITY = 90
+FRAMES_KEPT = 8  # camera pictures kept to pair with the policy outputs computed from their captures
 
 
 class CompatNode(Node):
@@ -68,7 +79,8 @@ class CompatNode(Node):
             (SetMaxSpeed, names.NAVIGATION_SET_MAX_SPEED), (GetCalibration, names.SERVO_GET_CALIBRATION),
             (SetCalibration, names.SERVO_SET_CALIBRATION), (GetLedColor, names.SERVO_GET_LED_COLOR),
             (SetLedColor, names.SERVO_SET_LED_COLOR), (LoadModel, names.INFERENCE_LOAD_MODEL))}
-        self._model_state = "idle"
+        self._model: ModelState | None = None
+        self._navigation: NavigationState | None = None
         serve = [
             (ActiveStateSrv, names.ORIGINAL_VEHICLE_STATE, self._vehicle_state),
             (EnableStateSrv, names.ORIGINAL_ENABLE_STATE, self._enable_state),
@@ -85,23 +97,23 @@ class CompatNode(Node):
             self.create_service(srv_type, name, handler, callback_group=self._group)
         self.create_subscription(ModelState, names.INFERENCE_MODEL_STATE, self._on_model_state, qos.LATCHED,
                                  callback_group=self._group)
+        self.create_subscription(NavigationState, names.NAVIGATION_STATE, self._on_navigation, qos.LATCHED,
+                                 callback_group=self._group)
         self._rl_pub = self.create_publisher(InferResultsArray, names.ORIGINAL_RL_RESULTS, qos.LATEST)
         self._display_pub = self.create_publisher(Image, names.ORIGINAL_CAMERA_DISPLAY, qos.LATEST)
-        self._frames: OrderedDict[int, list[CompressedImage]] = OrderedDict()
-        self._picture_subs: dict[str, list] = {"rl": [], "display": []}
+        self._frames: OrderedDict[int, CompressedImage] = OrderedDict()  # by capture stamp
+        self._readers = {"rl": False, "display": False}
+        self._picture_subs: dict[str, Subscription | None] = {"camera": None, "results": None}
         self.create_timer(READER_CHECK_S, self._follow_readers, callback_group=self._pictures)
 
     # --- calling our own nodes -----------------------------------------------------------------------
 
     def _call(self, name: str, request):
         """Our node's answer, or OriginalRequestError naming the node that did not answer."""
-        client = self._ours[name]
-        if not client.wait_for_service(timeout_sec=CALL_TIMEOUT_S):
-            raise OriginalRequestError(f"{name} is not available: is the car stack running?")
-        response = client.call(request, timeout_sec=CALL_TIMEOUT_S)
-        if response is None:
-            raise OriginalRequestError(f"{name} did not answer within {CALL_TIMEOUT_S} s")
-        return response
+        try:
+            return service_call.call(self._ours[name], request, CALL_TIMEOUT_S)
+        except service_call.ServiceCallError as error:
+            raise OriginalRequestError(str(error)) from None
 
     def _answer(self, response, what: str, action):
         """Run `action` (-> accepted, reason); set the original error flag, log refusals in plain words."""
@@ -160,7 +172,7 @@ class CompatNode(Node):
         return self._answer(response, f"model_state {request.model_name!r}", action)
 
     def _is_model_loading(self, request, response):
-        response.model_loading_status = original.loading_status(self._model_state)
+        response.model_loading_status = model_readiness(self._model, self._navigation)
         response.error = original.DONE
         return response
 
@@ -172,7 +184,10 @@ class CompatNode(Node):
         return self._answer(response, f"autonomous_throttle {request.throttle}", action)
 
     def _on_model_state(self, message: ModelState) -> None:
-        self._model_state = message.state
+        self._model = message
+
+    def _on_navigation(self, message: NavigationState) -> None:
+        self._navigation = message
 
     # --- /servo_pkg tail light -----------------------------------------------------------------------
 
@@ -197,28 +212,34 @@ class CompatNode(Node):
     # --- pictures, only while read -------------------------------------------------------------------
 
     def _follow_readers(self) -> None:
-        wanted = {"rl": self._rl_pub.get_subscription_count() > 0,
-                  "display": self._display_pub.get_subscription_count() > 0}
+        self._readers = {"rl": self._rl_pub.get_subscription_count() > 0,
+                         "display": self._display_pub.get_subscription_count() > 0}
+        wanted = {"camera": self._readers["rl"] or self._readers["display"], "results": self._readers["rl"]}
         for key, want in wanted.items():
-            subs = self._picture_subs[key]
-            if want and not subs:
-                subs.extend(self._picture_subscriptions(key))
-            elif not want and subs:
-                for sub in subs:
-                    self.destroy_subscription(sub)
-                subs.clear()
-                self._frames.clear()
+            subscription = self._picture_subs[key]
+            if want and subscription is None:
+                self._picture_subs[key] = self._picture_subscription(key)
+            elif not want and subscription is not None:
+                self.destroy_subscription(subscription)
+                self._picture_subs[key] = None
+        if not self._readers["rl"]:
+            self._frames.clear()
 
-    def _picture_subscriptions(self, key: str) -> list:
-        if key == "display":
-            return [self.create_subscription(CompressedImage, names.CAMERA_DISPLAY, self._on_display, qos.LATEST,
-                                             callback_group=self._pictures)]
-        return [self.create_subscription(CameraFrames, names.CAMERA_FRAMES, self._on_frames, qos.LATEST,
-                                         callback_group=self._pictures),
-                self.create_subscription(InferenceResult, names.INFERENCE_RESULTS, self._on_result, qos.LATEST,
-                                         callback_group=self._pictures)]
+    def _picture_subscription(self, key: str):
+        if key == "camera":
+            return self.create_subscription(CompressedImage, names.CAMERA_DISPLAY, self._on_camera, qos.LATEST,
+                                            callback_group=self._pictures)
+        return self.create_subscription(InferenceResult, names.INFERENCE_RESULTS, self._on_result, qos.LATEST,
+                                        callback_group=self._pictures)
 
-    def _on_display(self, message: CompressedImage) -> None:
+    def _on_camera(self, message: CompressedImage) -> None:
+        """The camera's colour JPEG (its display stream): kept as it is for rl_results, decoded for display."""
+        if self._readers["rl"]:
+            self._frames[to_ns(message.header.stamp)] = message
+            while len(self._frames) > FRAMES_KEPT:
+                self._frames.popitem(last=False)
+        if not self._readers["display"]:
+            return
         pixels = cv2.imdecode(np.frombuffer(bytes(message.data), np.uint8), cv2.IMREAD_COLOR)
         if pixels is None:
             return
@@ -226,25 +247,14 @@ class CompatNode(Node):
                       is_bigendian=0, step=pixels.shape[1] * 3, data=pixels.tobytes())
         self._display_pub.publish(image)
 
-    def _on_frames(self, message: CameraFrames) -> None:
-        jpegs = []
-        for frame in message.images:
-            pixels = np.frombuffer(bytes(frame.data), np.uint8).reshape(frame.height, frame.step)[:, :frame.width]
-            ok, encoded = cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
-            if ok:
-                jpegs.append(CompressedImage(header=message.header, format="jpeg", data=encoded.tobytes()))
-        self._frames[message.sequence] = jpegs
-        while len(self._frames) > FRAMES_KEPT:
-            self._frames.popitem(last=False)
-
     def _on_result(self, message: InferenceResult) -> None:
-        images = self._frames.get(message.frame_sequence)
-        if images is None:
+        """Published once the camera picture of the same capture is here (both carry its stamp)."""
+        image = self._frames.get(to_ns(message.header.stamp))
+        if image is None:
             return
         results = [InferResults(class_label=r.class_label, class_prob=r.class_prob)
                    for r in original.class_results(message.action_space_type, message.outputs)]
-        self._rl_pub.publish(InferResultsArray(results=results, images=images))
-
+        self._rl_pub.publish(InferResultsArray(results=results, images=[image]))
 
 def main(args: list[str] | None = None) -> None:
     run_node(CompatNode, args)

@@ -70,11 +70,6 @@ def model_dir_for(model_name: str) -> str:
     return str(path.parent) if path.name in MODEL_FILES else text
 
 
-def loading_status(model_state: str) -> str:
-    """Our ModelState.state -> GetModelLoadingStatusSrv.model_loading_status (the original's words)."""
-    return model_state if model_state in ("loading", "loaded", "error") else "idle"
-
-
 @dataclass(frozen=True)
 class ClassResult:
     """One InferResults entry: for a DeepRacer policy the action index and its probability."""

@@ -15,6 +15,8 @@ INFERENCE_RESULTS = "/inference_pkg/policy_output"
 INFERENCE_MODEL_STATE = "/inference_pkg/model_state"
 INFERENCE_LOAD_MODEL = "/inference_pkg/load_model"
 
+# Our own drive commands carry DriveCommand (with the capture stamp); the original topics below carry the original
+# ServoCtrlMsg (angle and throttle only).
 MANUAL_DRIVE = "/webserver_pkg/manual_drive"
 
 NAVIGATION_SERVO_CMD = "/navigation_pkg/servo_cmd"
@@ -80,10 +82,18 @@ ORIGINAL_SET_LED_STATE = "/servo_pkg/set_led_state"
 ORIGINAL_GET_LED_STATE = "/servo_pkg/get_led_state"
 ORIGINAL_RL_RESULTS = "/inference_pkg/rl_results"
 ORIGINAL_CAMERA_DISPLAY = "/camera_pkg/display_mjpeg"
-# An outside mode's drive commands (ServoCtrlMsg): navigation takes them in the external mode only.
+# An outside mode's drive commands (the original ServoCtrlMsg, best effort): navigation takes them in the external
+# mode only. The original ctrl_pkg's autonomous-mode input:
 ORIGINAL_AUTO_DRIVE = "/deepracer_navigation_pkg/auto_drive"
 # The original servo node's input, which teleop tools publish to directly: here the same external-mode input.
 ORIGINAL_SERVO_MSG = "/ctrl_pkg/servo_msg"
+# The AWS sample applications' own topics, which their modified ctrl_pkg listened to in their mode 3: the namespace
+# of each app's navigation node in its launch file + the topic in its constants.py (aws-deepracer-follow-the-leader-
+# sample-project: ftl_navigation_pkg, "ftl_drive"; aws-deepracer-offroad-sample-project:
+# deepracer_offroad_navigation_pkg, "offroad_drive").
+FOLLOW_THE_LEADER_DRIVE = "/ftl_navigation_pkg/ftl_drive"
+OFFROAD_DRIVE = "/deepracer_offroad_navigation_pkg/offroad_drive"
+EXTERNAL_DRIVE_TOPICS = (ORIGINAL_AUTO_DRIVE, ORIGINAL_SERVO_MSG, FOLLOW_THE_LEADER_DRIVE, OFFROAD_DRIVE)
 
 
 def telemetry_topic(stage: str) -> str:

@@ -13,6 +13,10 @@ COMMAND = QoSProfile(
     history=HistoryPolicy.KEEP_LAST, depth=1,
     reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.VOLATILE,
 )
+# An outside application's drive commands on the original topics: best effort, keep last 1, as the original ctrl_pkg
+# subscribed and the sample apps publish. A best-effort reader matches best-effort and reliable writers alike (a
+# reliable reader never matches a best-effort writer).
+ORIGINAL_DRIVE = LATEST
 # State: a subscriber that joins late gets the current value at once.
 LATCHED = QoSProfile(
     history=HistoryPolicy.KEEP_LAST, depth=1,

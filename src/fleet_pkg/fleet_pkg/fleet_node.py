@@ -103,9 +103,8 @@ class FleetNode(Node):
     def _on_navigation(self, msg: NavigationState) -> None:
         previous = self._actions.navigation
         self._actions.on_navigation(msg)
-        if previous is None or (previous.mode, previous.started, previous.emergency_stop, previous.max_speed,
-                                previous.neutral_reason) != (msg.mode, msg.started, msg.emergency_stop,
-                                                             msg.max_speed, msg.neutral_reason):
+        watched = ("mode", "started", "emergency_stop", "max_speed", "neutral_reason", "model_ready", "model_name")
+        if previous is None or any(getattr(previous, name) != getattr(msg, name) for name in watched):
             self._agent.notify_change()
 
     def _on_battery(self, msg: BatteryLevel) -> None:

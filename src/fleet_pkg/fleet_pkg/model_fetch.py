@@ -21,6 +21,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -100,8 +101,18 @@ def download(url: str, into: Path, max_bytes: int) -> tuple[Path, str]:
 
 
 def fetch_and_install(url: str, md5: str, name: str, models_root: Path,
-                      max_bytes: int = model_package.DEFAULT_MAX_BYTES) -> dict[str, Any]:
+                      max_bytes: int = model_package.DEFAULT_MAX_BYTES,
+                      refuse: Callable[[Path], str] = lambda folder: "") -> dict[str, Any]:
+    """`refuse(folder)`: why the model in that folder may not be replaced now ("" when it may; the car's rule,
+    drive_rules.model_change_refusal), asked just before the new one is swapped in."""
     started = time.monotonic()
+
+    def choose(final_name: str) -> str:
+        refusal = refuse(models_root / final_name)
+        if refusal:
+            raise model_package.ModelPackageError(f"{refusal}; nothing was installed")
+        return final_name
+
     models_root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".fleet-download-", dir=models_root.parent) as folder:
         path, digest = download(url, Path(folder), max_bytes)
@@ -111,7 +122,7 @@ def fetch_and_install(url: str, md5: str, name: str, models_root: Path,
                                  "installed; check the file and send it again")
         try:
             installed = model_package.install(path, models_root, name, max_bytes=max_bytes,
-                                              label=Path(urlsplit(url).path).name or url)
+                                              label=Path(urlsplit(url).path).name or url, choose_name=choose)
         except model_package.ModelPackageError as error:
             raise CommandRefused(str(error)) from None
     return {"model": installed.name, "md5": digest, "checksum": installed.checksum,

@@ -18,7 +18,8 @@ from typing import Any
 from rclpy.node import Node
 from std_srvs.srv import SetBool, Trigger
 
-from deepracer_common_pkg import names
+from deepracer_common_pkg import names, service_call
+from deepracer_common_pkg.drive_rules import ERROR, LOADED, model_change_refusal, model_readiness
 from deepracer_common_pkg.identity import read_identity
 from deepracer_interfaces_pkg.msg import BatteryLevel, ModelState, NavigationState, StageStats
 from deepracer_interfaces_pkg.srv import GetLedColor, LoadModel, SetDriveMode, SetLedColor, SetMaxSpeed
@@ -60,8 +61,9 @@ class RosCarActions:
     # --- state from the stack (executor thread) -----------------------------------------------------
 
     def on_navigation(self, msg: NavigationState) -> None:
-        with self._lock:
+        with self._model_changed:  # navigation taking the model's action space is what makes it ready
             self.navigation = msg
+            self._model_changed.notify_all()
 
     def on_model(self, msg: ModelState) -> None:
         with self._model_changed:
@@ -79,20 +81,13 @@ class RosCarActions:
     # --- service calls (agent worker threads) -------------------------------------------------------
 
     def _call(self, name: str, request: Any) -> Any:
-        client = self._clients[name]
-        owner = name.split("/")[1].removesuffix("_pkg")
-        timeout = self._config.service_timeout_s
-        if not client.wait_for_service(timeout_sec=timeout):
-            raise CommandRefused(f"the {owner} node is not answering ({name} is not available): is the stack running?")
-        done = threading.Event()
-        future = client.call_async(request)
-        future.add_done_callback(lambda _: done.set())
-        if not done.wait(timeout):
-            client.remove_pending_request(future)
-            raise CommandRefused(f"the {owner} node did not answer {name} within {timeout:g} s")
-        response = future.result()
-        if hasattr(response, "success") and not response.success:
-            raise CommandRefused(getattr(response, "reason", "") or getattr(response, "message", "") or "refused")
+        try:
+            response = service_call.call(self._clients[name], request, self._config.service_timeout_s)
+        except service_call.ServiceCallError as error:
+            raise CommandRefused(str(error)) from None
+        refusal = service_call.refusal(response)
+        if refusal:
+            raise CommandRefused(refusal)
         return response
 
     def emergency_stop(self) -> None:
@@ -126,7 +121,8 @@ class RosCarActions:
 
         def settled() -> ModelState | None:
             m = self.model
-            if m is not None and m.model_dir.rstrip("/") == target and m.state in ("loaded", "error"):
+            if m is not None and m.model_dir.rstrip("/") == target and \
+                    model_readiness(m, self.navigation) in (LOADED, ERROR):
                 return m
             return None
 
@@ -139,19 +135,21 @@ class RosCarActions:
             while (result := settled()) is None or result is previous:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise CommandRefused(f"{name} did not finish loading within {self._config.load_timeout_s:g} s")
+                    raise CommandRefused(f"{name} did not finish loading within {self._config.load_timeout_s:g} s "
+                                         "(loaded by the inference node, and taken by navigation)")
                 self._model_changed.wait(remaining)
         if result.state == "error":
             raise CommandRefused(f"{name} did not load: {result.reason}")
         return {"model": name, "load_seconds": round(result.load_seconds, 2)}
 
+    def _change_refusal(self, folder: Path) -> str:
+        with self._lock:
+            return model_change_refusal(folder, self.model, self.navigation)
+
     def install_model(self, url: str, md5: str, name: str) -> dict[str, Any]:
-        return model_fetch.fetch_and_install(url, md5, name, self._models_root)
+        return model_fetch.fetch_and_install(url, md5, name, self._models_root, refuse=self._change_refusal)
 
     def delete_models(self, models: list[str]) -> dict[str, Any]:
-        with self._lock:
-            loaded = self.model.model_dir.rstrip("/") if self.model and self.model.state == "loaded" else ""
-            started = bool(self.navigation and self.navigation.started)
         folders = []
         for name in models:  # every name checked before anything is deleted
             try:
@@ -160,8 +158,9 @@ class RosCarActions:
                 raise CommandRefused(str(error)) from None
             if not folder.is_dir():
                 raise CommandRefused(f"no model named {name!r} is installed on this car: nothing was deleted")
-            if started and str(folder) == loaded:
-                raise CommandRefused(f"{name} is driving the car: stop it first; nothing was deleted")
+            refusal = self._change_refusal(folder)
+            if refusal:
+                raise CommandRefused(f"{refusal}; nothing was deleted")
             folders.append(name)
         for name in folders:
             model_package.delete(self._models_root, name)
@@ -184,16 +183,12 @@ class RosCarActions:
     # --- status ---------------------------------------------------------------------------------------
 
     def _read_color(self) -> tuple[int, int, int] | None:
-        client = self._clients[names.SERVO_GET_LED_COLOR]
-        if not client.service_is_ready():
+        """The servo node's colour, or None without waiting for a servo node that is not there."""
+        try:
+            response = service_call.call(self._clients[names.SERVO_GET_LED_COLOR], GetLedColor.Request(),
+                                         self._config.service_timeout_s, available_within_s=0.0)
+        except service_call.ServiceCallError:
             return None
-        done = threading.Event()
-        future = client.call_async(GetLedColor.Request())
-        future.add_done_callback(lambda _: done.set())
-        if not done.wait(self._config.service_timeout_s):
-            client.remove_pending_request(future)
-            return None
-        response = future.result()
         return response.red, response.green, response.blue
 
     def status(self) -> dict[str, Any]:
@@ -211,7 +206,8 @@ class RosCarActions:
             "version": _software_version(),
             "mode": nav.mode if nav else "", "started": bool(nav and nav.started),
             "emergency_stop": bool(nav and nav.emergency_stop), "max_speed": round(nav.max_speed, 3) if nav else None,
-            "model": {"name": model.model_name, "state": model.state, "reason": model.reason} if model else None,
+            "model": {"name": model.model_name, "state": model_readiness(model, nav), "reason": model.reason}
+            if model else None,
             "models": [{"name": m.name, "md5": m.checksum} for m in installed],
             "broken_models": [{"name": b.name, "reason": b.reason} for b in broken],
             "color": list(color) if color else None,

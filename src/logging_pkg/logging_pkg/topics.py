@@ -33,7 +33,7 @@ def recorded_topics(available_types: set[str], *, original_results: bool = True)
     topics = [
         _latest(names.CAMERA_FRAMES, "CameraFrames"),
         _latest(names.INFERENCE_RESULTS, "InferenceResult"),
-        _command(names.NAVIGATION_SERVO_CMD, "ServoCtrlMsg"),
+        _command(names.NAVIGATION_SERVO_CMD, "DriveCommand"),
         _command(names.SERVO_PWM_WRITTEN, "PwmWritten"),
         _latched(names.NAVIGATION_STATE, "NavigationState"),
         _latched(names.INFERENCE_MODEL_STATE, "ModelState"),

@@ -23,8 +23,8 @@ class NavigationConfig:
     max_policy_age_s: float = 0.2
     # A manual command sent longer ago than this is not acted on (navigation hung, then woke to old commands).
     max_manual_age_s: float = 0.2
-    # External mode (an outside application on /deepracer_navigation_pkg/auto_drive): neutral when it sent no
-    # accepted command for this long. Its commands are aged against max_manual_age_s like the console's.
+    # External mode (an outside application on the original topics, names.EXTERNAL_DRIVE_TOPICS): neutral when it
+    # sent no accepted command for this long. The original message has no stamp: a command is dated by its arrival.
     external_timeout_s: float = 0.5
     # While driving, the held command goes to the servo again when nothing was sent for this long. It must stay
     # well below servo_node.command_timeout_s (0.25 s), which then only fires when navigation itself is gone.

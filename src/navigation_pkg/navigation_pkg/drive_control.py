@@ -3,7 +3,8 @@
 Rules (each answered with an Outcome: accepted or not, the reason, and the command to publish if any):
 * modes manual / autonomous / calibration; only the active mode's source reaches the output, and only
   while started. Calibration never drives (the servo node takes raw duty cycles then).
-* switching mode stops first; stop, emergency stop and shutdown publish neutral at once.
+* switching mode stops first and centres the steering (steering 0, throttle 0, as the original ctrl_pkg wrote on
+  every mode change); stop, emergency stop and shutdown publish neutral at once.
 * the emergency stop is latched: nothing starts again until an explicit reset.
 * autonomous needs a loaded model; losing or changing the model while driving stops.
 * freshness: a policy output whose frame is older than max_policy_age_s is not acted on; when the active
@@ -19,12 +20,14 @@ Rules (each answered with an Outcome: accepted or not, the reason, and the comma
   the run (peer_watch.py); the reason stays shown until the racer starts again.
 * a started autonomous run that gets no policy output it can act on for policy_stall_stop_s (from Start, or from
   the last one) stops, with the reason: a camera or model that delivers nothing is not a short gap.
-* external (an outside application, e.g. an AWS sample app, through the original auto_drive topic): the same
-  rules as manual (range, max_manual_age_s) with its own external_timeout_s; the throttle is taken as sent, not
-  scaled by the max-speed setting (the application owns its speed, as on the original car).
+* external (an outside application, e.g. an AWS sample app, through the original topics): the same rules as
+  manual (range) with its own external_timeout_s; the original message has no stamp, so a command is dated by its
+  arrival; the throttle is taken as sent, not scaled by the max-speed setting (the application owns its speed, as
+  on the original car).
 * manual: angle and throttle in [-1, 1], proportional (the original quantised the pad to {0, 0.3, 0.5,
   0.8}, which made slow, fine driving on a touch screen impossible), throttle times the max speed.
-* neutral = throttle 0 with the steering held where it was, so a coasting car does not swerve.
+* neutral = throttle 0 with the steering held where it was, so a coasting car does not swerve (a mode change
+  centres it: the next mode starts from straight wheels).
 
 Two clocks are passed in: `monotonic_ns` times the timeouts and dates the run's Start (the nodes pass the car's
 boot clock, deepracer_common_pkg.car_clock: immune to wall-clock steps, and the same in every process on the car)
@@ -123,6 +126,7 @@ class DriveControl:
         if mode == self._mode:
             return Outcome(True, f"already in {mode} mode")
         self._started = False
+        self._angle = 0.0
         command = self._neutral(f"mode changed to {mode}")
         self._mode = mode
         self._last_input_ns = None
@@ -226,11 +230,10 @@ class DriveControl:
         """One drive-pad command; `stamp_ns` is its send time."""
         return self._on_command(MANUAL, angle, throttle, stamp_ns, self._max_speed)
 
-    def on_external(self, angle: float, throttle: float, stamp_ns: int) -> Outcome:
-        """One outside application's command; `stamp_ns` is its send time, 0 when the application left the
-        header empty (the original message had none): it is then aged from its arrival. Not scaled by the max
-        speed."""
-        return self._on_command(EXTERNAL, angle, throttle, stamp_ns or self._stamp_ns(), 1.0)
+    def on_external(self, angle: float, throttle: float) -> Outcome:
+        """One outside application's command, as it arrives: the original message has no stamp, so it is dated by
+        its arrival. Not scaled by the max speed."""
+        return self._on_command(EXTERNAL, angle, throttle, self._stamp_ns(), 1.0)
 
     def _on_command(self, mode: str, angle: float, throttle: float, stamp_ns: int, scale: float) -> Outcome:
         what = _SOURCE_WORDS[mode]

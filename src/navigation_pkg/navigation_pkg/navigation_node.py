@@ -1,7 +1,7 @@
 """Navigation node: policy outputs and drive-pad commands in, one servo command stream out.
 
 A thin shell around DriveControl: every message and service call becomes a core call, and the core's
-answer becomes a ServoCtrlMsg (stamped with its source stamp) and, when the state changed, a latched
+answer becomes a DriveCommand (stamped with its source stamp) and, when the state changed, a latched
 NavigationState. A watchdog timer asks the core whether the driving source went quiet.
 
 Policy outputs arrive on the camera's capture thread when inference shares this process
@@ -25,7 +25,14 @@ from deepracer_common_pkg.params import declare_config
 from deepracer_common_pkg.stamps import from_ns, to_ns
 from deepracer_common_pkg.telemetry import StageWindow
 from deepracer_common_pkg.telemetry_node import publish_telemetry
-from deepracer_interfaces_pkg.msg import Heartbeat, InferenceResult, ModelState, NavigationState, ServoCtrlMsg
+from deepracer_interfaces_pkg.msg import (
+    DriveCommand,
+    Heartbeat,
+    InferenceResult,
+    ModelState,
+    NavigationState,
+    ServoCtrlMsg,
+)
 from deepracer_interfaces_pkg.srv import SetDriveMode, SetMaxSpeed
 from navigation_pkg.config import NavigationConfig
 from navigation_pkg.drive_control import AUTONOMOUS, EXTERNAL, MANUAL, REPEAT, DriveControl, DriveState, Outcome
@@ -42,12 +49,12 @@ class NavigationNode(Node):
         self._last_state: DriveState | None = None
         self._lock = threading.RLock()
 
-        self._servo_pub = self.create_publisher(ServoCtrlMsg, names.NAVIGATION_SERVO_CMD, qos.COMMAND)
+        self._servo_pub = self.create_publisher(DriveCommand, names.NAVIGATION_SERVO_CMD, qos.COMMAND)
         self._state_pub = self.create_publisher(NavigationState, names.NAVIGATION_STATE, qos.LATCHED)
         hosted_topics.subscribe(self, InferenceResult, names.INFERENCE_RESULTS, self._on_policy, qos.LATEST)
-        self.create_subscription(ServoCtrlMsg, names.MANUAL_DRIVE, self._on_manual, qos.COMMAND)
-        for topic in (names.ORIGINAL_AUTO_DRIVE, names.ORIGINAL_SERVO_MSG):
-            self.create_subscription(ServoCtrlMsg, topic, self._on_external, qos.COMMAND)
+        self.create_subscription(DriveCommand, names.MANUAL_DRIVE, self._on_manual, qos.COMMAND)
+        for topic in names.EXTERNAL_DRIVE_TOPICS:
+            self.create_subscription(ServoCtrlMsg, topic, self._on_external, qos.ORIGINAL_DRIVE)
         self.create_subscription(ModelState, names.INFERENCE_MODEL_STATE, self._on_model_state, qos.LATCHED)
         self.create_subscription(Heartbeat, names.HEARTBEAT, self._on_heartbeat, qos.HEARTBEAT)
         self.create_service(SetDriveMode, names.NAVIGATION_SET_DRIVE_MODE, self._on_set_drive_mode)
@@ -78,13 +85,13 @@ class NavigationNode(Node):
         with self._lock:
             self._apply(self._control.on_policy(list(msg.outputs), to_ns(msg.header.stamp), msg.model_name))
 
-    def _on_manual(self, msg: ServoCtrlMsg) -> None:
+    def _on_manual(self, msg: DriveCommand) -> None:
         with self._lock:
             self._apply(self._control.on_manual(msg.angle, msg.throttle, to_ns(msg.header.stamp)))
 
     def _on_external(self, msg: ServoCtrlMsg) -> None:
         with self._lock:
-            self._apply(self._control.on_external(msg.angle, msg.throttle, to_ns(msg.header.stamp)))
+            self._apply(self._control.on_external(msg.angle, msg.throttle))
 
     def _on_model_state(self, msg: ModelState) -> None:
         with self._lock:
@@ -162,7 +169,7 @@ class NavigationNode(Node):
             self.get_logger().info(outcome.reason)
         if outcome.command is not None:
             command = outcome.command
-            message = ServoCtrlMsg(angle=command.angle, throttle=command.throttle)
+            message = DriveCommand(angle=command.angle, throttle=command.throttle)
             message.header.stamp = from_ns(command.stamp_ns)
             self._servo_pub.publish(message)
             if command.source in (MANUAL, AUTONOMOUS, EXTERNAL):

@@ -19,7 +19,7 @@ from deepracer_common_pkg.stamps import to_ns
 from deepracer_common_pkg.telemetry import StageWindow
 from deepracer_common_pkg.telemetry_node import publish_telemetry
 from deepracer_common_pkg.vocabulary import CALIBRATION
-from deepracer_interfaces_pkg.msg import Heartbeat, NavigationState, PwmWritten, RawPwm, ServoCtrlMsg
+from deepracer_interfaces_pkg.msg import DriveCommand, Heartbeat, NavigationState, PwmWritten, RawPwm
 from deepracer_interfaces_pkg.srv import GetCalibration, GetLedColor, SetCalibration, SetLedColor
 from servo_pkg.backends.factory import make_backend
 from servo_pkg.calibration_files import load_calibration, load_led_color
@@ -68,7 +68,7 @@ class ServoNode(Node):
                                f"{self.config.command_timeout_s * 1.25:.2f} s if this node hangs, at once if it dies")
         self.get_logger().info(f"servo output '{self.config.backend}' active; calibration {calibration_path}")
 
-        self.create_subscription(ServoCtrlMsg, names.NAVIGATION_SERVO_CMD, self._on_command, qos.COMMAND)
+        self.create_subscription(DriveCommand, names.NAVIGATION_SERVO_CMD, self._on_command, qos.COMMAND)
         self.create_subscription(RawPwm, names.SERVO_RAW_PWM, self._on_raw, qos.COMMAND)
         self.create_subscription(NavigationState, names.NAVIGATION_STATE, self._on_state, qos.LATCHED)
         self.create_service(GetCalibration, names.SERVO_GET_CALIBRATION, self._get_calibration)
@@ -108,7 +108,7 @@ class ServoNode(Node):
         if source_stamp is not None and to_ns(source_stamp) > 0:
             self.window.record((now.nanoseconds - to_ns(source_stamp)) / 1e6)
 
-    def _on_command(self, message: ServoCtrlMsg) -> None:
+    def _on_command(self, message: DriveCommand) -> None:
         self._take_guard_word()
         try:
             written = self.core.command(message.angle, message.throttle)

@@ -22,9 +22,10 @@ from std_msgs.msg import String
 from std_srvs.srv import SetBool, Trigger
 
 from deepracer_common_pkg import names, qos
+from deepracer_common_pkg.drive_rules import model_change_refusal
 from deepracer_common_pkg.node_main import run_node
 from deepracer_common_pkg.params import declare_config
-from deepracer_interfaces_pkg.msg import BatteryLevel, ModelState
+from deepracer_interfaces_pkg.msg import BatteryLevel, ModelState, NavigationState
 from deepracer_interfaces_pkg.srv import (
     ConnectWifi,
     GetNetworkDetails,
@@ -74,7 +75,10 @@ class SystemNode(Node):
         self.create_service(SetBool, names.SYSTEM_SET_SSH_ENABLED, self._set_ssh_enabled)
         self.create_service(SetSshPassword, names.SYSTEM_SET_SSH_PASSWORD, self._set_ssh_password)
         self.create_service(SetTimezone, names.SYSTEM_SET_TIMEZONE, self._set_timezone)
+        self._model: ModelState | None = None  # read by the USB thread: which model a stick may not replace
+        self._navigation: NavigationState | None = None
         self.create_subscription(ModelState, names.INFERENCE_MODEL_STATE, self._on_model_state, qos.LATCHED)
+        self.create_subscription(NavigationState, names.NAVIGATION_STATE, self._on_navigation, qos.LATCHED)
         try:
             self.parts.network.power_save_off()
         except NetworkError as error:
@@ -96,7 +100,9 @@ class SystemNode(Node):
                                          models_root=Path(self.config.models_root).expanduser(),
                                          join_wifi=self.parts.network.connect, network_name=self._ssid,
                                          require_mount_point=self.config.usb_require_mount_point,
-                                         on_joining=self.parts.leds.wifi_joining)
+                                         on_joining=self.parts.leds.wifi_joining,
+                                         refuse=lambda folder: model_change_refusal(folder, self._model,
+                                                                                    self._navigation))
             self._usb_thread = threading.Thread(target=self._watch_usb, name="usb-sticks", daemon=True)
             self._usb_thread.start()
         self.get_logger().info(f"battery '{self.config.battery_backend}', network '{self.config.network_backend}', "
@@ -129,7 +135,11 @@ class SystemNode(Node):
         except LedError as error:
             self.get_logger().warning(str(error), throttle_duration_sec=_LOG_THROTTLE_S)
 
+    def _on_navigation(self, message: NavigationState) -> None:
+        self._navigation = message
+
     def _on_model_state(self, message: ModelState) -> None:
+        self._model = message
         if message.state == "loading":
             self.parts.leds.busy(True)
         elif message.state == "error":

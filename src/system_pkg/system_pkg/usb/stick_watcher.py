@@ -9,7 +9,8 @@ leaves every installed model as it was; a `logs/` folder becomes where run logs 
 (`logs_folder`, published by the system node for the logging node).
 
 Installed models are NOT wiped first, unlike the original: a racer's stick would otherwise delete an event's
-models, and a stick pulled mid-import would leave a car with none. A same-named model is replaced.
+models, and a stick pulled mid-import would leave a car with none. A same-named model is replaced, except the one
+driving the car (`refuse`, the car's rule: drive_rules.model_change_refusal), which stays and is reported.
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ class StickWatcher:
                  network_name: Callable[[], str], require_mount_point: bool = True,
                  on_joining: Callable[[], None] = lambda: None,
                  install_model: Callable[..., Any] | None = None,
-                 is_mount: Callable[[Path], bool] = os.path.ismount) -> None:
+                 is_mount: Callable[[Path], bool] = os.path.ismount,
+                 refuse: Callable[[Path], str] = lambda folder: "") -> None:
         self.mount_root = mount_root
         self.models_root = models_root
         self._join_wifi = join_wifi
@@ -64,6 +66,7 @@ class StickWatcher:
         self._on_joining = on_joining
         self._install = install_model
         self._is_mount = is_mount
+        self._refuse = refuse
         self._seen: dict[Path, _Seen] = {}
 
     def _candidates(self) -> list[Path]:
@@ -156,9 +159,16 @@ class StickWatcher:
         except OSError as error:
             report.failed[MODELS_DIR] = f"cannot read {models}: {error}"
             return
+        def choose(name: str) -> str:  # asked once the package is valid, just before it is swapped in
+            refusal = self._refuse(self.models_root / name)
+            if refusal:
+                raise ModelPackageError(f"{refusal}; the installed one was kept")
+            return name
+
         for entry in entries:
             try:
-                installed = self._installer()(entry, self.models_root, label=f"USB {MODELS_DIR}/{entry.name}")
+                installed = self._installer()(entry, self.models_root, label=f"USB {MODELS_DIR}/{entry.name}",
+                                              choose_name=choose)
             except (ModelPackageError, OSError) as error:
                 report.failed[entry.name] = str(error)
                 log.warning("USB model %s not installed: %s", entry.name, error)

@@ -1,8 +1,8 @@
 """The real robot bridge: ROS 2 services, topics and latched state behind `RobotBridge`.
 
 Flask calls arrive on the web server's worker threads while the node's executor spins in the main
-thread; each service call is sent with `call_async` and waited on with a deadline
-(`service_timeout_s`), so a missing or stuck node gives the user a 503 with a reason, never a page
+thread; each service call waits with a deadline (`service_timeout_s`, `deepracer_common_pkg.service_call`, the
+one helper every client uses), so a missing or stuck node gives the user a 503 with a reason, never a page
 that hangs. Latched states are kept as the latest message from their subscriptions.
 """
 
@@ -21,14 +21,14 @@ from sensor_msgs.msg import CompressedImage
 from std_msgs.msg import String
 from std_srvs.srv import SetBool, Trigger
 
-from deepracer_common_pkg import names, qos
+from deepracer_common_pkg import names, qos, service_call
 from deepracer_interfaces_pkg.msg import (
     CameraStatus,
+    DriveCommand,
     ModelState,
     NavigationState,
     PwmWritten,
     RawPwm,
-    ServoCtrlMsg,
     SimState,
     StageStats,
 )
@@ -62,9 +62,6 @@ STAGES = ("camera", "inference", "navigation", "servo")
 LOG_LEVELS = {10: "DEBUG", 20: "INFO", 30: "WARN", 40: "ERROR", 50: "FATAL"}
 # The readout asks for the calibrated neutral on every poll; the servo node is asked at most this often.
 NEUTRAL_REFRESH_S = 5.0
-# Which node answers each service: named in the reason when it does not.
-SERVICE_OWNERS = {"/inference_pkg": "inference", "/navigation_pkg": "navigation", "/servo_pkg": "servo",
-                  "/camera_pkg": "camera", "/sim_pkg": "simulator"}
 
 
 def model_view(msg: ModelState) -> ModelStateView:
@@ -103,7 +100,7 @@ class RosBridge(RobotBridge):
         self._sim: SimStateView | None = None
         self._stages: dict[str, tuple[StageStats, float]] = {}
         self._log: deque[LogLine] = deque(maxlen=MAX_LINES)
-        self._servo_cmd: tuple[ServoCtrlMsg, float] | None = None
+        self._servo_cmd: tuple[DriveCommand, float] | None = None
         self._written: tuple[PwmWritten, float] | None = None
         self._neutral: tuple[dict[str, int] | None, float] | None = None  # (value, when read)
 
@@ -116,12 +113,12 @@ class RosBridge(RobotBridge):
         for stage in STAGES:
             node.create_subscription(StageStats, names.telemetry_topic(stage), self._on_stats, qos.LATEST)
         node.create_subscription(Log, "/rosout", self._on_log, qos_profile_rosout_default)
-        node.create_subscription(ServoCtrlMsg, names.NAVIGATION_SERVO_CMD,
+        node.create_subscription(DriveCommand, names.NAVIGATION_SERVO_CMD,
                                  lambda m: self._set("_servo_cmd", (m, time.monotonic())), qos.COMMAND)
         self._written_sub = node.create_subscription(
             PwmWritten, names.SERVO_PWM_WRITTEN, lambda m: self._set("_written", (m, time.monotonic())), qos.COMMAND)
 
-        self._manual = node.create_publisher(ServoCtrlMsg, names.MANUAL_DRIVE, qos.COMMAND)
+        self._manual = node.create_publisher(DriveCommand, names.MANUAL_DRIVE, qos.COMMAND)
         self._raw_pwm = node.create_publisher(RawPwm, names.SERVO_RAW_PWM, qos.COMMAND)
         self._racer = node.create_publisher(String, names.CONSOLE_CURRENT_RACER, qos.LATCHED)
         self._clients: dict[str, Any] = {}
@@ -221,27 +218,16 @@ class RosBridge(RobotBridge):
     # --- services ------------------------------------------------------------------------------
 
     def _call(self, name: str, request: Any) -> Any:
-        client = self._clients[name]
-        owner = next((o for prefix, o in SERVICE_OWNERS.items() if name.startswith(prefix)), "its")
-        if not client.wait_for_service(timeout_sec=self._timeout_s):
-            raise BridgeError(f"{name} is not available: is the {owner} node running?", unavailable=True)
-        done = threading.Event()
-        future = client.call_async(request)
-        future.add_done_callback(lambda _: done.set())
-        if not done.wait(self._timeout_s):
-            client.remove_pending_request(future)
-            raise BridgeError(f"{name} did not answer within {self._timeout_s:g} s: the {owner} node "
-                              "may be busy or stuck", unavailable=True)
-        if future.exception() is not None:
-            raise BridgeError(f"{name} failed: {future.exception()}", unavailable=True)
-        return future.result()
+        try:
+            return service_call.call(self._clients[name], request, self._timeout_s)
+        except service_call.ServiceCallError as error:
+            raise BridgeError(str(error), unavailable=True) from None
 
     def _command(self, name: str, request: Any) -> None:
         """Call a service whose response has success plus reason (ours) or message (std_srvs)."""
-        response = self._call(name, request)
-        if not response.success:
-            reason = getattr(response, "reason", None) or getattr(response, "message", "") or "refused"
-            raise BridgeError(reason)
+        refusal = service_call.refusal(self._call(name, request))
+        if refusal:
+            raise BridgeError(refusal)
 
     def load_model(self, model_dir: str) -> None:
         self._command(names.INFERENCE_LOAD_MODEL, LoadModel.Request(model_dir=model_dir))
@@ -294,7 +280,7 @@ class RosBridge(RobotBridge):
     # --- topics --------------------------------------------------------------------------------
 
     def manual_drive(self, angle: float, throttle: float) -> None:
-        msg = ServoCtrlMsg(angle=angle, throttle=throttle)
+        msg = DriveCommand(angle=angle, throttle=throttle)
         msg.header.stamp = self._node.get_clock().now().to_msg()
         self._manual.publish(msg)
 

@@ -16,7 +16,7 @@ from typing import Any
 from std_msgs.msg import String
 from std_srvs.srv import SetBool, Trigger
 
-from deepracer_common_pkg import names, qos
+from deepracer_common_pkg import names, qos, service_call
 from deepracer_interfaces_pkg.msg import BatteryLevel
 from deepracer_interfaces_pkg.srv import (
     ConnectWifi,
@@ -179,25 +179,18 @@ class RosSystemBridge(SystemBridge):
             self._status = message.data
 
     def _call(self, name: str, request: Any, timeout_s: float | None = None) -> Any:
-        client = self._clients[name]
-        wait = timeout_s or self._timeout_s
-        if not client.wait_for_service(timeout_sec=self._timeout_s):
-            raise BridgeError(f"{name} is not available: is the system node running?", unavailable=True)
-        done = threading.Event()
-        future = client.call_async(request)
-        future.add_done_callback(lambda _: done.set())
-        if not done.wait(wait):
-            client.remove_pending_request(future)
-            raise BridgeError(f"{name} did not answer within {wait:g} s: the system node may be busy",
-                              unavailable=True)
-        if future.exception() is not None:
-            raise BridgeError(f"{name} failed: {future.exception()}", unavailable=True)
-        return future.result()
+        """`timeout_s`: a longer wait for the answer (joining a network), the usual one for the service to appear."""
+        try:
+            return service_call.call(self._clients[name], request, timeout_s or self._timeout_s,
+                                     available_within_s=self._timeout_s)
+        except service_call.ServiceCallError as error:
+            raise BridgeError(str(error), unavailable=True) from None
 
     def _answered(self, name: str, request: Any, timeout_s: float | None = None) -> Any:
         response = self._call(name, request, timeout_s)
-        if not response.success:
-            raise BridgeError(getattr(response, "reason", None) or getattr(response, "message", "") or "refused")
+        refusal = service_call.refusal(response)
+        if refusal:
+            raise BridgeError(refusal)
         return response
 
     def battery(self) -> BatteryView | None:

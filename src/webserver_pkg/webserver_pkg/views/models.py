@@ -21,7 +21,7 @@ from pathlib import Path
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from deepracer_common_pkg.drive_rules import model_load_refusal
+from deepracer_common_pkg.drive_rules import model_change_refusal, model_load_refusal, model_readiness
 from deepracer_common_pkg.vocabulary import (
     FRONT_FACING_CAMERA,
     LEFT_CAMERA,
@@ -166,13 +166,8 @@ def is_model_loading() -> ResponseReturnValue:
 
 
 def _loading_word(model: ModelStateView, navigation: NavigationView | None) -> str:
-    """Inference's state, except that "loaded" waits for navigation to have taken the model's action space (a
-    moment later): a racer, or DREM, starting on that word would otherwise be refused. Without a navigation
-    node heard (a graph without one) inference's word stands."""
-    if model.state == "loaded" and navigation is not None and not (
-            navigation.model_ready and navigation.model_name == model.model_name):
-        return "loading"
-    return model.state
+    """The one readiness rule (drive_rules.model_readiness), as compat_node and the fleet link answer it."""
+    return model_readiness(model, navigation)
 
 
 @blueprint.route("/models/<folder>/<model_file>", methods=["PUT", "POST"])
@@ -202,10 +197,9 @@ def installed_model(name: str) -> InstalledModel:
 
 
 def _refuse_if_driving(folder: Path, action: str, bridge: RobotBridge | None = None) -> None:
-    """Refuse (views.car_in_use) to replace or delete the model loaded now while the car is started."""
+    """The one rule (drive_rules.model_change_refusal), answered in the console's words (views.car_in_use)."""
     bridge = bridge or console().bridge
-    state = bridge.model_state()
-    if state is not None and Path(state.model_dir) == folder and state.state in ("loading", "loaded"):
+    if model_change_refusal(folder, bridge.model_state(), bridge.navigation_state()):
         refuse_while_started(action, bridge)
 
 
