@@ -21,7 +21,7 @@ from support.stack import LaunchedStack, drive_autonomously, installed_model_dir
 
 STARTUP_S = 90.0
 FPS = 15
-DISPLAY = (480, 360)  # camera_node.display_width x display_height, the defaults
+DISPLAY = (640, 480)  # camera_node.display_width x display_height, the defaults: the capture size
 
 
 @pytest.fixture(scope="module")

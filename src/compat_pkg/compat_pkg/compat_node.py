@@ -1,9 +1,12 @@
 """compat_node: the original car's services and topics, for tools written for it (DREM, the AWS sample apps).
 
 A thin shell: each original request goes through original_interface.py to the service our own node offers, and
-the answer comes back as the original's error flag. Service callbacks wait for our nodes' answers, so this node
-is spun by a MultiThreadedExecutor of its own (`OWN_EXECUTOR`, on its own thread in whichever process hosts it) with
-one reentrant callback group (the EventsExecutor cannot nest waits); it is not on the frame path.
+the answer comes back as the original's error flag. Service callbacks wait for our nodes' answers: this node is spun
+by an executor of its own (`OWN_EXECUTOR`, on its own thread in whichever process hosts it), and the clients that
+carry those calls live on a hidden node of its own (`_compat_node_calls`), spun by one more thread, which completes
+the answers the callbacks wait for. Both are EventsExecutors: the Python MultiThreadedExecutor this node used
+before cost 3-12 % of a core with nobody calling (it rebuilds its wait set in Python every wake-up). It is not on
+the frame path.
 
 The two original topics that carry pictures cost work only while someone reads them: a 1 Hz check subscribes
 to the camera's JPEG display stream (and, for rl_results, to our policy output) while /inference_pkg/rl_results or
@@ -15,12 +18,13 @@ original drive topics are navigation's own inputs (external mode).
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 
 import cv2
 import numpy as np
-from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
-from rclpy.executors import MultiThreadedExecutor
+from rclpy.executors import Executor
+from rclpy.experimental import EventsExecutor
 from rclpy.node import Node
 from rclpy.subscription import Subscription
 from sensor_msgs.msg import CompressedImage, Image
@@ -30,7 +34,7 @@ from compat_pkg import original_interface as original
 from compat_pkg.original_interface import OriginalRequestError
 from deepracer_common_pkg import names, qos, service_call
 from deepracer_common_pkg.drive_rules import model_readiness
-from deepracer_common_pkg.node_main import run_node
+from deepracer_common_pkg.node_main import run_node, spin_until
 from deepracer_common_pkg.stamps import to_ns
 from deepracer_interfaces_pkg.msg import (
     InferenceResult,
@@ -66,15 +70,16 @@ FRAMES_KEPT = 8  # camera pictures kept to pair with the policy outputs computed
 
 
 class CompatNode(Node):
-    # Two threads: a service callback waiting on our node's answer, and the answer itself.
-    OWN_EXECUTOR = staticmethod(lambda: MultiThreadedExecutor(num_threads=2))
+    OWN_EXECUTOR = staticmethod(EventsExecutor)
 
     def __init__(self) -> None:
         super().__init__("compat_node")
-        self._group = ReentrantCallbackGroup()  # services wait on our nodes' answers, handled alongside
-        self._pictures = MutuallyExclusiveCallbackGroup()  # frames, results and reader checks: one at a time
-        # Our nodes' services, created up front (not from inside a callback while the executor waits).
-        self._ours = {name: self.create_client(srv_type, name, callback_group=self._group) for srv_type, name in (
+        # Our nodes' services, created up front on the hidden caller node, whose thread hears their answers.
+        self._caller = Node("_compat_node_calls", context=self.context)
+        self._caller_stopping = threading.Event()
+        self._caller_thread = threading.Thread(target=spin_until, name="compat-calls", daemon=True,
+                                               args=(_events_executor(self._caller), self._caller_stopping))
+        self._ours = {name: self._caller.create_client(srv_type, name) for srv_type, name in (
             (SetDriveMode, names.NAVIGATION_SET_DRIVE_MODE), (SetBool, names.NAVIGATION_START_STOP),
             (SetMaxSpeed, names.NAVIGATION_SET_MAX_SPEED), (GetCalibration, names.SERVO_GET_CALIBRATION),
             (SetCalibration, names.SERVO_SET_CALIBRATION), (GetLedColor, names.SERVO_GET_LED_COLOR),
@@ -94,17 +99,19 @@ class CompatNode(Node):
             (GetLedCtrlSrv, names.ORIGINAL_GET_LED_STATE, self._get_led_state),
         ]
         for srv_type, name, handler in serve:
-            self.create_service(srv_type, name, handler, callback_group=self._group)
-        self.create_subscription(ModelState, names.INFERENCE_MODEL_STATE, self._on_model_state, qos.LATCHED,
-                                 callback_group=self._group)
-        self.create_subscription(NavigationState, names.NAVIGATION_STATE, self._on_navigation, qos.LATCHED,
-                                 callback_group=self._group)
+            self.create_service(srv_type, name, handler)
+        self.create_subscription(ModelState, names.INFERENCE_MODEL_STATE, self._on_model_state, qos.LATCHED)
+        self.create_subscription(NavigationState, names.NAVIGATION_STATE, self._on_navigation, qos.LATCHED)
         self._rl_pub = self.create_publisher(InferResultsArray, names.ORIGINAL_RL_RESULTS, qos.LATEST)
         self._display_pub = self.create_publisher(Image, names.ORIGINAL_CAMERA_DISPLAY, qos.LATEST)
-        self._frames: OrderedDict[int, CompressedImage] = OrderedDict()  # by capture stamp
+        # Pictures and policy outputs by capture stamp, each kept until the other of its capture arrives: either may
+        # come first (the camera hands a frame to inference in-process before it sends its picture).
+        self._frames: OrderedDict[int, CompressedImage] = OrderedDict()
+        self._results: OrderedDict[int, InferenceResult] = OrderedDict()
         self._readers = {"rl": False, "display": False}
         self._picture_subs: dict[str, Subscription | None] = {"camera": None, "results": None}
-        self.create_timer(READER_CHECK_S, self._follow_readers, callback_group=self._pictures)
+        self.create_timer(READER_CHECK_S, self._follow_readers)
+        self._caller_thread.start()
 
     # --- calling our own nodes -----------------------------------------------------------------------
 
@@ -224,20 +231,22 @@ class CompatNode(Node):
                 self._picture_subs[key] = None
         if not self._readers["rl"]:
             self._frames.clear()
+            self._results.clear()
 
     def _picture_subscription(self, key: str):
         if key == "camera":
-            return self.create_subscription(CompressedImage, names.CAMERA_DISPLAY, self._on_camera, qos.LATEST,
-                                            callback_group=self._pictures)
-        return self.create_subscription(InferenceResult, names.INFERENCE_RESULTS, self._on_result, qos.LATEST,
-                                        callback_group=self._pictures)
+            return self.create_subscription(CompressedImage, names.CAMERA_DISPLAY, self._on_camera, qos.LATEST)
+        return self.create_subscription(InferenceResult, names.INFERENCE_RESULTS, self._on_result, qos.LATEST)
 
     def _on_camera(self, message: CompressedImage) -> None:
         """The camera's colour JPEG (its display stream): kept as it is for rl_results, decoded for display."""
         if self._readers["rl"]:
-            self._frames[to_ns(message.header.stamp)] = message
-            while len(self._frames) > FRAMES_KEPT:
-                self._frames.popitem(last=False)
+            stamp = to_ns(message.header.stamp)
+            result = self._results.pop(stamp, None)
+            if result is not None:
+                self._publish_rl(result, message)
+            else:
+                _keep(self._frames, stamp, message)
         if not self._readers["display"]:
             return
         pixels = cv2.imdecode(np.frombuffer(bytes(message.data), np.uint8), cv2.IMREAD_COLOR)
@@ -249,12 +258,35 @@ class CompatNode(Node):
 
     def _on_result(self, message: InferenceResult) -> None:
         """Published once the camera picture of the same capture is here (both carry its stamp)."""
-        image = self._frames.get(to_ns(message.header.stamp))
+        stamp = to_ns(message.header.stamp)
+        image = self._frames.pop(stamp, None)
         if image is None:
+            _keep(self._results, stamp, message)
             return
+        self._publish_rl(message, image)
+
+    def _publish_rl(self, result: InferenceResult, image: CompressedImage) -> None:
         results = [InferResults(class_label=r.class_label, class_prob=r.class_prob)
-                   for r in original.class_results(message.action_space_type, message.outputs)]
+                   for r in original.class_results(result.action_space_type, result.outputs)]
         self._rl_pub.publish(InferResultsArray(results=results, images=[image]))
+
+    def on_shutdown(self) -> None:
+        self._caller_stopping.set()
+        self._caller_thread.join(CALL_TIMEOUT_S)
+        self._caller.destroy_node()
+
+
+def _keep(kept: OrderedDict, stamp: int, item: object) -> None:
+    kept[stamp] = item
+    while len(kept) > FRAMES_KEPT:
+        kept.popitem(last=False)
+
+
+def _events_executor(node: Node) -> Executor:
+    executor = EventsExecutor(context=node.context)
+    executor.add_node(node)
+    return executor
+
 
 def main(args: list[str] | None = None) -> None:
     run_node(CompatNode, args)

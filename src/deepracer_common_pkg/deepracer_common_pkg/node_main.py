@@ -67,11 +67,11 @@ def run_nodes(makers: Sequence[Callable[[], Node]], args: list[str] | None = Non
                 continue
             spinner = own()
             spinner.add_node(node)
-            thread = threading.Thread(target=_spin_until, args=(spinner, stopping),
+            thread = threading.Thread(target=spin_until, args=(spinner, stopping),
                                       name=f"{node.get_name()}-executor", daemon=True)
             thread.start()
             spinners.append((spinner, thread))
-        _spin_until(executor, stopping)
+        spin_until(executor, stopping)
     finally:
         stopping.set()
         try:
@@ -84,7 +84,7 @@ def run_nodes(makers: Sequence[Callable[[], Node]], args: list[str] | None = Non
                 signal.signal(sig, handler)
 
 
-def _spin_until(executor: Executor, stopping: threading.Event) -> None:
+def spin_until(executor: Executor, stopping: threading.Event) -> None:
     """spin_once with a timeout, never spin(): the EventsExecutor's spin() busy-waits (a whole core, measured)."""
     with contextlib.suppress(KeyboardInterrupt, ExternalShutdownException):
         while not stopping.is_set() and rclpy.ok():
