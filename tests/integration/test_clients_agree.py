@@ -4,9 +4,9 @@ fleet link and the USB watcher, against the stack started by our launcher, over 
 (tests/fleet has that); a folder put in the data dir's usb/ is an inserted stick (system_node's laptop default).
 
 "The model is ready to start" (drive_rules.model_readiness): "loaded" only once navigation, whose Start needs it,
-has taken the model's action space. Navigation is stopped (SIGSTOP, a node the machine starves) while a model loads,
-so the moment between the inference node's "loaded" and navigation's is as long as the test needs; every client
-must say "loading" then.
+has taken the model's action space. Navigation, run alone in its process here, is stopped (SIGSTOP, a node the
+machine starves) while a model loads, so the moment between the inference node's "loaded" and navigation's is as
+long as the test needs; every client must say "loading" then.
 
 "Never replace or delete the model that is driving" (drive_rules.model_change_refusal): while the car is started,
 the console's delete, the fleet link's delete and install, and a stick's models/ all leave that model's folder as it
@@ -36,16 +36,18 @@ from fleet_pkg.config import FleetConfig
 from fleet_pkg.ros_actions import RosCarActions
 from fleet_pkg.settings import FleetSettings
 from support.rosgraph import wait_for
-from support.stack import LaunchedStack, console_login, installed_model_dir, temp_data_dir
+from support.stack import LaunchedStack, alone_in_its_process, console_login, installed_model_dir, temp_data_dir
 
 STARTUP_S = 90.0
 RACER = "racer7"
 
 
 @pytest.fixture(scope="module")
-def stack():
+def stack(tmp_path_factory):
+    # Navigation in a process of its own (it shares the frame path's on the car), so it can be stopped alone.
     launched = LaunchedStack(temp_data_dir(), only="servo_node,navigation_node,inference_node,webserver_node,"
-                                                    "compat_node,system_node")
+                                                    "compat_node,system_node",
+                             graph=alone_in_its_process("navigation_node", tmp_path_factory.mktemp("graph")))
     yield launched
     if launched.process.poll() is None:
         launched.stop()

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import yaml
 from std_srvs.srv import SetBool
 
 from deepracer_common_pkg import names, qos
@@ -32,13 +33,15 @@ def free_port() -> int:
 class LaunchedStack:
     def __init__(self, data_dir: Path, *, sets: list[str] = (), only: str = "",
                  env: dict[str, str] | None = None, configs: list[Path] = (),
-                 wrap: Callable[[list[str]], list[str]] | None = None) -> None:
+                 wrap: Callable[[list[str]], list[str]] | None = None,
+                 graph: Path | None = None) -> None:
         """`wrap`: turns the launcher's command into the one to run, e.g. `CpuGroup.wrap` to start the launcher, and
-        so every node, inside a CPU budget."""
+        so every node, inside a CPU budget. `graph`: another graph file (`alone_in_its_process`)."""
         self.data_dir = data_dir
         self.port = free_port()
-        args = [sys.executable, "-m", "deepracer_common_pkg.launcher", "--graph", str(REPO / "launch/graph.yaml"),
-                "--data-dir", str(data_dir), "--set", f"webserver_node.port={self.port}"]
+        args = [sys.executable, "-m", "deepracer_common_pkg.launcher",
+                "--graph", str(graph or REPO / "launch/graph.yaml"), "--data-dir", str(data_dir),
+                "--set", f"webserver_node.port={self.port}"]
         for item in sets:
             args += ["--set", item]
         for overlay in configs:  # e.g. a file with `bag_log_node: false` leaves that node out
@@ -67,6 +70,18 @@ class LaunchedStack:
 
     def stop(self, sig: int = signal.SIGINT, timeout: float = 60.0) -> int:
         return stop_process(self.process, sig, timeout, self.output)
+
+
+def alone_in_its_process(node: str, into: Path) -> Path:
+    """The stack's own graph with `node` taken out of the process it shares, for a test that stops that one node
+    (SIGSTOP) while the others of its process go on."""
+    document = yaml.safe_load((REPO / "launch/graph.yaml").read_text())
+    for process in document["processes"].values():
+        if node in process["nodes"]:
+            process["nodes"].remove(node)
+    graph = into / "graph.yaml"
+    graph.write_text(yaml.safe_dump(document))
+    return graph
 
 
 def temp_data_dir() -> Path:
