@@ -8,7 +8,6 @@ compat_node started by our launcher, over real DDS; and nothing is subscribed fo
 from __future__ import annotations
 
 import json
-import time
 
 import cv2
 import numpy as np
@@ -16,7 +15,7 @@ import pytest
 
 from deepracer_common_pkg import names, qos
 from deepracer_interfaces_pkg.msg import InferResultsArray
-from support.rosgraph import wait_for
+from support.rosgraph import wait_for, wait_for_any
 from support.stack import LaunchedStack, drive_autonomously, installed_model_dir, temp_data_dir
 
 STARTUP_S = 90.0
@@ -41,16 +40,6 @@ def compressed_imgmsg_to_cv2(message) -> np.ndarray:
 def compat_reads_the_camera(probe) -> bool:
     return any(info.node_name == "compat_node" for info in probe.node.get_subscriptions_info_by_topic(
         names.CAMERA_DISPLAY))
-
-
-def wait_for_any(condition, seconds: float) -> bool:
-    """Whether `condition` held at any moment of an observation window of `seconds`."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_rl_results_carry_the_colour_camera_frame_as_drems_video_job_decodes_it(stack, ros_probe):

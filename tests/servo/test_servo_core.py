@@ -190,6 +190,27 @@ def test_watchdog_is_idle_before_any_command(rig) -> None:
     core, _, clock, _ = rig
     clock.now += 100
     assert core.check_watchdog() is None
+    assert not core.needs_watch
+
+
+def test_only_a_throttle_off_neutral_or_calibration_needs_the_watchdog(rig) -> None:
+    """Issue 23: an idle car's servo node (and its guard) need not wake up: nothing it could time out would change
+    the wheels. A steering-only command leaves the throttle neutral too."""
+    core, _, clock, tmp_path = rig
+    core.command(0.5, 0.0)
+    assert not core.needs_watch
+    core.command(0.5, 0.3)
+    assert core.needs_watch
+    clock.now += TIMEOUT
+    assert core.check_watchdog().reason == "watchdog"
+    assert not core.needs_watch  # the watchdog put the throttle back: nothing left to watch
+    core.follow_navigation("calibration")
+    assert core.needs_watch  # a wheel move is held, and the console watched, in calibration mode
+    maestro = ServoCore(make_backend(ServoConfig(backend="maestro", serial_port=str(tmp_path / "tty")),
+                                     Calibration().neutral()),
+                        calibration=Calibration(), led=LedColor(0, 0, 0), calibration_path=tmp_path / "c",
+                        led_path=tmp_path / "l", command_timeout_s=TIMEOUT)
+    assert maestro.needs_watch  # its own serial timeout must keep hearing from this node
 
 
 def test_set_calibration_saves_then_applies_at_once(rig) -> None:

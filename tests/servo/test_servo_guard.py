@@ -4,6 +4,7 @@ stopped on a fake sysfs tree, are in tests/integration/test_fault_matrix.py)."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import sys
 import threading
@@ -14,7 +15,7 @@ from servo_pkg.backends.simulated import SimulatedBackend
 from servo_pkg.config import ServoConfig
 from servo_pkg.guard_link import GuardLink
 from servo_pkg.pwm_math import Calibration
-from support.rosgraph import wait_for
+from support.rosgraph import wait_for, wait_for_any
 
 NEUTRAL = Calibration().neutral()
 
@@ -53,6 +54,19 @@ def test_core_fires_once_per_silence_after_the_timeout() -> None:
     core.heartbeat()
     clock.now += 0.3
     assert core.check().write_neutral  # re-armed by the next beat
+
+
+def test_core_does_not_count_silence_while_resting_and_counts_again_from_the_next_beat() -> None:
+    """Issue 23: with the throttle at neutral the servo node rests its guard and stops waking up for it."""
+    clock = Clock()
+    core = GuardCore(0.25, clock)
+    core.heartbeat()
+    core.rest()
+    clock.now += 60.0
+    assert not core.check().write_neutral and not core.counting
+    core.heartbeat()
+    clock.now += 0.26
+    assert core.check().write_neutral
 
 
 def test_heartbeat_line_round_trip_and_junk_is_ignored() -> None:
@@ -109,6 +123,21 @@ def test_steady_heartbeats_keep_the_guard_quiet() -> None:
     thread.join(5.0)
 
 
+def test_a_resting_guard_sleeps_through_silence_and_still_hears_a_death_at_once() -> None:
+    from servo_pkg.actuation_guard import REST
+
+    ours, backend, said, thread = _guard(timeout_s=0.05)
+    ours.sendall(heartbeat_line(NEUTRAL) + REST)
+    ours.settimeout(0.5)  # ten timeouts of silence: a counting guard would have fired and said so
+    with contextlib.suppress(TimeoutError):
+        assert ours.recv(4096) == b""
+    assert backend.writes == []
+    ours.close()
+    thread.join(5.0)
+    assert not thread.is_alive() and backend.writes == [{"throttle": NEUTRAL["throttle"]}]
+    assert "process is gone" in said[0]
+
+
 def test_an_orderly_close_is_told_apart_from_a_death_and_still_ends_neutral() -> None:
     from servo_pkg.actuation_guard import CLOSING
 
@@ -144,14 +173,28 @@ def test_the_link_is_ready_only_once_the_guard_process_says_it_watches(tmp_path)
 def test_the_first_write_after_the_ready_line_is_watched(tmp_path) -> None:
     """Review: the guard counts silence from its first beat, and that beat came only with the servo node's first
     watchdog tick, so a node hanging right after its first write (or a restarted guard's) was never caught.
-    `watching` beats first; with no beat after it, the guard fires."""
+    `count` beats first; with no beat after it, the guard fires."""
     config = ServoConfig(backend="simulated", simulated_output_dir=str(tmp_path / "pwm"), command_timeout_s=0.2)
     link = GuardLink(config, NEUTRAL, print)
     try:
         assert link.wait_ready(30)
-        assert link.watching(NEUTRAL)
+        assert link.count(NEUTRAL)
         # The node "hangs" here: no more beats. (The poll is the test's; the guard's timeout does the work.)
         assert "no heartbeat" in wait_for(link.fired, 10, "the guard firing on the silence")
+    finally:
+        link.close()
+
+
+def test_a_rested_link_beats_again_before_the_next_write_that_moves_the_car(tmp_path) -> None:
+    config = ServoConfig(backend="simulated", simulated_output_dir=str(tmp_path / "pwm"), command_timeout_s=0.2)
+    link = GuardLink(config, NEUTRAL, print)
+    try:
+        assert link.wait_ready(30) and link.count(NEUTRAL)
+        link.rest()
+        assert not link.counting and link.quiet_s() == 0.0
+        assert not wait_for_any(link.fired, 1.0)  # five timeouts at rest: no word from the guard
+        assert link.count(NEUTRAL)  # the write that moves the car is watched again
+        assert "no heartbeat" in wait_for(link.fired, 10, "the guard firing on the silence after it")
     finally:
         link.close()
 
@@ -163,15 +206,15 @@ def test_a_dead_guard_is_not_taken_as_watching_while_its_restart_waits(tmp_path,
     config = ServoConfig(backend="simulated", simulated_output_dir=str(tmp_path / "pwm"))
     link = GuardLink(config, NEUTRAL, print)
     try:
-        assert link.wait_ready(30) and link.watching(NEUTRAL)
+        assert link.wait_ready(30) and link.count(NEUTRAL)
         link._process.kill()
         link._process.wait(10)
         link.beat(NEUTRAL)  # notices, restarts (the first restart is not held back)
-        assert link.wait_ready(30) and link.watching(NEUTRAL)
+        assert link.wait_ready(30) and link.count(NEUTRAL)
         link._process.kill()
         link._process.wait(10)
         link.beat(NEUTRAL)  # notices again, but the next restart must wait
-        assert not link.ready and not link.watching(NEUTRAL)
+        assert not link.ready and not link.count(NEUTRAL)
     finally:
         link.close()
 

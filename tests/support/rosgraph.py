@@ -38,6 +38,17 @@ def wait_for(condition: Callable[[], Any], timeout: float = DEFAULT_TIMEOUT,
         time.sleep(interval)
 
 
+def wait_for_any(condition: Callable[[], Any], seconds: float) -> bool:
+    """Whether `condition` held at any moment of an observation window of `seconds` (to show something does NOT
+    happen: the window is the claim, not a synchronisation)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def _param_arg(name: str, value: Any) -> str:
     if isinstance(value, bool):
         text = "true" if value else "false"

@@ -34,7 +34,7 @@ from deepracer_common_pkg.telemetry import StageWindow
 from deepracer_common_pkg.telemetry_node import publish_telemetry
 from deepracer_interfaces_pkg.msg import CameraFrames, CameraStatus, SimPose
 
-HEALTH_CHECK_PERIOD_S = 0.1  # with the 0.5 s loss timeout, a lost camera is reported within 0.6 s
+HEALTH_CHECK_PERIOD_S = 0.25  # with the 0.5 s loss timeout, a lost camera is reported within 0.75 s
 STATUS_HEARTBEAT_S = 1.0
 FRAME_ID = "camera"
 

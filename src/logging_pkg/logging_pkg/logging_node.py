@@ -17,8 +17,9 @@ are serialised on the writer thread, off the frame path. The few that can arrive
 Start that opens the bag (inference heard it first) are kept and written first into it.
 
 Topics whose mere reader makes another node work (compat_node builds the original rl_results only while read; the
-camera sends frames over DDS only while read) are subscribed while the car is in autonomous mode: an idle car in
-manual mode pays nothing for the logger, and the readers are matched before the racer presses Start. The node has
+camera sends frames over DDS only while read), and those that come once per frame, are subscribed while the car is
+in autonomous mode: an idle car or a manual drive pays nothing for the logger, and the readers are matched before
+the racer presses Start. The node has
 an executor of its own (`OWN_EXECUTOR`): its stop_logging service waits for the writer's answer.
 
 Parameter changes apply from the next bag on; `niceness` and `check_period_s` are read at start.

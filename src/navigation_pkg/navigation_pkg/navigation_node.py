@@ -2,7 +2,8 @@
 
 A thin shell around DriveControl: every message and service call becomes a core call, and the core's
 answer becomes a DriveCommand (stamped with its source stamp) and, when the state changed, a latched
-NavigationState. A watchdog timer asks the core whether the driving source went quiet.
+NavigationState. A watchdog timer asks the core whether the driving source went quiet; it runs only while the car is
+started or still driving (nothing can go quiet otherwise, and every wake-up costs the car's CPU).
 
 Policy outputs arrive on the camera's capture thread when inference shares this process
 (deepracer_common_pkg.hosted_topics), everything else on the executor's: one lock keeps each core call and the
@@ -177,12 +178,20 @@ class NavigationNode(Node):
         self._publish_state()
         return outcome
 
+    def _follow_watchdog(self, state: DriveState) -> None:
+        needed = state.started or not state.neutral_reason  # started, or a command still on the wheels
+        if needed and self._watchdog.is_canceled():
+            self._watchdog.reset()
+        elif not needed and not self._watchdog.is_canceled():
+            self._watchdog.cancel()
+
     def _republish_state(self) -> None:
         with self._lock:
             self._publish_state(force=True)
 
     def _publish_state(self, *, force: bool = False) -> None:
         state = self._control.state()
+        self._follow_watchdog(state)
         unchanged = dataclasses.replace(state, last_command_age_s=0.0) == self._last_state
         if unchanged and not force:
             return

@@ -15,14 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from deepracer_common_pkg.vocabulary import AUTONOMOUS, EXTERNAL, MANUAL
-
-# The nodes between a source of commands and the wheels, per mode (node names as in launch/graph.yaml).
-DRIVING_PATH: dict[str, tuple[str, ...]] = {
-    MANUAL: ("webserver_node", "servo_node"),
-    AUTONOMOUS: ("camera_node", "inference_node", "servo_node"),
-    EXTERNAL: ("servo_node",),  # the outside application has no heartbeat: external_timeout_s watches it
-}
+from deepracer_common_pkg.driving_path import DRIVING_PATH
 
 _NS = 1_000_000_000
 

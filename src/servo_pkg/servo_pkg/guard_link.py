@@ -21,7 +21,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from servo_pkg.actuation_guard import CLOSING, FIRED, READY, heartbeat_line
+from servo_pkg.actuation_guard import CLOSING, FIRED, READY, REST, heartbeat_line
 from servo_pkg.config import ServoConfig
 
 RESTART_INTERVAL_S = 1.0
@@ -91,14 +91,35 @@ class GuardLink:
         except OSError as error:
             self._restart(f"the actuation guard is gone ({error})")
 
+    def rest(self) -> None:
+        """The throttle is at neutral: the guard stops counting until the next beat, which `watching` sends before
+        this node's next write."""
+        if not self._beaten or self._socket is None:
+            return
+        try:
+            self._socket.send(REST)
+        except BlockingIOError:
+            return  # still counting: the node beats on, from its watchdog
+        except OSError as error:
+            self._restart(f"the actuation guard is gone ({error})")
+            return
+        self._beaten = False
+        self._beat_at = None
+
     def quiet_s(self) -> float:
         """Seconds since the last beat reached a watching guard: what the guard counts (0 before the first)."""
         return 0.0 if self._beat_at is None else time.monotonic() - self._beat_at
 
-    def watching(self, neutral: dict[str, int]) -> bool:
-        """Whether a write may be made now: the guard is ready and counts this node's silence. Its first beat
-        after the ready line goes from here, from the callback about to write, so a node that hangs right after
-        that write is caught; sent any earlier, a node still building itself would look hung."""
+    @property
+    def counting(self) -> bool:
+        """The guard counts this node's silence (it has had a beat since its ready line or the last rest)."""
+        return self._beaten
+
+    def count(self, neutral: dict[str, int]) -> bool:
+        """Before a write that moves the car: make sure the guard counts this node's silence, and say whether a
+        write may be made now (the guard is ready and counts). The first beat after the ready line, or after a
+        rest, goes from here, from the callback about to write, so a node that hangs right after that write is
+        caught; sent any earlier, a node still building itself would look hung."""
         if self.ready and not self._beaten:
             self.beat(neutral)
         return self.ready and self._beaten

@@ -55,7 +55,6 @@ UNRESPONSIVE = "servo node was unresponsive"
 CALIBRATION_HOLD_S = 10.0
 # The console node whose heartbeat (deepracer_common_pkg.heartbeat, every 0.1 s) keeps a held wheel move alive, and
 # how long it may be silent: navigation's peer_timeout_s default, the same judgement of "gone" for the same beat.
-CONSOLE_NODE = "webserver_node"
 CONSOLE_QUIET_S = 1.0
 UNKNOWN_CONSOLE = ""  # the boot id of a console not heard yet
 
@@ -144,7 +143,8 @@ class ServoCore:
         steering_ns = duty_ns(angle, self.calibration.steering)
         throttle_ns = duty_ns(throttle, self.calibration.throttle)
         self._last_command = (angle, throttle)
-        self._last_command_at = self._clock()
+        # A command with the throttle at neutral leaves the watchdog nothing to cut.
+        self._last_command_at = self._clock() if throttle_ns != self.calibration.throttle.mid_ns else None
         self._holding_move = False
         return self._output(steering_ns, throttle_ns, "command")
 
@@ -202,6 +202,13 @@ class ServoCore:
         if quiet_s <= self.command_timeout_s or self.fault.startswith(UNRESPONSIVE):
             return None
         return self.guard_fired(f"it did not run for {quiet_s:.2f} s")
+
+    @property
+    def needs_watch(self) -> bool:
+        """Whether anything can time out now: a command or a held wheel move on the output, calibration mode (whose
+        console is watched), or an output that must hear from its host. Otherwise nothing the watchdog could do
+        would change the wheels, and the node need not wake up for it (nor its guard: ServoNode rests it)."""
+        return self._last_command_at is not None or self.mode == CALIBRATION_MODE or self._backend.needs_keepalive
 
     def check_watchdog(self) -> Written | None:
         """Call often (several times per timeout); returns the neutral write when the watchdog fires, a held wheel

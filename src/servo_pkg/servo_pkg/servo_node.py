@@ -13,6 +13,7 @@ from pathlib import Path
 from rclpy.node import Node
 
 from deepracer_common_pkg import names, qos
+from deepracer_common_pkg.driving_path import CONSOLE_NODE
 from deepracer_common_pkg.node_main import run_node
 from deepracer_common_pkg.params import declare_config
 from deepracer_common_pkg.stamps import to_ns
@@ -28,7 +29,7 @@ from servo_pkg.guard_link import GuardLink
 from servo_pkg.led_color import LedColor
 from servo_pkg.process_start import process_started_ns
 from servo_pkg.pwm_math import ChannelCalibration
-from servo_pkg.servo_core import CONSOLE_NODE, GUARD_NOT_WATCHING, ServoCore, Written
+from servo_pkg.servo_core import GUARD_NOT_WATCHING, ServoCore, Written
 
 # The watchdog is checked this many times per command_timeout_s: neutral comes within 1.25 timeouts.
 WATCHDOG_CHECKS_PER_TIMEOUT = 4
@@ -54,6 +55,7 @@ class ServoNode(Node):
                               booted_ns=process_started_ns())
         self.window = StageWindow("servo")
         self._written_pub = self.create_publisher(PwmWritten, names.SERVO_PWM_WRITTEN, qos.COMMAND)
+        self._watchdog = self._make_watchdog_timer(self.config.command_timeout_s)  # runs once spun, when needed
         # The guard watches before anything is written: from here on, a dead or hung node means neutral.
         self._guard = GuardLink(self.config, calibration.value.neutral(), self.get_logger().error)
         try:
@@ -75,7 +77,6 @@ class ServoNode(Node):
         self.create_service(SetCalibration, names.SERVO_SET_CALIBRATION, self._set_calibration)
         self.create_service(GetLedColor, names.SERVO_GET_LED_COLOR, self._get_led)
         self.create_service(SetLedColor, names.SERVO_SET_LED_COLOR, self._set_led)
-        self._watchdog = self._make_watchdog_timer(self.config.command_timeout_s)
         self._console_beats = None  # heard only in calibration mode: a held wheel move ends when the console goes
         publish_telemetry(self, self.window)
 
@@ -93,8 +94,19 @@ class ServoNode(Node):
             self.get_logger().warning(f"{', '.join(restart_needed)}: takes effect when the node restarts")
         self.config = config
 
+    def _follow_watch(self) -> None:
+        """The watchdog runs, and the guard counts, only while something can time out (ServoCore.needs_watch)."""
+        if self.core.needs_watch:
+            if self._watchdog.is_canceled():
+                self._watchdog.reset()
+            return
+        if not self._watchdog.is_canceled():
+            self._watchdog.cancel()
+        self._guard.rest()  # nothing left that a hang could keep moving
+
     def _publish(self, written: Written | None, source_stamp) -> None:
         """Publish a write; stamp it with the command's stamp, or with now for the node's own decisions."""
+        self._follow_watch()
         if written is None:
             return
         if not written.enabled and written.reason != "shutdown":
@@ -109,7 +121,7 @@ class ServoNode(Node):
             self.window.record((now.nanoseconds - to_ns(source_stamp)) / 1e6)
 
     def _on_command(self, message: DriveCommand) -> None:
-        self._take_guard_word()
+        self._take_guard_word(moves=message.throttle != 0)
         try:
             written = self.core.command(message.angle, message.throttle)
         except ValueError as error:
@@ -123,7 +135,7 @@ class ServoNode(Node):
         self._publish_guarded(written, message.header.stamp)
 
     def _on_raw(self, message: RawPwm) -> None:
-        self._take_guard_word()
+        self._take_guard_word(moves=True)
         try:
             written = self.core.raw(message.channel, message.duty_ns)
         except ValueError as error:
@@ -152,9 +164,10 @@ class ServoNode(Node):
         if message.node == CONSOLE_NODE:
             self._publish(self.core.console_heard(message.boot_id), None)
 
-    def _take_guard_word(self) -> None:
+    def _take_guard_word(self, moves: bool) -> None:
+        """Before acting: hear the guard, and before a write that can move the car, make sure it counts."""
         self._hear_guard(self._guard.fired())
-        self.core.guard_watching = self._guard.watching(self.core.calibration.neutral())
+        self.core.guard_watching = self._guard.count(self.core.calibration.neutral()) if moves else self._guard.ready
 
     def _hear_guard(self, fired: str | None) -> None:
         if fired:
@@ -182,7 +195,7 @@ class ServoNode(Node):
         self._publish(self.core.guard_fired(why), None)
 
     def _check_watchdog(self) -> None:
-        self._take_guard_word()
+        self._take_guard_word(moves=False)
         self._guard.beat(self.core.calibration.neutral())
         self._publish(self.core.check_watchdog(), None)
 

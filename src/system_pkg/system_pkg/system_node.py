@@ -47,7 +47,8 @@ from system_pkg.update.releases import Releases, UpdateError, progress_line
 from system_pkg.update.signed_package import UPDATE_DIR, find_packages, newest, unpack_into
 from system_pkg.usb.stick_watcher import StickWatcher
 
-LED_REFRESH_S = 0.1  # a tenth of the 1 s blink
+LED_REFRESH_S = 0.1  # a tenth of the 1 s blink, while an LED blinks or shows an error
+LED_IDLE_REFRESH_S = 1.0  # steady LEDs: a blink or an error begun meanwhile shows within this
 _LOG_THROTTLE_S = 60.0
 
 
@@ -85,7 +86,8 @@ class SystemNode(Node):
             self.get_logger().warning(f"Wi-Fi power save left as it was: {error}")
         self._check_battery_and_network()
         self.create_timer(self.config.battery_period_s, self._check_battery_and_network)
-        self.create_timer(LED_REFRESH_S, self._refresh_leds)
+        self._led_timer = self.create_timer(LED_IDLE_REFRESH_S, self._refresh_leds)
+        self._leds_animated = False
         self._stopping = threading.Event()
         self._availability: AvailabilityCheck | None = None
         self._index_thread: threading.Thread | None = None
@@ -134,6 +136,12 @@ class SystemNode(Node):
             self.parts.leds.refresh(time.monotonic())
         except LedError as error:
             self.get_logger().warning(str(error), throttle_duration_sec=_LOG_THROTTLE_S)
+        animated = self.parts.leds.animated
+        if animated != self._leds_animated:
+            self._leds_animated = animated
+            self.destroy_timer(self._led_timer)
+            self._led_timer = self.create_timer(LED_REFRESH_S if animated else LED_IDLE_REFRESH_S,
+                                                self._refresh_leds)
 
     def _on_navigation(self, message: NavigationState) -> None:
         self._navigation = message

@@ -79,6 +79,10 @@ class PwmBackend(ABC):
         wheels of a coasting car is not safer. True when the hardware took it."""
         return self._write({THROTTLE: self._neutral[THROTTLE]})
 
+    # Outputs that stop by themselves when their host goes quiet (the Maestro's serial timeout) need the servo
+    # node's watchdog to run all the time, even with nothing on the wheels.
+    needs_keepalive = False
+
     def keepalive(self) -> None:
         """Called on every watchdog check while active: outputs that stop by themselves when their host goes
         quiet (the Maestro's serial timeout) are told the host is alive. Nothing to do for most outputs."""

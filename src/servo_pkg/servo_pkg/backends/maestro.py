@@ -44,6 +44,8 @@ def set_target_frame(channel: int, duty_ns: int) -> bytes:
 
 
 class MaestroBackend(PwmBackend):
+    needs_keepalive = True
+
     def __init__(self, neutral: Mapping[str, int], *, port: str, baudrate: int, channels: Mapping[str, int],
                  reconnect_interval_s: float = 1.0, write_timeout_s: float = 0.1,
                  clock: Callable[[], float] = time.monotonic) -> None:

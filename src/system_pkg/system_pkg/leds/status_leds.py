@@ -22,6 +22,11 @@ class StatusLeds:
         self._leds["power"].show(self.power.colour(now))
         self._leds["wifi"].show(self.wifi.colour(now))
 
+    @property
+    def animated(self) -> bool:
+        """Blinking, or showing an error for a while: refreshed faster than the blink only then."""
+        return any(led.blinking or led.error_since is not None for led in (self.power, self.wifi))
+
     def wifi_connected(self, connected: bool) -> None:
         if not self.wifi.blinking:
             self.wifi.set_steady(BLUE if connected else OFF)

@@ -62,6 +62,9 @@ STAGES = ("camera", "inference", "navigation", "servo")
 LOG_LEVELS = {10: "DEBUG", 20: "INFO", 30: "WARN", 40: "ERROR", 50: "FATAL"}
 # The readout asks for the calibrated neutral on every poll; the servo node is asked at most this often.
 NEUTRAL_REFRESH_S = 5.0
+# The readout's frame-rate topics (a command and a write per camera frame while driving) are subscribed only while a
+# page reads them, and dropped this long after the last read: each message costs this process a wake-up.
+READOUT_IDLE_S = 10.0
 
 
 def model_view(msg: ModelState) -> ModelStateView:
@@ -100,8 +103,6 @@ class RosBridge(RobotBridge):
         self._sim: SimStateView | None = None
         self._stages: dict[str, tuple[StageStats, float]] = {}
         self._log: deque[LogLine] = deque(maxlen=MAX_LINES)
-        self._servo_cmd: tuple[DriveCommand, float] | None = None
-        self._written: tuple[PwmWritten, float] | None = None
         self._neutral: tuple[dict[str, int] | None, float] | None = None  # (value, when read)
 
         node.create_subscription(ModelState, names.INFERENCE_MODEL_STATE, self._on_model, qos.LATCHED)
@@ -113,10 +114,9 @@ class RosBridge(RobotBridge):
         for stage in STAGES:
             node.create_subscription(StageStats, names.telemetry_topic(stage), self._on_stats, qos.LATEST)
         node.create_subscription(Log, "/rosout", self._on_log, qos_profile_rosout_default)
-        node.create_subscription(DriveCommand, names.NAVIGATION_SERVO_CMD,
-                                 lambda m: self._set("_servo_cmd", (m, time.monotonic())), qos.COMMAND)
-        self._written_sub = node.create_subscription(
-            PwmWritten, names.SERVO_PWM_WRITTEN, lambda m: self._set("_written", (m, time.monotonic())), qos.COMMAND)
+        self._servo_cmd = OnDemand(node, DriveCommand, names.NAVIGATION_SERVO_CMD, qos.COMMAND)
+        self._written = OnDemand(node, PwmWritten, names.SERVO_PWM_WRITTEN, qos.COMMAND)
+        node.create_timer(READOUT_IDLE_S / 2, self._drop_unread)
 
         self._manual = node.create_publisher(DriveCommand, names.MANUAL_DRIVE, qos.COMMAND)
         self._raw_pwm = node.create_publisher(RawPwm, names.SERVO_RAW_PWM, qos.COMMAND)
@@ -171,17 +171,19 @@ class RosBridge(RobotBridge):
                                 msg.dropped, now - received)
                 for name, (msg, received) in stages.items()}
 
+    def _drop_unread(self) -> None:
+        for readout in (self._servo_cmd, self._written):
+            readout.drop_if_unread(READOUT_IDLE_S)
+
     def servo_command(self) -> ServoCommandView | None:
-        with self._lock:
-            heard = self._servo_cmd
+        heard = self._servo_cmd.latest()
         if heard is None:
             return None
         msg, received = heard
         return ServoCommandView(msg.angle, msg.throttle, time.monotonic() - received)
 
     def pwm_written(self) -> PwmWrittenView | None:
-        with self._lock:
-            heard = self._written
+        heard = self._written.latest()
         if heard is None:
             return None
         msg, received = heard
@@ -288,9 +290,48 @@ class RosBridge(RobotBridge):
         self._raw_pwm.publish(RawPwm(channel=channel, duty_ns=duty_ns))
 
     def servo_reachable(self) -> bool:
-        return self._raw_pwm.get_subscription_count() > 0 and self._written_sub.get_publisher_count() > 0
+        return self._raw_pwm.get_subscription_count() > 0 and self._written.matched_publishers() > 0
 
     def watch_display(self, on_frame: Callable[[bytes], None]) -> Callable[[], None]:
         subscription = self._node.create_subscription(
             CompressedImage, names.CAMERA_DISPLAY, lambda m: on_frame(bytes(m.data)), qos.LATEST)
         return lambda: self._node.destroy_subscription(subscription)
+
+
+class OnDemand:
+    """The newest message of a topic and when it came, subscribed only while someone reads it (`latest`); a read
+    after a pause subscribes again, and answers None until a message arrives. Safe from any thread."""
+
+    def __init__(self, node: Node, msg_type: type, topic: str, qos_profile: Any) -> None:
+        self._node, self._type, self._topic, self._qos = node, msg_type, topic, qos_profile
+        self._lock = threading.Lock()
+        self._subscription = None
+        self._heard: tuple[Any, float] | None = None
+        self._read_at = 0.0
+
+    def _subscribed(self):
+        """Under the lock."""
+        self._read_at = time.monotonic()
+        if self._subscription is None:
+            self._subscription = self._node.create_subscription(self._type, self._topic, self._on_message,
+                                                                self._qos)
+        return self._subscription
+
+    def _on_message(self, message: Any) -> None:
+        with self._lock:
+            self._heard = (message, time.monotonic())
+
+    def latest(self) -> tuple[Any, float] | None:
+        with self._lock:
+            self._subscribed()
+            return self._heard
+
+    def matched_publishers(self) -> int:
+        with self._lock:
+            return self._subscribed().get_publisher_count()
+
+    def drop_if_unread(self, idle_s: float) -> None:
+        with self._lock:
+            if self._subscription is not None and time.monotonic() - self._read_at > idle_s:
+                self._node.destroy_subscription(self._subscription)
+                self._subscription, self._heard = None, None
