@@ -33,8 +33,8 @@ class FakeSysfs:
         self.log: list[tuple[str, str]] = []
         real = sysfs.write_attribute
 
-        def spy(path: Path, value: int | str) -> None:
-            real(path, value)
+        def spy(path: Path, value: int | str, *, regular_file: bool = False) -> None:
+            real(path, value, regular_file=regular_file)
             self.log.append((str(Path(path).relative_to(self.root)), str(value)))
             if Path(path).name == "export" and self.kernel_creates:
                 if Path(path).parent == self.pwm:
@@ -143,3 +143,14 @@ def test_power_off_tries_every_step_even_when_one_fails(tmp_path, monkeypatch) -
         backend.deactivate()
     assert [fake.read(f"{P}/pwm{n}/enable") for n in range(5)] == ["0"] * 5
     assert fake.read(f"{P}/pwm0/duty_cycle") == "1446000"
+
+
+def test_the_simulators_ordinary_files_hold_exactly_the_last_value_written(tmp_path: Path) -> None:
+    """The simulated output's tree is ordinary files, written over and cut to length (no truncating open, which
+    cost 0.24 ms a write on ext4): a shorter value after a longer one leaves no digits of the old one behind."""
+    from servo_pkg.backends.sysfs import write_attribute
+
+    duty = tmp_path / "duty_cycle"
+    for value, expected in ((20_000_000, "20000000"), (1_450_000, "1450000"), (0, "0"), (1_603_500, "1603500")):
+        write_attribute(duty, value, regular_file=True)
+        assert duty.read_text() == expected

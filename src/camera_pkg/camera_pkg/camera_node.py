@@ -49,8 +49,7 @@ class CameraNode(Node):
         self._display_publisher = self.create_publisher(CompressedImage, names.CAMERA_DISPLAY, qos.LATEST)
         self._status_publisher = self.create_publisher(CameraStatus, names.CAMERA_STATUS, qos.LATCHED)
         self.create_service(SetBool, names.CAMERA_MEDIA_STATE, self._on_media_state)
-        self._window = StageWindow("camera")  # frames handed on to a reader
-        self._captures = StageWindow("camera-capture")  # frames the camera delivered, read or not
+        self._window = StageWindow("camera")  # frames handed on to a reader (the capture rate is in health())
         publish_telemetry(self, self._window)
         self._last_status: CameraStatus | None = None
         self._last_status_time = 0.0
@@ -63,7 +62,7 @@ class CameraNode(Node):
         rig = partial(open_rig, config.source_spec, fps=config.fps, width=config.capture_width,
                       height=config.capture_height, loop=config.loop_video, sim_pose=lambda: self._sim_pose)
         capture = CaptureThread(rig, fps=config.fps, loss_timeout_s=config.effective_loss_timeout_s,
-                                source=config.source, on_capture=self._publish)
+                                source=config.source, on_capture=self._publish, wanted=self._wanted)
         capture.start()
         self.get_logger().info(f"capturing from {config.source} at {config.fps:g} fps")
         return capture
@@ -93,10 +92,13 @@ class CameraNode(Node):
         self._publish_status()
         return response
 
+    def _wanted(self) -> bool:
+        """Does anyone need the next capture's pixels (the frame path, a viewer)?"""
+        return self._frames.wanted() or (self._video_on and self._display_publisher.get_subscription_count() > 0)
+
     def _publish(self, capture: Capture) -> None:
         """On the capture thread."""
         config = self._config
-        self._captures.record(0.0)
         if self._frames.wanted():
             self._publish_frames(capture, config)
         if self._video_on and self._display_publisher.get_subscription_count() > 0 \
@@ -132,7 +134,7 @@ class CameraNode(Node):
         """On every change, and once a second so a slowly changing fps stays fresh."""
         health = self._capture.health()
         status = CameraStatus(connected=health.connected, stereo=health.stereo, video_on=self._video_on,
-                              fps=round(self._captures.snapshot().rate_hz, 1) if health.connected else 0.0,
+                              fps=round(health.fps, 1),
                               width=health.width, height=health.height, source=health.source,
                               error=health.error)
         now = time.monotonic()

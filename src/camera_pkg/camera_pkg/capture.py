@@ -20,6 +20,8 @@ from camera_pkg.frames import Frame, frame_size
 from camera_pkg.sources import Rig, SourceEnded, SourceError
 from camera_pkg.timing import Backoff, Pacer
 from deepracer_common_pkg.rate_keeper import RateKeeper
+from deepracer_common_pkg.telemetry import StageWindow
+from deepracer_common_pkg.thread_names import name_this_thread
 
 
 @dataclass(frozen=True)
@@ -41,19 +43,22 @@ class Health:
     height: int
     source: str
     error: str
+    fps: float = 0.0  # captures the camera delivered, read or not
 
 
 class CaptureThread:
     """Runs `open_rig()` (called again on every retry, so auto-detection probes again) in a thread."""
 
     def __init__(self, open_rig: Callable[[], Rig], *, fps: float, loss_timeout_s: float, source: str,
-                 on_capture: Callable[[Capture], None] = lambda capture: None, backoff: Backoff | None = None,
+                 on_capture: Callable[[Capture], None] = lambda capture: None,
+                 wanted: Callable[[], bool] = lambda: True, backoff: Backoff | None = None,
                  clock: Callable[[], float] = time.monotonic,
                  wall_clock_ns: Callable[[], int] = time.time_ns) -> None:
         self._open_rig = open_rig
         self._fps = fps
         self._loss_timeout = loss_timeout_s
         self._on_capture = on_capture
+        self._wanted = wanted
         self._backoff = backoff or Backoff()
         self._clock = clock
         self._wall_clock_ns = wall_clock_ns
@@ -65,6 +70,7 @@ class CaptureThread:
         self._source = source
         self._stereo = False
         self._size = (0, 0)
+        self._delivered = StageWindow("camera-capture", clock=clock)
         self._last_frame: float | None = None
         self._problem = ""
         self._finished = False
@@ -92,7 +98,7 @@ class CaptureThread:
             else:
                 error = ""
             return Health(connected, self._finished, self._stereo, self._size[0], self._size[1],
-                          self._source, error)
+                          self._source, error, self._delivered.snapshot().rate_hz if connected else 0.0)
 
     def _now(self) -> tuple[float, int]:
         return self._clock(), self._wall_clock_ns()
@@ -104,6 +110,7 @@ class CaptureThread:
 
     def _run_reporting_bugs(self) -> None:
         """A failure that is not a camera's (a bug) ends capture, but visibly in the status, not silently."""
+        name_this_thread("camera-capture")  # the frame path: inference and navigation run on it too
         try:
             self._run()
         except Exception as error:
@@ -145,6 +152,9 @@ class CaptureThread:
                 self._problem = ""
             if not keeper.due(monotonic_s):
                 continue
+            self._delivered.record(0.0)
+            if self._size != (0, 0) and not self._wanted():
+                continue  # grabbed (the device's queue keeps no stale frame), but nobody needs its pixels
             frames = rig.retrieve()
             self._backoff.reset()
             with self._lock:

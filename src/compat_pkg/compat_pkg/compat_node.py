@@ -18,12 +18,10 @@ original drive topics are navigation's own inputs (external mode).
 
 from __future__ import annotations
 
-import threading
 from collections import OrderedDict
 
 import cv2
 import numpy as np
-from rclpy.executors import Executor
 from rclpy.experimental import EventsExecutor
 from rclpy.node import Node
 from rclpy.subscription import Subscription
@@ -34,7 +32,7 @@ from compat_pkg import original_interface as original
 from compat_pkg.original_interface import OriginalRequestError
 from deepracer_common_pkg import names, qos, service_call
 from deepracer_common_pkg.drive_rules import model_readiness
-from deepracer_common_pkg.node_main import run_node, spin_until
+from deepracer_common_pkg.node_main import Spinner, run_node
 from deepracer_common_pkg.stamps import to_ns
 from deepracer_interfaces_pkg.msg import (
     InferenceResult,
@@ -76,9 +74,7 @@ class CompatNode(Node):
         super().__init__("compat_node")
         # Our nodes' services, created up front on the hidden caller node, whose thread hears their answers.
         self._caller = Node("_compat_node_calls", context=self.context)
-        self._caller_stopping = threading.Event()
-        self._caller_thread = threading.Thread(target=spin_until, name="compat-calls", daemon=True,
-                                               args=(_events_executor(self._caller), self._caller_stopping))
+        self._caller_spinner = Spinner(EventsExecutor(context=self.context), [self._caller], "compat-calls")
         self._ours = {name: self._caller.create_client(srv_type, name) for srv_type, name in (
             (SetDriveMode, names.NAVIGATION_SET_DRIVE_MODE), (SetBool, names.NAVIGATION_START_STOP),
             (SetMaxSpeed, names.NAVIGATION_SET_MAX_SPEED), (GetCalibration, names.SERVO_GET_CALIBRATION),
@@ -111,7 +107,7 @@ class CompatNode(Node):
         self._readers = {"rl": False, "display": False}
         self._picture_subs: dict[str, Subscription | None] = {"camera": None, "results": None}
         self.create_timer(READER_CHECK_S, self._follow_readers)
-        self._caller_thread.start()
+        self._caller_spinner.start()
 
     # --- calling our own nodes -----------------------------------------------------------------------
 
@@ -271,8 +267,7 @@ class CompatNode(Node):
         self._rl_pub.publish(InferResultsArray(results=results, images=[image]))
 
     def on_shutdown(self) -> None:
-        self._caller_stopping.set()
-        self._caller_thread.join(CALL_TIMEOUT_S)
+        self._caller_spinner.stop(CALL_TIMEOUT_S)
         self._caller.destroy_node()
 
 
@@ -280,12 +275,6 @@ def _keep(kept: OrderedDict, stamp: int, item: object) -> None:
     kept[stamp] = item
     while len(kept) > FRAMES_KEPT:
         kept.popitem(last=False)
-
-
-def _events_executor(node: Node) -> Executor:
-    executor = EventsExecutor(context=node.context)
-    executor.add_node(node)
-    return executor
 
 
 def main(args: list[str] | None = None) -> None:

@@ -33,6 +33,7 @@ from deepracer_common_pkg import names
 PRODUCERS = {
     names.CAMERA_FRAMES: "camera_node",
     names.INFERENCE_RESULTS: "inference_node",
+    names.NAVIGATION_SERVO_CMD: "navigation_node",  # the servo node reads it over DDS; the logger beside it
 }
 
 _hosted: frozenset[str] = frozenset()
@@ -90,6 +91,10 @@ class HandOff:
 
     def outside_readers(self) -> int:
         return self._dds.get_subscription_count()
+
+    def wait_for_all_acked(self, timeout) -> bool:
+        """The DDS publisher's: every reliable reader outside has what was published (a node's last word)."""
+        return self._dds.wait_for_all_acked(timeout)
 
     def wanted(self) -> bool:
         """Would a message published now reach anyone?"""

@@ -35,12 +35,16 @@ from rclpy.node import Node
 from rclpy.signals import SignalHandlerOptions
 
 from deepracer_common_pkg.heartbeat import publish_heartbeats
+from deepracer_common_pkg.thread_names import name_this_thread
 
-# How often the spin loop returns to Python, where signal handlers run: the bound on reacting to Ctrl-C.
-SIGNAL_CHECK_S = 0.05
-# How long a node's own executor thread gets to finish its callback once shutdown began (the launcher's grace
-# before SIGTERM is 8 s).
-OWN_EXECUTOR_JOIN_S = 3.0
+# An idle executor wakes this often to see whether its context is still up: each wake-up costs ~2 ms of rebuilding
+# its wait set, so it is rare; a stop does not wait for it (Spinner.stop interrupts the wait).
+IDLE_SPIN_S = 5.0
+# How often the main thread looks whether the ROS context ended by itself (a signal wakes it at once).
+CONTEXT_CHECK_S = 1.0
+# How long an executor's thread gets to finish its callback once shutdown began (the launcher's grace before
+# SIGTERM is 8 s).
+SPINNER_JOIN_S = 3.0
 
 
 def run_node(make_node: Callable[[], Node], args: list[str] | None = None) -> None:
@@ -48,35 +52,37 @@ def run_node(make_node: Callable[[], Node], args: list[str] | None = None) -> No
 
 
 def run_nodes(makers: Sequence[Callable[[], Node]], args: list[str] | None = None) -> None:
-    """Build the nodes in order, spin them until a signal or error, shut them down in reverse order."""
+    """Build the nodes in order, spin them until a signal or error, shut them down in reverse order.
+
+    Every executor spins on a thread of its own while the main thread only waits for a signal: Python runs signal
+    handlers on the main thread between bytecodes, never inside an executor's wait, which therefore had to return
+    20 times a second just to let Ctrl-C in (a quarter of a core's percent per executor, for nothing)."""
     stopping = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stopping.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
     nodes: list[Node] = []
-    spinners: list[tuple[Executor, threading.Thread]] = []
+    spinners: list[Spinner] = []
     try:
         for make in makers:
             nodes.append(make())
         publish_heartbeats(nodes)
         gc.freeze()
-        executor = EventsExecutor()
+        shared = [node for node in nodes if getattr(type(node), "OWN_EXECUTOR", None) is None]
+        if shared:
+            spinners.append(Spinner(EventsExecutor(), shared, "executor"))
         for node in nodes:
             own = getattr(type(node), "OWN_EXECUTOR", None)
-            if own is None:
-                executor.add_node(node)
-                continue
-            spinner = own()
-            spinner.add_node(node)
-            thread = threading.Thread(target=spin_until, args=(spinner, stopping),
-                                      name=f"{node.get_name()}-executor", daemon=True)
-            thread.start()
-            spinners.append((spinner, thread))
-        spin_until(executor, stopping)
+            if own is not None:
+                spinners.append(Spinner(own(), [node], f"{node.get_name()[:10]}-exec"))
+        for spinner in spinners:
+            spinner.start()
+        while not stopping.wait(CONTEXT_CHECK_S) and rclpy.ok() and all(s.running for s in spinners):
+            pass
     finally:
         stopping.set()
         try:
-            for _, thread in spinners:  # their callbacks finish (bounded) before their nodes go
-                thread.join(OWN_EXECUTOR_JOIN_S)
+            for spinner in spinners:  # callbacks finish (bounded) before the nodes go
+                spinner.stop(SPINNER_JOIN_S)
             _shut_down(list(reversed(nodes)))
         finally:
             rclpy.try_shutdown()
@@ -84,11 +90,36 @@ def run_nodes(makers: Sequence[Callable[[], Node]], args: list[str] | None = Non
                 signal.signal(sig, handler)
 
 
-def spin_until(executor: Executor, stopping: threading.Event) -> None:
-    """spin_once with a timeout, never spin(): the EventsExecutor's spin() busy-waits (a whole core, measured)."""
-    with contextlib.suppress(KeyboardInterrupt, ExternalShutdownException):
-        while not stopping.is_set() and rclpy.ok():
-            executor.spin_once(timeout_sec=SIGNAL_CHECK_S)
+class Spinner:
+    """An executor spun on a thread of its own until `stop`: spin_once with a long timeout, never spin() (the
+    EventsExecutor's spin() busy-waits: a whole core, measured), interrupted by the executor's shutdown."""
+
+    def __init__(self, executor: Executor, nodes: Sequence[Node], thread_name: str) -> None:
+        self._executor = executor
+        self._context = nodes[0].context
+        for node in nodes:
+            executor.add_node(node)
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._spin, args=(thread_name,), name=thread_name, daemon=True)
+
+    def start(self) -> Spinner:
+        self._thread.start()
+        return self
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def _spin(self, thread_name: str) -> None:
+        name_this_thread(thread_name)
+        with contextlib.suppress(KeyboardInterrupt, ExternalShutdownException):
+            while not self._stopping.is_set() and self._context.ok():
+                self._executor.spin_once(timeout_sec=IDLE_SPIN_S)
+
+    def stop(self, timeout_s: float) -> None:
+        self._stopping.set()
+        self._executor.shutdown(timeout_sec=0)  # the wait in spin_once returns now
+        self._thread.join(timeout_s)
 
 
 def _shut_down(nodes: list[Node]) -> None:

@@ -11,10 +11,10 @@ waits for, or resends to, the logger.
 
 Threads: one writer thread owns the recorder and does all its work (writes, compression, disk checks) at
 `niceness`, so on a busy CPU the frame path goes first; callbacks only queue what arrived, with its arrival time.
-When the camera and inference share this process, their frames and results come in-process on the capture thread
-(deepracer_common_pkg.hosted_topics), riding along with inference's: they flow exactly while the policy runs, and
-are serialised on the writer thread, off the frame path. The few that can arrive before this node has heard the
-Start that opens the bag (inference heard it first) are kept and written first into it.
+When the camera, inference and navigation share this process, their frames, results and commands come in-process
+on the capture thread (deepracer_common_pkg.hosted_topics), riding along: frames and results flow exactly while the
+policy runs, and all are serialised on the writer thread, off the frame path. The few that can arrive before this
+node has heard the Start that opens the bag (inference heard it first) are kept and written first into it.
 
 Topics whose mere reader makes another node work (compat_node builds the original rl_results only while read; the
 camera sends frames over DDS only while read), and those that come once per frame, are subscribed while the car is
@@ -27,7 +27,6 @@ Parameter changes apply from the next bag on; `niceness` and `check_period_s` ar
 
 from __future__ import annotations
 
-import ctypes
 import importlib
 import os
 import queue
@@ -47,6 +46,7 @@ from std_srvs.srv import Trigger
 from deepracer_common_pkg import hosted_topics, names, qos
 from deepracer_common_pkg.node_main import run_node
 from deepracer_common_pkg.params import declare_config
+from deepracer_common_pkg.thread_names import name_this_thread
 from deepracer_interfaces_pkg.msg import ModelState, NavigationState
 from logging_pkg.bag_format import TopicSpec
 from logging_pkg.config import LoggingConfig
@@ -85,14 +85,12 @@ def _message_class(type_name: str) -> type | None:
 
 
 WRITER_THREAD = "logging-writer"  # its name in top -H and /proc/<pid>/task/<tid>/comm
-_PR_SET_NAME = 15
-_LIBC = ctypes.CDLL(None, use_errno=True)
 
 
 def lower_thread_priority(niceness: int) -> None:
     """The calling thread at `niceness` (on Linux a niceness belongs to a thread, not to the process), and named
     so it can be told apart from the frame path's threads of the process it shares."""
-    _LIBC.prctl(_PR_SET_NAME, WRITER_THREAD.encode(), 0, 0, 0)
+    name_this_thread(WRITER_THREAD)
     os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
 
 

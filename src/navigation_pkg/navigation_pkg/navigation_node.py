@@ -50,7 +50,7 @@ class NavigationNode(Node):
         self._last_state: DriveState | None = None
         self._lock = threading.RLock()
 
-        self._servo_pub = self.create_publisher(DriveCommand, names.NAVIGATION_SERVO_CMD, qos.COMMAND)
+        self._servo_pub = hosted_topics.HandOff(self, DriveCommand, names.NAVIGATION_SERVO_CMD, qos.COMMAND)
         self._state_pub = self.create_publisher(NavigationState, names.NAVIGATION_STATE, qos.LATCHED)
         hosted_topics.subscribe(self, InferenceResult, names.INFERENCE_RESULTS, self._on_policy, qos.LATEST)
         self.create_subscription(DriveCommand, names.MANUAL_DRIVE, self._on_manual, qos.COMMAND)

@@ -30,5 +30,6 @@ def make_backend(config: ServoConfig, neutral: Mapping[str, int]) -> PwmBackend:
     if config.simulated_output_dir:
         pwm_root, gpio_root = build_sysfs_tree(Path(config.simulated_output_dir).expanduser(),
                                                enable_gpio=config.servo_enable_gpio)
-        return SysfsBackend(neutral, pwm_root=pwm_root, gpio_root=gpio_root, enable_gpio=config.servo_enable_gpio)
+        return SysfsBackend(neutral, pwm_root=pwm_root, gpio_root=gpio_root, enable_gpio=config.servo_enable_gpio,
+                            regular_files=True)
     return SimulatedBackend(neutral)
