@@ -134,6 +134,7 @@ def test_drems_fetch_after_a_race_gets_that_racers_run_and_the_next_racers_run_i
         car, tmp_path):
     logs, logger, probe = car
     state = probe.publisher(NavigationState, names.NAVIGATION_STATE, qos.LATCHED, timeout=STARTUP_S)
+    _drive(state, False, "", 0)  # the car in autonomous mode: the logger reads the camera from now on
     camera = probe.publisher(CameraFrames, names.CAMERA_FRAMES, qos.LATEST, timeout=STARTUP_S)
     event_start = datetime.now(UTC)
 

@@ -8,12 +8,13 @@ the answers the callbacks wait for. Both are EventsExecutors: the Python MultiTh
 before cost 3-12 % of a core with nobody calling (it rebuilds its wait set in Python every wake-up). It is not on
 the frame path.
 
-The two original topics that carry pictures cost work only while someone reads them: a 1 Hz check subscribes
-to the camera's JPEG display stream (and, for rl_results, to our policy output) while /inference_pkg/rl_results or
-/camera_pkg/display_mjpeg has a reader, and unsubscribes when the last one leaves; the camera encodes that stream
-only while it has a subscriber. rl_results carries the camera's colour JPEG as it came, untouched, paired with the
-policy output of the same capture by its stamp: DREM's video job decodes images[0] as the colour camera frame. The
-original drive topics are navigation's own inputs (external mode).
+The two original topics that carry pictures cost work only while someone reads them: as a reader comes (the
+publisher's matched event, at once) this node subscribes to the camera's JPEG display stream (and, for rl_results,
+to our policy output) while /inference_pkg/rl_results or /camera_pkg/display_mjpeg has a reader, and unsubscribes
+when the last one leaves; the camera sends that stream only while it has a subscriber. rl_results carries the
+camera's colour JPEG as it came, untouched, paired with the policy output of the same capture by its stamp: DREM's
+video job decodes images[0] as the colour camera frame. The original drive topics are navigation's own inputs
+(external mode).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from collections import OrderedDict
 
 import cv2
 import numpy as np
+from rclpy.event_handler import PublisherEventCallbacks
 from rclpy.experimental import EventsExecutor
 from rclpy.node import Node
 from rclpy.subscription import Subscription
@@ -63,7 +65,6 @@ from deepracer_interfaces_pkg.srv import (
 from servo_pkg.led_color import LedColor
 
 CALL_TIMEOUT_S = 5.0  # an answer from one of our nodes; longer means that node is not running
-READER_CHECK_S = 1.0
 FRAMES_KEPT = 8  # camera pictures kept to pair with the policy outputs computed from their captures
 
 
@@ -98,15 +99,18 @@ class CompatNode(Node):
             self.create_service(srv_type, name, handler)
         self.create_subscription(ModelState, names.INFERENCE_MODEL_STATE, self._on_model_state, qos.LATCHED)
         self.create_subscription(NavigationState, names.NAVIGATION_STATE, self._on_navigation, qos.LATCHED)
-        self._rl_pub = self.create_publisher(InferResultsArray, names.ORIGINAL_RL_RESULTS, qos.LATEST)
-        self._display_pub = self.create_publisher(Image, names.ORIGINAL_CAMERA_DISPLAY, qos.LATEST)
+        # A reader coming or going is heard at once (the publisher's matched event), not by polling.
+        readers_changed = PublisherEventCallbacks(matched=lambda _info: self._follow_readers())
+        self._rl_pub = self.create_publisher(InferResultsArray, names.ORIGINAL_RL_RESULTS, qos.LATEST,
+                                             event_callbacks=readers_changed)
+        self._display_pub = self.create_publisher(Image, names.ORIGINAL_CAMERA_DISPLAY, qos.LATEST,
+                                                  event_callbacks=readers_changed)
         # Pictures and policy outputs by capture stamp, each kept until the other of its capture arrives: either may
         # come first (the camera hands a frame to inference in-process before it sends its picture).
         self._frames: OrderedDict[int, CompressedImage] = OrderedDict()
         self._results: OrderedDict[int, InferenceResult] = OrderedDict()
         self._readers = {"rl": False, "display": False}
         self._picture_subs: dict[str, Subscription | None] = {"camera": None, "results": None}
-        self.create_timer(READER_CHECK_S, self._follow_readers)
         self._caller_spinner.start()
 
     # --- calling our own nodes -----------------------------------------------------------------------

@@ -16,11 +16,10 @@ on the capture thread (deepracer_common_pkg.hosted_topics), riding along: frames
 policy runs, and all are serialised on the writer thread, off the frame path. The few that can arrive before this
 node has heard the Start that opens the bag (inference heard it first) are kept and written first into it.
 
-Topics whose mere reader makes another node work (compat_node builds the original rl_results only while read; the
-camera sends frames over DDS only while read), and those that come once per frame, are subscribed while the car is
-in autonomous mode: an idle car or a manual drive pays nothing for the logger, and the readers are matched before
-the racer presses Start. The node has
-an executor of its own (`OWN_EXECUTOR`): its stop_logging service waits for the writer's answer.
+Topics whose mere reader makes another node work, and those that come once per frame, are subscribed only while the
+car is in autonomous mode (WHILE_AUTONOMOUS: matched before the racer presses Start), the original rl_results only
+while a run drives (WHILE_DRIVING): an idle car pays nothing for the logger. The node has an executor of its own
+(`OWN_EXECUTOR`): its stop_logging service waits for the writer's answer.
 
 Parameter changes apply from the next bag on; `niceness` and `check_period_s` are read at start.
 """
@@ -59,8 +58,15 @@ from logging_pkg.topics import recorded_topics, type_class_path
 READER_DEPTH = 10
 # How long stop_logging waits for the writer to close the bag (a slow USB stick can take seconds).
 STOP_ANSWER_TIMEOUT_S = 10.0
-# Subscribed only in autonomous mode: a reader of these makes another node do work.
-ON_DEMAND = frozenset({names.CAMERA_FRAMES, names.INFERENCE_RESULTS, names.ORIGINAL_RL_RESULTS})
+# Subscribed only in autonomous mode: a reader of these makes another node do work (the camera sends frames over
+# DDS only while read), or they come once per frame (each message costs a wake-up; nothing of them is kept outside a
+# run). Topics handed on in-process are not among them: they cost nothing while nobody drives.
+WHILE_AUTONOMOUS = frozenset({names.CAMERA_FRAMES, names.INFERENCE_RESULTS, names.NAVIGATION_SERVO_CMD,
+                              names.SERVO_PWM_WRITTEN, names.SIM_POSE})
+# Subscribed only while a run drives: its reader makes compat_node pair colour pictures with policy outputs and the
+# camera send its JPEG stream, 15 pictures a second that an idle car in autonomous mode has no use for. It starts
+# within a moment of the Start (compat_node hears the reader at once, the camera the same), a few frames into the run.
+WHILE_DRIVING = frozenset({names.ORIGINAL_RL_RESULTS})
 # In-process messages kept while no bag is open, for the bag the run's Start is about to open.
 EARLY_KEPT = 32
 _STOP = object()
@@ -113,7 +119,7 @@ class LoggingNode(Node):
             if hosted_topics.in_process(spec.name):
                 hosted_topics.subscribe(self, _message_class(spec.type_name), spec.name, self._arrival(spec.name),
                                         _reader_qos(spec), raw=True)
-            elif spec.name not in ON_DEMAND:
+            elif spec.name not in WHILE_AUTONOMOUS | WHILE_DRIVING:
                 self._subscribe(spec)
         self.create_subscription(String, names.SYSTEM_USB_LOGS_DIR,
                                  lambda message: self._inbox.put((self.recorder.on_usb_logs_dir, message.data)),
@@ -137,20 +143,26 @@ class LoggingNode(Node):
         if topic == names.NAVIGATION_STATE:
             def on_state(data: bytes) -> None:
                 put((topic, data, time.time_ns()))
-                self._follow_mode(deserialize_message(data, NavigationState).mode)
+                self._follow_state(deserialize_message(data, NavigationState))
             return on_state
         return lambda data: put((topic, data, time.time_ns()))
 
-    def _follow_mode(self, mode: str) -> None:
-        """On this node's executor: the on-demand readers exist exactly while the car is in autonomous mode."""
-        wanted = mode == AUTONOMOUS
+    def _follow_state(self, state: NavigationState) -> None:
+        """On this node's executor: the on-demand readers exist exactly while their mode or run is on."""
+        autonomous = state.mode == AUTONOMOUS
         for spec in self._topics:
-            if spec.name not in ON_DEMAND or hosted_topics.in_process(spec.name):
+            if hosted_topics.in_process(spec.name):
                 continue
-            if wanted and spec.name not in self._on_demand:
-                self._on_demand[spec.name] = self._subscribe(spec)
-            elif not wanted and spec.name in self._on_demand:
-                self.destroy_subscription(self._on_demand.pop(spec.name))
+            if spec.name in WHILE_AUTONOMOUS:
+                self._want(spec, autonomous)
+            elif spec.name in WHILE_DRIVING:
+                self._want(spec, autonomous and state.started)
+
+    def _want(self, spec: TopicSpec, wanted: bool) -> None:
+        if wanted and spec.name not in self._on_demand:
+            self._on_demand[spec.name] = self._subscribe(spec)
+        elif not wanted and spec.name in self._on_demand:
+            self.destroy_subscription(self._on_demand.pop(spec.name))
 
     def _on_config_change(self, config: LoggingConfig) -> None:
         self._inbox.put((self.recorder.configure, config))
