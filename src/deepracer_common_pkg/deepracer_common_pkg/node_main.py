@@ -34,6 +34,7 @@ from rclpy.experimental import EventsExecutor
 from rclpy.node import Node
 from rclpy.signals import SignalHandlerOptions
 
+from deepracer_common_pkg.free_memory import release_free_memory
 from deepracer_common_pkg.heartbeat import publish_heartbeats
 from deepracer_common_pkg.thread_names import name_this_thread
 
@@ -67,6 +68,7 @@ def run_nodes(makers: Sequence[Callable[[], Node]], args: list[str] | None = Non
             nodes.append(make())
         publish_heartbeats(nodes)
         gc.freeze()
+        release_free_memory()  # what building the nodes needed and freed (imports, a demo model) goes back
         shared = [node for node in nodes if getattr(type(node), "OWN_EXECUTOR", None) is None]
         if shared:
             spinners.append(Spinner(EventsExecutor(), shared, "executor"))

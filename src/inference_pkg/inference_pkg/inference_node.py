@@ -24,6 +24,7 @@ from sensor_msgs.msg import LaserScan
 
 from deepracer_common_pkg import action_space_msg, hosted_topics, names, qos
 from deepracer_common_pkg.drive_rules import model_load_refusal, policy_runs
+from deepracer_common_pkg.free_memory import release_free_memory
 from deepracer_common_pkg.node_main import run_node
 from deepracer_common_pkg.params import declare_config
 from deepracer_common_pkg.stamps import to_ns
@@ -141,7 +142,8 @@ class InferenceNode(Node):
 
     def _loaded(self, target: str, model: LoadedModel) -> None:
         metadata = model.metadata
-        self._active = model
+        self._active = model  # the model it replaces is freed here, with what loading this one needed
+        release_free_memory()
         self._publish_state(
             state="loaded", reason="; ".join(metadata.warnings), training_algorithm=metadata.training_algorithm,
             sensors=list(metadata.sensors), load_seconds=model.load_seconds,
