@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from inference_pkg.policy_network import PRECISIONS
+# OpenVINO inference precisions the node accepts. Here rather than in policy_network, which imports OpenVINO: the
+# launchers read this module's defaults (deepracer_common_pkg.timeout_chain) and must not load OpenVINO to do so.
+PRECISIONS = ("f32", "bf16", "f16")
 
 
 @dataclass(frozen=True)
