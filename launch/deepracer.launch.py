@@ -3,7 +3,8 @@
     ros2 launch launch/deepracer.launch.py [data_dir:=~/.deepracer] [config:=launch/car.yaml]
 
 It reads the same launch/graph.yaml as our own launcher (`deepracer-launch`, for a plain venv), through the
-same functions, so the two cannot describe different graphs or processes (tests/launch checks it): a node alone in
+same functions, so the two cannot describe different graphs or processes (tests/launch checks it), and refuses, as
+the launcher does, a graph whose timeouts disagree (deepracer_common_pkg.timeout_chain): a node alone in
 its process is a launch_ros Node; nodes that share a process run under deepracer_common_pkg's `process_host`, with
 one parameters file keyed by each node's name, and each process at its niceness (`nice`; a negative one needs
 root, as on the car).
@@ -18,6 +19,7 @@ from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
+from deepracer_common_pkg import timeout_chain
 from deepracer_common_pkg.graph import DEFAULT_DATA_DIR, ProcessSpec, group_processes, load_graph, ros_params_document
 
 GRAPH = Path(__file__).resolve().with_name("graph.yaml")
@@ -39,8 +41,10 @@ def _process(process: ProcessSpec, work: Path):
 def _nodes(context):
     overlays = [Path(p) for p in LaunchConfiguration("config").perform(context).split(",") if p]
     data_dir = LaunchConfiguration("data_dir").perform(context)
+    specs = load_graph(GRAPH, overlays, data_dir)
+    timeout_chain.check_graph(specs)  # raised here, ros2 launch prints the reason and starts nothing
     work = Path(tempfile.mkdtemp(prefix="deepracer-launch-"))
-    return [_process(process, work) for process in group_processes(load_graph(GRAPH, overlays, data_dir))]
+    return [_process(process, work) for process in group_processes(specs)]
 
 
 def generate_launch_description():

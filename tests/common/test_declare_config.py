@@ -58,3 +58,17 @@ def test_whole_numbers_are_taken_for_floats_but_other_types_are_refused(context)
     assert not refused.successful
     assert "source must be a str (like 'synthetic'), got 5" in refused.reason
     node.destroy_node()
+
+
+def test_a_running_node_may_refuse_a_valid_change_with_its_reason(context):
+    """What only the running node can judge (its state; a value checked against another node at start)."""
+    node = rclpy.create_node("config_test_refuse", context=context)
+    seen = []
+    config = declare_config(node, Config, on_change=seen.append,
+                            refuse=lambda candidate: "not while driving" if candidate.rate_hz > 20 else "")
+    refused = node.set_parameters([Parameter("rate_hz", value=30.0)])[0]
+    assert (refused.successful, refused.reason) == (False, "not while driving")
+    assert node.get_parameter("rate_hz").value == 15.0 and seen == []
+    assert node.set_parameters([Parameter("rate_hz", value=10.0)])[0].successful
+    assert seen == [Config(10.0, "synthetic")] and config == Config()
+    node.destroy_node()

@@ -20,7 +20,7 @@ from rcl_interfaces.srv import SetParameters
 from sensor_msgs.msg import Image, LaserScan
 
 from deepracer_common_pkg import names, qos
-from deepracer_common_pkg.drive_rules import LOAD_WHILE_STARTED
+from deepracer_common_pkg.drive_rules import LOAD_WHILE_STARTED, RATE_WHILE_STARTED
 from deepracer_common_pkg.stamps import to_ns
 from deepracer_interfaces_pkg.msg import CameraFrames, InferenceResult, ModelState, NavigationState, StageStats
 from deepracer_interfaces_pkg.srv import LoadModel
@@ -240,26 +240,45 @@ def rate(hz: float) -> ParameterValue:
     return ParameterValue(type=ParameterType.PARAMETER_DOUBLE, double_value=hz)
 
 
-def test_rate_cap_and_invalid_parameters(ros_probe, graph):
-    load(ros_probe, graph, "mono-ppo-discrete")
-    run(graph)
-    drive_until_result(ros_probe, graph, [image(90)], "mono-ppo-discrete")
+def set_parameter(ros_probe, name: str, value: ParameterValue, node: str = "/inference_node"):
+    request = SetParameters.Request(parameters=[Parameter(name=name, value=value)])
+    return ros_probe.call(SetParameters, f"{node}/set_parameters", request).results[0]
 
-    def set_parameter(name: str, value: ParameterValue):
-        request = SetParameters.Request(parameters=[Parameter(name=name, value=value)])
-        return ros_probe.call(SetParameters, "/inference_node/set_parameters", request).results[0]
 
-    refused = set_parameter("precision", ParameterValue(type=ParameterType.PARAMETER_STRING, string_value="f64"))
-    assert not refused.successful and "precision must be one of f32, bf16, f16" in refused.reason
-    assert set_parameter("max_rate_hz", rate(5.0)).successful
+def results_in(ros_probe, graph, seconds: float) -> int:
+    """Frames at ~30 Hz for `seconds`: how many results came back."""
     graph.results.clear()
     started = time.monotonic()
-    while time.monotonic() - started < 3.0:  # frames at ~30 Hz for 3 s; the cap allows ~15 results
+    while time.monotonic() - started < seconds:
         graph.frames.publish(frame(ros_probe, [image(90)]))
         time.sleep(1 / 30)
-    count = len(graph.results.messages)
-    assert set_parameter("max_rate_hz", rate(0.0)).successful
+    return len(graph.results.messages)
+
+
+def test_rate_cap_and_invalid_parameters(ros_probe, graph):
+    load(ros_probe, graph, "mono-ppo-discrete")
+    refused = set_parameter(ros_probe, "precision",
+                            ParameterValue(type=ParameterType.PARAMETER_STRING, string_value="f64"))
+    assert not refused.successful and "precision must be one of f32, bf16, f16" in refused.reason
+    assert set_parameter(ros_probe, "max_rate_hz", rate(5.0)).successful
+    run(graph)
+    drive_until_result(ros_probe, graph, [image(90)], "mono-ppo-discrete")
+    count = results_in(ros_probe, graph, 3.0)  # the cap allows ~15 of the ~90 frames
+    navigate(graph, started=False)
+    wait_for(lambda: set_parameter(ros_probe, "max_rate_hz", rate(0.0)).successful, what="the cap lifted, stopped")
     assert 12 <= count <= 17, f"{count} results in 3 s with a 5 Hz cap"
+
+
+def test_the_action_rate_does_not_change_while_the_car_is_started(ros_probe, graph):
+    """Issue 26, item 4: a run keeps the pace it started with (drive_rules.rate_change_refusal), whoever asks."""
+    load(ros_probe, graph, "mono-ppo-discrete")
+    run(graph)
+    refused = wait_for(lambda: (r := set_parameter(ros_probe, "max_rate_hz", rate(15.0))).reason and r,
+                       what="the change refused while started")
+    assert (refused.successful, refused.reason) == (False, RATE_WHILE_STARTED)
+    navigate(graph, started=False)
+    wait_for(lambda: set_parameter(ros_probe, "max_rate_hz", rate(15.0)).successful, what="the change once stopped")
+    assert set_parameter(ros_probe, "max_rate_hz", rate(0.0)).successful
 
 
 def test_telemetry_reports_latency(graph):

@@ -7,6 +7,7 @@ Nothing is faked: the test probe plays the inference node (ModelState, Inference
 
 from __future__ import annotations
 
+import functools
 import time
 
 import pytest
@@ -168,6 +169,30 @@ def test_bad_service_values_are_refused_with_a_reason(rig):
     assert rig.latest_state().max_speed == pytest.approx(0.5)
 
 
+def set_parameter_of(rig, name: str, value: float) -> SetParametersResult:
+    request = SetParameters.Request(parameters=[
+        Parameter(name=name, value=ParameterValue(type=ParameterType.PARAMETER_DOUBLE, double_value=value))])
+    return rig.probe.call(SetParameters, "/navigation_node/set_parameters", request).results[0]
+
+
+def test_run_time_changes_that_could_break_a_link_checked_at_start_are_refused(rig):
+    """Issue 26, item 5: the launcher checked command_repeat_s + watchdog_period_s (0.1 + 0.05 s here) against the
+    servo's command_timeout_s, and the camera's and the action rate against autonomous_timeout_s. At run time
+    navigation knows neither other value: it may shorten its silence and lengthen its timeout, never the reverse."""
+    set_parameter = functools.partial(set_parameter_of, rig)
+    longer = set_parameter("command_repeat_s", 0.3)
+    assert not longer.successful
+    assert "longer than the 0.15 s checked against the servo's command_timeout_s at start" in longer.reason
+    shorter = set_parameter("autonomous_timeout_s", 0.1)
+    assert not shorter.successful and "may not go below its 0.3 s at start" in shorter.reason
+    try:
+        assert set_parameter("command_repeat_s", 0.08).successful
+        assert set_parameter("autonomous_timeout_s", 0.5).successful
+    finally:
+        assert set_parameter("command_repeat_s", 0.1).successful
+        assert set_parameter("autonomous_timeout_s", AUTONOMOUS_TIMEOUT_S).successful
+
+
 def test_state_is_republished_about_once_a_second(rig):
     rig.state.wait_for(what="a state message")  # one that may still be from the reset
     rig.state.clear()
@@ -177,11 +202,7 @@ def test_state_is_republished_about_once_a_second(rig):
 
 
 def test_parameters_change_at_run_time_and_bad_values_are_refused(rig):
-    def set_parameter(name: str, value: float) -> SetParametersResult:
-        request = SetParameters.Request(parameters=[
-            Parameter(name=name, value=ParameterValue(type=ParameterType.PARAMETER_DOUBLE, double_value=value))])
-        return rig.probe.call(SetParameters, "/navigation_node/set_parameters", request).results[0]
-
+    set_parameter = functools.partial(set_parameter_of, rig)
     refused = set_parameter("watchdog_period_s", 1.0)
     assert not refused.successful and "must not exceed manual_timeout_s" in refused.reason
     assert set_parameter("watchdog_period_s", 0.02).successful  # the watchdog timer is re-created

@@ -7,6 +7,8 @@ import json
 import time
 
 import pytest
+from rcl_interfaces.msg import Parameter, ParameterType, ParameterValue
+from rcl_interfaces.srv import SetParameters
 
 from deepracer_common_pkg import names
 from deepracer_interfaces_pkg.msg import DriveCommand, NavigationState, RawPwm
@@ -131,3 +133,17 @@ def test_tail_light_services(rig) -> None:
     assert saved == {"Led Values": {"red_pwm": 392_150, "green_pwm": 784_300, "blue_pwm": 1_176_450}}
     answer = rig.probe.call(GetLedColor, names.SERVO_GET_LED_COLOR, GetLedColor.Request())
     assert (answer.red, answer.green, answer.blue) == (10, 20, 30)
+
+
+def test_the_command_timeout_is_fixed_while_the_node_runs(rig) -> None:
+    """Issue 26, item 5: the servo's actuation guard took command_timeout_s at start and waits that long for a beat,
+    and the servo beats four times per timeout. A longer timeout set at run time slowed the beats past what the guard
+    waits: it fired on a live servo (a false stop). The change is refused with the reason; the guard stays quiet."""
+    request = SetParameters.Request(parameters=[Parameter(name="command_timeout_s", value=ParameterValue(
+        type=ParameterType.PARAMETER_DOUBLE, double_value=2.0))])
+    result = rig.probe.call(SetParameters, "/servo_node/set_parameters", request).results[0]
+    assert not result.successful
+    assert "command_timeout_s is fixed while the servo node runs (0.25 s)" in result.reason
+    assert "--set servo_node.command_timeout_s=2" in result.reason
+    time.sleep(1.0)  # a guard that fires does so within 0.25 s of a missed beat: give it four times that
+    assert "actuation guard wrote neutral" not in rig.node.output()

@@ -32,6 +32,20 @@ def model_load_refusal(started: bool) -> str:
     return LOAD_WHILE_STARTED if started else ""
 
 
+RATE_WHILE_STARTED = "the car is running: stop it before changing how often the model decides"
+
+
+def rate_change_refusal(started: bool) -> str:
+    """Why the action rate (the inference node's max_rate_hz) may not change now ("" when it may).
+
+    Refused while the car is started, in any mode, as a model load is: a run whose decisions change pace halfway is
+    not the run the racer set up (its laps no longer compare with each other), and the console shows one rate for
+    the whole run. The console, `ros2 param set` and the graph all reach the same parameter, so the inference node
+    asks this of every change.
+    """
+    return RATE_WHILE_STARTED if started else ""
+
+
 # The original car's words for a model's state (GetModelLoadingStatusSrv, the console's isModelLoading).
 IDLE, LOADING, LOADED, ERROR = "idle", "loading", "loaded", "error"
 

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import yaml
 
+from deepracer_common_pkg import timeout_chain
 from deepracer_common_pkg.graph import (
     DEFAULT_DATA_DIR,
     GraphError,
@@ -208,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
             if not matches:
                 raise GraphError(f"--set: unknown node {name!r}; the graph has {[s.name for s in specs]}")
             matches[0].parameters.update(params)
+        timeout_chain.check_graph(specs)  # the whole graph, --only or not: the rest runs from the same graph
         if args.only:
             wanted = {n.strip() for n in args.only.split(",") if n.strip()}
             unknown = wanted - {s.name for s in specs}

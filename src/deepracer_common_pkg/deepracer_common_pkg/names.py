@@ -14,6 +14,11 @@ LIDAR_SCAN = "/scan"
 INFERENCE_RESULTS = "/inference_pkg/policy_output"
 INFERENCE_MODEL_STATE = "/inference_pkg/model_state"
 INFERENCE_LOAD_MODEL = "/inference_pkg/load_model"
+# Parameter services (rcl_interfaces) the console uses: the inference node's action rate (max_rate_hz), read and set
+# as `ros2 param` does, and navigation's autonomous timeout, which a new rate must keep fed.
+INFERENCE_GET_PARAMETERS = "/inference_node/get_parameters"
+INFERENCE_SET_PARAMETERS = "/inference_node/set_parameters"
+NAVIGATION_GET_PARAMETERS = "/navigation_node/get_parameters"
 
 # Our own drive commands carry DriveCommand (with the capture stamp); the original topics below carry the original
 # ServoCtrlMsg (angle and throttle only).

@@ -16,11 +16,14 @@ from rclpy.node import Node
 C = TypeVar("C")
 
 
-def declare_config(node: Node, config_type: type[C], on_change: Callable[[C], None] | None = None) -> C:
+def declare_config(node: Node, config_type: type[C], on_change: Callable[[C], None] | None = None,
+                   refuse: Callable[[C], str] | None = None) -> C:
     """Declare every field of `config_type` as a parameter and return the validated config.
 
     An invalid value at start raises ValueError (the node does not start); an invalid change at run time
-    is refused with the validation message. When `on_change` is given it receives each accepted config.
+    is refused with the validation message. `refuse`, when given, is asked about each valid change at run time
+    and refuses it with the reason it returns ("" = accept): what only a running node can judge (its state, or a
+    value another node was checked against at start). When `on_change` is given it receives each accepted config.
     """
     defaults = config_type()
     names = [field.name for field in dataclasses.fields(config_type)]
@@ -43,6 +46,9 @@ def declare_config(node: Node, config_type: type[C], on_change: Callable[[C], No
             candidate = build(values)
         except (TypeError, ValueError) as error:
             return SetParametersResult(successful=False, reason=str(error))
+        reason = refuse(candidate) if refuse is not None else ""
+        if reason:
+            return SetParametersResult(successful=False, reason=reason)
         config = candidate
         if on_change is not None:
             on_change(candidate)

@@ -21,9 +21,10 @@ class ServiceCallError(Exception):
 
 
 def owner_of(service: str) -> str:
-    """The node a service name belongs to, for messages: '/navigation_pkg/start_stop' -> 'navigation'."""
+    """The node a service name belongs to, for messages: '/navigation_pkg/start_stop' -> 'navigation', and a node's
+    parameter service '/inference_node/set_parameters' -> 'inference'."""
     package = service.strip("/").split("/")[0]
-    return {"sim_pkg": "simulator"}.get(package, package.removesuffix("_pkg"))
+    return {"sim_pkg": "simulator"}.get(package, package.removesuffix("_pkg").removesuffix("_node"))
 
 
 def call(client: Any, request: Any, timeout_s: float, *, available_within_s: float | None = None) -> Any:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from inference_pkg.policy_network import PRECISIONS
+# OpenVINO inference precisions the node accepts. Here rather than in policy_network, which imports OpenVINO: the
+# launchers read this module's defaults (deepracer_common_pkg.timeout_chain) and must not load OpenVINO to do so.
+PRECISIONS = ("f32", "bf16", "f16")
 
 
 @dataclass(frozen=True)
@@ -15,8 +17,12 @@ class InferenceConfig:
     precision: str = "f32"
     # OpenVINO threads per inference; 1 gives the tightest worst case on a 2-core car; 0 lets OpenVINO pick.
     inference_threads: int = 1
-    # Upper bound on inferences per second; 0 = one per camera frame.
+    # The action rate: at most this many inferences (decisions) per second, chosen from the camera's frames as they
+    # arrive, never delayed (runtime.FrameGate); 0 = one per camera frame. DeepRacer trains at 15.
     max_rate_hz: float = 0.0
+    # Where a change of max_rate_hz made at run time (the console, `ros2 param set`) is kept, so it is in force again
+    # after a restart launched with the same max_rate_hz (action_rate_memory); empty = not kept.
+    action_rate_file: str = ""
     # On start, install a generated "demo" model when the models root has none (fresh local runs).
     install_demo_model: bool = False
     # Model (name under models_root, or a folder) to load on start; empty = wait for a load request.

@@ -7,8 +7,10 @@ only produced while the policy runs), else on the executor; a ModelSwitcher thre
 The node follows navigation's latched state: it runs the policy while navigation is started in autonomous
 mode with the loaded model (`drive_rules.policy_runs`), so starting the car is one call to navigation,
 whoever makes it. Loading while the car is started is refused (`drive_rules.model_load_refusal`, the rule
-the console calls too). Accepting a load unloads the current model, so no result ever comes from a model
-the state does not name; navigation stops on the model change and the racer starts again.
+the console calls too), and so is a change of the action rate (`max_rate_hz`, `drive_rules.rate_change_refusal`);
+a rate changed at run time is kept across restarts (`action_rate_memory`). The rate is kept by choosing frames as
+they arrive, never by delaying one (runtime.FrameGate). Accepting a load unloads the current model, so no result
+ever comes from a model the state does not name; navigation stops on the model change and the racer starts again.
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ from pathlib import Path
 import numpy as np
 import openvino as ov
 from rclpy.node import Node
+from rclpy.parameter import Parameter
 from sensor_msgs.msg import LaserScan
 
 from deepracer_common_pkg import action_space_msg, hosted_topics, names, qos
-from deepracer_common_pkg.drive_rules import model_load_refusal, policy_runs
+from deepracer_common_pkg.drive_rules import model_load_refusal, policy_runs, rate_change_refusal
 from deepracer_common_pkg.free_memory import release_free_memory
 from deepracer_common_pkg.node_main import run_node
 from deepracer_common_pkg.params import declare_config
@@ -33,7 +36,7 @@ from deepracer_common_pkg.telemetry_node import publish_telemetry
 from deepracer_interfaces_pkg.msg import ActionSpace as ActionSpaceMsg
 from deepracer_interfaces_pkg.msg import CameraFrames, InferenceResult, ModelState, NavigationState
 from deepracer_interfaces_pkg.srv import LoadModel
-from inference_pkg import demo_model, lidar, model_package, preprocess
+from inference_pkg import action_rate_memory, demo_model, lidar, model_package, preprocess
 from inference_pkg.config import InferenceConfig
 from inference_pkg.frame_failures import FrameError, handle_frame
 from inference_pkg.model_package import ModelPackageError
@@ -44,7 +47,8 @@ from inference_pkg.runtime import FrameGate, ModelSwitcher
 class InferenceNode(Node):
     def __init__(self) -> None:
         super().__init__("inference_node")
-        self._config = declare_config(self, InferenceConfig, self._on_config)
+        self._config = declare_config(self, InferenceConfig, self._on_config, refuse=self._refuse_change)
+        self._launched_rate_hz = self._config.max_rate_hz
         self._core = ov.Core()
         self._window = StageWindow("inference")
         self._lock = threading.Lock()
@@ -67,6 +71,7 @@ class InferenceNode(Node):
         self.create_service(LoadModel, names.INFERENCE_LOAD_MODEL, self._on_load_model)
         publish_telemetry(self, self._window)
         self._state_publisher.publish(self._state)
+        self._take_kept_rate()
 
         if self._config.install_demo_model:
             try:
@@ -84,10 +89,41 @@ class InferenceNode(Node):
     def _models_root(self) -> Path:
         return Path(self._config.models_root).expanduser()
 
+    def _refuse_change(self, candidate: InferenceConfig) -> str:
+        if candidate.max_rate_hz == self._config.max_rate_hz:
+            return ""
+        return rate_change_refusal(self._navigation is not None and self._navigation.started)
+
     def _on_config(self, config: InferenceConfig) -> None:
         self._config = config
         with self._gate_lock:
             self._gate.set_rate(config.max_rate_hz)
+        self._keep_rate(config)
+
+    def _keep_rate(self, config: InferenceConfig) -> None:
+        if not config.action_rate_file:
+            return
+        path = Path(config.action_rate_file).expanduser()
+        try:
+            action_rate_memory.keep(path, config.max_rate_hz, self._launched_rate_hz)
+        except OSError as error:
+            self.get_logger().error(f"the action rate {config.max_rate_hz:g}/s is in force but not kept across a "
+                                    f"restart: cannot write {path} ({error.strerror})")
+
+    def _take_kept_rate(self) -> None:
+        """Put the rate chosen at run time before a restart back in force (action_rate_memory)."""
+        if not self._config.action_rate_file:
+            return
+        path = Path(self._config.action_rate_file).expanduser()
+        kept = action_rate_memory.at_start(path, self._launched_rate_hz)
+        if kept is None:
+            return
+        result = self.set_parameters([Parameter("max_rate_hz", value=kept)])[0]
+        if result.successful:
+            self.get_logger().info(f"max_rate_hz {kept:g} in force, as chosen at run time before a restart (kept in "
+                                   f"{path}); the launch configuration says {self._launched_rate_hz:g}")
+        else:
+            self.get_logger().error(f"the action rate kept in {path} is not valid: {result.reason}")
 
     def _install_demo_model(self) -> None:
         installed = demo_model.install_if_empty(self._models_root)

@@ -24,6 +24,7 @@ import openvino as ov
 from deepracer_common_pkg import vocabulary
 from deepracer_common_pkg.action_space import DISCRETE
 from inference_pkg import tensor_names
+from inference_pkg.config import PRECISIONS
 from inference_pkg.metadata import METADATA_FILE, ModelMetadata, ModelPackageError, load_metadata
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,6 @@ IR_XML = "model.xml"
 IR_BIN = "model.bin"
 CACHE_DIR = ".ir-cache"
 CHECKSUM_FILE = "checksum.txt"
-PRECISIONS = ("f32", "bf16", "f16")
 
 
 @dataclass(frozen=True)

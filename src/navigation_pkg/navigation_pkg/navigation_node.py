@@ -18,7 +18,7 @@ import threading
 from rclpy.node import Node
 from std_srvs.srv import SetBool, Trigger
 
-from deepracer_common_pkg import action_space_msg, hosted_topics, names, qos
+from deepracer_common_pkg import action_space_msg, hosted_topics, names, qos, timeout_chain
 from deepracer_common_pkg.action_space import ActionSpaceError
 from deepracer_common_pkg.car_clock import boot_ns
 from deepracer_common_pkg.node_main import run_node
@@ -44,7 +44,8 @@ STATE_PERIOD_S = 1.0
 class NavigationNode(Node):
     def __init__(self) -> None:
         super().__init__("navigation_node")
-        self._config = declare_config(self, NavigationConfig, on_change=self._on_config)
+        self._config = declare_config(self, NavigationConfig, on_change=self._on_config, refuse=self._refuse_change)
+        self._checked = self._config  # what the launcher checked the chain's links with (timeout_chain)
         self._control = DriveControl(self._config, monotonic_ns=boot_ns, stamp_ns=self._now_ns)
         self._window = StageWindow("navigation")
         self._last_state: DriveState | None = None
@@ -71,6 +72,9 @@ class NavigationNode(Node):
 
     def _now_ns(self) -> int:
         return self.get_clock().now().nanoseconds
+
+    def _refuse_change(self, candidate: NavigationConfig) -> str:
+        return timeout_chain.navigation_change_refusal(self._checked, candidate)
 
     def _on_config(self, config: NavigationConfig) -> None:
         if config.watchdog_period_s != self._config.watchdog_period_s:

@@ -2,7 +2,8 @@
 
 Every write is published on /servo_pkg/pwm_written with the command's capture stamp, so end-to-end latency
 is `written - header.stamp`. Callbacks run on one thread (the executor of run_node), so the core needs no
-locks. Parameters other than command_timeout_s are read at start; changing them needs a restart.
+locks. Parameters are read at start; changing them needs a restart, and command_timeout_s is refused at run time
+(deepracer_common_pkg.timeout_chain: the actuation guard took it at start, navigation's repeat was checked against it).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from rclpy.node import Node
 
-from deepracer_common_pkg import names, qos
+from deepracer_common_pkg import names, qos, timeout_chain
 from deepracer_common_pkg.driving_path import CONSOLE_NODE
 from deepracer_common_pkg.node_main import run_node
 from deepracer_common_pkg.params import declare_config
@@ -41,7 +42,8 @@ GUARD_START_TIMEOUT_S = 30.0
 class ServoNode(Node):
     def __init__(self) -> None:
         super().__init__("servo_node")
-        self.config = declare_config(self, ServoConfig, self._on_config_change)
+        self.config = declare_config(self, ServoConfig, self._on_config_change,
+                                     refuse=lambda new: timeout_chain.servo_change_refusal(self.config, new))
         calibration_path = Path(self.config.calibration_path).expanduser()
         led_path = Path(self.config.led_path).expanduser()
         calibration = load_calibration(calibration_path)
@@ -84,12 +86,8 @@ class ServoNode(Node):
         return self.create_timer(timeout_s / WATCHDOG_CHECKS_PER_TIMEOUT, self._check_watchdog)
 
     def _on_config_change(self, config: ServoConfig) -> None:
-        if config.command_timeout_s != self.core.command_timeout_s:
-            self.core.command_timeout_s = config.command_timeout_s
-            self.destroy_timer(self._watchdog)
-            self._watchdog = self._make_watchdog_timer(config.command_timeout_s)
-        restart_needed = [field.name for field in dataclasses.fields(config) if field.name != "command_timeout_s"
-                          and getattr(config, field.name) != getattr(self.config, field.name)]
+        restart_needed = [field.name for field in dataclasses.fields(config)
+                          if getattr(config, field.name) != getattr(self.config, field.name)]
         if restart_needed:
             self.get_logger().warning(f"{', '.join(restart_needed)}: takes effect when the node restarts")
         self.config = config

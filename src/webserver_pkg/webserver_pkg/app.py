@@ -1,6 +1,7 @@
 """The device console's Flask app: `create_app(config, bridge)`.
 
-One blueprint per area (views/: auth, pages, driving, calibration, device, logs, models, video, sim, runs)
+One blueprint per area (views/: auth, pages, driving, action_rate, calibration, device, logs, models, video, sim,
+runs)
 over the services (services/) and ONE injected robot bridge (robot/), so tests serve the same app against
 the in-process robot. Access control is applied here, before any view,
 so a new route cannot forget it: no session -> pages redirect to /login and API routes answer 401;
@@ -38,7 +39,20 @@ from webserver_pkg.services.log_sources import attach_console_log
 from webserver_pkg.services.run_owner import StarterWatch, StarterWatchThread
 from webserver_pkg.services.sessions import LoginLimiter, SessionStore, csrf_matches
 from webserver_pkg.services.uploads import Installer, UploadRequest, clear_spool, spool_folder
-from webserver_pkg.views import auth, calibration, device, driving, event, logs, models, pages, runs, sim, video
+from webserver_pkg.views import (
+    action_rate,
+    auth,
+    calibration,
+    device,
+    driving,
+    event,
+    logs,
+    models,
+    pages,
+    runs,
+    sim,
+    video,
+)
 from webserver_pkg.views import system as system_views
 from webserver_pkg.views.api_input import ApiError, failure
 
@@ -108,9 +122,9 @@ def create_app(config: ConsoleConfig, bridge: RobotBridge, *,
     state.starter_thread = StarterWatchThread(
         state.starter_watch, enabled=lambda: state.event.stop_when_starter_leaves, state=bridge.navigation_state,
         stop=lambda reason: driving.stop_for(state, reason), clock=clock)
-    for blueprint in (auth.blueprint, pages.blueprint, driving.blueprint, calibration.blueprint, device.blueprint,
-                      logs.blueprint, models.blueprint, video.blueprint, sim.blueprint, runs.blueprint,
-                      event.blueprint):
+    for blueprint in (auth.blueprint, pages.blueprint, driving.blueprint, action_rate.blueprint,
+                      calibration.blueprint, device.blueprint, logs.blueprint, models.blueprint, video.blueprint,
+                      sim.blueprint, runs.blueprint, event.blueprint):
         app.register_blueprint(blueprint)
     system_views.register(app, system if system is not None else InProcessSystem())
     app.before_request(_guard)

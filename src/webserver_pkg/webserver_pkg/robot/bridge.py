@@ -245,6 +245,20 @@ class RobotBridge(ABC):
     @abstractmethod
     def set_video(self, on: bool) -> None: ...
 
+    # The action rate: the inference node's max_rate_hz (0 = every camera frame), through its parameter service.
+    @abstractmethod
+    def action_rate_hz(self) -> float:
+        """The value in force, read from the inference node now."""
+
+    @abstractmethod
+    def set_action_rate_hz(self, max_rate_hz: float) -> None:
+        """Put a new value in force; BridgeError with the inference node's reason when it refuses."""
+
+    @abstractmethod
+    def autonomous_timeout_s(self) -> float | None:
+        """Navigation's autonomous_timeout_s in force (what a new action rate must keep fed); None when navigation
+        does not answer."""
+
     @abstractmethod
     def announce_racer(self, racer: str) -> None:
         """Tell the car who drives now ("" when nobody is known): the logging node names and splits runs by it."""

@@ -30,8 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from deepracer_common_pkg.car_clock import boot_ns
-from deepracer_common_pkg.drive_rules import model_load_refusal, policy_runs
+from deepracer_common_pkg.drive_rules import model_load_refusal, policy_runs, rate_change_refusal
 from deepracer_common_pkg.vocabulary import CALIBRATION
+from inference_pkg.config import InferenceConfig
 from inference_pkg.metadata import ModelPackageError
 from inference_pkg.policy_network import validate_package
 from navigation_pkg.config import NavigationConfig
@@ -66,7 +67,8 @@ class InProcessRobot(RobotBridge):
         self.load_gate: threading.Event | None = None
         self.unavailable: set[str] = set()
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
-        self.drive = DriveControl(NavigationConfig(), monotonic_ns=boot_ns, stamp_ns=time.time_ns)
+        self.navigation_config = NavigationConfig()
+        self.drive = DriveControl(self.navigation_config, monotonic_ns=boot_ns, stamp_ns=time.time_ns)
         self.navigation_heard = True  # False: as before the navigation node's first state message
         self.servo_discovered = True  # False: as before DDS discovery matched the servo node's raw and written topics
         self._model = ModelStateView(state="idle")
@@ -81,6 +83,7 @@ class InProcessRobot(RobotBridge):
         self.manual_commands: list[tuple[float, float]] = []
         self.raw_pwm_commands: list[tuple[str, int]] = []
         self.sim: SimStateView | None = None  # None: no simulator runs, as on a real car
+        self.action_rate = InferenceConfig().max_rate_hz  # the inference node's max_rate_hz in force
         self._commanded: tuple[float, float, float] | None = None  # angle, throttle, monotonic s when sent
         self._written: tuple[int, int, float] | None = None  # steering_ns, throttle_ns, monotonic s when written
         self._frame_listeners: dict[int, Callable[[bytes], None]] = {}
@@ -335,6 +338,27 @@ class InProcessRobot(RobotBridge):
         with self._lock:
             if self.camera is not None:
                 self.camera = replace(self.camera, video_on=on)
+
+    def action_rate_hz(self) -> float:
+        self._record("action_rate_hz")
+        return self.action_rate
+
+    def set_action_rate_hz(self, max_rate_hz: float) -> None:
+        """As the inference node answers a change of its max_rate_hz: its config's validation, then its refusal
+        while the car is started."""
+        self._record("set_action_rate_hz", max_rate_hz)
+        try:
+            InferenceConfig(max_rate_hz=max_rate_hz)
+        except ValueError as error:
+            raise BridgeError(str(error)) from None
+        refusal = rate_change_refusal(self.navigation.started)
+        if refusal:
+            raise BridgeError(refusal)
+        self.action_rate = max_rate_hz
+
+    def autonomous_timeout_s(self) -> float | None:
+        self._record("autonomous_timeout_s")
+        return self.navigation_config.autonomous_timeout_s
 
     def watch_display(self, on_frame: Callable[[bytes], None]) -> Callable[[], None]:
         self._record("watch_display")

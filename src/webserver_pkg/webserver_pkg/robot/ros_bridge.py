@@ -14,8 +14,10 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from rcl_interfaces.msg import Log
+from rcl_interfaces.msg import Log, Parameter, ParameterType, ParameterValue
+from rcl_interfaces.srv import GetParameters, SetParameters
 from rclpy.node import Node
+from rclpy.parameter import parameter_value_to_python
 from rclpy.qos import qos_profile_rosout_default
 from sensor_msgs.msg import CompressedImage
 from std_msgs.msg import String
@@ -129,7 +131,8 @@ class RosBridge(RobotBridge):
             (Trigger, names.NAVIGATION_RESET_EMERGENCY_STOP), (GetCalibration, names.SERVO_GET_CALIBRATION),
             (SetCalibration, names.SERVO_SET_CALIBRATION), (GetLedColor, names.SERVO_GET_LED_COLOR),
             (SetLedColor, names.SERVO_SET_LED_COLOR), (SetBool, names.CAMERA_MEDIA_STATE),
-            (Trigger, names.SIM_RESET),
+            (Trigger, names.SIM_RESET), (GetParameters, names.INFERENCE_GET_PARAMETERS),
+            (SetParameters, names.INFERENCE_SET_PARAMETERS), (GetParameters, names.NAVIGATION_GET_PARAMETERS),
         ):
             self._clients[name] = node.create_client(srv_type, name)
 
@@ -278,6 +281,28 @@ class RosBridge(RobotBridge):
 
     def sim_reset(self) -> None:
         self._command(names.SIM_RESET, Trigger.Request())
+
+    def _parameter(self, service: str, name: str) -> Any:
+        values = self._call(service, GetParameters.Request(names=[name])).values
+        if not values or values[0].type == ParameterType.PARAMETER_NOT_SET:
+            raise BridgeError(f"{service.rsplit('/', 1)[0]} has no parameter {name}")
+        return parameter_value_to_python(values[0])
+
+    def action_rate_hz(self) -> float:
+        return float(self._parameter(names.INFERENCE_GET_PARAMETERS, "max_rate_hz"))
+
+    def set_action_rate_hz(self, max_rate_hz: float) -> None:
+        value = ParameterValue(type=ParameterType.PARAMETER_DOUBLE, double_value=max_rate_hz)
+        request = SetParameters.Request(parameters=[Parameter(name="max_rate_hz", value=value)])
+        result = self._call(names.INFERENCE_SET_PARAMETERS, request).results[0]
+        if not result.successful:
+            raise BridgeError(result.reason or "the inference node refused, without a reason")
+
+    def autonomous_timeout_s(self) -> float | None:
+        try:
+            return float(self._parameter(names.NAVIGATION_GET_PARAMETERS, "autonomous_timeout_s"))
+        except (BridgeError, TypeError, ValueError):
+            return None
 
     # --- topics --------------------------------------------------------------------------------
 
