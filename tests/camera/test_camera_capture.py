@@ -174,7 +174,8 @@ def test_an_unopenable_source_keeps_being_retried_and_says_why(run_capture):
     plug = Plug(ScriptedCamera())
     plug.plugged.clear()
     capture = run_capture(plug, backoff=RecordingBackoff())
-    health = wait_for(lambda: (h := capture.health()).error and h, what="the error")
+    # Until its first attempt the camera is only "waiting for the first frame"; then it says why it cannot open.
+    health = wait_for(lambda: (h := capture.health()).error.endswith("retrying") and h, what="the error")
     assert health.error == "camera /dev/video0 not found; retrying" and not health.connected
     wait_for(lambda: plug.attempts >= 3, what="retries")
 

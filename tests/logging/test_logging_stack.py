@@ -171,6 +171,9 @@ def test_the_next_racer_the_console_puts_on_the_car_gets_a_run_of_their_own_with
     assert client.login(password).status == 200
     queued = client.post("/api/event/racers", {"name": "Zoë Ng", "model": model.name, "tail_light": "Green"})
     assert queued.status == 200, queued.body
+    # The organiser taps Next racer once the console shows the car stopped (it refuses while driving).
+    wait_for(lambda: not client.get("/api/navigation_state").json()["started"], STARTUP_S,
+             "the console to see the stop")
     taken = client.post("/api/event/next")
     assert taken.status == 200, taken.body
     navigation = ros_probe.subscribe(NavigationState, names.NAVIGATION_STATE, qos.LATCHED)
