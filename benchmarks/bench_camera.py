@@ -35,6 +35,7 @@ from sensor_msgs.msg import CompressedImage  # noqa: E402
 
 from camera_pkg.synthetic_track import SyntheticTrack  # noqa: E402
 from deepracer_common_pkg import names, qos  # noqa: E402
+from deepracer_common_pkg.car_clock import boot_ns  # noqa: E402
 from deepracer_common_pkg.stamps import to_ns  # noqa: E402
 from deepracer_common_pkg.telemetry import percentile  # noqa: E402
 from deepracer_interfaces_pkg.msg import CameraFrames, StageStats  # noqa: E402
@@ -76,7 +77,7 @@ def run_case(folder: Path, fps: float, stereo: bool, display: bool, seconds: flo
         telemetry.clear()
         if viewer is not None:
             viewer.clear()
-        wall_offset_ns = time.time_ns() - time.monotonic_ns()
+        wall_offset_ns = boot_ns() - time.monotonic_ns()
         cpu_before, start = cpu_seconds(process), time.monotonic()
         time.sleep(seconds)
         cpu_after, elapsed = cpu_seconds(process), time.monotonic() - start

@@ -71,6 +71,7 @@ from webserver.console_client import VIDEO_ROUTE, HttpClient, MjpegViewer  # noq
 
 from camera_pkg.sources import SYNTHETIC_JPEG_QUALITY  # noqa: E402
 from deepracer_common_pkg import names, qos  # noqa: E402
+from deepracer_common_pkg.car_clock import boot_ns  # noqa: E402
 from deepracer_common_pkg.graph import load_graph  # noqa: E402
 from deepracer_common_pkg.stamps import to_ns  # noqa: E402
 from deepracer_interfaces_pkg.msg import CameraStatus, NavigationState, PwmWritten, StageStats  # noqa: E402
@@ -403,7 +404,7 @@ def run_stack(probe: RosProbe, domain: DomainGuard, fps: float, group: CpuGroup 
         watch.pauses.clear()
         watch.stopped_s = 0.0
         viewed_before, before = viewer.count, Sample.take(stack, group)
-        window_start, load_start = time.time_ns(), os.getloadavg()[0]
+        window_start, load_start = boot_ns(), os.getloadavg()[0]
         deadline, strangers, looked = time.monotonic() + setting.seconds, set(), 0.0
         while time.monotonic() < deadline:
             time.sleep(0.1)  # the racer glances at the car ten times a second
@@ -414,7 +415,7 @@ def run_stack(probe: RosProbe, domain: DomainGuard, fps: float, group: CpuGroup 
         if strangers:
             print(f"  WARNING: other nodes joined this ROS domain during the window ({', '.join(sorted(strangers))}):"
                   " their messages reached our stack; this run's figures are not the stack's own", flush=True)
-        window_end = time.time_ns()
+        window_end = boot_ns()
         after = Sample.take(stack, group)
         viewed = viewer.count - viewed_before
         watch.close()

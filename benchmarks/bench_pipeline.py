@@ -42,6 +42,7 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy  # noqa: E402
 from sensor_msgs.msg import Image  # noqa: E402
 
 from deepracer_common_pkg import names, qos  # noqa: E402
+from deepracer_common_pkg.car_clock import boot_ns  # noqa: E402
 from deepracer_common_pkg.stamps import from_ns, to_ns  # noqa: E402
 from deepracer_interfaces_pkg.msg import (  # noqa: E402
     CameraFrames,
@@ -200,9 +201,9 @@ def run_rate(probe: RosProbe, fps: float, seconds: float, model_dir: Path | None
         dropped_before = {stage: fresh(stats[stage], f"{stage} telemetry").dropped for stage in STAGES}
         for process in processes.values():
             process.cpu_percent(None)
-        window_start = time.time_ns()
+        window_start = boot_ns()
         time.sleep(seconds)  # the measurement window itself, not a synchronisation
-        window_end = time.time_ns()
+        window_end = boot_ns()
         cpu = {stage: process.cpu_percent(None) for stage, process in processes.items()}
         # Frames leave each stage in order: once a frame captured after the window is written, every frame of
         # the window has been written or dropped.

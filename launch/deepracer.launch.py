@@ -20,7 +20,14 @@ from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
 from deepracer_common_pkg import timeout_chain
-from deepracer_common_pkg.graph import DEFAULT_DATA_DIR, ProcessSpec, group_processes, load_graph, ros_params_document
+from deepracer_common_pkg.graph import (
+    DEFAULT_DATA_DIR,
+    ProcessSpec,
+    group_processes,
+    load_graph,
+    ros_params_document,
+    with_clock,
+)
 
 GRAPH = Path(__file__).resolve().with_name("graph.yaml")
 
@@ -44,7 +51,7 @@ def _nodes(context):
     specs = load_graph(GRAPH, overlays, data_dir)
     timeout_chain.check_graph(specs)  # raised here, ros2 launch prints the reason and starts nothing
     work = Path(tempfile.mkdtemp(prefix="deepracer-launch-"))
-    return [_process(process, work) for process in group_processes(specs)]
+    return [_process(process, work) for process in group_processes(with_clock(specs))]
 
 
 def generate_launch_description():

@@ -19,6 +19,7 @@ setup(
     entry_points={
         "console_scripts": [
             "sim_node = sim_pkg.sim_node:main",
+            "deepracer-eval = sim_pkg.evaluation.cli:main",
         ],
     },
 )

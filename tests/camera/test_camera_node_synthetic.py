@@ -5,7 +5,6 @@ camera, which cannot exist on this machine.)"""
 from __future__ import annotations
 
 import itertools
-import time
 
 import cv2
 import numpy as np
@@ -14,6 +13,7 @@ from sensor_msgs.msg import CompressedImage
 from std_srvs.srv import SetBool
 
 from deepracer_common_pkg import names, qos
+from deepracer_common_pkg.car_clock import boot_ns
 from deepracer_common_pkg.stamps import to_ns
 from deepracer_interfaces_pkg.msg import CameraFrames, CameraStatus, StageStats
 from support.rosgraph import NodeProcess, wait_for
@@ -47,7 +47,7 @@ def set_video(ros_probe, on: bool) -> None:
 def test_policy_frames_are_mono8_160x120_stamped_at_capture(frames):
     frames.clear()
     message = frames.wait_for(what="a policy frame")
-    received_ns = time.time_ns()
+    received_ns = boot_ns()
     assert len(message.images) == 1
     image = message.images[0]
     assert (image.encoding, image.width, image.height, image.step) == ("mono8", 160, 120, 160)

@@ -20,8 +20,9 @@ from rcl_interfaces.srv import SetParameters
 from sensor_msgs.msg import Image, LaserScan
 
 from deepracer_common_pkg import names, qos
+from deepracer_common_pkg.car_clock import boot_ns
 from deepracer_common_pkg.drive_rules import LOAD_WHILE_STARTED, RATE_WHILE_STARTED
-from deepracer_common_pkg.stamps import to_ns
+from deepracer_common_pkg.stamps import from_ns, to_ns
 from deepracer_interfaces_pkg.msg import CameraFrames, InferenceResult, ModelState, NavigationState, StageStats
 from deepracer_interfaces_pkg.srv import LoadModel
 from inference_pkg.model_package import install
@@ -81,7 +82,7 @@ def image(value: int, width: int = 160, height: int = 120, encoding: str = "mono
 
 def frame(ros_probe, images: list[Image]) -> CameraFrames:
     message = CameraFrames(sequence=next(SEQUENCE), images=images)
-    message.header.stamp = ros_probe.node.get_clock().now().to_msg()
+    message.header.stamp = from_ns(boot_ns())
     return message
 
 

@@ -19,6 +19,7 @@ from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from webserver.console_client import HttpClient
 
 from deepracer_common_pkg import names
+from deepracer_common_pkg.car_clock import boot_ns
 from deepracer_common_pkg.stamps import to_ns
 from deepracer_interfaces_pkg.msg import PwmWritten
 from servo_pkg.backends.sysfs_tree import pwm_file
@@ -64,7 +65,7 @@ def test_a_wheel_move_is_answered_once_the_servo_node_wrote_it(stack, ros_probe)
         return any(w.reason == "calibration" for w in list(written.messages))
     wait_for(heard_a_report, STARTUP_S, lambda: f"this probe matched with the servo node's reports\n{stack.output()}")
     reply = client.post("/api/adjust_calibrating_wheels/angle", {"pwm": 12})
-    answered_ns = time.time_ns()
+    answered_ns = boot_ns()
     assert reply.status == 200, f"{reply.body}\n{stack.output()}"
     # Answered after the write: the servo node's report of it (stamped when written, same host and clock) is on
     # its way to every listener, and the write was made before the answer came.

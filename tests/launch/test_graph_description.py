@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from deepracer_common_pkg.graph import GraphError, group_processes, load_graph, ros_params_document
+from deepracer_common_pkg.graph import GraphError, group_processes, load_graph, ros_params_document, with_clock
 from deepracer_common_pkg.launcher import parse_set, process_command
 
 REPO = Path(__file__).resolve().parents[2]
@@ -112,6 +112,18 @@ def test_a_shared_process_runs_under_the_host_with_every_nodes_parameters_by_ful
     document = ros_params_document(*drive.nodes)
     assert list(document) == ["/logging_pkg/bag_log_node", "navigation_node", "inference_node", "camera_node"]
     assert document["camera_node"]["ros__parameters"]["source"] == "sim"
+
+
+def test_with_the_simulator_every_other_node_runs_on_simulated_time_and_on_the_car_none_does():
+    """Issue 26: one clock, the simulator's in simulation (ROS 2's /clock and use_sim_time), the car's otherwise;
+    decided after filters, so a few nodes run without the simulator keep the car's clock."""
+    laptop = {s.name: s for s in with_clock(load_graph(GRAPH, data_dir="/d"))}
+    assert laptop["sim_node"].provides_clock and "use_sim_time" not in laptop["sim_node"].parameters
+    assert all(s.parameters["use_sim_time"] is True for name, s in laptop.items() if name != "sim_node")
+    car = with_clock(load_graph(GRAPH, [REPO / "launch" / "car.yaml"], data_dir="/d"))
+    assert not any("use_sim_time" in s.parameters for s in car)
+    few = with_clock([s for s in load_graph(GRAPH, data_dir="/d") if s.name in ("servo_node", "navigation_node")])
+    assert not any("use_sim_time" in s.parameters for s in few)
 
 
 def test_leaving_nodes_out_keeps_the_rest_of_their_process(tmp_path):

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from deepracer_common_pkg.graph import group_processes, load_graph, ros_params_document
+from deepracer_common_pkg.graph import group_processes, load_graph, ros_params_document, with_clock
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -15,8 +15,8 @@ REPO = Path(__file__).resolve().parents[2]
 def test_launch_file_starts_the_launchers_processes(run_launch_file, overlays, tmp_path):
     config = ",".join(str(REPO / o) for o in overlays)
     _, started = run_launch_file({"config": config, "data_dir": str(tmp_path)})
-    expected = group_processes(load_graph(REPO / "launch" / "graph.yaml", [REPO / o for o in overlays],
-                                          str(tmp_path)))
+    graph = load_graph(REPO / "launch" / "graph.yaml", [REPO / o for o in overlays], str(tmp_path))
+    expected = group_processes(with_clock(graph))
     assert len(started) == len(expected)
     for action, process in zip(started, expected, strict=True):
         launched = action.kwargs

@@ -10,6 +10,7 @@ from std_srvs.srv import SetBool, Trigger
 
 from deepracer_common_pkg import action_space_msg, names, qos
 from deepracer_common_pkg.action_space import ActionSpace
+from deepracer_common_pkg.car_clock import boot_ns
 from deepracer_common_pkg.stamps import from_ns, to_ns
 from deepracer_interfaces_pkg.msg import (
     DriveCommand,
@@ -72,14 +73,14 @@ class NavigationRig:
         self.state.wait_for(lambda s: not s.model_ready and not s.model_name, what="no model")
 
     def send_policy(self, outputs: Sequence[float], model_name: str, stamp_ns: int | None = None) -> int:
-        stamp_ns = time.time_ns() if stamp_ns is None else stamp_ns
+        stamp_ns = boot_ns() if stamp_ns is None else stamp_ns
         message = InferenceResult(model_name=model_name, action_space_type="", outputs=list(outputs))
         message.header.stamp = from_ns(stamp_ns)
         self._results.publish(message)
         return stamp_ns
 
     def send_manual(self, angle: float, throttle: float) -> int:
-        stamp_ns = time.time_ns()
+        stamp_ns = boot_ns()
         message = DriveCommand(angle=angle, throttle=throttle)
         message.header.stamp = from_ns(stamp_ns)
         self._manual.publish(message)

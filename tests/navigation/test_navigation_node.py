@@ -15,6 +15,7 @@ from navigation.navigation_rig import NavigationRig
 from rcl_interfaces.msg import Parameter, ParameterType, ParameterValue, SetParametersResult
 from rcl_interfaces.srv import SetParameters
 
+from deepracer_common_pkg.car_clock import boot_ns
 from support.rosgraph import NodeProcess, wait_for
 
 MANUAL_TIMEOUT_S = 0.4
@@ -108,7 +109,7 @@ def test_stale_policy_output_is_dropped_not_driven(autonomous):
 
     def counted_as_dropped() -> bool:
         # Resent until counted: a best-effort output can be lost, and telemetry comes once a second.
-        stale_stamps.append(autonomous.send_policy(INDEX_4, MODEL, stamp_ns=time.time_ns() - 1_000_000_000))
+        stale_stamps.append(autonomous.send_policy(INDEX_4, MODEL, stamp_ns=boot_ns() - 1_000_000_000))
         return autonomous.telemetry.latest().dropped > baseline
 
     wait_for(counted_as_dropped, what="a stale output counted as dropped")
@@ -120,7 +121,7 @@ def test_stale_policy_output_is_dropped_not_driven(autonomous):
 def test_stop_and_mode_change_publish_neutral_at_once(rig):
     assert rig.start().success
     rig.drive(lambda: rig.send_manual(-0.7, 1.0))
-    asked = time.time_ns()
+    asked = boot_ns()
     assert rig.start(False).success
     answered = time.monotonic()
     received, neutral = rig.neutral_after(asked)
@@ -129,7 +130,7 @@ def test_stop_and_mode_change_publish_neutral_at_once(rig):
 
     assert rig.start().success
     rig.drive(lambda: rig.send_manual(0.2, 1.0))
-    asked = time.time_ns()
+    asked = boot_ns()
     assert rig.set_mode("calibration").success
     answered = time.monotonic()
     received, _ = rig.neutral_after(asked)
@@ -143,7 +144,7 @@ def test_stop_and_mode_change_publish_neutral_at_once(rig):
 def test_emergency_stop_latches_until_reset(rig):
     assert rig.start().success
     rig.drive(lambda: rig.send_manual(0.5, 0.8))
-    asked = time.time_ns()
+    asked = boot_ns()
     assert rig.emergency_stop().success
     _, neutral = rig.neutral_after(asked)
     assert neutral.angle == pytest.approx(0.5)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from deepracer_common_pkg import names, qos
+from deepracer_common_pkg.car_clock import boot_ns
+from deepracer_common_pkg.stamps import from_ns
 from deepracer_interfaces_pkg.msg import DriveCommand, NavigationState, PwmWritten, RawPwm, StageStats
 
 
@@ -36,7 +38,7 @@ class ServoTopics:
 
     def _drive_once(self, angle: float, throttle: float) -> PwmWritten:
         message = DriveCommand(angle=angle, throttle=throttle)
-        message.header.stamp = self.probe.node.get_clock().now().to_msg()
+        message.header.stamp = from_ns(boot_ns())
         self.commands.publish(message)
         return self.written.wait_for(lambda m: m.reason == "command" and m.header.stamp == message.header.stamp,
                                      timeout=1.0, what=f"the write for command ({angle}, {throttle})")

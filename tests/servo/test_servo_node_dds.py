@@ -71,6 +71,11 @@ def test_out_of_range_command_is_refused_and_counted(rig) -> None:
     rig.topics.commands.publish(DriveCommand(angle=0.0, throttle=1.5))
     wait_for(lambda: "drive command refused" in rig.node.output(), what="the refusal in the node's log")
     rig.telemetry.wait_for(lambda m: m.dropped >= 1, what="the refused command counted as dropped")
+    # A refused command moved nothing: the guard must not count the node's silence after it (it did, and wrote
+    # neutral 0.25 s later, latching a fault that refused every command after it: a false stop).
+    time.sleep(1.0)  # a guard that counts fires within 0.25 s of the refusal: give it four times that
+    assert "actuation guard wrote neutral" not in rig.node.output()
+    rig.drive(0.0, 0.3)
 
 
 def test_watchdog_sets_throttle_neutral_within_the_bound(rig) -> None:

@@ -1,5 +1,6 @@
-"""The simulated car's camera: the pinhole view of the track from a pose, and the camera node's `sim` source
-(rendered and JPEG-encoded in grab(), as the synthetic source and a USB camera do; stale poses refused)."""
+"""The simulated car's camera: the pinhole view of the track from a pose (the simulator renders it), and the camera
+node's `sim` source, which delivers the simulator's JPEGs as an MJPEG camera delivers its frames, stamped with the
+simulated time each was taken at."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import cv2
 import numpy as np
 import pytest
 
+from camera_pkg import sources
 from camera_pkg.frames import JpegFrame, policy_image
 from camera_pkg.source_spec import CameraSpec, parse_source
-from camera_pkg.sources import SIM_POSE_TIMEOUT_S, PoseSample, SimCamera, SourceError, open_rig
+from camera_pkg.sources import SimCamera, SimFeed, SimPicture, SourceError, open_rig, sim_lens
 from sim_pkg.camera_view import (
     BGR_FLOOR,
     BGR_TAPE,
@@ -68,46 +70,53 @@ def test_stereo_lenses_see_the_track_shifted_by_their_offset():
     assert left_tape_column(right) < left_tape_column(left) - 5
 
 
-def _pose(received_s: float, s: float = 0.5) -> PoseSample:
+def _picture(s: float = 0.5, stamp_ns: int = 1_000_000_000) -> SimPicture:
+    """What the simulator sends: its render of the view from the centre line at arc position `s`, as a JPEG."""
     x, y, heading = TRACK.point_at(s)
-    return PoseSample(REINVENT, x, y, heading, received_s)
+    ok, encoded = cv2.imencode(".jpg", CameraView(TRACK, W, H).render(x, y, heading))
+    assert ok
+    return SimPicture(encoded.tobytes(), stamp_ns)
 
 
 def test_sim_source_parses_mono_and_stereo():
     assert parse_source("sim").cameras == (CameraSpec("sim"),)
     assert parse_source("sim,sim").cameras == (CameraSpec("sim"), CameraSpec("sim"))
+    assert [sim_lens(0, 1), sim_lens(0, 2), sim_lens(1, 2)] == ["centre", "left", "right"]
 
 
-def test_sim_camera_sends_a_jpeg_of_the_capture_size_rendered_from_the_latest_pose():
-    now = [100.0]
-    latest = [_pose(100.0)]
-    camera = SimCamera(width=W, height=H, fps=15.0, pose=lambda: latest[0], clock=lambda: now[0])
+def test_sim_camera_delivers_the_simulators_jpeg_stamped_with_the_simulated_time_it_was_taken():
+    feed = SimFeed()
+    camera = SimCamera(feed, "centre")
+    feed.put(_picture(0.5, stamp_ns=3_250_000_000))
     camera.grab()
     first = camera.retrieve()
     assert isinstance(first, JpegFrame) and (first.width, first.height) == (W, H)
     assert policy_image(first, 160, 120).shape == (120, 160)
-    latest[0] = _pose(100.0, s=4.0)  # in the first bend: a different picture
+    assert camera.grabbed_at == (3.25, 3_250_000_000)  # the capture stamp: when the simulator rendered it
+    feed.put(_picture(4.0))  # in the first bend: a different picture
     camera.grab()
     second = cv2.imdecode(np.frombuffer(camera.retrieve().data, np.uint8), cv2.IMREAD_GRAYSCALE)
     before = cv2.imdecode(np.frombuffer(first.data, np.uint8), cv2.IMREAD_GRAYSCALE)
     assert np.mean(np.abs(second.astype(int) - before)) > 5
 
 
-def test_sim_camera_without_a_fresh_pose_reports_itself_lost():
-    now = [100.0]
-    latest: list[PoseSample | None] = [None]
-    camera = SimCamera(width=W, height=H, fps=15.0, pose=lambda: latest[0], clock=lambda: now[0])
+def test_a_rig_takes_the_stamp_its_sim_camera_carries():
+    feed = SimFeed()
+    rig = open_rig(parse_source("sim"), fps=15.0, width=W, height=H, loop=True, sim_feeds={"centre": feed})
+    feed.put(_picture(stamp_ns=7_000_000_000))
+    assert rig.grab(lambda: (0.0, 0)) == (7.0, 7_000_000_000)
+
+
+def test_sim_camera_without_pictures_reports_itself_lost(monkeypatch):
+    monkeypatch.setattr(sources, "DEVICE_READ_TIMEOUT_MS", 50)
+    camera = SimCamera(SimFeed(), "centre")
     with pytest.raises(SourceError, match="sim_node"):
         camera.grab()
-    latest[0] = _pose(100.0)
-    camera.grab()
-    now[0] = 100.0 + SIM_POSE_TIMEOUT_S + 0.01  # the simulator stopped publishing
-    with pytest.raises(SourceError, match="old"):
-        camera.grab()
 
 
-def test_a_sim_rig_needs_someone_to_provide_the_pose():
-    with pytest.raises(SourceError, match="pose"):
+def test_a_sim_rig_needs_someone_to_provide_the_pictures():
+    with pytest.raises(SourceError, match="pictures"):
         open_rig(parse_source("sim"), fps=15.0, width=W, height=H, loop=True)
-    rig = open_rig(parse_source("sim,sim"), fps=15.0, width=W, height=H, loop=True, sim_pose=lambda: None)
-    assert rig.stereo and rig.description == "sim+sim"
+    rig = open_rig(parse_source("sim,sim"), fps=15.0, width=W, height=H, loop=True,
+                   sim_feeds={"left": SimFeed(), "right": SimFeed()})
+    assert rig.stereo and rig.description == "sim (left)+sim (right)"

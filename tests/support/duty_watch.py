@@ -14,6 +14,7 @@ import threading
 import time
 from pathlib import Path
 
+from deepracer_common_pkg.car_clock import boot_ns
 from support.rosgraph import wait_for
 
 PERIOD_S = 0.002
@@ -45,7 +46,7 @@ class DutyWatch:
                 if self._samples and self._samples[-1][1] != value:
                     # The newest write's time: no later than now, no earlier than the change itself, and after
                     # the last reading of the old value.
-                    now = max(self._samples[-1][0], min(now, now - (time.time_ns() - written_ns) / 1e9))
+                    now = max(self._samples[-1][0], min(now, now - (boot_ns() - written_ns) / 1e9))
                 self._samples.append((now, value))
                 del self._samples[:-KEEP]
 

@@ -17,7 +17,9 @@ import yaml
 from std_srvs.srv import SetBool
 
 from deepracer_common_pkg import names, qos
-from deepracer_interfaces_pkg.msg import ModelState, NavigationState
+from deepracer_common_pkg.driving_path import DRIVING_PATH
+from deepracer_common_pkg.vocabulary import AUTONOMOUS
+from deepracer_interfaces_pkg.msg import Heartbeat, ModelState, NavigationState
 from deepracer_interfaces_pkg.srv import LoadModel, SetDriveMode, SetMaxSpeed
 from support.rosgraph import stop_process, wait_for
 
@@ -113,6 +115,12 @@ def drive_autonomously(probe, model_dir: Path, max_speed: float = 1.0, timeout: 
     assert final.state == "loaded", final.reason
     # Navigation hears the model state on its own subscription, maybe after this probe did (a loaded machine).
     navigation.wait_for(lambda s: s.model_ready, timeout, "navigation to see the model loaded")
+    # Navigation refuses a Start while a node on the path has not beaten within peer_timeout_s; just after the stack
+    # came up that happens (measured: "camera_node silent for 2.2 s", cause not found): wait for a beat of each, as
+    # deepracer-eval does, rather than pressing Start again.
+    beats = probe.subscribe(Heartbeat, names.HEARTBEAT, qos.HEARTBEAT)
+    for node in DRIVING_PATH[AUTONOMOUS]:
+        beats.wait_for(lambda m, node=node: m.node == node, timeout, f"a heartbeat of {node}")
     for srv_type, name, request in (
         (SetDriveMode, names.NAVIGATION_SET_DRIVE_MODE, SetDriveMode.Request(mode="autonomous")),
         (SetMaxSpeed, names.NAVIGATION_SET_MAX_SPEED, SetMaxSpeed.Request(max_speed=max_speed)),

@@ -14,7 +14,6 @@ the car), at most `display_fps` frames a second, and only while a viewer subscri
 
 from __future__ import annotations
 
-import time
 from functools import partial
 
 from rclpy.node import Node
@@ -24,15 +23,16 @@ from std_srvs.srv import SetBool
 from camera_pkg.capture import Capture, CaptureThread
 from camera_pkg.config import CameraConfig, needs_restart
 from camera_pkg.frames import UndecodableFrame, display_jpeg, policy_image
-from camera_pkg.sources import PoseSample, open_rig
+from camera_pkg.sources import SimFeed, SimPicture, open_rig, sim_lens
 from deepracer_common_pkg import hosted_topics, names, qos
 from deepracer_common_pkg.node_main import run_node
 from deepracer_common_pkg.params import declare_config
 from deepracer_common_pkg.rate_keeper import RateKeeper
-from deepracer_common_pkg.stamps import from_ns
+from deepracer_common_pkg.stack_clock import StackClock
+from deepracer_common_pkg.stamps import from_ns, to_ns
 from deepracer_common_pkg.telemetry import StageWindow
 from deepracer_common_pkg.telemetry_node import publish_telemetry
-from deepracer_interfaces_pkg.msg import CameraFrames, CameraStatus, SimPose
+from deepracer_interfaces_pkg.msg import CameraFrames, CameraStatus
 
 HEALTH_CHECK_PERIOD_S = 0.25  # with the 0.5 s loss timeout, a lost camera is reported within 0.75 s
 STATUS_HEARTBEAT_S = 1.0
@@ -49,19 +49,22 @@ class CameraNode(Node):
         self._display_publisher = self.create_publisher(CompressedImage, names.CAMERA_DISPLAY, qos.LATEST)
         self._status_publisher = self.create_publisher(CameraStatus, names.CAMERA_STATUS, qos.LATCHED)
         self.create_service(SetBool, names.CAMERA_MEDIA_STATE, self._on_media_state)
-        self._window = StageWindow("camera")  # frames handed on to a reader (the capture rate is in health())
+        self._time = StackClock(self)
+        self._window = StageWindow("camera", clock=self._time.now_s)  # frames handed on (capture rate: health())
         publish_telemetry(self, self._window)
         self._last_status: CameraStatus | None = None
         self._last_status_time = 0.0
-        self._sim_pose: PoseSample | None = None
-        self.create_subscription(SimPose, names.SIM_POSE, self._on_sim_pose, qos.LATEST)
+        self._sim_feeds: dict[str, SimFeed] = {}
+        self._sim_subscriptions: dict[str, object] = {}
+        self._follow_sim_cameras(self._config)
         self._capture = self._start_capture(self._config)
-        self.create_timer(HEALTH_CHECK_PERIOD_S, self._publish_status)
+        self._time.create_timer(HEALTH_CHECK_PERIOD_S, self._publish_status)
 
     def _start_capture(self, config: CameraConfig) -> CaptureThread:
         rig = partial(open_rig, config.source_spec, fps=config.fps, width=config.capture_width,
-                      height=config.capture_height, loop=config.loop_video, sim_pose=lambda: self._sim_pose)
+                      height=config.capture_height, loop=config.loop_video, sim_feeds=self._sim_feeds)
         capture = CaptureThread(rig, fps=config.fps, loss_timeout_s=config.effective_loss_timeout_s,
+                                clock=self._time.now_s, wall_clock_ns=self._time.now_ns,
                                 source=config.source, on_capture=self._publish, wanted=self._wanted)
         capture.start()
         self.get_logger().info(f"capturing from {config.source} at {config.fps:g} fps")
@@ -74,6 +77,7 @@ class CameraNode(Node):
         if config.display_fps != old.display_fps:
             self._display_keeper = RateKeeper(config.display_fps)
         if needs_restart(old, config):
+            self._follow_sim_cameras(config)
             self._stop_capture()
             self._capture = self._start_capture(config)
 
@@ -81,9 +85,20 @@ class CameraNode(Node):
         if not self._capture.stop():
             self.get_logger().warning("capture thread still blocked in a camera read; leaving it behind")
 
-    def _on_sim_pose(self, message: SimPose) -> None:
-        """The `sim` source renders from this (read on the capture thread: one reference, swapped whole)."""
-        self._sim_pose = PoseSample(message.track, message.x, message.y, message.yaw, time.monotonic())
+    def _follow_sim_cameras(self, config: CameraConfig) -> None:
+        """A `sim` source's pictures come from the simulator, one topic per lens: subscribed to while the source
+        names them (the simulator renders a lens only while someone reads it)."""
+        cameras = config.source_spec.cameras
+        lenses = {sim_lens(index, len(cameras)) for index, camera in enumerate(cameras) if camera.kind == "sim"}
+        for lens in set(self._sim_feeds) - lenses:
+            self.destroy_subscription(self._sim_subscriptions.pop(lens))
+            self._sim_feeds.pop(lens).close()
+        for lens in lenses - set(self._sim_feeds):
+            feed = self._sim_feeds[lens] = SimFeed()
+            self._sim_subscriptions[lens] = self.create_subscription(
+                CompressedImage, names.SIM_CAMERA[lens],
+                lambda message, feed=feed: feed.put(SimPicture(bytes(message.data), to_ns(message.header.stamp))),
+                qos.LATEST)
 
     def _on_media_state(self, request: SetBool.Request, response: SetBool.Response) -> SetBool.Response:
         self._video_on = request.data
@@ -119,7 +134,7 @@ class CameraNode(Node):
             message.images.append(Image(header=message.header, height=grey.shape[0], width=grey.shape[1],
                                         encoding="mono8", is_bigendian=0, step=grey.shape[1],
                                         data=grey.tobytes()))
-        self._window.record((time.time_ns() - capture.stamp_ns) / 1e6)  # handed on now: readers in this process
+        self._window.record((self._time.now_ns() - capture.stamp_ns) / 1e6)  # handed on now: readers in this process
         self._frames.publish(message)  # run on this thread, through navigation
 
     def _publish_display(self, capture: Capture, config: CameraConfig) -> None:
@@ -137,7 +152,7 @@ class CameraNode(Node):
                               fps=round(health.fps, 1),
                               width=health.width, height=health.height, source=health.source,
                               error=health.error)
-        now = time.monotonic()
+        now = self._time.now_s()
         previous = self._last_status
         changed = previous is None or any(
             getattr(status, field) != getattr(previous, field)

@@ -29,7 +29,7 @@ class Capture:
     """Frames of one capture (left first) and when the left one arrived."""
 
     sequence: int
-    stamp_ns: int  # wall clock = ROS time of a node on the system clock
+    stamp_ns: int  # the stack's clock (deepracer_common_pkg.stack_clock): the car's boot clock, or simulated time
     monotonic_s: float
     frames: tuple[Frame, ...]
 
@@ -53,7 +53,10 @@ class CaptureThread:
                  on_capture: Callable[[Capture], None] = lambda capture: None,
                  wanted: Callable[[], bool] = lambda: True, backoff: Backoff | None = None,
                  clock: Callable[[], float] = time.monotonic,
-                 wall_clock_ns: Callable[[], int] = time.time_ns) -> None:
+                 wall_clock_ns: Callable[[], int] = time.time_ns,
+                 pace_clock: Callable[[], float] = time.monotonic) -> None:
+        """`clock` (seconds) and `wall_clock_ns` are the stack's clock, which stamps and ages frames; `pace_clock`
+        paces the sources without a clock of their own, in real seconds whatever the stack's clock is."""
         self._open_rig = open_rig
         self._fps = fps
         self._loss_timeout = loss_timeout_s
@@ -62,6 +65,7 @@ class CaptureThread:
         self._backoff = backoff or Backoff()
         self._clock = clock
         self._wall_clock_ns = wall_clock_ns
+        self._pace_clock = pace_clock
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run_reporting_bugs, name="camera-capture", daemon=True)
@@ -140,7 +144,7 @@ class CaptureThread:
                 rig.close()
 
     def _capture_from(self, rig: Rig) -> None:
-        pacer = None if rig.native_fps is None else Pacer(rig.native_fps, clock=self._clock,
+        pacer = None if rig.native_fps is None else Pacer(rig.native_fps, clock=self._pace_clock,
                                                           sleep=self._stopping.wait)
         keeper = RateKeeper(self._fps)
         while not self._stopping.is_set():

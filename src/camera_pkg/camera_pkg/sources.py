@@ -14,8 +14,9 @@ Cameras with a clock of their own (devices) block in `grab()` until the next fra
 from __future__ import annotations
 
 import re
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TypeVar
@@ -26,8 +27,6 @@ import numpy as np
 from camera_pkg.frames import Frame, JpegFrame, UndecodableFrame, encode_jpeg, jpeg_frame
 from camera_pkg.source_spec import CameraSpec, SourceSpec
 from camera_pkg.synthetic_track import SyntheticTrack
-from sim_pkg.camera_view import CameraView
-from sim_pkg.tracks import load_track
 
 JPEG_SUFFIXES = frozenset({".jpg", ".jpeg"})
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".pgm", ".ppm", ".tif", ".tiff", ".webp"})
@@ -38,9 +37,6 @@ DEVICE_OPEN_TIMEOUT_MS = 2000
 MAX_FILE_FPS = 240.0
 MJPG = cv2.VideoWriter.fourcc(*"MJPG")
 SYNTHETIC_JPEG_QUALITY = 90
-# The simulator publishes its pose at every step (50 Hz by default); a pose older than this means the simulator
-# stopped, and the camera reports itself lost rather than showing a car that stands still.
-SIM_POSE_TIMEOUT_S = 0.5
 
 T = TypeVar("T")
 
@@ -243,46 +239,67 @@ class SyntheticCamera:
 
 
 @dataclass(frozen=True)
-class PoseSample:
-    """The simulated car's latest pose (centre, metres and radians, on the named track) and when it arrived."""
+class SimPicture:
+    """A picture of the simulated car's camera: the JPEG the simulator rendered, and the simulated time it was taken
+    at (its capture stamp, so a frame carries the moment the world looked so, whatever the delivery took)."""
 
-    track: str
-    x: float
-    y: float
-    yaw: float
-    received_s: float  # time.monotonic()
+    jpeg: bytes
+    stamp_ns: int
+
+
+class SimFeed:
+    """Where the camera node puts the simulator's pictures of one lens as they arrive (its subscription's thread),
+    for the capture thread to take: the newest only, as a device's queue of one."""
+
+    def __init__(self) -> None:
+        self._slot = threading.Condition()
+        self._picture: SimPicture | None = None
+        self.closed = False
+
+    def put(self, picture: SimPicture) -> None:
+        with self._slot:
+            self._picture = picture
+            self._slot.notify_all()
+
+    def take(self, timeout_s: float) -> SimPicture | None:
+        with self._slot:
+            if self._picture is None and not self.closed:
+                self._slot.wait(timeout_s)
+            picture, self._picture = self._picture, None
+            return picture
+
+    def close(self) -> None:
+        """No more pictures (the source changed): a capture thread waiting in `take` returns at once, so the node
+        that stops it does not wait out the read timeout on its executor (the process's heartbeat with it)."""
+        with self._slot:
+            self.closed = True
+            self._slot.notify_all()
 
 
 class SimCamera:
-    """The simulated car's front camera: renders the view from the simulator's latest pose, as the synthetic
-    camera does (render and JPEG in `grab()`, before the stamp); `lateral_offset_m` places a stereo lens."""
+    """The simulated car's camera: the pictures the simulator renders and sends (sim_pkg), delivered as an MJPEG
+    camera delivers its frames. The simulator keeps the time and the pace (a device camera's clock of its own)."""
 
-    def __init__(self, *, width: int, height: int, fps: float, pose: Callable[[], PoseSample | None],
-                 lateral_offset_m: float = 0.0, clock: Callable[[], float] = time.monotonic) -> None:
-        self.name = "sim"
-        self.native_fps = fps
-        self._width, self._height = width, height
-        self._pose = pose
-        self._offset = lateral_offset_m
-        self._clock = clock
-        self._view: CameraView | None = None
+    native_fps = None
+
+    def __init__(self, feed: SimFeed, lens: str) -> None:
+        self.name = "sim" if lens == "centre" else f"sim ({lens})"
+        self._feed = feed
         self._frame: JpegFrame | None = None
+        self.grabbed_at: tuple[float, int] | None = None
 
     def grab(self) -> None:
-        pose = self._pose()
-        if pose is None:
-            raise SourceError("no pose from the simulator yet (/sim_pkg/pose): is sim_node running?")
-        age = self._clock() - pose.received_s
-        if age > SIM_POSE_TIMEOUT_S:
-            raise SourceError(f"the simulator's pose is {age:.1f} s old (limit {SIM_POSE_TIMEOUT_S} s): "
-                              "has sim_node stopped?")
-        if self._view is None or self._view.track.name != pose.track:
-            try:
-                self._view = CameraView(load_track(pose.track), self._width, self._height)
-            except ValueError as error:
-                raise SourceError(f"the simulator drives a track this camera cannot draw: {error}") from None
-        image = self._view.render(pose.x, pose.y, pose.yaw, self._offset)
-        self._frame = encode_jpeg(image, SYNTHETIC_JPEG_QUALITY)
+        picture = self._feed.take(DEVICE_READ_TIMEOUT_MS / 1000)
+        if picture is None and self._feed.closed:
+            raise SourceError("the simulator's camera is no longer this camera's source")
+        if picture is None:
+            raise SourceError(f"no picture from the simulator for {DEVICE_READ_TIMEOUT_MS / 1000:g} s: is sim_node "
+                              "running?")
+        try:
+            self._frame = jpeg_frame(picture.jpeg)
+        except UndecodableFrame as error:
+            raise SourceError(f"the simulator sent {error}") from None
+        self.grabbed_at = (picture.stamp_ns / 1e9, picture.stamp_ns)
 
     def retrieve(self) -> Frame:
         if self._frame is None:
@@ -313,9 +330,10 @@ class Rig:
         return None if any(rate is None for rate in rates) else min(rates)
 
     def grab(self, stamp: Callable[[], T]) -> T:
-        """Grab from every camera; return `stamp()` taken as soon as the left frame arrived."""
+        """Grab from every camera; return `stamp()` taken as soon as the left frame arrived, or the time the left
+        frame carries (`grabbed_at`: the simulator's, taken when it rendered)."""
         self.cameras[0].grab()
-        taken = stamp()
+        taken = getattr(self.cameras[0], "grabbed_at", None) or stamp()
         for camera in self.cameras[1:]:
             camera.grab()
         return taken
@@ -356,8 +374,13 @@ def find_devices(dev_dir: Path = Path("/dev")) -> list[str]:
     return found
 
 
+def sim_lens(index: int, count: int) -> str:
+    """Which of the simulated car's lenses a `sim` camera of a rig is: the mono camera's, or a stereo pair's."""
+    return "centre" if count == 1 else ("left", "right")[index]
+
+
 def _open_camera(spec: CameraSpec, index: int, count: int, *, fps: float, width: int, height: int,
-                 loop: bool, sim_pose: Callable[[], PoseSample | None] | None) -> Camera:
+                 loop: bool, sim_feeds: Mapping[str, SimFeed] | None) -> Camera:
     if spec.kind == "device":
         return DeviceCamera(spec.target, width=width, height=height, fps=fps)
     if spec.kind == "file":
@@ -366,17 +389,18 @@ def _open_camera(spec: CameraSpec, index: int, count: int, *, fps: float, width:
         return FolderCamera(spec.target, loop=loop, fps=fps)
     offset = 0.0 if count == 1 else (index - 0.5) * STEREO_BASELINE_M
     if spec.kind == "sim":
-        if sim_pose is None:
-            raise SourceError("the sim camera needs the simulator's pose, and nothing provides it")
-        return SimCamera(width=width, height=height, fps=fps, pose=sim_pose, lateral_offset_m=offset)
+        lens = sim_lens(index, count)
+        if sim_feeds is None or lens not in sim_feeds:
+            raise SourceError("the sim camera needs the simulator's pictures, and nothing provides them")
+        return SimCamera(sim_feeds[lens], lens)
     return SyntheticCamera(width=width, height=height, fps=fps, lateral_offset_m=offset)
 
 
 def open_rig(spec: SourceSpec, *, fps: float, width: int, height: int, loop: bool,
-             dev_dir: Path = Path("/dev"), sim_pose: Callable[[], PoseSample | None] | None = None) -> Rig:
+             dev_dir: Path = Path("/dev"), sim_feeds: Mapping[str, SimFeed] | None = None) -> Rig:
     """Open every camera of `spec` (probing devices when it is auto); SourceError when one fails.
 
-    `sim_pose` gives the `sim` cameras the simulator's latest pose.
+    `sim_feeds` (by lens, sim_lens) give the `sim` cameras the simulator's pictures.
     `width`/`height` are the capture size asked of devices and rendered by the synthetic and sim sources;
     files and folders keep their own size (the node scales every frame to its outputs anyway).
     """
@@ -391,7 +415,7 @@ def open_rig(spec: SourceSpec, *, fps: float, width: int, height: int, loop: boo
     try:
         for index, camera in enumerate(cameras):
             opened.append(_open_camera(camera, index, len(cameras), fps=fps, width=width, height=height,
-                                       loop=loop, sim_pose=sim_pose))
+                                       loop=loop, sim_feeds=sim_feeds))
     except BaseException:
         for camera in opened:
             camera.close()

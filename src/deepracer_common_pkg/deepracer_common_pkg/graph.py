@@ -16,7 +16,7 @@ process runs alone. Processes start in the order of their first node and stop in
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,7 @@ class NodeSpec:
     namespace: str = ""  # "/logging_pkg"; "" = the root namespace
     process: str = ""  # the process it shares with others ("" = its own name)
     niceness: int = 0  # that process's
+    provides_clock: bool = False  # publishes /clock (the simulator): see with_clock
 
     @property
     def ros_name(self) -> str:
@@ -123,9 +124,12 @@ def load_graph(graph_path: Path, overlays: list[Path] | None = None,
         if not isinstance(namespace, str) or (namespace and not namespace.startswith("/")):
             raise GraphError(f"{graph_path}: nodes[{index}].namespace must be an absolute ROS namespace such as "
                              f"/logging_pkg, found {namespace!r}")
+        provides_clock = entry.get("clock", False)
+        if not isinstance(provides_clock, bool):
+            raise GraphError(f"{graph_path}: nodes[{index}].clock must be true or false, found {provides_clock!r}")
         specs.append({"package": entry["package"], "executable": entry["executable"],
                       "name": entry.get("name", entry["executable"]), "parameters": dict(parameters),
-                      "namespace": namespace})
+                      "namespace": namespace, "clock": provides_clock})
     by_name = {spec["name"]: spec for spec in specs}
     if len(by_name) != len(specs):
         raise GraphError(f"{graph_path}: node names must be unique")
@@ -148,7 +152,7 @@ def load_graph(graph_path: Path, overlays: list[Path] | None = None,
     return [
         NodeSpec(s["package"], s["executable"], s["name"],
                  {key: _substitute(value, data_dir) for key, value in s["parameters"].items()}, s["namespace"],
-                 *membership.get(s["name"], (s["name"], 0)))
+                 *membership.get(s["name"], (s["name"], 0)), s["clock"])
         for s in specs if s["name"] not in left_out
     ]
 
@@ -174,6 +178,16 @@ def _process_membership(graph_path: Path, processes: Any, node_names: set[str]) 
                 raise GraphError(f"{graph_path}: {name} is in two processes ({membership[name][0]}, {process})")
             membership[name] = (str(process), niceness)
     return membership
+
+
+def with_clock(specs: list[NodeSpec]) -> list[NodeSpec]:
+    """The nodes as they run: while a node that provides the clock (the simulator) is among them, every other node
+    reads simulated time (ROS 2's `use_sim_time`, deepracer_common_pkg.stack_clock); without one, the car's own
+    clock. Applied after overlays and filters (a test that runs a few nodes without the simulator runs them on the
+    car's clock), by both launchers."""
+    simulated = any(spec.provides_clock for spec in specs)
+    return [spec if spec.provides_clock or not simulated or "use_sim_time" in spec.parameters
+            else replace(spec, parameters={**spec.parameters, "use_sim_time": True}) for spec in specs]
 
 
 def group_processes(specs: list[NodeSpec]) -> list[ProcessSpec]:

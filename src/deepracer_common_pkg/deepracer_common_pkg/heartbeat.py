@@ -24,6 +24,7 @@ from rclpy.node import Node
 
 from deepracer_common_pkg import names, qos
 from deepracer_common_pkg.driving_path import WATCHED_NODES
+from deepracer_common_pkg.stack_clock import StackClock
 from deepracer_common_pkg.vocabulary import CALIBRATION
 from deepracer_interfaces_pkg.msg import Heartbeat, NavigationState
 
@@ -52,16 +53,17 @@ def publish_heartbeats(nodes: Sequence[Node]) -> str:
 class _Beat:
     def __init__(self, owner: Node, nodes: Sequence[Node], boot_id: str) -> None:
         self._owner = owner
+        self._clock = StackClock(owner)
         self._boot_id = boot_id
         self._beating = [(node.get_name(), getattr(node, "heartbeat_fault", None)) for node in nodes]
         self._publisher = owner.create_publisher(Heartbeat, names.HEARTBEAT, qos.HEARTBEAT)
         self._fast = False
-        self._timer = owner.create_timer(HEARTBEAT_IDLE_S, self.beat)
+        self._timer = self._clock.create_timer(HEARTBEAT_IDLE_S, self.beat)
         owner.create_subscription(NavigationState, names.NAVIGATION_STATE, self._on_navigation, qos.LATCHED)
         self.beat()
 
     def beat(self) -> None:
-        stamp = self._owner.get_clock().now().to_msg()
+        stamp = self._clock.stamp()
         for name, fault in self._beating:
             message = Heartbeat(node=name, boot_id=self._boot_id, fault=fault() if fault else "")
             message.header.stamp = stamp
@@ -73,6 +75,6 @@ class _Beat:
             return
         self._fast = fast
         self._owner.destroy_timer(self._timer)
-        self._timer = self._owner.create_timer(HEARTBEAT_PERIOD_S if fast else HEARTBEAT_IDLE_S, self.beat)
+        self._timer = self._clock.create_timer(HEARTBEAT_PERIOD_S if fast else HEARTBEAT_IDLE_S, self.beat)
         if fast:
             self.beat()  # at once: the run or the calibration that needs it has begun

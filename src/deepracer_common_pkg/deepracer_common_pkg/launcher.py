@@ -33,6 +33,7 @@ from deepracer_common_pkg.graph import (
     group_processes,
     load_graph,
     ros_params_document,
+    with_clock,
 )
 
 STOP_GRACE_S = 8.0  # how long a node gets to publish neutral and exit after SIGINT
@@ -222,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     Path(args.data_dir).expanduser().mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="deepracer-launch-") as work:
         env = isolated_environment(os.environ, str(Path(work) / "ros_log"))
-        supervisor = Supervisor(group_processes(specs), Path(work), env)
+        supervisor = Supervisor(group_processes(with_clock(specs)), Path(work), env)
         signal.signal(signal.SIGINT, supervisor.request_stop)
         signal.signal(signal.SIGTERM, supervisor.request_stop)
         supervisor.say(f"[launcher] ROS_DOMAIN_ID={env['ROS_DOMAIN_ID']} discovery="

@@ -42,6 +42,15 @@ SERVO_SET_LED_COLOR = "/servo_pkg/set_led_color"
 SIM_POSE = "/sim_pkg/pose"
 SIM_STATE = "/sim_pkg/state"
 SIM_RESET = "/sim_pkg/reset"
+SIM_HOLD = "/sim_pkg/hold"  # lockstep only: park simulated time (true) or let it go on (false)
+# The simulated car's camera (sensor_msgs/CompressedImage, JPEG, header.stamp = the simulated time it was taken at),
+# per lens: the mono camera's, and a stereo pair's left and right. Rendered only while someone reads it.
+SIM_CAMERA = {"centre": "/sim_pkg/camera/centre", "left": "/sim_pkg/camera/left", "right": "/sim_pkg/camera/right"}
+# The stack's clock while the simulator runs (rosgraph_msgs/Clock): ROS 2's own topic for simulated time. The
+# simulator also writes it, in decimal nanoseconds, into this file of its PWM folder, for the servo node's actuation
+# guard, which is no ROS node.
+CLOCK = "/clock"
+SIM_CLOCK_FILE = "clock"
 
 LOGGING_STOP_LOGGING = "/logging_pkg/stop_logging"
 # The logging node's own name, the community car logger's: DeepRacer Event Manager reads its `output_path` with

@@ -30,6 +30,7 @@ from deepracer_common_pkg.drive_rules import model_load_refusal, policy_runs, ra
 from deepracer_common_pkg.free_memory import release_free_memory
 from deepracer_common_pkg.node_main import run_node
 from deepracer_common_pkg.params import declare_config
+from deepracer_common_pkg.stack_clock import StackClock
 from deepracer_common_pkg.stamps import to_ns
 from deepracer_common_pkg.telemetry import StageWindow
 from deepracer_common_pkg.telemetry_node import publish_telemetry
@@ -50,7 +51,8 @@ class InferenceNode(Node):
         self._config = declare_config(self, InferenceConfig, self._on_config, refuse=self._refuse_change)
         self._launched_rate_hz = self._config.max_rate_hz
         self._core = ov.Core()
-        self._window = StageWindow("inference")
+        self._time = StackClock(self)
+        self._window = StageWindow("inference", clock=self._time.now_s)
         self._lock = threading.Lock()
         self._state = ModelState(state="idle")
         self._active: LoadedModel | None = None
@@ -213,13 +215,15 @@ class InferenceNode(Node):
         self._follow_navigation()
 
     def _on_scan(self, message: LaserScan) -> None:
-        self._scan = (time.monotonic(), message)
+        self._scan = (self._time.now_s(), message)
 
     def _on_frames(self, message: CameraFrames) -> None:
         if not self._running or self._active is None:
             return
         with self._gate_lock:
-            admission = self._gate.admit(message.sequence, time.monotonic())
+            # The frame's capture time, not its arrival: the rate is the camera's frames', and a simulated run
+            # chooses the same frames whatever the machine.
+            admission = self._gate.admit(message.sequence, to_ns(message.header.stamp) / 1e9)
         if admission.missed:
             self._window.drop(admission.missed)
         if not admission.infer:
@@ -231,7 +235,7 @@ class InferenceNode(Node):
 
     def _lidar_input(self, settings: lidar.LidarSettings) -> np.ndarray:
         scan = self._scan
-        if scan is None or time.monotonic() - scan[0] > self._config.lidar_timeout_s:
+        if scan is None or self._time.now_s() - scan[0] > self._config.lidar_timeout_s:
             raise FrameError(f"the model needs LiDAR but no scan arrived on {names.LIDAR_SCAN} within "
                                f"{self._config.lidar_timeout_s} s")
         try:
@@ -261,7 +265,7 @@ class InferenceNode(Node):
         result.header.frame_id = message.header.frame_id
         captured = to_ns(message.header.stamp)
         if captured:
-            self._window.record((self.get_clock().now().nanoseconds - captured) / 1e6)
+            self._window.record((self._time.now_ns() - captured) / 1e6)
         self._results.publish(result)  # navigation, when it shares this process, acts on it on this thread
 
     def on_shutdown(self) -> None:

@@ -45,6 +45,7 @@ from std_srvs.srv import Trigger
 from deepracer_common_pkg import hosted_topics, names, qos
 from deepracer_common_pkg.node_main import run_node
 from deepracer_common_pkg.params import declare_config
+from deepracer_common_pkg.stack_clock import StackClock
 from deepracer_common_pkg.thread_names import name_this_thread
 from deepracer_interfaces_pkg.msg import ModelState, NavigationState
 from logging_pkg.bag_format import TopicSpec
@@ -110,7 +111,9 @@ class LoggingNode(Node):
                          if _message_class(f"deepracer_interfaces_pkg/msg/{n}") is not None}
         self._topics = recorded_topics(package_types, original_results=self._config.record_original_results)
         self.recorder = RunRecorder(self._config, self._topics, DefinitionLibrary(), log=self.get_logger().info,
-                                    wall_ns=time.time_ns, monotonic=time.monotonic)
+                                    # Messages are logged at wall-clock times (a bag's dates); a run's idle end
+                                    # is timed on the stack's clock, as the run itself.
+                                    wall_ns=time.time_ns, monotonic=StackClock(self).now_s)
         self.recorder.recover_unclosed()
         self._inbox: queue.SimpleQueue = queue.SimpleQueue()
         self._early: deque[tuple[str, Any, int]] = deque(maxlen=EARLY_KEPT)  # writer thread only

@@ -29,9 +29,10 @@ Rules (each answered with an Outcome: accepted or not, the reason, and the comma
 * neutral = throttle 0 with the steering held where it was, so a coasting car does not swerve (a mode change
   centres it: the next mode starts from straight wheels).
 
-Two clocks are passed in: `monotonic_ns` times the timeouts and dates the run's Start (the nodes pass the car's
-boot clock, deepracer_common_pkg.car_clock: immune to wall-clock steps, and the same in every process on the car)
-and `stamp_ns` (ROS time) ages the source stamps and stamps neutral commands. Tests pass fake clocks.
+Two clocks are passed in: `monotonic_ns` times the timeouts and dates the run's Start, and `stamp_ns` ages the
+source stamps and stamps neutral commands. The node passes the stack's one clock for both
+(deepracer_common_pkg.stack_clock: the car's boot clock, immune to wall-clock steps and the same in every process
+on the car; or simulated time). Tests pass fake clocks.
 """
 
 from __future__ import annotations
@@ -304,7 +305,10 @@ class DriveControl:
     # --- output --------------------------------------------------------------------------------------
 
     def _drive(self, angle: float, throttle: float, stamp_ns: int, source: str) -> Command:
-        now = self._monotonic_ns()
+        # An input is no older than its own stamp: this node's reading of the clock can lag the stamp (in lockstep
+        # the frame path runs on the capture thread while /clock is heard on a starved executor), and a quiet counted
+        # from that lagging reading put the throttle to neutral mid-run (a lap 16 ms slower under load).
+        now = max(self._monotonic_ns(), stamp_ns)
         # After a pause the first step is bounded as if the source had sent at its slowest allowed rate.
         dt_s = min((now - self._last_output_ns) / _NS, self._timeout(source)[1])
         self._angle = _limit_steering(self._angle, angle, self._config.max_steering_rate_per_s, dt_s)

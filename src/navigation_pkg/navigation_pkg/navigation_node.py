@@ -20,9 +20,9 @@ from std_srvs.srv import SetBool, Trigger
 
 from deepracer_common_pkg import action_space_msg, hosted_topics, names, qos, timeout_chain
 from deepracer_common_pkg.action_space import ActionSpaceError
-from deepracer_common_pkg.car_clock import boot_ns
 from deepracer_common_pkg.node_main import run_node
 from deepracer_common_pkg.params import declare_config
+from deepracer_common_pkg.stack_clock import StackClock
 from deepracer_common_pkg.stamps import from_ns, to_ns
 from deepracer_common_pkg.telemetry import StageWindow
 from deepracer_common_pkg.telemetry_node import publish_telemetry
@@ -46,8 +46,9 @@ class NavigationNode(Node):
         super().__init__("navigation_node")
         self._config = declare_config(self, NavigationConfig, on_change=self._on_config, refuse=self._refuse_change)
         self._checked = self._config  # what the launcher checked the chain's links with (timeout_chain)
-        self._control = DriveControl(self._config, monotonic_ns=boot_ns, stamp_ns=self._now_ns)
-        self._window = StageWindow("navigation")
+        self._time = StackClock(self)  # timeouts and stamps alike: the car's boot clock, or simulated time
+        self._control = DriveControl(self._config, monotonic_ns=self._time.now_ns, stamp_ns=self._time.now_ns)
+        self._window = StageWindow("navigation", clock=self._time.now_s)
         self._last_state: DriveState | None = None
         self._lock = threading.RLock()
 
@@ -64,14 +65,14 @@ class NavigationNode(Node):
         self.create_service(SetMaxSpeed, names.NAVIGATION_SET_MAX_SPEED, self._on_set_max_speed)
         self.create_service(Trigger, names.NAVIGATION_EMERGENCY_STOP, self._on_emergency_stop)
         self.create_service(Trigger, names.NAVIGATION_RESET_EMERGENCY_STOP, self._on_reset_emergency_stop)
-        self._watchdog = self.create_timer(self._config.watchdog_period_s, self._on_watchdog)
-        self.create_timer(STATE_PERIOD_S, self._republish_state)
+        self._watchdog = self._time.create_timer(self._config.watchdog_period_s, self._on_watchdog)
+        self._time.create_timer(STATE_PERIOD_S, self._republish_state)
         publish_telemetry(self, self._window)
         self._republish_state()
         self.get_logger().info(f"navigation ready: {self._config}")
 
     def _now_ns(self) -> int:
-        return self.get_clock().now().nanoseconds
+        return self._time.now_ns()
 
     def _refuse_change(self, candidate: NavigationConfig) -> str:
         return timeout_chain.navigation_change_refusal(self._checked, candidate)
@@ -79,7 +80,7 @@ class NavigationNode(Node):
     def _on_config(self, config: NavigationConfig) -> None:
         if config.watchdog_period_s != self._config.watchdog_period_s:
             self.destroy_timer(self._watchdog)
-            self._watchdog = self.create_timer(config.watchdog_period_s, self._on_watchdog)
+            self._watchdog = self._time.create_timer(config.watchdog_period_s, self._on_watchdog)
         self._config = config
         with self._lock:
             self._control.configure(config)

@@ -19,8 +19,9 @@ While the throttle sits at neutral the servo node has nothing a hang could leave
 the guard stops counting silence and sleeps until the next heartbeat, which the servo node sends before any write
 that moves the car. An idle car then costs neither process a wake-up (each ~0.2 ms here, ~1 ms on the Atom); its
 death is still heard at once.
-Bound: neutral within `timeout_s + timeout_s / CHECKS_PER_TIMEOUT` of the last heartbeat, and within one scheduler
-wake-up of the servo's death. The guard ignores SIGINT and SIGTERM (a Ctrl-C to the process group must not take it
+Bound: neutral within `timeout_s + timeout_s / CHECKS_PER_TIMEOUT` of the last heartbeat (on the stack's clock: the
+simulator's in simulation, read from the file it writes, `--clock-file`), and within one scheduler wake-up of the
+servo's death. The guard ignores SIGINT and SIGTERM (a Ctrl-C to the process group must not take it
 before the servo node) and exits after end of file, once neutral is written.
 """
 
@@ -36,6 +37,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from servo_pkg.backends.base import PwmBackend
 from servo_pkg.pwm_math import STEERING, THROTTLE
@@ -106,6 +108,19 @@ class GuardCore:
         return GuardDecision(True, "the servo node's process is gone")
 
 
+def file_clock(path: Path) -> Callable[[], float]:
+    """The simulator's clock, as it writes it (sim_pkg: decimal nanoseconds); the last good reading while the file
+    is being rewritten. Simulated time stands still while the stack thinks (lockstep): a servo node slow in real
+    seconds is not silent in simulated ones, and the guard must not stop a run for it."""
+    last = [0.0]
+
+    def now() -> float:
+        with contextlib.suppress(OSError, ValueError):
+            last[0] = int(path.read_text(encoding="ascii")) / 1e9
+        return last[0]
+    return now
+
+
 def run_guard(link: socket.socket, backend: PwmBackend, core: GuardCore, say: Callable[[str], None]) -> None:
     """Watch the link until end of file; write neutral whenever the core says so."""
     selector = selectors.DefaultSelector()
@@ -155,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fd", type=int, required=True, help="the guard's end of the socket pair")
     parser.add_argument("--config", required=True, help="the servo node's ServoConfig as JSON")
     parser.add_argument("--neutral", required=True, help="'<steering ns> <throttle ns>' until the first heartbeat")
+    parser.add_argument("--clock-file", default="", help="in simulation: the simulator's clock (nanoseconds), which "
+                                                         "times the servo node's silence instead of this machine's")
     args = parser.parse_args(argv)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, signal.SIG_IGN)
@@ -170,7 +187,8 @@ def main(argv: list[str] | None = None) -> int:
 
     with contextlib.suppress(OSError):  # a servo node already gone: run_guard hears the end of file and acts
         link.sendall(READY)
-    run_guard(link, backend, GuardCore(config.command_timeout_s), say)
+    clock = file_clock(Path(args.clock_file)) if args.clock_file else time.monotonic
+    run_guard(link, backend, GuardCore(config.command_timeout_s, clock), say)
     return 0
 
 

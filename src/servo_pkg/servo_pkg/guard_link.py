@@ -30,8 +30,13 @@ EXIT_WAIT_S = 2.0
 
 class GuardLink:
     def __init__(self, config: ServoConfig, neutral: dict[str, int], log: Callable[[str], None],
-                 python: str = sys.executable) -> None:
+                 python: str = sys.executable, *, clock: Callable[[], float] = time.monotonic,
+                 clock_file: str = "") -> None:
+        """`clock` (seconds): the stack's, which times this node's silence as the guard counts it; `clock_file`: in
+        simulation, where the guard reads that same clock (the simulator writes it; "" = the guard's own)."""
         self._config = config
+        self._clock = clock
+        self._clock_file = clock_file
         self._log = log
         self._python = python
         self._neutral = dict(neutral)
@@ -41,7 +46,7 @@ class GuardLink:
         self._buffer = b""
         self.ready = False  # the guard said it is watching
         self._beaten = False  # it has had a beat since: it counts silence (GuardCore counts from the first beat)
-        self._beat_at: float | None = None  # monotonic time of the last beat sent to a watching guard
+        self._beat_at: float | None = None  # the stack's time of the last beat sent to a watching guard
         self._start()
 
     @property
@@ -53,6 +58,8 @@ class GuardLink:
         neutral = heartbeat_line(self._neutral).decode().strip()
         command = [self._python, "-m", "servo_pkg.actuation_guard", "--fd", str(theirs.fileno()),
                    "--config", json.dumps(dataclasses.asdict(self._config)), "--neutral", neutral]
+        if self._clock_file:
+            command += ["--clock-file", self._clock_file]
         # Own session: a terminal's Ctrl-C reaches the servo node, which then closes the link in order.
         self._process = subprocess.Popen(command, pass_fds=(theirs.fileno(),), start_new_session=True,
                                          stdin=subprocess.DEVNULL)
@@ -85,7 +92,7 @@ class GuardLink:
             self._socket.send(heartbeat_line(self._neutral))
             self._beaten = self._beaten or self.ready
             if self._beaten:
-                self._beat_at = time.monotonic()
+                self._beat_at = self._clock()
         except BlockingIOError:
             pass  # the guard is behind on reading: it has beats enough
         except OSError as error:
@@ -108,7 +115,7 @@ class GuardLink:
 
     def quiet_s(self) -> float:
         """Seconds since the last beat reached a watching guard: what the guard counts (0 before the first)."""
-        return 0.0 if self._beat_at is None else time.monotonic() - self._beat_at
+        return 0.0 if self._beat_at is None else self._clock() - self._beat_at
 
     @property
     def counting(self) -> bool:

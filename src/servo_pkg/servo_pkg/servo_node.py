@@ -17,7 +17,8 @@ from deepracer_common_pkg import names, qos, timeout_chain
 from deepracer_common_pkg.driving_path import CONSOLE_NODE
 from deepracer_common_pkg.node_main import run_node
 from deepracer_common_pkg.params import declare_config
-from deepracer_common_pkg.stamps import to_ns
+from deepracer_common_pkg.stack_clock import StackClock
+from deepracer_common_pkg.stamps import from_ns, to_ns
 from deepracer_common_pkg.telemetry import StageWindow
 from deepracer_common_pkg.telemetry_node import publish_telemetry
 from deepracer_common_pkg.vocabulary import CALIBRATION
@@ -51,15 +52,17 @@ class ServoNode(Node):
         for note in (calibration.note, led.note):
             if note:
                 self.get_logger().warning(note)
+        self._time = StackClock(self)
         self.core = ServoCore(make_backend(self.config, calibration.value.neutral()),
                               calibration=calibration.value, led=led.value, calibration_path=calibration_path,
                               led_path=led_path, command_timeout_s=self.config.command_timeout_s,
-                              booted_ns=process_started_ns())
-        self.window = StageWindow("servo")
+                              clock=self._time.now_s, booted_ns=self._came_up_ns())
+        self.window = StageWindow("servo", clock=self._time.now_s)
         self._written_pub = self.create_publisher(PwmWritten, names.SERVO_PWM_WRITTEN, qos.COMMAND)
         self._watchdog = self._make_watchdog_timer(self.config.command_timeout_s)  # runs once spun, when needed
         # The guard watches before anything is written: from here on, a dead or hung node means neutral.
-        self._guard = GuardLink(self.config, calibration.value.neutral(), self.get_logger().error)
+        self._guard = GuardLink(self.config, calibration.value.neutral(), self.get_logger().error,
+                                clock=self._time.now_s, clock_file=self._simulator_clock_file())
         try:
             if not self._guard.wait_ready(GUARD_START_TIMEOUT_S):
                 raise RuntimeError(f"the actuation guard did not start within {GUARD_START_TIMEOUT_S:.0f} s: "
@@ -83,7 +86,23 @@ class ServoNode(Node):
         publish_telemetry(self, self.window)
 
     def _make_watchdog_timer(self, timeout_s: float):
-        return self.create_timer(timeout_s / WATCHDOG_CHECKS_PER_TIMEOUT, self._check_watchdog)
+        return self._time.create_timer(timeout_s / WATCHDOG_CHECKS_PER_TIMEOUT, self._check_watchdog)
+
+    def _came_up_ns(self) -> int:
+        """When this node came up, on the stack's clock (ServoCore.booted_ns, compared with a run's Start): its
+        process's start on the car; in simulation the simulated time now, or, before the simulator's first tick has
+        reached it, its process's start on the boot clock, which the simulator's time starts from. (It was "later
+        than any run" then: the servo node starts before the simulator, so it held the first run of a loaded machine,
+        where navigation's "stopped" reached it after the Start, as a restarted node's: measured in deepracer-eval.)"""
+        if not self._time.simulated or not self._time.ticking:
+            return process_started_ns()
+        return self._time.now_ns()
+
+    def _simulator_clock_file(self) -> str:
+        """In simulation, where the simulator writes its clock for the guard: beside the PWM files it reads."""
+        if not (self._time.simulated and self.config.simulated_output_dir):
+            return ""
+        return str(Path(self.config.simulated_output_dir).expanduser() / names.SIM_CLOCK_FILE)
 
     def _on_config_change(self, config: ServoConfig) -> None:
         restart_needed = [field.name for field in dataclasses.fields(config)
@@ -110,13 +129,13 @@ class ServoNode(Node):
         if not written.enabled and written.reason != "shutdown":
             self.get_logger().warning(f"output did not take the write: {self.core.problem}",
                                       throttle_duration_sec=_LOG_THROTTLE_S)
-        now = self.get_clock().now()
-        message = PwmWritten(written=now.to_msg(), steering_ns=written.steering_ns,
+        now_ns = self._time.now_ns()
+        message = PwmWritten(written=from_ns(now_ns), steering_ns=written.steering_ns,
                              throttle_ns=written.throttle_ns, enabled=written.enabled, reason=written.reason)
         message.header.stamp = source_stamp if source_stamp is not None else message.written
         self._written_pub.publish(message)
         if source_stamp is not None and to_ns(source_stamp) > 0:
-            self.window.record((now.nanoseconds - to_ns(source_stamp)) / 1e6)
+            self.window.record((now_ns - to_ns(source_stamp)) / 1e6)
 
     def _on_command(self, message: DriveCommand) -> None:
         self._take_guard_word(moves=message.throttle != 0)
@@ -125,6 +144,7 @@ class ServoNode(Node):
         except ValueError as error:
             self.window.drop()
             self.get_logger().error(f"drive command refused: {error}", throttle_duration_sec=_LOG_THROTTLE_S)
+            self._follow_watch()  # nothing moved: the guard, told to count before the write, rests again
             return
         if written is None and self.core.refusal:
             self.window.drop()
@@ -138,6 +158,7 @@ class ServoNode(Node):
             written = self.core.raw(message.channel, message.duty_ns)
         except ValueError as error:
             self.get_logger().error(f"raw PWM refused: {error}", throttle_duration_sec=_LOG_THROTTLE_S)
+            self._follow_watch()
             return
         if written is None:
             why = GUARD_NOT_WATCHING if self.core.mode == CALIBRATION else "only honoured in calibration mode"
@@ -183,6 +204,7 @@ class ServoNode(Node):
         waits, and then its write lands after the guard's neutral, with a command that old; neutral again at once.
         Measured in the fault matrix: without this, a woken node drove for ~4 ms in about 1 run in 10."""
         if written is None:
+            self._follow_watch()  # refused: nothing moved, and a guard left counting would fire on a live node
             return
         fired = self._guard.fired()
         self._publish(written, source_stamp)

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from sim_pkg.tracks import TRACKS
 from sim_pkg.vehicle import ESC_TIME_CONSTANT_S, SERVO_SLEW_RAD_S
 
+CLOCK_MODES = ("realtime", "lockstep")
+
 
 def _check_number(name: str, value: object, low: float, high: float, unit: str) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
@@ -33,8 +35,24 @@ class SimConfig:
     esc_time_constant_s: float = ESC_TIME_CONSTANT_S
     # After leaving the track the car stands this long, then is put back where it left.
     reset_pause_s: float = 1.0
-    # How often the race state goes to the console.
+    # How often the race state goes to the console (per second of simulated time).
     state_rate_hz: float = 10.0
+    # The simulator is the stack's clock (/clock). realtime: simulated time follows the wall clock (make run, the
+    # console's track card). lockstep: as fast as the stack allows: while a run drives, a frame rendered at time t
+    # is answered by the stack (the servo node's write stamped t) before time goes on, and its duty cycles reach the
+    # car at t + actuation_latency_s; simulated time never passes while the stack thinks (deepracer-eval).
+    clock_mode: str = "realtime"
+    # The simulated car's camera: pictures rendered per second of simulated time (the DeepRacer's training
+    # rate is 15), at the camera's capture size; the camera node's `sim` source receives them.
+    camera_fps: float = 15.0
+    camera_width: int = 640
+    camera_height: int = 480
+    # lockstep: from a frame's capture to its duty cycles on the car (the car-class benchmark's end-to-end median
+    # at 15 fps on the DeepRacer's CPU, emulated: README "Benchmarks").
+    actuation_latency_s: float = 0.015
+    # lockstep: how long (wall clock) to wait for the stack's answer to a frame before time goes on without it
+    # (counted in SimState.unanswered_frames: such a run is not reproducible).
+    lockstep_wait_s: float = 5.0
 
     def __post_init__(self) -> None:
         if self.track not in TRACKS:
@@ -48,3 +66,15 @@ class SimConfig:
         _check_number("esc_time_constant_s", self.esc_time_constant_s, 0.0, 5.0, "s")
         _check_number("reset_pause_s", self.reset_pause_s, 0.0, 30.0, "s")
         _check_number("state_rate_hz", self.state_rate_hz, 0.5, 50.0, "per second")
+        if self.clock_mode not in CLOCK_MODES:
+            raise ValueError(f"clock_mode={self.clock_mode!r}; choose one of {', '.join(CLOCK_MODES)}")
+        _check_number("camera_fps", self.camera_fps, 1.0, 120.0, "frames per second")
+        if not self.rate_hz >= self.camera_fps:
+            raise ValueError(f"rate_hz={self.rate_hz:g} must be at least camera_fps={self.camera_fps:g}: a frame "
+                             "is rendered at a physics step")
+        for name in ("camera_width", "camera_height"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not 16 <= value <= 4096:
+                raise ValueError(f"{name}={value!r} must be a whole number of pixels in 16..4096")
+        _check_number("actuation_latency_s", self.actuation_latency_s, 0.0, 1.0, "s")
+        _check_number("lockstep_wait_s", self.lockstep_wait_s, 0.1, 600.0, "s")

@@ -31,6 +31,7 @@ class RaceState:
     laps: int
     lap_times_s: tuple[float, ...]
     off_track: int
+    lap_off_track: tuple[int, ...]  # of each completed lap (each one a reset of the car)
     progress: float  # percent of the current lap
     on_track: bool
 
@@ -52,6 +53,8 @@ class Race:
         self.laps = 0
         self.lap_times: list[float] = []
         self.off_track = 0
+        self._off_track_at_lap_start = 0
+        self.lap_off_track: list[int] = []
         self.on_track = True
 
     def observe(self, now_s: float, where: Location, *, under_way: bool = True) -> bool:
@@ -67,6 +70,8 @@ class Race:
         if self._unwrapped >= (self.laps + 1) * length:
             self.laps += 1
             self.lap_times.append(now_s - self._lap_start - self._stopped_s)
+            self.lap_off_track.append(self.off_track - self._off_track_at_lap_start)
+            self._off_track_at_lap_start = self.off_track
             self._lap_start = now_s
             self._stopped_s = 0.0
         was_on = self.on_track
@@ -87,5 +92,5 @@ class Race:
 
     def state(self) -> RaceState:
         lap = (self._unwrapped - self.laps * self.track.length) / self.track.length
-        return RaceState(self.laps, tuple(self.lap_times), self.off_track,
+        return RaceState(self.laps, tuple(self.lap_times), self.off_track, tuple(self.lap_off_track),
                          100.0 * min(1.0, max(0.0, lap)), self.on_track)

@@ -164,6 +164,10 @@ class LogLine:
 class RobotBridge(ABC):
     """Everything the console asks of, or reads from, the robot."""
 
+    @abstractmethod
+    def now_ns(self) -> int:
+        """The robot's clock (deepracer_common_pkg.stack_clock): what a run's start and a command's stamp are on."""
+
     # Latest latched state (None until heard).
     @abstractmethod
     def model_state(self) -> ModelStateView | None: ...

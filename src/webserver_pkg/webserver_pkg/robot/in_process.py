@@ -68,7 +68,7 @@ class InProcessRobot(RobotBridge):
         self.unavailable: set[str] = set()
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
         self.navigation_config = NavigationConfig()
-        self.drive = DriveControl(self.navigation_config, monotonic_ns=boot_ns, stamp_ns=time.time_ns)
+        self.drive = DriveControl(self.navigation_config, monotonic_ns=boot_ns, stamp_ns=boot_ns)
         self.navigation_heard = True  # False: as before the navigation node's first state message
         self.servo_discovered = True  # False: as before DDS discovery matched the servo node's raw and written topics
         self._model = ModelStateView(state="idle")
@@ -176,6 +176,9 @@ class InProcessRobot(RobotBridge):
     def model_state(self) -> ModelStateView | None:
         return self._model
 
+    def now_ns(self) -> int:
+        return boot_ns()  # the car's clock: what the real cores here are given
+
     def navigation_state(self) -> NavigationView | None:
         return self.navigation if self.navigation_heard else None
 
@@ -282,14 +285,14 @@ class InProcessRobot(RobotBridge):
         """The inference node's output for a frame captured now, for the loaded model: navigation decides
         (DriveControl.on_policy) whether it drives."""
         with self._lock:
-            self._apply(self.drive.on_policy(outputs, time.time_ns(), self.drive.state().model_name))
+            self._apply(self.drive.on_policy(outputs, boot_ns(), self.drive.state().model_name))
 
     def manual_drive(self, angle: float, throttle: float) -> None:
         """Published, never answered: navigation decides (DriveControl.on_manual) whether it drives."""
         self._record("manual_drive", angle, throttle)
         with self._lock:
             self.manual_commands.append((angle, throttle))
-            self._apply(self.drive.on_manual(angle, throttle, time.time_ns()))
+            self._apply(self.drive.on_manual(angle, throttle, boot_ns()))
 
     def raw_pwm(self, channel: str, duty_ns: int) -> None:
         """Written as the servo node writes it (ServoCore.raw): only in calibration mode, the other channel kept."""

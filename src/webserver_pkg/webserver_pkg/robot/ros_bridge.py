@@ -24,6 +24,7 @@ from std_msgs.msg import String
 from std_srvs.srv import SetBool, Trigger
 
 from deepracer_common_pkg import names, qos, service_call
+from deepracer_common_pkg.stack_clock import StackClock
 from deepracer_interfaces_pkg.msg import (
     CameraStatus,
     DriveCommand,
@@ -98,6 +99,7 @@ class RosBridge(RobotBridge):
     def __init__(self, node: Node, service_timeout_s: float) -> None:
         self._node = node
         self._timeout_s = service_timeout_s
+        self._clock = StackClock(node)
         self._lock = threading.Lock()
         self._model: ModelStateView | None = None
         self._navigation: NavigationView | None = None
@@ -173,6 +175,9 @@ class RosBridge(RobotBridge):
         return {name: StageView(name, msg.rate_hz, msg.latency_p50_ms, msg.latency_p95_ms, msg.count,
                                 msg.dropped, now - received)
                 for name, (msg, received) in stages.items()}
+
+    def now_ns(self) -> int:
+        return self._clock.now_ns()
 
     def _drop_unread(self) -> None:
         for readout in (self._servo_cmd, self._written):
@@ -308,7 +313,7 @@ class RosBridge(RobotBridge):
 
     def manual_drive(self, angle: float, throttle: float) -> None:
         msg = DriveCommand(angle=angle, throttle=throttle)
-        msg.header.stamp = self._node.get_clock().now().to_msg()
+        msg.header.stamp = self._clock.stamp()
         self._manual.publish(msg)
 
     def raw_pwm(self, channel: str, duty_ns: int) -> None:

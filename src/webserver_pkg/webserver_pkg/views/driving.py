@@ -24,7 +24,6 @@ import logging
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from deepracer_common_pkg.car_clock import boot_ns
 from deepracer_common_pkg.vocabulary import AUTONOMOUS, CALIBRATION, MANUAL
 from webserver_pkg.context import Console, console, logged_in_session
 from webserver_pkg.robot.bridge import NavigationView, require_navigation
@@ -120,10 +119,10 @@ def start_stop() -> ResponseReturnValue:
     navigation = require_navigation(bridge)
     state = console()
     _, current = state.event.queue()
-    asked_ns = boot_ns()
+    asked_ns = bridge.now_ns()
     bridge.set_navigation_started(True)
     state.owners.started(RunOwner(logged_in_session().session_id, describe_device(request.user_agent.string),
-                                  current.name if current else "", asked_ns, boot_ns()))
+                                  current.name if current else "", asked_ns, bridge.now_ns()))
     state.stop_note = ""
     log.info("car started in %s mode from the console (%s)", navigation.mode, request.remote_addr)
     return ok()
@@ -183,7 +182,7 @@ def navigation_state() -> ResponseReturnValue:
         return ok(known=False, mode="", started=False, emergency_stop=False, max_speed=0.0, model_name="",
                   model_ready=False, last_command_age_s=0.0, neutral_reason="", run_started_ns=0,
                   run_elapsed_s=0.0, **extras)
-    elapsed_s = drive_readout.run_elapsed_s(state.run_started_ns, boot_ns())
+    elapsed_s = drive_readout.run_elapsed_s(state.run_started_ns, bridge.now_ns())
     return ok(known=True, **vars(state), run_elapsed_s=elapsed_s, **extras)
 
 
