@@ -494,6 +494,22 @@ def test_silent_driving_path_node_stops_the_run_and_refuses_a_start(clock):
     assert control.start().accepted
 
 
+def test_a_node_that_beat_at_the_idle_rate_before_the_start_gets_a_whole_timeout_after_it(clock):
+    """Before a Start the nodes beat every 0.5 s and switch to fast beats when they hear it: a servo that beat 0.9 s
+    before the Start passed it and was "silent for 1.1 s" 0.2 s later, before its fast beat came (the closed-loop
+    test on a loaded machine). Its silence counts from the Start; a node that stays silent still stops the run."""
+    control = make(clock)
+    control.on_heartbeat("servo_node", "boot-1", "")
+    clock.advance(0.9)
+    assert control.start().accepted
+    clock.advance(0.2)
+    assert control.tick().command is None or control.state().started
+    assert control.state().started
+    clock.advance(0.85)
+    outcome = control.tick()
+    assert not control.state().started and "servo_node silent for" in outcome.reason
+
+
 def test_heartbeats_while_stopped_change_nothing(clock):
     control = make(clock)
     control.on_heartbeat("servo_node", "boot-1", "")

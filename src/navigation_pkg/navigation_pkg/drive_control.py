@@ -263,7 +263,7 @@ class DriveControl:
         been quiet for longer than its timeout; otherwise, while driving, repeat the held command when due."""
         now = self._monotonic_ns()
         if self._started:
-            problem = self._peers.problem(self._mode, now)
+            problem = self._peers.problem(self._mode, now, since_ns=self._run_started_ns)
             if problem:
                 return self._halt(f"{problem}: start again to drive")
             stall = self._policy_stall(now)

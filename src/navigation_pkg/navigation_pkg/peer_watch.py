@@ -42,13 +42,16 @@ class PeerWatch:
             return node, f"{node}: {fault}"
         return None
 
-    def problem(self, mode: str, now_ns: int) -> str | None:
-        """Why a run in `mode` cannot go on now (a silent or faulty node on its path), if it cannot."""
+    def problem(self, mode: str, now_ns: int, since_ns: int = 0) -> str | None:
+        """Why a run in `mode` cannot go on now (a silent or faulty node on its path), if it cannot. `since_ns`: the
+        run's Start. Until then the nodes beat at the idle rate (heartbeat.HEARTBEAT_IDLE_S) and switch to the fast
+        one when they hear the Start: a node that beat 0.9 s before the Start passed it and, a moment later, before
+        its fast beat came, was "silent" (a loaded machine stopped runs so); its silence counts from the Start."""
         for name in DRIVING_PATH.get(mode, ()):
             peer = self._peers.get(name)
             if peer is None:
                 continue
-            quiet_s = (now_ns - peer.heard_ns) / _NS
+            quiet_s = (now_ns - max(peer.heard_ns, since_ns)) / _NS
             if quiet_s > self.peer_timeout_s:
                 return f"{name} silent for {quiet_s:.1f} s (peer_timeout_s {self.peer_timeout_s})"
             if peer.fault:

@@ -14,8 +14,8 @@ Time moves on a thread of its own (world_clock.py), from the car's boot clock at
 - lockstep: while a run drives (navigation started in autonomous mode, the inference node running the model), time
   stands still after each frame until the stack has answered it: the policy's result and the servo node's write,
   both stamped with that frame's time; the answer reaches the car `actuation_latency_s` later. Otherwise time
-  moves with the wall clock, so an idle simulator does not spin. The
-  same run then gives the same laps on any machine, at any load.
+  moves with the wall clock, so an idle simulator does not spin, and no frame is rendered (none would be answered).
+  The same run then gives the same laps on any machine, at any load.
   A Start is heard by the stack and by this node at different moments: /sim_pkg/hold (true) parks time between
   two frames, and releasing it (false) waits until this node has heard the run begin, so no frame falls between
   the two (deepracer-eval starts every run so).
@@ -203,7 +203,9 @@ class SimNode(Node):
                 self._park_while_held()
             now = self._now_ns
             waits = lockstep and self._run_drives()
-            if frames.due(now) and self._take_frames(now) and waits:
+            # lockstep renders only the frames a run answers: a picture taken before the Start and still on its way
+            # through the camera would be acted on at a moment the wall clock picks (runs differed by 0.2 s a lap).
+            if frames.due(now) and (waits or not lockstep) and self._take_frames(now) and waits:
                 self._await_answer(now)
             delay.read(now, self.reader.read())
             end = max(now + 1, boot_ns()) if not lockstep else now + step_ns

@@ -323,6 +323,9 @@ def test_another_sites_page_cannot_stop_the_car_and_the_login_pages_stop_still_c
         with page.expect_response(re.compile(r".*/api/public/stop$")) as form_post:
             page.goto(f"http://localhost:{quiz.server_address[1]}/quiz")
         assert form_post.value.status == 403
+        # Both posts done (the fetch's answer can come first): the form's navigation ends on the refusal page; a
+        # goto before then was "interrupted by another navigation" (a fresh clone, once).
+        page.wait_for_url(stop_url)
         assert bridge.navigation.started and not bridge.navigation.emergency_stop, "another site stopped the car"
         assert [name for name in bridge.call_names() if name == "emergency_stop"] == []
     finally:
