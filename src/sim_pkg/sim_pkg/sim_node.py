@@ -243,6 +243,9 @@ class SimNode(Node):
         self._clock_pub.publish(Clock(clock=from_ns(now_ns)))
 
     def _publish_pose(self, snapshot: SimSnapshot, now_ns: int) -> None:
+        """Every step, while someone reads it (the logger during a run): in lockstep four a frame for nobody, else."""
+        if self._pose_pub.get_subscription_count() == 0:
+            return
         pose = SimPose(track=snapshot.track, x=snapshot.x, y=snapshot.y, yaw=snapshot.yaw)
         pose.header.stamp = from_ns(now_ns)
         pose.header.frame_id = snapshot.track
