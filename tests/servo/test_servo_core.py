@@ -105,6 +105,20 @@ def test_watchdog_sets_throttle_neutral_once_after_the_timeout(rig) -> None:
     assert core.check_watchdog() is None
 
 
+def test_the_watchdog_counts_from_the_commands_stamp_when_the_clock_reading_lags_it(rig) -> None:
+    """In lockstep the servo node heard /clock late on a busy machine: a command stamped 0.2 s ahead of its reading
+    was taken as 0.2 s old, and the watchdog wrote neutral mid-run. A stamp far in the future counts as one timeout."""
+    core, _, clock, _ = rig
+    core.command(-0.5, 1.0, sent_s=clock.now + 0.2)
+    clock.now += TIMEOUT * 0.9 + 0.2
+    assert core.check_watchdog() is None
+    clock.now += TIMEOUT * 0.2
+    assert core.check_watchdog() is not None
+    core.command(-0.5, 1.0, sent_s=clock.now + 100.0)
+    clock.now += TIMEOUT * 2.05
+    assert core.check_watchdog() is not None
+
+
 # --- a calibration wheel move is held (issue 25, item 3: the watchdog cut the wizard's single value in 0.05-0.3 s) ---
 
 def test_a_wheel_move_is_held_for_the_calibration_hold_then_the_throttle_goes_neutral(rig) -> None:

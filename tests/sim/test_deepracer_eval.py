@@ -79,6 +79,7 @@ def test_the_same_model_laps_in_the_same_times_alone_and_under_load(model_48, sp
     assert alone["unanswered_frames"] == 0, alone
     with BusyNeighbours():
         loaded = result_of(evaluate(str(model_48), "--laps", "2", "--speed", str(speed), "--json"))
+    assert loaded["unanswered_frames"] == 0, loaded
     assert loaded["laps"] == alone["laps"], (alone, loaded)
     assert loaded["off_track"] == alone["off_track"] == 0, (alone, loaded)
     if speed == 100:  # faster than real time on this machine, alone

@@ -1,4 +1,4 @@
-"""The three QoS profiles of the graph (see docs/architecture.md for which topic uses which)."""
+"""The QoS profiles of the graph (see docs/architecture.md for which topic uses which)."""
 
 from rclpy.duration import Duration
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
@@ -24,6 +24,13 @@ LATCHED = QoSProfile(
 )
 # Heartbeats: every node writes on one topic; a reader keeps a few so no node's beat hides another's.
 HEARTBEAT = QoSProfile(
+    history=HistoryPolicy.KEEP_LAST, depth=16,
+    reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.VOLATILE,
+)
+# The servo node's reports of its writes, read by one that must see each (the simulator's lockstep waits for the
+# write of each frame): a newer report would replace one not yet taken with keep-last 1, and time stood still for
+# the whole wait. The writer's own profile stays COMMAND (this reader matches it).
+REPORTS = QoSProfile(
     history=HistoryPolicy.KEEP_LAST, depth=16,
     reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.VOLATILE,
 )

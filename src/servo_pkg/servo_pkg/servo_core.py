@@ -136,15 +136,20 @@ class ServoCore:
         (follow_navigation). A node that came up into a run reports RESTARTED_WHILE_DRIVING instead."""
         return "" if self.refusal == WAITING_FOR_NAVIGATION else self.refusal
 
-    def command(self, angle: float, throttle: float) -> Written | None:
-        """Drive with normalised values; None (nothing written) in calibration mode or while refused."""
+    def command(self, angle: float, throttle: float, sent_s: float = 0.0) -> Written | None:
+        """Drive with normalised values; None (nothing written) in calibration mode or while refused. `sent_s`: the
+        command's stamp; the watchdog counts from no earlier than it (a node's reading of the clock can lag the
+        stamp: in lockstep the watchdog then wrote neutral mid-run at a moment the wall clock chose), and from no
+        later than one timeout after now (a stamp from the future never keeps a throttle on longer than that)."""
         if self.mode == CALIBRATION_MODE or self.refusal:
             return None
         steering_ns = duty_ns(angle, self.calibration.steering)
         throttle_ns = duty_ns(throttle, self.calibration.throttle)
         self._last_command = (angle, throttle)
         # A command with the throttle at neutral leaves the watchdog nothing to cut.
-        self._last_command_at = self._clock() if throttle_ns != self.calibration.throttle.mid_ns else None
+        now = self._clock()
+        heard = max(now, min(sent_s, now + self.command_timeout_s))
+        self._last_command_at = heard if throttle_ns != self.calibration.throttle.mid_ns else None
         self._holding_move = False
         return self._output(steering_ns, throttle_ns, "command")
 

@@ -140,7 +140,7 @@ class ServoNode(Node):
     def _on_command(self, message: DriveCommand) -> None:
         self._take_guard_word(moves=message.throttle != 0)
         try:
-            written = self.core.command(message.angle, message.throttle)
+            written = self.core.command(message.angle, message.throttle, to_ns(message.header.stamp) / 1e9)
         except ValueError as error:
             self.window.drop()
             self.get_logger().error(f"drive command refused: {error}", throttle_duration_sec=_LOG_THROTTLE_S)

@@ -12,8 +12,8 @@ Time moves on a thread of its own (world_clock.py), from the car's boot clock at
 - realtime: it is the car's boot clock (a starved simulator pauses the world rather than making the car jump), so a
   simulated car and a real one read the same time, and a tool stamping with the boot clock is right in both;
 - lockstep: while a run drives (navigation started in autonomous mode, the inference node running the model), time
-  stands still after each frame until the stack has answered it: the policy's result and the servo node's write,
-  both stamped with that frame's time; the answer reaches the car `actuation_latency_s` later. Otherwise time
+  stands still after each frame until the stack has answered it (the servo node's write stamped with that frame's
+  time); the answer reaches the car `actuation_latency_s` later. Otherwise time
   moves with the wall clock, so an idle simulator does not spin, and no frame is rendered (none would be answered).
   The same run then gives the same laps on any machine, at any load.
   A Start is heard by the stack and by this node at different moments: /sim_pkg/hold (true) parks time between
@@ -41,7 +41,7 @@ from deepracer_common_pkg.node_main import run_node
 from deepracer_common_pkg.params import declare_config
 from deepracer_common_pkg.stamps import from_ns, to_ns
 from deepracer_common_pkg.vocabulary import AUTONOMOUS
-from deepracer_interfaces_pkg.msg import InferenceResult, ModelState, NavigationState, PwmWritten, SimPose, SimState
+from deepracer_interfaces_pkg.msg import ModelState, NavigationState, PwmWritten, SimPose, SimState
 from servo_pkg.backends.sysfs import write_attribute
 from servo_pkg.calibration_files import load_calibration
 from sim_pkg.actuation import Actuators
@@ -86,7 +86,7 @@ class SimNode(Node):
         self.reader = PwmReader(Path(config.pwm_dir).expanduser())
         self.reader.root.mkdir(parents=True, exist_ok=True)  # the servo node may not have made its files yet
         self._clock_file = self.reader.root / names.SIM_CLOCK_FILE
-        self._now_ns = boot_ns()
+        self._now_ns = self._stepped_ns = boot_ns()
         self._unanswered = 0
         self._reported = (0, 0)
         self._view: CameraView | None = None
@@ -98,15 +98,13 @@ class SimNode(Node):
         self.create_service(Trigger, names.SIM_RESET, self._on_reset)
         # lockstep: what the stack is doing (which answers a frame gets), the answers, and the hold.
         self._answer = threading.Condition()
-        self._policy_answered_ns = -1
         self._servo_answered_ns = -1
         self._navigation: NavigationState | None = None
         self._policy_runs = False
         self._hold = False
         self._release_by = 0.0
         if config.clock_mode == "lockstep":
-            self.create_subscription(InferenceResult, names.INFERENCE_RESULTS, self._on_result, qos.LATEST)
-            self.create_subscription(PwmWritten, names.SERVO_PWM_WRITTEN, self._on_written, qos.COMMAND)
+            self.create_subscription(PwmWritten, names.SERVO_PWM_WRITTEN, self._on_written, qos.REPORTS)
             self.create_subscription(NavigationState, names.NAVIGATION_STATE, self._on_navigation, qos.LATCHED)
             self.create_subscription(ModelState, names.INFERENCE_MODEL_STATE, self._on_model, qos.LATCHED)
         self.create_service(SetBool, names.SIM_HOLD, self._on_hold)
@@ -137,11 +135,6 @@ class SimNode(Node):
         navigation = self._navigation
         return navigation is not None and navigation.mode == AUTONOMOUS and navigation.started and self._policy_runs
 
-    def _on_result(self, message: InferenceResult) -> None:
-        with self._answer:
-            self._policy_answered_ns = max(self._policy_answered_ns, to_ns(message.header.stamp))
-            self._answer.notify_all()
-
     def _on_written(self, message: PwmWritten) -> None:
         if message.reason != "command":
             return
@@ -150,9 +143,10 @@ class SimNode(Node):
             self._answer.notify_all()
 
     def _await_answer(self, frame_ns: int) -> None:
-        """The policy's answer to the frame and the servo node's write for it."""
+        """The servo node's write for the frame: the policy's result came before it. (The result alone is published
+        best effort, and one lost on a busy machine held time for the whole wait: the servo's report is reliable.)"""
         def answered() -> bool:
-            return self._stopping.is_set() or min(self._policy_answered_ns, self._servo_answered_ns) >= frame_ns
+            return self._stopping.is_set() or self._servo_answered_ns >= frame_ns
         with self._answer:
             done = self._answer.wait_for(answered, self.config.lockstep_wait_s)
         if not done:
@@ -211,8 +205,8 @@ class SimNode(Node):
             end = max(now + 1, boot_ns()) if not lockstep else now + step_ns
             with self._lock:
                 for change_ns in delay.changes_until(end):
-                    self.simulation.step(change_ns / _NS, delay.current)
-                self.simulation.step(end / _NS, delay.current)
+                    self._step_to(change_ns, delay.current)
+                self._step_to(end, delay.current)
                 snapshot = self.simulation.snapshot()
             self._publish_time(end)
             self._publish_pose(snapshot, end)
@@ -236,6 +230,11 @@ class SimNode(Node):
             with self._lock:
                 snapshot = self.simulation.snapshot()
         return state_message(snapshot, self._now_ns, self._unanswered, held)
+
+    def _step_to(self, at_ns: int, wires) -> None:
+        """Under the lock: the car moved on to `at_ns`, by a gap taken exactly from the integer clock."""
+        self.simulation.step(at_ns / _NS, wires, gap_s=(at_ns - self._stepped_ns) / _NS)
+        self._stepped_ns = at_ns
 
     def _publish_time(self, now_ns: int) -> None:
         self._now_ns = now_ns
@@ -285,6 +284,7 @@ class SimNode(Node):
     def _on_reset(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
         with self._lock:
             self.simulation.reset(self._now_ns / _NS)
+            self._stepped_ns = self._now_ns
             snapshot = self.simulation.snapshot()
         self._reported = (0, 0)
         self._state_pub.publish(self._state(snapshot))
