@@ -113,6 +113,13 @@ class GuardLink:
         self._beaten = False
         self._beat_at = None
 
+    def clock_started(self) -> None:
+        """The stack's clock became the simulator's (its first /clock reached this node): a beat timed on the boot
+        clock before it is not comparable with simulated time, which lockstep moves faster or slower than the wall
+        (a restarted servo node saw "did not run for 0.41 s" and stopped a run); count from now instead."""
+        if self._beat_at is not None:
+            self._beat_at = self._clock()
+
     def quiet_s(self) -> float:
         """Seconds since the last beat reached a watching guard: what the guard counts (0 before the first)."""
         return 0.0 if self._beat_at is None else self._clock() - self._beat_at

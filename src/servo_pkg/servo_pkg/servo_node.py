@@ -61,6 +61,7 @@ class ServoNode(Node):
         self._written_pub = self.create_publisher(PwmWritten, names.SERVO_PWM_WRITTEN, qos.COMMAND)
         self._watchdog = self._make_watchdog_timer(self.config.command_timeout_s)  # runs once spun, when needed
         # The guard watches before anything is written: from here on, a dead or hung node means neutral.
+        self._clock_started = False  # in simulation: once /clock reached this node (on the car: at once)
         self._guard = GuardLink(self.config, calibration.value.neutral(), self.get_logger().error,
                                 clock=self._time.now_s, clock_file=self._simulator_clock_file())
         try:
@@ -192,6 +193,11 @@ class ServoNode(Node):
         if fired:
             self._guard_fired(fired)
             return
+        if not self._clock_started:
+            if not self._time.ticking:
+                return  # in simulation before the first /clock: nothing to time a stall by yet
+            self._clock_started = True
+            self._guard.clock_started()
         # Stalled past the guard's wait: its word may come later than this node's next write (ServoCore.woke).
         woke = self.core.woke(self._guard.quiet_s())
         if woke is not None:
