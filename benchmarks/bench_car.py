@@ -74,7 +74,13 @@ from deepracer_common_pkg import names, qos  # noqa: E402
 from deepracer_common_pkg.car_clock import boot_ns  # noqa: E402
 from deepracer_common_pkg.graph import load_graph  # noqa: E402
 from deepracer_common_pkg.stamps import to_ns  # noqa: E402
-from deepracer_interfaces_pkg.msg import CameraStatus, NavigationState, PwmWritten, StageStats  # noqa: E402
+from deepracer_interfaces_pkg.msg import (  # noqa: E402
+    CameraStatus,
+    NavigationState,
+    PwmWritten,
+    PwmWrittenBatch,
+    StageStats,
+)
 from servo_pkg.backends.sysfs_tree import build_sysfs_tree  # noqa: E402
 from servo_pkg.config import ServoConfig  # noqa: E402
 from sim_pkg.camera_view import CameraView  # noqa: E402
@@ -362,6 +368,22 @@ def stage_figures(before: dict, after: dict) -> dict:
     return figures
 
 
+class Writes:
+    """The servo node's writes, read as the logger reads them (batched, a few messages a second): a probe reading
+    each write would add a message per frame to the stack it measures."""
+
+    def __init__(self, probe: RosProbe) -> None:
+        self._batches = probe.subscribe(PwmWrittenBatch, names.SERVO_PWM_WRITTEN_BATCH, WRITTEN_QOS)
+        self.subscription = self._batches.subscription
+
+    @property
+    def messages(self) -> list[PwmWritten]:
+        return [write for batch in self._batches.messages for write in batch.writes]
+
+    def wait_for(self, predicate, timeout: float, what: str) -> PwmWritten:
+        return wait_for(lambda: next((w for w in self.messages if predicate(w)), None), timeout, what)
+
+
 def run_stack(probe: RosProbe, domain: DomainGuard, fps: float, group: CpuGroup | None, setting: Setting) -> dict:
     print(f"  stack at {fps:g} fps {'in the car budget' if group else 'unconstrained'}: starting", flush=True)
     domain.wait_empty()
@@ -373,7 +395,7 @@ def run_stack(probe: RosProbe, domain: DomainGuard, fps: float, group: CpuGroup 
         context = ssl.create_default_context(cafile=str(setting.data_dir / "console" / CERT_FILE))
         client = HttpClient(address, context)
         ok(client.login(password))
-        written = probe.subscribe(PwmWritten, names.SERVO_PWM_WRITTEN, WRITTEN_QOS)
+        written = Writes(probe)
         stats = {stage: probe.subscribe(StageStats, names.telemetry_topic(stage), qos.LATEST) for stage in STAGES}
         states = probe.subscribe(NavigationState, names.NAVIGATION_STATE, STATES_QOS)
         subscribed = [written, states, *stats.values()]

@@ -13,7 +13,8 @@ from support.rosgraph import NodeProcess, RosProbe, wait_for
 
 STARTUP_S = 30.0
 LOGGER = "bag_log_node"
-PER_FRAME = (names.CAMERA_FRAMES, names.INFERENCE_RESULTS, names.NAVIGATION_SERVO_CMD, names.SERVO_PWM_WRITTEN)
+# The servo node's writes are read batched, a few messages a second (servo_pkg.write_batch).
+PER_FRAME = (names.CAMERA_FRAMES, names.INFERENCE_RESULTS, names.NAVIGATION_SERVO_CMD, names.SERVO_PWM_WRITTEN_BATCH)
 
 
 @pytest.fixture

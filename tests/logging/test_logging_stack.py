@@ -12,6 +12,8 @@ import re
 import signal
 from pathlib import Path
 
+import cv2
+import numpy as np
 import psutil
 import pytest
 import yaml
@@ -91,6 +93,8 @@ def test_an_autonomous_run_is_recorded_and_reads_back_with_what_the_nodes_publis
     assert re.fullmatch(rf"{re.escape(model.name)}-\d{{8}}-\d{{6}}", folder.name)
     frames.clear()  # the camera runs all along: count from the moment the bag is open
     wait_for(lambda: len(frames.messages) >= FRAMES_TO_RECORD, 30, f"{FRAMES_TO_RECORD} frames published")
+    # The original rl_results go into the bag without a trip through compat_node: it has no reader to work for.
+    assert ros_probe.node.count_subscribers(names.ORIGINAL_RL_RESULTS) == 0
 
     answer = ros_probe.call(Trigger, names.LOGGING_STOP_LOGGING, Trigger.Request(), 15)
     assert answer.success and str(folder) in answer.message
@@ -119,6 +123,17 @@ def test_an_autonomous_run_is_recorded_and_reads_back_with_what_the_nodes_publis
     assert len(commands) >= 0.9 * len(results)
     written = [w for w in bag[names.SERVO_PWM_WRITTEN] if w.reason == "command"]
     assert sum((w.header.stamp.sec, w.header.stamp.nanosec) in frame_stamps for w in written) >= 0.8 * len(results)
+    # DREM's video tool: each rl_results holds the colour picture of a recorded capture and the policy output
+    # computed from that very capture.
+    outputs = {(r.header.stamp.sec, r.header.stamp.nanosec): list(r.outputs) for r in results}
+    original = bag[names.ORIGINAL_RL_RESULTS]
+    assert len(original) >= 10, len(original)
+    for message in original:
+        stamp = (message.images[0].header.stamp.sec, message.images[0].header.stamp.nanosec)
+        assert stamp in frame_stamps
+        assert [r.class_prob for r in message.results] == pytest.approx(outputs[stamp])
+        picture = cv2.imdecode(np.frombuffer(bytes(message.images[0].data), np.uint8), cv2.IMREAD_UNCHANGED)
+        assert picture is not None and picture.ndim == 3 and picture.shape[2] == 3
     state = bag[names.NAVIGATION_STATE]
     assert state and state[0].mode == "autonomous" and state[0].started
     assert bag[names.INFERENCE_MODEL_STATE][0].model_dir.rstrip("/") == str(model)

@@ -10,8 +10,8 @@ import pytest
 from rcl_interfaces.msg import Parameter, ParameterType, ParameterValue
 from rcl_interfaces.srv import SetParameters
 
-from deepracer_common_pkg import names
-from deepracer_interfaces_pkg.msg import DriveCommand, NavigationState, RawPwm
+from deepracer_common_pkg import names, qos
+from deepracer_interfaces_pkg.msg import DriveCommand, NavigationState, PwmWrittenBatch, RawPwm
 from deepracer_interfaces_pkg.srv import GetCalibration, GetLedColor, SetCalibration, SetLedColor
 from support.rosgraph import NodeProcess, wait_for
 
@@ -65,6 +65,27 @@ def test_command_is_written_with_its_stamp_and_the_files_calibration(rig) -> Non
     assert (written.steering_ns, written.throttle_ns, written.enabled) == (1_575_000, 1_390_000, True)
     stats = rig.telemetry.wait_for(lambda m: m.count >= 1, what="servo telemetry with a write counted")
     assert stats.stage == "servo" and stats.latency_p50_ms > 0
+
+
+def test_the_writes_go_batched_to_a_reader_that_keeps_them_all_and_a_neutral_at_once(rig) -> None:
+    batches = rig.probe.subscribe(PwmWrittenBatch, names.SERVO_PWM_WRITTEN_BATCH, qos.REPORTS)
+    try:
+        wait_for(lambda: batches.subscription.get_publisher_count() >= 1, what="the batch reader matched")
+        rig.set_mode("manual")
+        rig.written.clear()
+        driven = [rig.drive(0.1 * i, 0.0) for i in range(1, 4)]
+        rig.set_mode("calibration")  # neutral for the mode change: not a drive command, sent at once with the rest
+
+        def batched():
+            return [(w.reason, w.steering_ns, w.header.stamp.sec, w.header.stamp.nanosec)
+                    for batch in batches.messages for w in batch.writes]
+        wanted = [("command", w.steering_ns, w.header.stamp.sec, w.header.stamp.nanosec) for w in driven]
+        wait_for(lambda: any(reason == "mode" for reason, *_ in batched()), what="the mode's neutral in a batch")
+        assert [entry for entry in batched() if entry[0] == "command"][-3:] == wanted
+        assert len(batches.messages) < len(batched())  # several writes to a message
+    finally:
+        rig.probe.node.destroy_subscription(batches.subscription)
+        rig.set_mode("manual")  # as the tests after this one expect
 
 
 def test_out_of_range_command_is_refused_and_counted(rig) -> None:

@@ -46,7 +46,7 @@ class CameraNode(Node):
         self._video_on = self._config.video_on
         self._frames = hosted_topics.HandOff(self, CameraFrames, names.CAMERA_FRAMES, qos.LATEST)
         self._display_keeper = RateKeeper(self._config.display_fps)
-        self._display_publisher = self.create_publisher(CompressedImage, names.CAMERA_DISPLAY, qos.LATEST)
+        self._display = hosted_topics.HandOff(self, CompressedImage, names.CAMERA_DISPLAY, qos.LATEST)
         self._status_publisher = self.create_publisher(CameraStatus, names.CAMERA_STATUS, qos.LATCHED)
         self.create_service(SetBool, names.CAMERA_MEDIA_STATE, self._on_media_state)
         self._time = StackClock(self)
@@ -108,17 +108,20 @@ class CameraNode(Node):
         return response
 
     def _wanted(self) -> bool:
-        """Does anyone need the next capture's pixels (the frame path, a viewer)?"""
-        return self._frames.wanted() or (self._video_on and self._display_publisher.get_subscription_count() > 0)
+        """Does anyone need the next capture's pixels (the frame path, a viewer, the logger's rl_results)?"""
+        return self._frames.wanted() or self._viewed() or self._display.wanted_here()
+
+    def _viewed(self) -> bool:
+        return self._video_on and self._display.outside_readers() > 0
 
     def _publish(self, capture: Capture) -> None:
         """On the capture thread."""
         config = self._config
         if self._frames.wanted():
             self._publish_frames(capture, config)
-        if self._video_on and self._display_publisher.get_subscription_count() > 0 \
-                and self._display_keeper.due(capture.monotonic_s):
-            self._publish_display(capture, config)
+        viewed = self._viewed()
+        if (viewed or self._display.wanted_here()) and self._display_keeper.due(capture.monotonic_s):
+            self._publish_display(capture, config, viewed)
 
     def _publish_frames(self, capture: Capture, config: CameraConfig) -> None:
         message = CameraFrames(sequence=capture.sequence)
@@ -137,13 +140,14 @@ class CameraNode(Node):
         self._window.record((self._time.now_ns() - capture.stamp_ns) / 1e6)  # handed on now: readers in this process
         self._frames.publish(message)  # run on this thread, through navigation
 
-    def _publish_display(self, capture: Capture, config: CameraConfig) -> None:
-        """Only the left camera is shown: the browser page has room for one view."""
+    def _publish_display(self, capture: Capture, config: CameraConfig, viewed: bool) -> None:
+        """Only the left camera is shown: the browser page has room for one view. The logger beside this node
+        gets it whether or not the video is on (the bag's rl_results pictures); viewers only while it is."""
         display = CompressedImage(format="jpeg", data=display_jpeg(
             capture.frames[0], config.display_width, config.display_height, config.display_quality))
         display.header.stamp = from_ns(capture.stamp_ns)
         display.header.frame_id = FRAME_ID
-        self._display_publisher.publish(display)
+        self._display.publish(display, outside=viewed)
 
     def _publish_status(self) -> None:
         """On every change, and once a second so a slowly changing fps stays fresh."""

@@ -19,8 +19,6 @@ video job decodes images[0] as the colour camera frame. The original drive topic
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
 import cv2
 import numpy as np
 from rclpy.event_handler import PublisherEventCallbacks
@@ -32,13 +30,12 @@ from std_srvs.srv import SetBool
 
 from compat_pkg import original_interface as original
 from compat_pkg.original_interface import OriginalRequestError
+from compat_pkg.rl_results import RlResultsPairing
 from deepracer_common_pkg import names, qos, service_call
 from deepracer_common_pkg.drive_rules import model_readiness
 from deepracer_common_pkg.node_main import Spinner, run_node
-from deepracer_common_pkg.stamps import to_ns
 from deepracer_interfaces_pkg.msg import (
     InferenceResult,
-    InferResults,
     InferResultsArray,
     ModelState,
     NavigationState,
@@ -65,7 +62,6 @@ from deepracer_interfaces_pkg.srv import (
 from servo_pkg.led_color import LedColor
 
 CALL_TIMEOUT_S = 5.0  # an answer from one of our nodes; longer means that node is not running
-FRAMES_KEPT = 8  # camera pictures kept to pair with the policy outputs computed from their captures
 
 
 class CompatNode(Node):
@@ -105,10 +101,7 @@ class CompatNode(Node):
                                              event_callbacks=readers_changed)
         self._display_pub = self.create_publisher(Image, names.ORIGINAL_CAMERA_DISPLAY, qos.LATEST,
                                                   event_callbacks=readers_changed)
-        # Pictures and policy outputs by capture stamp, each kept until the other of its capture arrives: either may
-        # come first (the camera hands a frame to inference in-process before it sends its picture).
-        self._frames: OrderedDict[int, CompressedImage] = OrderedDict()
-        self._results: OrderedDict[int, InferenceResult] = OrderedDict()
+        self._pairing = RlResultsPairing()
         self._readers = {"rl": False, "display": False}
         self._picture_subs: dict[str, Subscription | None] = {"camera": None, "results": None}
         self._caller_spinner.start()
@@ -230,8 +223,7 @@ class CompatNode(Node):
                 self.destroy_subscription(subscription)
                 self._picture_subs[key] = None
         if not self._readers["rl"]:
-            self._frames.clear()
-            self._results.clear()
+            self._pairing.clear()
 
     def _picture_subscription(self, key: str):
         if key == "camera":
@@ -240,13 +232,8 @@ class CompatNode(Node):
 
     def _on_camera(self, message: CompressedImage) -> None:
         """The camera's colour JPEG (its display stream): kept as it is for rl_results, decoded for display."""
-        if self._readers["rl"]:
-            stamp = to_ns(message.header.stamp)
-            result = self._results.pop(stamp, None)
-            if result is not None:
-                self._publish_rl(result, message)
-            else:
-                _keep(self._frames, stamp, message)
+        if self._readers["rl"] and (paired := self._pairing.picture(message)) is not None:
+            self._rl_pub.publish(paired)
         if not self._readers["display"]:
             return
         pixels = cv2.imdecode(np.frombuffer(bytes(message.data), np.uint8), cv2.IMREAD_COLOR)
@@ -257,28 +244,12 @@ class CompatNode(Node):
         self._display_pub.publish(image)
 
     def _on_result(self, message: InferenceResult) -> None:
-        """Published once the camera picture of the same capture is here (both carry its stamp)."""
-        stamp = to_ns(message.header.stamp)
-        image = self._frames.pop(stamp, None)
-        if image is None:
-            _keep(self._results, stamp, message)
-            return
-        self._publish_rl(message, image)
-
-    def _publish_rl(self, result: InferenceResult, image: CompressedImage) -> None:
-        results = [InferResults(class_label=r.class_label, class_prob=r.class_prob)
-                   for r in original.class_results(result.action_space_type, result.outputs)]
-        self._rl_pub.publish(InferResultsArray(results=results, images=[image]))
+        if (paired := self._pairing.result(message)) is not None:
+            self._rl_pub.publish(paired)
 
     def on_shutdown(self) -> None:
         self._caller_spinner.stop(CALL_TIMEOUT_S)
         self._caller.destroy_node()
-
-
-def _keep(kept: OrderedDict, stamp: int, item: object) -> None:
-    kept[stamp] = item
-    while len(kept) > FRAMES_KEPT:
-        kept.popitem(last=False)
 
 
 def main(args: list[str] | None = None) -> None:

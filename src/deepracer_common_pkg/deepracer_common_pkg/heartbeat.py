@@ -8,22 +8,27 @@ run_nodes publishes the beats of every node of its process from one timer (the n
 one boot id serves them all); a node with something to report defines `heartbeat_fault() -> str`.
 
 Only the nodes someone watches beat (driving_path.WATCHED_NODES: the ones between a source of commands and the wheels),
-and fast (HEARTBEAT_PERIOD_S) only while someone relies on it: while the car is started (navigation's peer watch) or
-in calibration mode (the servo node holds a calibration value only while the console beats). Otherwise, at
-HEARTBEAT_IDLE_S, a beat tells a Start who is there (navigation refuses a Start with a silent node on its path).
-Every message costs its readers an executor wake-up (~0.2 ms here, ~1 ms on the car's Atom): beating for all ten
-nodes ten times a second was 90 of the 100 messages a second of an idle car.
+and fast (HEARTBEAT_PERIOD_S) only while someone relies on that node: while the car is started, the nodes on the
+path of its drive mode (navigation's peer watch), and in calibration mode the console (the servo node holds a
+calibration value only while the console beats). Otherwise, at HEARTBEAT_IDLE_S, a beat tells a Start who is there
+(navigation refuses a Start with a silent node on its path).
+Every message costs its readers an executor wake-up (~0.5 ms of CPU here for each side, measured at 30 a second;
+more on the car's Atom): beating for all ten nodes ten times a second was 90 of the 100 messages a second of an idle
+car. A reader in the beating nodes' own process (navigation beside the camera and inference) is handed each beat
+in-process (`listen`), and the beats go over DDS only while a reader outside the process is there.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from weakref import WeakKeyDictionary
 
+from rclpy.context import Context
 from rclpy.node import Node
 
 from deepracer_common_pkg import names, qos
-from deepracer_common_pkg.driving_path import WATCHED_NODES
+from deepracer_common_pkg.driving_path import CONSOLE_NODE, DRIVING_PATH, WATCHED_NODES
 from deepracer_common_pkg.stack_clock import StackClock
 from deepracer_common_pkg.vocabulary import CALIBRATION
 from deepracer_interfaces_pkg.msg import Heartbeat, NavigationState
@@ -32,9 +37,21 @@ HEARTBEAT_PERIOD_S = 0.2  # five beats per navigation_node.peer_timeout_s (1.0 s
 HEARTBEAT_IDLE_S = 0.5  # still two per peer_timeout_s, which a Start checks
 
 
-def relied_on(state: NavigationState) -> bool:
-    """Is a fast beat needed in this navigation state?"""
-    return state.started or state.mode == CALIBRATION
+# Readers in this process (`listen`), by rclpy context: the beating nodes and their readers share one.
+_local_listeners: WeakKeyDictionary[Context, list[Callable[[Heartbeat], None]]] = WeakKeyDictionary()
+
+
+def relied_on(state: NavigationState, node: str) -> bool:
+    """Is a fast beat of `node` needed in this navigation state?"""
+    if state.mode == CALIBRATION:
+        return node == CONSOLE_NODE
+    return state.started and node in DRIVING_PATH.get(state.mode, ())
+
+
+def listen(node: Node, callback: Callable[[Heartbeat], None]) -> None:
+    """Hear every node's beats: the ones of this process in-process, the others' over DDS."""
+    node.create_subscription(Heartbeat, names.HEARTBEAT, callback, qos.HEARTBEAT)
+    _local_listeners.setdefault(node.context, []).append(callback)
 
 
 def publish_heartbeats(nodes: Sequence[Node]) -> str:
@@ -57,24 +74,37 @@ class _Beat:
         self._boot_id = boot_id
         self._beating = [(node.get_name(), getattr(node, "heartbeat_fault", None)) for node in nodes]
         self._publisher = owner.create_publisher(Heartbeat, names.HEARTBEAT, qos.HEARTBEAT)
-        self._fast = False
+        self._fast: frozenset[str] = frozenset()  # the nodes beating fast
+        self._last_beat_ns: dict[str, int] = {}
         self._timer = self._clock.create_timer(HEARTBEAT_IDLE_S, self.beat)
         owner.create_subscription(NavigationState, names.NAVIGATION_STATE, self._on_navigation, qos.LATCHED)
         self.beat()
 
     def beat(self) -> None:
+        """Each node relied on, and the others once per HEARTBEAT_IDLE_S (the timer runs fast while any is)."""
         stamp = self._clock.stamp()
+        now_ns = self._clock.now_ns()
+        due_ns = now_ns - int((HEARTBEAT_IDLE_S - HEARTBEAT_PERIOD_S / 2) * 1e9)
+        listeners = _local_listeners.get(self._owner.context, [])
+        outside = self._publisher.get_subscription_count() > len(listeners)
         for name, fault in self._beating:
+            if name not in self._fast and self._last_beat_ns.get(name, due_ns - 1) > due_ns:
+                continue
+            self._last_beat_ns[name] = now_ns
             message = Heartbeat(node=name, boot_id=self._boot_id, fault=fault() if fault else "")
             message.header.stamp = stamp
-            self._publisher.publish(message)
+            for listener in listeners:
+                listener(message)
+            if outside:
+                self._publisher.publish(message)
 
     def _on_navigation(self, state: NavigationState) -> None:
-        fast = relied_on(state)
+        fast = frozenset(name for name, _ in self._beating if relied_on(state, name))
         if fast == self._fast:
             return
-        self._fast = fast
-        self._owner.destroy_timer(self._timer)
-        self._timer = self._clock.create_timer(HEARTBEAT_PERIOD_S if fast else HEARTBEAT_IDLE_S, self.beat)
-        if fast:
+        was, self._fast = self._fast, fast
+        if bool(fast) != bool(was):
+            self._owner.destroy_timer(self._timer)
+            self._timer = self._clock.create_timer(HEARTBEAT_PERIOD_S if fast else HEARTBEAT_IDLE_S, self.beat)
+        if fast - was:
             self.beat()  # at once: the run or the calibration that needs it has begun

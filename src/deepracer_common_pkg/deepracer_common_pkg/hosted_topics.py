@@ -32,6 +32,7 @@ from deepracer_common_pkg import names
 # Frame-path topics and the node (default name) that produces each.
 PRODUCERS = {
     names.CAMERA_FRAMES: "camera_node",
+    names.CAMERA_DISPLAY: "camera_node",  # viewers read it over DDS; the logger beside it while a run drives
     names.INFERENCE_RESULTS: "inference_node",
     names.NAVIGATION_SERVO_CMD: "navigation_node",  # the servo node reads it over DDS; the logger beside it
 }
@@ -96,14 +97,18 @@ class HandOff:
         """The DDS publisher's: every reliable reader outside has what was published (a node's last word)."""
         return self._dds.wait_for_all_acked(timeout)
 
+    def wanted_here(self) -> bool:
+        """Does a reader in this process want the next message?"""
+        return any(reader.wanted is not None and reader.wanted() for reader in self._local())
+
     def wanted(self) -> bool:
         """Would a message published now reach anyone?"""
-        return any(reader.wanted is not None and reader.wanted() for reader in self._local()) \
-            or self.outside_readers() > 0
+        return self.wanted_here() or self.outside_readers() > 0
 
-    def publish(self, message: Any) -> None:
+    def publish(self, message: Any, *, outside: bool = True) -> None:
         """Readers in this process first (the frame path), each on its own: one that fails is reported with its
-        traceback and does not keep the message from the others or stop the producer's thread."""
+        traceback and does not keep the message from the others or stop the producer's thread. Over DDS too
+        unless `outside` is False (a stream its viewers switched off, made for a reader here alone)."""
         for reader in self._local():
             if reader.wanted is not None and not reader.wanted():
                 continue
@@ -111,5 +116,5 @@ class HandOff:
                 reader.callback(message)
             except Exception as error:  # a reader's bug must not end the producer's loop
                 reader.report(f"in-process reader of {self._topic} failed: {error!r}\n{traceback.format_exc()}")
-        if self.outside_readers() > 0:
+        if outside and self.outside_readers() > 0:
             self._dds.publish(message)

@@ -34,6 +34,7 @@ NAVIGATION_RESET_EMERGENCY_STOP = "/navigation_pkg/reset_emergency_stop"
 
 SERVO_RAW_PWM = "/servo_pkg/raw_pwm"
 SERVO_PWM_WRITTEN = "/servo_pkg/pwm_written"
+SERVO_PWM_WRITTEN_BATCH = "/servo_pkg/pwm_written_batch"  # the same writes, batched for the logger
 SERVO_GET_CALIBRATION = "/servo_pkg/get_calibration"
 SERVO_SET_CALIBRATION = "/servo_pkg/set_calibration"
 SERVO_GET_LED_COLOR = "/servo_pkg/get_led_color"

@@ -1,26 +1,44 @@
-"""Publish a StageWindow as StageStats on the stage's telemetry topic once a second."""
+"""Publish a StageWindow as StageStats on the stage's telemetry topic, once a second while its figures change.
+
+A stage that handles nothing (an idle car) has nothing new to say, and every message costs each reader a wake-up
+(the console reads all four stages): its figures are sent when they change, and at once to a reader that comes,
+so a reader never waits for a change to hear them. The console takes figures older than a few seconds for a stage
+that stopped (webserver_pkg.services.device_info.STALE_TELEMETRY_S), which is what an unchanged stage is.
+"""
 
 from __future__ import annotations
 
+from rclpy.event_handler import PublisherEventCallbacks, QoSPublisherMatchedInfo
 from rclpy.node import Node
 
 from deepracer_common_pkg import names, qos
 from deepracer_common_pkg.stack_clock import StackClock
-from deepracer_common_pkg.telemetry import StageWindow
+from deepracer_common_pkg.telemetry import StageSnapshot, StageWindow
 from deepracer_interfaces_pkg.msg import StageStats
 
 
 def publish_telemetry(node: Node, window: StageWindow, period_s: float = 1.0) -> None:
     """Attach a timer to `node` that publishes `window` on /<stage>_pkg/telemetry, on the stack's clock."""
-    publisher = node.create_publisher(StageStats, names.telemetry_topic(window.stage), qos.LATEST)
     clock = StackClock(node)
+    sent: list[StageSnapshot] = []  # the last snapshot published
 
-    def publish() -> None:
+    def publish(always: bool) -> None:
         snap = window.snapshot()
+        if sent and snap == sent[0] and not always:
+            return
         message = StageStats(stage=snap.stage, rate_hz=snap.rate_hz, latency_p50_ms=snap.latency_p50_ms,
                              latency_p95_ms=snap.latency_p95_ms, count=snap.count, dropped=snap.dropped,
                              errors=snap.errors)
         message.header.stamp = clock.stamp()
         publisher.publish(message)
+        sent[:] = [snap]
 
-    clock.create_timer(period_s, publish)
+    def readers_changed(info: QoSPublisherMatchedInfo) -> None:
+        # current_count_change reads 0 here (the status is read once before this callback): whenever the readers
+        # change, the ones there get the current figures.
+        if info.current_count > 0:
+            publish(True)
+
+    publisher = node.create_publisher(StageStats, names.telemetry_topic(window.stage), qos.LATEST,
+                                      event_callbacks=PublisherEventCallbacks(matched=readers_changed))
+    clock.create_timer(period_s, lambda: publish(False))  # no parameter: rclpy passes a TimerInfo to one that has

@@ -4,8 +4,10 @@ Its name is the community car logger's, `/logging_pkg/bag_log_node`, wherever it
 asks that node for `output_path` (`ros2 param get`) before it collects the bags.
 
 Every recorded topic is a raw subscription: the node gets the CDR bytes DDS delivered and hands them to the
-bag as they are, so recording a frame costs no deserialization. Only the small state topics it acts on (drive
-state, model, race) are decoded, and what it is told: the console's current racer and the USB stick's folder.
+bag as they are, so recording a frame costs no deserialization. The servo node's writes are the exception: read
+as the servo sends them for this reader, a few batches a second (PwmWrittenBatch), not one message per write, and
+each goes into the bag as the PwmWritten it is, at the time it was written. Only the small state topics it acts on
+(drive state, model, race) are decoded, and what it is told: the console's current racer and the USB stick's folder.
 Subscriptions on the frame path are best effort whatever the publisher offers: a reliable publisher then never
 waits for, or resends to, the logger.
 
@@ -14,7 +16,10 @@ Threads: one writer thread owns the recorder and does all its work (writes, comp
 When the camera, inference and navigation share this process, their frames, results and commands come in-process
 on the capture thread (deepracer_common_pkg.hosted_topics), riding along: frames and results flow exactly while the
 policy runs, and all are serialised on the writer thread, off the frame path. The few that can arrive before this
-node has heard the Start that opens the bag (inference heard it first) are kept and written first into it.
+node has heard the Start that opens the bag (inference heard it first) are kept and written first into it. There the
+original rl_results (DREM's video tool reads them from bags) are made here too, from the camera's colour pictures,
+which the camera hands on while a run drives, and the policy's outputs (compat_pkg.rl_results): read back from
+compat_node over DDS, they cost the car two more trips between processes per picture and a busy compat_node.
 
 Topics whose mere reader makes another node work, and those that come once per frame, are subscribed only while the
 car is in autonomous mode (WHILE_AUTONOMOUS: matched before the racer presses Start), the original rl_results only
@@ -39,15 +44,18 @@ from rclpy.experimental import EventsExecutor
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.serialization import deserialize_message, serialize_message
+from sensor_msgs.msg import CompressedImage
 from std_msgs.msg import String
 from std_srvs.srv import Trigger
 
+from compat_pkg.rl_results import RlResultsPairing
 from deepracer_common_pkg import hosted_topics, names, qos
 from deepracer_common_pkg.node_main import run_node
 from deepracer_common_pkg.params import declare_config
 from deepracer_common_pkg.stack_clock import StackClock
+from deepracer_common_pkg.stamps import to_ns
 from deepracer_common_pkg.thread_names import name_this_thread
-from deepracer_interfaces_pkg.msg import ModelState, NavigationState
+from deepracer_interfaces_pkg.msg import ModelState, NavigationState, PwmWrittenBatch
 from logging_pkg.bag_format import TopicSpec
 from logging_pkg.config import LoggingConfig
 from logging_pkg.msg_definitions import DefinitionLibrary
@@ -110,19 +118,29 @@ class LoggingNode(Node):
         package_types = {f"deepracer_interfaces_pkg/msg/{n}" for n in ("SimPose", "SimState", "InferResultsArray")
                          if _message_class(f"deepracer_interfaces_pkg/msg/{n}") is not None}
         self._topics = recorded_topics(package_types, original_results=self._config.record_original_results)
+        self._clock = StackClock(self)
         self.recorder = RunRecorder(self._config, self._topics, DefinitionLibrary(), log=self.get_logger().info,
                                     # Messages are logged at wall-clock times (a bag's dates); a run's idle end
                                     # is timed on the stack's clock, as the run itself.
-                                    wall_ns=time.time_ns, monotonic=StackClock(self).now_s)
+                                    wall_ns=time.time_ns, monotonic=self._clock.now_s)
         self.recorder.recover_unclosed()
         self._inbox: queue.SimpleQueue = queue.SimpleQueue()
         self._early: deque[tuple[str, Any, int]] = deque(maxlen=EARLY_KEPT)  # writer thread only
         self._on_demand: dict[str, Any] = {}  # topic -> subscription, while in autonomous mode
+        self._run_driving = False  # read by the camera's thread: it sends its pictures here only while True
+        # The original rl_results, made here from the camera's pictures and the policy's outputs when both are handed
+        # on in-process (writer thread only), instead of read back from compat_node over DDS.
+        self._pairing = RlResultsPairing() if any(spec.name == names.ORIGINAL_RL_RESULTS for spec in self._topics) \
+            and hosted_topics.in_process(names.CAMERA_DISPLAY) and hosted_topics.in_process(names.INFERENCE_RESULTS) \
+            else None
+        if self._pairing is not None:
+            hosted_topics.subscribe(self, CompressedImage, names.CAMERA_DISPLAY, self._arrival(names.CAMERA_DISPLAY),
+                                    qos.LATEST, wanted=lambda: self._run_driving)
         for spec in self._topics:
             if hosted_topics.in_process(spec.name):
                 hosted_topics.subscribe(self, _message_class(spec.type_name), spec.name, self._arrival(spec.name),
                                         _reader_qos(spec), raw=True)
-            elif spec.name not in WHILE_AUTONOMOUS | WHILE_DRIVING:
+            elif not self._made_here(spec.name) and spec.name not in WHILE_AUTONOMOUS | WHILE_DRIVING:
                 self._subscribe(spec)
         self.create_subscription(String, names.SYSTEM_USB_LOGS_DIR,
                                  lambda message: self._inbox.put((self.recorder.on_usb_logs_dir, message.data)),
@@ -137,8 +155,17 @@ class LoggingNode(Node):
 
     # --- what arrives ------------------------------------------------------------------------------
     def _subscribe(self, spec: TopicSpec):
+        if spec.name == names.SERVO_PWM_WRITTEN:  # read batched, a few a second (servo_pkg.write_batch)
+            return self.create_subscription(PwmWrittenBatch, names.SERVO_PWM_WRITTEN_BATCH, self._on_written,
+                                            qos.REPORTS)
         return self.create_subscription(_message_class(spec.type_name), spec.name, self._arrival(spec.name),
                                         _reader_qos(spec), raw=True)
+
+    def _on_written(self, batch: PwmWrittenBatch) -> None:
+        """Each write goes into the bag as the PwmWritten it is, logged when it was written, not when it came."""
+        arrived_ns, now_ns = time.time_ns(), self._clock.now_ns()
+        for write in batch.writes:
+            self._inbox.put((names.SERVO_PWM_WRITTEN, write, arrived_ns - max(0, now_ns - to_ns(write.written))))
 
     def _arrival(self, topic: str) -> Callable[[Any], None]:
         """Queue a message (CDR bytes, or a message object handed on in-process) with its arrival time."""
@@ -150,11 +177,16 @@ class LoggingNode(Node):
             return on_state
         return lambda data: put((topic, data, time.time_ns()))
 
+    def _made_here(self, topic: str) -> bool:
+        """Handed on in-process, or made here from what is: no reader over DDS."""
+        return hosted_topics.in_process(topic) or (topic == names.ORIGINAL_RL_RESULTS and self._pairing is not None)
+
     def _follow_state(self, state: NavigationState) -> None:
         """On this node's executor: the on-demand readers exist exactly while their mode or run is on."""
         autonomous = state.mode == AUTONOMOUS
+        self._run_driving = autonomous and state.started
         for spec in self._topics:
-            if hosted_topics.in_process(spec.name):
+            if self._made_here(spec.name):
                 continue
             if spec.name in WHILE_AUTONOMOUS:
                 self._want(spec, autonomous)
@@ -216,8 +248,9 @@ class LoggingNode(Node):
         if not isinstance(data, bytes):  # handed on in-process
             if recorder.recording is None:
                 self._early.append(item)
-                return
-            data = serialize_message(data)
+            else:
+                self._record_handed(topic, data, received_ns)
+            return
         if topic == names.NAVIGATION_STATE:
             state = deserialize_message(data, NavigationState)
             recorder.on_message(topic, data, received_ns)
@@ -225,7 +258,7 @@ class LoggingNode(Node):
             recorder.on_navigation(state.mode, state.started, state.model_name, state.run_started_ns)
             if recorder.recording is not None and recorder.recording != was:
                 for early_topic, message, early_ns in self._early:
-                    recorder.on_message(early_topic, serialize_message(message), early_ns)
+                    self._record_handed(early_topic, message, early_ns)
             if not (state.mode == AUTONOMOUS and state.started):
                 self._early.clear()
         elif topic == names.INFERENCE_MODEL_STATE:
@@ -239,6 +272,22 @@ class LoggingNode(Node):
             recorder.on_laps(deserialize_message(data, SimState).laps)
         else:
             recorder.on_message(topic, data, received_ns)
+
+    def _record_handed(self, topic: str, message: Any, received_ns: int) -> None:
+        """A message handed on in-process, serialised here, off the frame path. A camera picture is not recorded
+        itself: with the policy output of its capture it makes the original rl_results (as compat_node would)."""
+        if topic != names.CAMERA_DISPLAY:
+            self.recorder.on_message(topic, serialize_message(message), received_ns)
+        if self._pairing is None:
+            return
+        if topic == names.CAMERA_DISPLAY:
+            paired = self._pairing.picture(message)
+        elif topic == names.INFERENCE_RESULTS:
+            paired = self._pairing.result(message)
+        else:
+            return
+        if paired is not None:
+            self.recorder.on_message(names.ORIGINAL_RL_RESULTS, serialize_message(paired), received_ns)
 
     def on_shutdown(self) -> None:
         self._inbox.put(_STOP)

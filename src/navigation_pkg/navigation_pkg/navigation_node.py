@@ -18,7 +18,7 @@ import threading
 from rclpy.node import Node
 from std_srvs.srv import SetBool, Trigger
 
-from deepracer_common_pkg import action_space_msg, hosted_topics, names, qos, timeout_chain
+from deepracer_common_pkg import action_space_msg, heartbeat, hosted_topics, names, qos, timeout_chain
 from deepracer_common_pkg.action_space import ActionSpaceError
 from deepracer_common_pkg.node_main import run_node
 from deepracer_common_pkg.params import declare_config
@@ -59,7 +59,7 @@ class NavigationNode(Node):
         for topic in names.EXTERNAL_DRIVE_TOPICS:
             self.create_subscription(ServoCtrlMsg, topic, self._on_external, qos.ORIGINAL_DRIVE)
         self.create_subscription(ModelState, names.INFERENCE_MODEL_STATE, self._on_model_state, qos.LATCHED)
-        self.create_subscription(Heartbeat, names.HEARTBEAT, self._on_heartbeat, qos.HEARTBEAT)
+        heartbeat.listen(self, self._on_heartbeat)
         self.create_service(SetDriveMode, names.NAVIGATION_SET_DRIVE_MODE, self._on_set_drive_mode)
         self.create_service(SetBool, names.NAVIGATION_START_STOP, self._on_start_stop)
         self.create_service(SetMaxSpeed, names.NAVIGATION_SET_MAX_SPEED, self._on_set_max_speed)
@@ -119,7 +119,8 @@ class NavigationNode(Node):
         self._apply(outcome, log=True)
 
     def _on_heartbeat(self, msg: Heartbeat) -> None:
-        """Ten a second from every node: only a beat that stops the run changes anything to publish."""
+        """Five a second from each node on the path while started: only a beat that stops the run changes anything
+        to publish. The beats of nodes in this process come in-process, on their timer (heartbeat.listen)."""
         with self._lock:
             outcome = self._control.on_heartbeat(msg.node, msg.boot_id, msg.fault)
             if outcome.command is not None:
@@ -191,8 +192,11 @@ class NavigationNode(Node):
             self._watchdog.cancel()
 
     def _republish_state(self) -> None:
+        """While started, once a second: the console shows how long the command source has been quiet
+        (last_command_age_s). A car not started has nothing new to say, and its ten readers would each pay a
+        wake-up for it: the state is latched, so a reader that comes gets it anyway."""
         with self._lock:
-            self._publish_state(force=True)
+            self._publish_state(force=self._control.state().started)
 
     def _publish_state(self, *, force: bool = False) -> None:
         state = self._control.state()

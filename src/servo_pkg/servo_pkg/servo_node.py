@@ -22,7 +22,7 @@ from deepracer_common_pkg.stamps import from_ns, to_ns
 from deepracer_common_pkg.telemetry import StageWindow
 from deepracer_common_pkg.telemetry_node import publish_telemetry
 from deepracer_common_pkg.vocabulary import CALIBRATION
-from deepracer_interfaces_pkg.msg import DriveCommand, Heartbeat, NavigationState, PwmWritten, RawPwm
+from deepracer_interfaces_pkg.msg import DriveCommand, Heartbeat, NavigationState, PwmWritten, PwmWrittenBatch, RawPwm
 from deepracer_interfaces_pkg.srv import GetCalibration, GetLedColor, SetCalibration, SetLedColor
 from servo_pkg.backends.factory import make_backend
 from servo_pkg.calibration_files import load_calibration, load_led_color
@@ -32,6 +32,7 @@ from servo_pkg.led_color import LedColor
 from servo_pkg.process_start import process_started_ns
 from servo_pkg.pwm_math import ChannelCalibration
 from servo_pkg.servo_core import GUARD_NOT_WATCHING, ServoCore, Written
+from servo_pkg.write_batch import WriteBatch
 
 # The watchdog is checked this many times per command_timeout_s: neutral comes within 1.25 timeouts.
 WATCHDOG_CHECKS_PER_TIMEOUT = 4
@@ -59,6 +60,8 @@ class ServoNode(Node):
                               clock=self._time.now_s, booted_ns=self._came_up_ns())
         self.window = StageWindow("servo", clock=self._time.now_s)
         self._written_pub = self.create_publisher(PwmWritten, names.SERVO_PWM_WRITTEN, qos.COMMAND)
+        self._batch_pub = self.create_publisher(PwmWrittenBatch, names.SERVO_PWM_WRITTEN_BATCH, qos.REPORTS)
+        self._batch: WriteBatch[PwmWritten] = WriteBatch()
         self._watchdog = self._make_watchdog_timer(self.config.command_timeout_s)  # runs once spun, when needed
         # The guard watches before anything is written: from here on, a dead or hung node means neutral.
         self._clock_started = False  # in simulation: once /clock reached this node (on the car: at once)
@@ -134,7 +137,14 @@ class ServoNode(Node):
         message = PwmWritten(written=from_ns(now_ns), steering_ns=written.steering_ns,
                              throttle_ns=written.throttle_ns, enabled=written.enabled, reason=written.reason)
         message.header.stamp = source_stamp if source_stamp is not None else message.written
-        self._written_pub.publish(message)
+        if self._written_pub.get_subscription_count() > 0:  # each write, for a reader that acts on it (lockstep)
+            self._written_pub.publish(message)
+        if self._batch_pub.get_subscription_count() > 0:  # the same, a few times a second, for the logger
+            writes = self._batch.add(message, now_ns / 1e9, at_once=written.reason != "command")
+            if writes:
+                self._batch_pub.publish(PwmWrittenBatch(writes=writes))
+        else:
+            self._batch.take()
         if source_stamp is not None and to_ns(source_stamp) > 0:
             self.window.record((now_ns - to_ns(source_stamp)) / 1e6)
 
@@ -273,6 +283,7 @@ class ServoNode(Node):
         try:
             self._publish(self.core.stop(), None)
             self._written_pub.wait_for_all_acked(qos.SHUTDOWN_ACK_TIMEOUT)
+            self._batch_pub.wait_for_all_acked(qos.SHUTDOWN_ACK_TIMEOUT)
         finally:
             self._guard.close()
 

@@ -1,0 +1,63 @@
+"""The original car's /inference_pkg/rl_results, made from our messages: the camera's colour JPEG of a capture as it
+came, untouched, with the policy output computed from that capture (both carry the capture's stamp). DREM's video
+job decodes images[0] as the colour camera frame and checks len(results) against the model's action space.
+
+One home for both makers of it: compat_node, which publishes it while a tool reads it, and the logger, which
+records it into each run's bag from the messages it is handed in-process (no trip through compat_node over DDS).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from sensor_msgs.msg import CompressedImage
+
+from compat_pkg import original_interface as original
+from deepracer_common_pkg.stamps import to_ns
+from deepracer_interfaces_pkg.msg import InferenceResult, InferResults, InferResultsArray
+
+KEPT = 8  # pictures (and outputs) kept, each waiting for the other of its capture
+
+
+def rl_results(result: InferenceResult, picture: CompressedImage) -> InferResultsArray:
+    results = [InferResults(class_label=r.class_label, class_prob=r.class_prob)
+               for r in original.class_results(result.action_space_type, result.outputs)]
+    return InferResultsArray(results=results, images=[picture])
+
+
+class RlResultsPairing:
+    """Pictures and policy outputs by capture stamp, each kept until the other of its capture arrives: either may
+    come first (the camera hands a frame to inference before it sends its picture), and a picture is sent for
+    every other frame at most (the display rate), so most outputs never get one and are let go."""
+
+    def __init__(self, kept: int = KEPT) -> None:
+        self._kept = kept
+        self._pictures: OrderedDict[int, CompressedImage] = OrderedDict()
+        self._results: OrderedDict[int, InferenceResult] = OrderedDict()
+
+    def picture(self, picture: CompressedImage) -> InferResultsArray | None:
+        """The rl_results message this picture completes, if its output is here."""
+        stamp = to_ns(picture.header.stamp)
+        result = self._results.pop(stamp, None)
+        if result is None:
+            self._keep(self._pictures, stamp, picture)
+            return None
+        return rl_results(result, picture)
+
+    def result(self, result: InferenceResult) -> InferResultsArray | None:
+        """The rl_results message this output completes, if its picture is here."""
+        stamp = to_ns(result.header.stamp)
+        picture = self._pictures.pop(stamp, None)
+        if picture is None:
+            self._keep(self._results, stamp, result)
+            return None
+        return rl_results(result, picture)
+
+    def clear(self) -> None:
+        self._pictures.clear()
+        self._results.clear()
+
+    def _keep(self, kept: OrderedDict, stamp: int, item: object) -> None:
+        kept[stamp] = item
+        while len(kept) > self._kept:
+            kept.popitem(last=False)
