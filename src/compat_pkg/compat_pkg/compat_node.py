@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-import cv2
 import numpy as np
 from rclpy.event_handler import PublisherEventCallbacks
 from rclpy.experimental import EventsExecutor
@@ -249,6 +248,8 @@ class CompatNode(Node):
                 _keep(self._frames, stamp, message)
         if not self._readers["display"]:
             return
+        import cv2  # here: OpenCV is about 15 MB the console process carries only once someone reads this topic
+
         pixels = cv2.imdecode(np.frombuffer(bytes(message.data), np.uint8), cv2.IMREAD_COLOR)
         if pixels is None:
             return
