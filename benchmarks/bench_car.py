@@ -400,6 +400,11 @@ def run_stack(probe: RosProbe, domain: DomainGuard, fps: float, group: CpuGroup 
         states = probe.subscribe(NavigationState, names.NAVIGATION_STATE, STATES_QOS)
         subscribed = [written, states, *stats.values()]
         ready_to_drive(client)
+        # The install's check cached the converted graph (inference_pkg.package_check): a load that converts the
+        # frozen graph instead adds that conversion to the frame path's peak memory.
+        loads = [line for line in stack.output().splitlines() if "loaded " in line and MODEL in line]
+        from_cached_ir = bool(loads) and "(cached IR)" in loads[-1]
+        print(f"  {MODEL} loaded {'from the cached IR' if from_cached_ir else 'by converting model.pb'}", flush=True)
         camera = probe.subscribe(CameraStatus, names.CAMERA_STATUS, qos.LATCHED)
         subscribed.append(camera)
         camera.wait_for(lambda s: s.connected and s.fps > 0, STARTUP_S, "camera frames")
@@ -467,7 +472,8 @@ def run_stack(probe: RosProbe, domain: DomainGuard, fps: float, group: CpuGroup 
             "viewer_fps": round(viewed / driving["seconds"], 2), **watch.summary(),
             "cpu_seconds_per_frame_written": driving["cpu_seconds"] / len(duty) if duty else None})
         return {"budget": "car" if group else "unconstrained", "fps": fps, "processes_outside_group": outside,
-                "foreign_nodes_in_domain": sorted(strangers), "idle": idle, "driving": driving, "memory": heap}
+                "foreign_nodes_in_domain": sorted(strangers), "idle": idle, "driving": driving, "memory": heap,
+                "model_from_cached_ir": from_cached_ir}
     finally:
         if viewer is not None:
             viewer.close()

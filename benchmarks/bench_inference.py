@@ -29,8 +29,9 @@ import numpy as np
 import openvino as ov
 
 from inference_pkg import demo_model, lidar, preprocess
+from inference_pkg.graph_files import CACHE_DIR
 from inference_pkg.model_package import install
-from inference_pkg.policy_network import CACHE_DIR, load_model
+from inference_pkg.policy_network import load_model
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / ".cache" / "deepracer-sample-model"

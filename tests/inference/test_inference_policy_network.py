@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from inference_pkg.graph_files import CACHE_DIR
 from inference_pkg.model_package import ModelPackageError
-from inference_pkg.policy_network import CACHE_DIR, compile_config, load_model
+from inference_pkg.policy_network import compile_config, load_model
 
 
 def random_feeds(model, seed: int) -> dict[str, np.ndarray]:

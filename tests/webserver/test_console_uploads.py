@@ -123,7 +123,7 @@ def test_the_listed_md5_is_the_graphs_even_when_checksum_txt_lies(console_server
     folder = console_server.models_root / "demo"
     (folder / "checksum.txt").write_text("0123456789abcdef0123456789abcdef\n")
     listed = client.get("/api/uploaded_model_list").json()[0]["md5"]
-    # The demo package is IR: its md5 is over model.xml then model.bin (inference_pkg.policy_network.checksum).
+    # The demo package is IR: its md5 is over model.xml then model.bin (inference_pkg.graph_files.checksum).
     assert listed == hashlib.md5((folder / "model.xml").read_bytes() + (folder / "model.bin").read_bytes()).hexdigest()
 
 

@@ -19,7 +19,6 @@ video job decodes images[0] as the colour camera frame. The original drive topic
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 from rclpy.event_handler import PublisherEventCallbacks
 from rclpy.experimental import EventsExecutor
@@ -236,6 +235,8 @@ class CompatNode(Node):
             self._rl_pub.publish(paired)
         if not self._readers["display"]:
             return
+        import cv2  # here: OpenCV is about 15 MB the console process carries only once someone reads this topic
+
         pixels = cv2.imdecode(np.frombuffer(bytes(message.data), np.uint8), cv2.IMREAD_COLOR)
         if pixels is None:
             return

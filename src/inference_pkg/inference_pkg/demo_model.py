@@ -21,8 +21,8 @@ import openvino.opset13 as ops
 
 from deepracer_common_pkg import vocabulary
 from inference_pkg import lidar, model_package, tensor_names
+from inference_pkg.graph_files import IR_XML
 from inference_pkg.metadata import METADATA_FILE
-from inference_pkg.policy_network import IR_XML
 
 DEMO_NAME = "demo"
 # Five steering angles at two speeds: enough to see the policy choose.

@@ -4,7 +4,8 @@ Installed layout, one folder per model under the models root:
     <models_root>/<name>/model_metadata.json
                          model.pb            (or model.xml + model.bin for IR-only packages)
                          checksum.txt        md5 of model.pb (of model.xml then model.bin for IR)
-                         .ir-cache/          converted IR, written by the first load
+                         .ir-cache/          converted IR of model.pb, written by the install's check (else by
+                                             the first load); not part of the package's size or md5
 An upload is checked before anything is written (archive members: no absolute paths, no "..", regular
 files and folders only, no sparse files, bounded count, and a declared size bounded both by `max_bytes` and
 by what an upload of that size can hold: a 388-byte archive declaring a 390 MiB member wrote 390 MB before
@@ -13,7 +14,8 @@ it was refused), unpacked into a hidden staging folder inside the models root, v
 A failure at any step leaves every installed model as it was. Staging, retired and deleted folders are
 held with an advisory lock while in use, so the leftovers of a process that died mid-install are told
 apart from live ones and removed (`remove_leftovers`).
-Pure Python plus OpenVINO (for the graph check), no ROS: the console uses it too.
+Pure Python, no ROS and no OpenVINO: the graph is read by a short-lived child (inference_pkg.package_check), so
+the console, the fleet link and the USB stick watcher can install without carrying OpenVINO.
 """
 
 from __future__ import annotations
@@ -32,14 +34,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from inference_pkg.metadata import (
-    METADATA_FILE,
-    ModelMetadata,
-    ModelPackageError,
-    load_metadata,
-    parse_metadata,
-)
-from inference_pkg.policy_network import (
+from inference_pkg.graph_files import (
     AGENT_PB,
     CACHE_DIR,
     CHECKSUM_FILE,
@@ -49,8 +44,15 @@ from inference_pkg.policy_network import (
     GraphFiles,
     checksum,
     find_graph,
-    validate_package,
 )
+from inference_pkg.metadata import (
+    METADATA_FILE,
+    ModelMetadata,
+    ModelPackageError,
+    load_metadata,
+    parse_metadata,
+)
+from inference_pkg.package_check import validate_package
 
 __all__ = [
     "BrokenModel", "InstalledModel", "ModelMetadata", "ModelPackageError", "check_complete", "delete", "free_name",

@@ -1,19 +1,19 @@
-"""A model folder's graph on OpenVINO: find it, check it against the metadata, cache it as IR, compile it.
+"""A model folder's graph on OpenVINO: check it against the metadata, cache it as IR, compile it.
 
 The frozen TensorFlow graph is read with `Core.read_model` (no TensorFlow, and never the converter,
 which reports usage to an outside service). The read graph is saved once as uncompressed IR in
-`<model>/.ir-cache/<md5 of model.pb>.xml/.bin`, so the next load reads the IR in milliseconds; a
-replaced model.pb has another md5 and misses the cache. Compilation is latency-oriented, batch 1, with
-an explicit precision (f32 by default: otherwise this CPU silently runs bf16 and results depend on it).
+`<model>/.ir-cache/<md5 of model.pb>.xml/.bin` (by the install's check, else by the first load), so a load
+reads the IR in milliseconds; a replaced model.pb has another md5 and misses the cache. Compilation is
+latency-oriented, batch 1, with an explicit precision (f32 by default: otherwise this CPU silently runs bf16
+and results depend on it). Finding the graph and its md5 are in graph_files, for the processes that list and
+install packages without loading OpenVINO.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import os
-import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,64 +25,10 @@ from deepracer_common_pkg import vocabulary
 from deepracer_common_pkg.action_space import DISCRETE
 from inference_pkg import tensor_names
 from inference_pkg.config import PRECISIONS
+from inference_pkg.graph_files import CACHE_DIR, find_graph, recorded_checksum
 from inference_pkg.metadata import METADATA_FILE, ModelMetadata, ModelPackageError, load_metadata
 
 log = logging.getLogger(__name__)
-
-GRAPH_PB = "model.pb"
-AGENT_PB = "agent/model.pb"
-IR_XML = "model.xml"
-IR_BIN = "model.bin"
-CACHE_DIR = ".ir-cache"
-CHECKSUM_FILE = "checksum.txt"
-
-
-@dataclass(frozen=True)
-class GraphFiles:
-    """The graph of one package: a frozen graph (`pb`) or OpenVINO IR (`ir`, path = the .xml)."""
-
-    kind: str
-    path: Path
-
-    @property
-    def files(self) -> tuple[Path, ...]:
-        return (self.path,) if self.kind == "pb" else (self.path, self.path.with_suffix(".bin"))
-
-
-def find_graph(folder: Path) -> GraphFiles:
-    """The package's graph: model.pb at the root, else agent/model.pb, else model.xml + model.bin."""
-    for relative in (GRAPH_PB, AGENT_PB):
-        if (folder / relative).is_file():
-            return GraphFiles("pb", folder / relative)
-    xml, binary = folder / IR_XML, folder / IR_BIN
-    if xml.is_file() and binary.is_file():
-        return GraphFiles("ir", xml)
-    if xml.is_file() or binary.is_file():
-        missing = IR_BIN if xml.is_file() else IR_XML
-        raise ModelPackageError(f"{folder}: {missing} is missing: OpenVINO IR needs both model.xml and model.bin")
-    raise ModelPackageError(f"{folder}: no graph found: add model.pb (or agent/model.pb), "
-                            "or model.xml with model.bin")
-
-
-def checksum(graph: GraphFiles) -> str:
-    """md5 of model.pb (what event tools compare), or of model.xml then model.bin for IR-only packages."""
-    digest = hashlib.md5(usedforsecurity=False)
-    for path in graph.files:
-        with path.open("rb") as handle:
-            while chunk := handle.read(1 << 20):
-                digest.update(chunk)
-    return digest.hexdigest()
-
-
-def recorded_checksum(folder: Path, graph: GraphFiles) -> str:
-    """checksum.txt when it is at least as new as the graph (hashing 23 MB costs 60-150 ms), else the md5."""
-    recorded = folder / CHECKSUM_FILE
-    with contextlib.suppress(OSError):
-        if recorded.stat().st_mtime_ns >= max(path.stat().st_mtime_ns for path in graph.files):
-            text = recorded.read_text().strip()
-            if re.fullmatch(r"[0-9a-f]{32}", text):
-                return text
-    return checksum(graph)
 
 
 def read_graph(core: ov.Core, path: Path) -> ov.Model:
@@ -161,15 +107,28 @@ def check_output_size(output: ov.Output, metadata: ModelMetadata, source: str) -
                                 f"{METADATA_FILE} needs {meaning}: the metadata does not belong to this graph")
 
 
-def validate_package(folder: Path, core: ov.Core | None = None) -> tuple[ModelMetadata, GraphFiles]:
-    """Full check of an unpacked package (metadata, graph present, readable, matching); used by install."""
+def check_package(folder: Path, core: ov.Core | None = None) -> str:
+    """Full check of an unpacked package (metadata, graph present, readable, matching), done at install.
+
+    A frozen graph is also saved in the package's IR cache, as `load_model` would on its first load, so the
+    inference node never converts one: converting model_48 raised a process's peak by 17 MB (160 MB against 143
+    from the cached IR), and a peak never comes back down. The install runs this in a short-lived child
+    (inference_pkg.package_check). Returns why the cache could not be written, or "" (written, already there, or
+    an IR package that needs none).
+    """
+    core = core or ov.Core()
     metadata = load_metadata(folder / METADATA_FILE)
     graph = find_graph(folder)
-    model = read_graph(core or ov.Core(), graph.path)
+    model = read_graph(core, graph.path)
     _, output = check_graph(model, metadata, str(graph.path))
+    cache_error = ""
+    if graph.kind == "pb":
+        key = recorded_checksum(folder, graph)
+        if not (folder / CACHE_DIR / f"{key}.xml").is_file():
+            cache_error = _cache_converted(model, folder, key)
     _batch_one(model)
     check_output_size(output, metadata, str(graph.path))
-    return metadata, graph
+    return cache_error
 
 
 def _batch_one(model: ov.Model) -> None:
@@ -192,6 +151,15 @@ def _write_cache(model: ov.Model, cache_dir: Path, key: str) -> None:
     for stale in cache_dir.iterdir():
         if stale.stem != key:
             stale.unlink(missing_ok=True)
+
+
+def _cache_converted(model: ov.Model, folder: Path, key: str) -> str:
+    """Save the read graph (batch not yet fixed) in the package's IR cache; why it could not be, or ""."""
+    try:
+        _write_cache(model, folder / CACHE_DIR, key)
+    except (OSError, RuntimeError) as error:
+        return f"could not cache the converted model in {folder / CACHE_DIR}: {error}"
+    return ""
 
 
 @dataclass
@@ -258,10 +226,7 @@ def load_model(folder: Path, *, precision: str = "f32", threads: int = 1, use_ca
     mark("read_s")
     inputs, output = check_graph(model, metadata, str(graph.path))
     if graph.kind == "pb" and use_cache and not from_cache:
-        try:
-            _write_cache(model, folder / CACHE_DIR, key)
-        except (OSError, RuntimeError) as error:
-            cache_error = f"could not cache the converted model in {folder / CACHE_DIR}: {error}"
+        cache_error = _cache_converted(model, folder, key)
     mark("cache_write_s")
     _batch_one(model)
     check_output_size(output, metadata, str(graph.path))

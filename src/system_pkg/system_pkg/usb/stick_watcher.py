@@ -146,7 +146,8 @@ class StickWatcher:
             log.warning("could not write %s on the stick: %s", device_status.FILE_NAME, error)
 
     def _installer(self) -> Callable[..., Any]:
-        """The model-package install; imported at the first stick with models (it loads OpenVINO: +50 MB)."""
+        """The model-package install, imported at the first stick with models; it reads the graph in a child
+        process (inference_pkg.package_check), so this process never loads OpenVINO."""
         if self._install is None:
             from inference_pkg.model_package import install
 

@@ -1,8 +1,9 @@
 """The robot in this process, for console tests and tools with no ROS graph: the real cores behind `RobotBridge`.
 
 Navigation is the navigation node's own state machine (`navigation_pkg.drive_control.DriveControl`, default
-parameters); loading a model runs the inference package's own checks (`model_package.resolve`,
-`policy_network.validate_package`) and the model-load rule both nodes call (`drive_rules.model_load_refusal`);
+parameters); loading a model runs the inference package's own checks (`model_package.resolve`, and the
+install's graph check `package_check.validate_package`, in its child process) and the model-load rule both nodes
+call (`drive_rules.model_load_refusal`);
 inference runs exactly while `drive_rules.policy_runs` says so; calibration values are accepted only when
 the servo package's `ChannelCalibration` accepts them. So a rule changed in a core changes what the console
 tests see; nothing here re-implements one. (It replaces tests/webserver/fake_robot.py, which wrote those rules
@@ -34,7 +35,7 @@ from deepracer_common_pkg.drive_rules import model_load_refusal, policy_runs, ra
 from deepracer_common_pkg.vocabulary import CALIBRATION
 from inference_pkg.config import InferenceConfig
 from inference_pkg.metadata import ModelPackageError
-from inference_pkg.policy_network import validate_package
+from inference_pkg.package_check import validate_package
 from navigation_pkg.config import NavigationConfig
 from navigation_pkg.drive_control import DriveControl, Outcome
 from servo_pkg.pwm_math import DEFAULT_STEERING, DEFAULT_THROTTLE, ChannelCalibration, duty_ns

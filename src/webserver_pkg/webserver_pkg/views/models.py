@@ -31,6 +31,7 @@ from deepracer_common_pkg.vocabulary import (
     SENSOR_WORDS,
     STEREO_CAMERAS,
 )
+from inference_pkg.graph_files import find_graph
 from inference_pkg.metadata import METADATA_FILE, ModelMetadata
 from inference_pkg.model_package import (
     InstalledModel,
@@ -41,7 +42,6 @@ from inference_pkg.model_package import (
     sanitise_name,
     scan,
 )
-from inference_pkg.policy_network import find_graph
 from webserver_pkg.context import console
 from webserver_pkg.robot.bridge import ModelStateView, NavigationView, RobotBridge
 from webserver_pkg.services import device_info, uploads

@@ -8,16 +8,19 @@ console's `runs_root`, which the graph sets to the logging node's `output_path`.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, current_app, request
 from flask.typing import ResponseReturnValue
 
 from logging_pkg.run_archive import stream_tar_gz
 from logging_pkg.run_catalog import RunNotFound, delete_run, list_runs, run_folder
-from logging_pkg.run_replay import ReplayCache, ReplayError, RunReplay
 from webserver_pkg.context import console
 from webserver_pkg.views.api_input import ApiError, ok, whole_number_text
 from webserver_pkg.views.pages import _page
+
+if TYPE_CHECKING:
+    from logging_pkg.run_replay import ReplayCache, RunReplay
 
 blueprint = Blueprint("runs", __name__)
 CACHE = "deepracer_run_replays"
@@ -29,6 +32,10 @@ def _root() -> Path:
 
 
 def _cache() -> ReplayCache:
+    """The open replays; the replay module is imported at the first one: it loads OpenCV (about 15 MB), which a
+    console nobody replays a run on never needs."""
+    from logging_pkg.run_replay import ReplayCache
+
     return current_app.extensions.setdefault(CACHE, ReplayCache())
 
 
@@ -41,6 +48,8 @@ def _folder(name: str) -> Path:
 
 def _replay(name: str) -> RunReplay:
     """The run opened for replay (kept open for the next requests); 409 with the reason when it cannot be."""
+    from logging_pkg.run_replay import ReplayError
+
     try:
         return _cache().get(_folder(name))
     except ReplayError as error:
@@ -73,6 +82,8 @@ def timeline(name: str) -> ResponseReturnValue:
 @blueprint.route("/api/runs/<name>/frame/<index>")
 def frame(name: str, index: str) -> ResponseReturnValue:
     """Frame `index`'s picture as PNG (stereo: left and right side by side)."""
+    from logging_pkg.run_replay import ReplayError
+
     replay = _replay(name)
     frames = replay.timeline.frames
     number = whole_number_text(index, "index", 0, 10**9)
