@@ -133,7 +133,9 @@ def test_the_readout_and_run_time_come_from_the_graph(running_console, ros_probe
     client = HttpClient(url)
     client.login(PASSWORD)
     state = ros_probe.publisher(NavigationState, names.NAVIGATION_STATE, qos.LATCHED, wait_for_subscribers=2)
-    commands = ros_probe.publisher(DriveCommand, names.NAVIGATION_SERVO_CMD, qos.COMMAND, wait_for_subscribers=2)
+    # The servo node reads the commands; the console only while its readout is read (live() below reads it, and
+    # sends again until the console heard one): waiting for a second reader here waited for an earlier test's read.
+    commands = ros_probe.publisher(DriveCommand, names.NAVIGATION_SERVO_CMD, qos.COMMAND, wait_for_subscribers=1)
     try:
         _readout_and_run_time(client, state, commands)
     finally:  # the probe lives for the session: a latched "started" left behind would reach later modules' nodes
