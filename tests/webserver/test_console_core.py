@@ -12,6 +12,7 @@ import urllib.request
 import pytest
 from cryptography import x509
 from webserver.console_client import ManualClock
+from werkzeug.security import generate_password_hash
 
 from webserver_pkg.app import create_app
 from webserver_pkg.config import ConsoleConfig
@@ -48,7 +49,13 @@ def test_first_password_comes_from_the_asset_tag(tmp_path):
     assert first is not None and (first.password, first.source) == ("A1B2C3D4", "asset_tag")
     assert store.ensure(tag) == first  # still the default: shown again at every start
     assert store.verify("A1B2C3D4") and not store.verify("a1b2c3d4")
-    assert json.loads((tmp_path / "console" / "password.json").read_text())["hash"].startswith("scrypt:32768:8:1$")
+    record_file = tmp_path / "console" / "password.json"
+    record = json.loads(record_file.read_text())
+    assert record["hash"].startswith("scrypt:16384:8:2$")  # 16 MiB a check, not werkzeug's default 32 (issue 23)
+    # A password hashed with werkzeug's default parameters (an earlier version of ours) still checks.
+    record["hash"] = generate_password_hash("A1B2C3D4", method="scrypt:32768:8:1")
+    record_file.write_text(json.dumps(record))
+    assert PasswordStore(tmp_path / "console").verify("A1B2C3D4")
 
 
 @pytest.mark.parametrize("content", [None, "", "Default string\n", "To Be Filled By O.E.M."])

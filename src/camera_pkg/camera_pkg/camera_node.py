@@ -35,7 +35,7 @@ from deepracer_common_pkg.telemetry_node import publish_telemetry
 from deepracer_interfaces_pkg.msg import CameraFrames, CameraStatus
 
 HEALTH_CHECK_PERIOD_S = 0.25  # with the 0.5 s loss timeout, a lost camera is reported within 0.75 s
-STATUS_HEARTBEAT_S = 1.0
+STATUS_FPS_STEP = 0.5  # a change of the delivered rate worth telling (its readers show it rounded)
 FRAME_ID = "camera"
 
 
@@ -53,7 +53,6 @@ class CameraNode(Node):
         self._window = StageWindow("camera", clock=self._time.now_s)  # frames handed on (capture rate: health())
         publish_telemetry(self, self._window)
         self._last_status: CameraStatus | None = None
-        self._last_status_time = 0.0
         self._sim_feeds: dict[str, SimFeed] = {}
         self._sim_subscriptions: dict[str, object] = {}
         self._follow_sim_cameras(self._config)
@@ -150,18 +149,19 @@ class CameraNode(Node):
         self._display.publish(display, outside=viewed)
 
     def _publish_status(self) -> None:
-        """On every change, and once a second so a slowly changing fps stays fresh."""
+        """On every change, the fps's by STATUS_FPS_STEP or more: the status is latched, and an unchanged one sent
+        again every second cost its readers a wake-up each for nothing."""
         health = self._capture.health()
         status = CameraStatus(connected=health.connected, stereo=health.stereo, video_on=self._video_on,
                               fps=round(health.fps, 1),
                               width=health.width, height=health.height, source=health.source,
                               error=health.error)
-        now = self._time.now_s()
         previous = self._last_status
         changed = previous is None or any(
             getattr(status, field) != getattr(previous, field)
-            for field in ("connected", "stereo", "video_on", "width", "height", "source", "error"))
-        if not changed and now - self._last_status_time < STATUS_HEARTBEAT_S:
+            for field in ("connected", "stereo", "video_on", "width", "height", "source", "error")) \
+            or abs(status.fps - previous.fps) >= STATUS_FPS_STEP
+        if not changed:
             return
         if previous is None or health.error != previous.error:
             if health.error:
@@ -170,7 +170,6 @@ class CameraNode(Node):
                 self.get_logger().info(f"camera delivering again from {health.source}")
         self._status_publisher.publish(status)
         self._last_status = status
-        self._last_status_time = now
 
     def on_shutdown(self) -> None:
         self._stop_capture()

@@ -117,6 +117,7 @@ class StarterWatchThread:
     """Runs StarterWatch beside the requests, PERIOD_S apart; it reads the car's state only while the setting is on."""
 
     PERIOD_S = 0.25
+    IDLE_PERIOD_S = 1.0  # while the setting is off or no run is on: a wake-up a second, not four, for nothing to do
 
     def __init__(self, watch: StarterWatch, *, enabled: Callable[[], bool], state: Callable[[], object | None],
                  stop: Callable[[str], None], clock: Callable[[], float]) -> None:
@@ -126,13 +127,16 @@ class StarterWatchThread:
         self._thread.start()
 
     def _run(self) -> None:
-        while not self._closing.wait(self.PERIOD_S):
+        period = self.IDLE_PERIOD_S
+        while not self._closing.wait(period):
+            period = self.IDLE_PERIOD_S
             if not self._enabled():
                 continue
             try:
                 state = self._state()
-                if state is None:
+                if state is None or not state.started:
                     continue
+                period = self.PERIOD_S
                 reason = self._watch.reason_to_stop(enabled=True, started=state.started,
                                                     run_started_ns=state.run_started_ns, now_s=self._clock())
                 if reason:
