@@ -39,6 +39,7 @@ from deepracer_common_pkg.graph import (
 STOP_GRACE_S = 8.0  # how long a node gets to publish neutral and exit after SIGINT
 RESTART_BACKOFF_S = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
 STABLE_UPTIME_S = 60.0  # a node that ran this long starts its backoff afresh after a crash
+LOOK_AGAIN_S = 2.0  # the children are looked at on SIGCHLD, and at least this often (a run without the handler)
 _PR_SET_PDEATHSIG = 1
 # Loaded here, before any thread exists: a forked child must not dlopen (it could deadlock).
 _LIBC = ctypes.CDLL(None, use_errno=True)
@@ -112,6 +113,7 @@ class Supervisor:
         self._out = out
         self._out_lock = threading.Lock()
         self._stopping = threading.Event()
+        self._wake = threading.Event()  # a stop asked, or a child exited (SIGCHLD): look at the children now
         self._children: list[_Child] = []
         for process in processes:
             params_file = work_dir / f"{process.name}.params.yaml"
@@ -140,6 +142,12 @@ class Supervisor:
 
     def request_stop(self, *_: object) -> None:
         self._stopping.set()
+        self._wake.set()
+
+    def child_exited(self, *_: object) -> None:
+        """SIGCHLD's handler: the supervisor wakes for it, instead of looking at its children five times a second
+        (an idle car's wake-ups all cost it CPU; issue 23)."""
+        self._wake.set()
 
     def run(self) -> int:
         """Start everything, supervise until asked to stop, then stop in reverse order."""
@@ -151,7 +159,8 @@ class Supervisor:
         if any(c.spec.niceness < 0 for c in self._children) and not may_raise_priority():
             self.say("[launcher] not root: every process runs at normal priority (on the car the stack runs as root, "
                      "and the servo process goes first on the CPU)")
-        while not self._stopping.wait(0.2):
+        while not self._stopping.is_set():
+            self._wake.clear()
             now = time.monotonic()
             for child in self._children:
                 code = child.process.poll() if child.process else None
@@ -164,6 +173,8 @@ class Supervisor:
                     child.restarts += 1
                 elif child.process is None and now >= child.next_start:
                     self._start(child)
+            restarts = [child.next_start for child in self._children if child.process is None]
+            self._wake.wait(min([LOOK_AGAIN_S, *(max(0.0, at - time.monotonic()) for at in restarts)]))
         return self.stop_all()
 
     def stop_all(self) -> int:
@@ -226,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         supervisor = Supervisor(group_processes(with_clock(specs)), Path(work), env)
         signal.signal(signal.SIGINT, supervisor.request_stop)
         signal.signal(signal.SIGTERM, supervisor.request_stop)
+        signal.signal(signal.SIGCHLD, supervisor.child_exited)
         supervisor.say(f"[launcher] ROS_DOMAIN_ID={env['ROS_DOMAIN_ID']} discovery="
                        f"{env['ROS_AUTOMATIC_DISCOVERY_RANGE']} data={Path(args.data_dir).expanduser()}")
         return supervisor.run()
