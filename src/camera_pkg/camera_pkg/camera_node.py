@@ -34,7 +34,7 @@ from deepracer_common_pkg.telemetry import StageWindow
 from deepracer_common_pkg.telemetry_node import publish_telemetry
 from deepracer_interfaces_pkg.msg import CameraFrames, CameraStatus
 
-HEALTH_CHECK_PERIOD_S = 0.25  # with the 0.5 s loss timeout, a lost camera is reported within 0.75 s
+HEALTH_CHECK_PERIOD_S = 0.5  # with the 0.5 s loss timeout, a lost camera is reported within 1.0 s (2 wake-ups a second)
 STATUS_FPS_STEP = 0.5  # a change of the delivered rate worth telling (its readers show it rounded)
 FRAME_ID = "camera"
 
