@@ -19,14 +19,6 @@ class Config:
             raise ValueError(f"rate_hz must be > 0, got {self.rate_hz}")
 
 
-@pytest.fixture
-def context():
-    context = rclpy.Context()
-    rclpy.init(context=context)
-    yield context
-    rclpy.try_shutdown(context=context)
-
-
 def test_defaults_declared_overrides_taken_invalid_changes_refused(context):
     node = rclpy.create_node("config_test", context=context,
                              parameter_overrides=[Parameter("source", value="file:/a.mp4")])

@@ -5,7 +5,6 @@ nodes in one context, as the process host builds them."""
 from __future__ import annotations
 
 import pytest
-import rclpy
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 
@@ -25,14 +24,6 @@ def test_a_node_beats_fast_only_while_the_drive_mode_relies_on_it(mode, started,
     state = NavigationState(mode=mode, started=started)
     watched = ("camera_node", "inference_node", "servo_node", "webserver_node")
     assert {node for node in watched if heartbeat.relied_on(state, node)} == fast
-
-
-@pytest.fixture
-def context():
-    made = rclpy.Context()
-    rclpy.init(context=made)
-    yield made
-    rclpy.try_shutdown(context=made)
 
 
 def test_beats_reach_a_reader_of_the_same_process_in_process_and_not_twice(context):

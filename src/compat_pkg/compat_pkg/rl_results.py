@@ -37,27 +37,23 @@ class RlResultsPairing:
 
     def picture(self, picture: CompressedImage) -> InferResultsArray | None:
         """The rl_results message this picture completes, if its output is here."""
-        stamp = to_ns(picture.header.stamp)
-        result = self._results.pop(stamp, None)
-        if result is None:
-            self._keep(self._pictures, stamp, picture)
-            return None
-        return rl_results(result, picture)
+        result = self._meet(to_ns(picture.header.stamp), picture, self._pictures, self._results)
+        return None if result is None else rl_results(result, picture)
 
     def result(self, result: InferenceResult) -> InferResultsArray | None:
         """The rl_results message this output completes, if its picture is here."""
-        stamp = to_ns(result.header.stamp)
-        picture = self._pictures.pop(stamp, None)
-        if picture is None:
-            self._keep(self._results, stamp, result)
-            return None
-        return rl_results(result, picture)
+        picture = self._meet(to_ns(result.header.stamp), result, self._results, self._pictures)
+        return None if picture is None else rl_results(result, picture)
+
+    def _meet(self, stamp: int, item: object, mine: OrderedDict, theirs: OrderedDict):
+        """The other half of `item`'s capture, taken; or None, and `item` kept to wait for it."""
+        other = theirs.pop(stamp, None)
+        if other is None:
+            mine[stamp] = item
+            while len(mine) > self._kept:
+                mine.popitem(last=False)
+        return other
 
     def clear(self) -> None:
         self._pictures.clear()
         self._results.clear()
-
-    def _keep(self, kept: OrderedDict, stamp: int, item: object) -> None:
-        kept[stamp] = item
-        while len(kept) > self._kept:
-            kept.popitem(last=False)
