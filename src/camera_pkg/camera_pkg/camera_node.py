@@ -9,7 +9,8 @@ destroyed or restarted, so it never publishes on a dead node.
 
 The display stream for browsers is the camera's own JPEG, passed on untouched at the capture size (the browser
 scales it; re-encoding cost a full decode, a resize and an encode per frame, more than the policy's own work on
-the car), at most `display_fps` frames a second, and only while a viewer subscribes.
+the car), at most `display_fps` frames a second, and only while a viewer subscribes (with the video on) or the
+logger beside this node records a run (its rl_results pictures, handed on in-process, video on or off).
 """
 
 from __future__ import annotations
