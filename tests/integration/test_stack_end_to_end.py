@@ -40,10 +40,14 @@ def stack():
 
 @pytest.fixture(scope="module")
 def driving(stack, ros_probe):
-    """The stack loaded with the demo model and driving autonomously at full max speed."""
+    """The stack loaded with the demo model and driving autonomously at full max speed: the throttle off neutral."""
     frames = ros_probe.subscribe(CameraFrames, names.CAMERA_FRAMES, qos.LATEST)
     written = ros_probe.subscribe(PwmWritten, names.SERVO_PWM_WRITTEN, qos.COMMAND)
     drive_autonomously(ros_probe, installed_model_dir(stack, STARTUP_S), max_speed=1.0, timeout=STARTUP_S)
+    # Start is answered before the first policy output: until one is written the throttle is still at neutral, and
+    # a node killed then leaves nothing for a watchdog to stop.
+    written.wait_for(lambda w: w.reason == "command" and w.throttle_ns != DEFAULT_THROTTLE.mid_ns, STARTUP_S,
+                     "the car driving: a command off neutral written")
     return frames, written
 
 
