@@ -12,11 +12,16 @@ import itertools
 import time
 
 import pytest
+from builtin_interfaces.msg import Time
 from navigation.navigation_rig import NavigationRig
 from rcl_interfaces.msg import Parameter, ParameterType, ParameterValue, SetParametersResult
 from rcl_interfaces.srv import SetParameters
 
+from deepracer_common_pkg import names, qos
 from deepracer_common_pkg.car_clock import boot_ns
+from deepracer_common_pkg.command_link import Command, CommandReceiver, address
+from deepracer_common_pkg.stamps import to_ns
+from deepracer_interfaces_pkg.msg import DriveCommand
 from support.rosgraph import NodeProcess, wait_for, wait_for_any
 
 MANUAL_TIMEOUT_S = 0.4
@@ -219,3 +224,39 @@ def test_parameters_change_at_run_time_and_bad_values_are_refused(rig):
         assert MANUAL_TIMEOUT_S <= received - last_sent <= MANUAL_TIMEOUT_S + 0.02 + MARGIN_S
     finally:
         assert set_parameter("watchdog_period_s", WATCHDOG_PERIOD_S).successful
+
+
+def test_commands_go_on_the_servo_nodes_local_link_and_over_dds_only_for_another_reader(rig):
+    """A servo node listening on the local link (played here by the test: the servo node is not part of this
+    module) gets each command there; over DDS it goes only when a reader other than the servo node's own is there
+    (this test's one DDS reader stands for the servo node's), and again as soon as the link is gone."""
+    heard: list[Command] = []
+    link = CommandReceiver(address(rig.probe.node.context.get_domain_id(), "/servo_node"), heard.append,
+                           lambda report: None)
+    try:
+        assert rig.start().success
+        sent: set[int] = set()
+
+        def first_on_link() -> int | None:  # the link is tried at most every RETRY_S: send until one is on it
+            sent.add(rig.send_manual(0.3, 0.5))
+            return next((to_ns(from_parts(c)) for c in heard if to_ns(from_parts(c)) in sent), None)
+        on_link = wait_for(first_on_link, what="a command on the link", interval=0.05)
+        later = rig.send_manual(0.3, 0.5)
+        wait_for(lambda: any(to_ns(from_parts(c)) == later for c in heard), what="the next command on the link")
+        assert not rig.was_echoed(on_link) and not rig.was_echoed(later)  # one DDS reader: the servo node's
+
+        another = rig.probe.subscribe(DriveCommand, names.NAVIGATION_SERVO_CMD, qos.COMMAND)
+        try:
+            wait_for(lambda: rig.probe.node.count_subscribers(names.NAVIGATION_SERVO_CMD) >= 2, what="2 readers")
+            _, stamp, _ = rig.drive(lambda: rig.send_manual(0.3, 0.5))
+            assert any(to_ns(from_parts(c)) == stamp for c in heard)  # on the link too
+            assert not rig.was_echoed(on_link) and not rig.was_echoed(later)  # by now they would have come
+        finally:
+            rig.probe.node.destroy_subscription(another.subscription)
+    finally:
+        link.close()
+    rig.drive(lambda: rig.send_manual(0.3, 0.5))  # the link gone: over DDS again
+
+
+def from_parts(command: Command) -> Time:
+    return Time(sec=command.sec, nanosec=command.nanosec)

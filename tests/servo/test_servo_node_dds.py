@@ -9,8 +9,12 @@ import time
 import pytest
 from rcl_interfaces.msg import Parameter, ParameterType, ParameterValue
 from rcl_interfaces.srv import SetParameters
+from rclpy.duration import Duration
 
 from deepracer_common_pkg import names, qos
+from deepracer_common_pkg.car_clock import boot_ns
+from deepracer_common_pkg.command_link import Command, CommandSender, address
+from deepracer_common_pkg.stamps import from_ns
 from deepracer_interfaces_pkg.msg import DriveCommand, NavigationState, PwmWrittenBatch, RawPwm
 from deepracer_interfaces_pkg.srv import GetCalibration, GetLedColor, SetCalibration, SetLedColor
 from support.rosgraph import NodeProcess, wait_for
@@ -86,6 +90,31 @@ def test_the_writes_go_batched_to_a_reader_that_keeps_them_all_and_a_neutral_at_
     finally:
         rig.probe.node.destroy_subscription(batches.subscription)
         rig.set_mode("manual")  # as the tests after this one expect
+
+
+def test_a_command_on_the_local_link_is_written_once_also_when_it_comes_over_dds_too(rig) -> None:
+    """Navigation sends on the link, and over DDS as well while somebody else reads its commands (the console's
+    readout): the servo node writes each command once."""
+    rig.set_mode("manual")
+    link = address(rig.probe.node.context.get_domain_id(), "/servo_node")
+    sender = CommandSender(link, clock=time.monotonic)
+    try:
+        stamp = from_ns(boot_ns())
+        assert sender.send(Command(stamp.sec, stamp.nanosec, 0.25, 0.5))
+        written = rig.written.wait_for(lambda m: m.reason == "command" and m.header.stamp == stamp,
+                                       what="the write for the command on the link")
+        assert (written.steering_ns, written.throttle_ns) == (1_517_500, 1_390_000)
+        again = DriveCommand(angle=0.25, throttle=0.5)
+        again.header.stamp = stamp
+        rig.topics.commands.publish(again)
+        assert rig.topics.commands.wait_for_all_acked(Duration(seconds=5))
+        # Over DDS, not on the link: written, after the repeat were that written. Throttle 0: no watchdog left due.
+        later = rig.drive(0.0, 0.0)
+        assert later.throttle_ns == 1_450_000
+        assert [m for m in rig.written.messages if m.header.stamp == stamp] == [written]
+    finally:
+        sender.close()
+        rig.written.clear()
 
 
 def test_out_of_range_command_is_refused_and_counted(rig) -> None:

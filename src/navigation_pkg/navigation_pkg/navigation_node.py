@@ -8,6 +8,9 @@ started or still driving (nothing can go quiet otherwise, and every wake-up cost
 Policy outputs arrive on the camera's capture thread when inference shares this process
 (deepracer_common_pkg.hosted_topics), everything else on the executor's: one lock keeps each core call and the
 messages it yields together, in order.
+
+Commands reach the servo node on a local socket when it listens there (deepracer_common_pkg.command_link), and over
+DDS while it does not, or when somebody else reads them.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import threading
 from rclpy.node import Node
 from std_srvs.srv import SetBool, Trigger
 
-from deepracer_common_pkg import action_space_msg, heartbeat, hosted_topics, names, qos, timeout_chain
+from deepracer_common_pkg import action_space_msg, command_link, heartbeat, hosted_topics, names, qos, timeout_chain
 from deepracer_common_pkg.action_space import ActionSpaceError
 from deepracer_common_pkg.node_main import run_node
 from deepracer_common_pkg.params import declare_config
@@ -39,6 +42,7 @@ from navigation_pkg.config import NavigationConfig
 from navigation_pkg.drive_control import AUTONOMOUS, EXTERNAL, MANUAL, REPEAT, DriveControl, DriveState, Outcome
 
 STATE_PERIOD_S = 1.0
+SERVO_NODE = "servo_node"  # the node the commands are for, in this node's namespace (launch/graph.yaml)
 
 
 class NavigationNode(Node):
@@ -53,6 +57,9 @@ class NavigationNode(Node):
         self._lock = threading.RLock()
 
         self._servo_pub = hosted_topics.HandOff(self, DriveCommand, names.NAVIGATION_SERVO_CMD, qos.COMMAND)
+        servo = f"{self.get_namespace().rstrip('/')}/{SERVO_NODE}"
+        self._servo_link = command_link.CommandSender(command_link.address(self.context.get_domain_id(), servo),
+                                                      clock=self._time.now_s)
         self._state_pub = self.create_publisher(NavigationState, names.NAVIGATION_STATE, qos.LATCHED)
         hosted_topics.subscribe(self, InferenceResult, names.INFERENCE_RESULTS, self._on_policy, qos.LATEST)
         self.create_subscription(DriveCommand, names.MANUAL_DRIVE, self._on_manual, qos.COMMAND)
@@ -178,7 +185,10 @@ class NavigationNode(Node):
             command = outcome.command
             message = DriveCommand(angle=command.angle, throttle=command.throttle)
             message.header.stamp = from_ns(command.stamp_ns)
-            self._servo_pub.publish(message)
+            linked = self._servo_link.send(command_link.Command(message.header.stamp.sec, message.header.stamp.nanosec,
+                                                                command.angle, command.throttle))
+            # On the link, the servo node has it; its DDS reader (counted when matched) need not get it again.
+            self._servo_pub.publish(message, outside=not linked or self._servo_pub.outside_readers() > 1)
             if command.source in (MANUAL, AUTONOMOUS, EXTERNAL):
                 self._window.record((self._now_ns() - command.stamp_ns) / 1e6)
         self._publish_state()
@@ -212,6 +222,7 @@ class NavigationNode(Node):
         with self._lock:
             self._apply(self._control.shutdown(), log=True)
         self._servo_pub.wait_for_all_acked(qos.SHUTDOWN_ACK_TIMEOUT)
+        self._servo_link.close()  # after the neutral: it is read from the socket's queue even once closed
 
 
 def main(args: list[str] | None = None) -> None:
