@@ -222,7 +222,8 @@ class NavigationNode(Node):
         with self._lock:
             self._apply(self._control.shutdown(), log=True)
         self._servo_pub.wait_for_all_acked(qos.SHUTDOWN_ACK_TIMEOUT)
-        self._servo_link.close()  # after the neutral: it is read from the socket's queue even once closed
+        with self._lock:  # the capture thread may still hand a policy output on
+            self._servo_link.close()  # after the neutral: it is read from the socket's queue even once closed
 
 
 def main(args: list[str] | None = None) -> None:
