@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import os
 import time
 
 import pytest
@@ -22,7 +23,7 @@ from deepracer_common_pkg.car_clock import boot_ns
 from deepracer_common_pkg.command_link import Command, CommandReceiver, address
 from deepracer_common_pkg.stamps import to_ns
 from deepracer_interfaces_pkg.msg import DriveCommand
-from support.rosgraph import NodeProcess, wait_for, wait_for_any
+from support.rosgraph import NodeProcess, RosProbe, wait_for, wait_for_any
 
 MANUAL_TIMEOUT_S = 0.4
 AUTONOMOUS_TIMEOUT_S = 0.3
@@ -226,14 +227,32 @@ def test_parameters_change_at_run_time_and_bad_values_are_refused(rig):
         assert set_parameter("watchdog_period_s", WATCHDOG_PERIOD_S).successful
 
 
-def test_commands_go_on_the_servo_nodes_local_link_and_over_dds_only_for_another_reader(rig):
+@pytest.fixture
+def alone():
+    """A navigation node in a ROS domain of its own, with a probe there: how many read its commands over DDS is then
+    this test's to say (the session's domain keeps readers of earlier modules)."""
+    domain = (int(os.environ["ROS_DOMAIN_ID"]) - 1 + 30) % 100 + 1
+    probe = RosProbe(domain_id=domain)
+    try:
+        with NodeProcess("navigation_pkg", "navigation_node", PARAMETERS, env={"ROS_DOMAIN_ID": str(domain)}) as node:
+            rig = NavigationRig(probe)
+            yield rig
+            rig.close()
+            assert node.running(), node.output()
+    finally:
+        probe.close()
+
+
+def test_commands_go_on_the_servo_nodes_local_link_and_over_dds_only_for_another_reader(alone):
     """A servo node listening on the local link (played here by the test: the servo node is not part of this
     module) gets each command there; over DDS it goes only when a reader other than the servo node's own is there
     (this test's one DDS reader stands for the servo node's), and again as soon as the link is gone."""
+    rig = alone
     heard: list[Command] = []
     link = CommandReceiver(address(rig.probe.node.context.get_domain_id(), "/servo_node"), heard.append,
                            lambda report: None)
     try:
+        assert rig.set_mode("manual").success and rig.set_max_speed(0.5).success
         assert rig.start().success
         sent: set[int] = set()
 
@@ -243,6 +262,7 @@ def test_commands_go_on_the_servo_nodes_local_link_and_over_dds_only_for_another
         on_link = wait_for(first_on_link, what="a command on the link", interval=0.05)
         later = rig.send_manual(0.3, 0.5)
         wait_for(lambda: any(to_ns(from_parts(c)) == later for c in heard), what="the next command on the link")
+        assert rig.probe.node.count_subscribers(names.NAVIGATION_SERVO_CMD) == 1
         assert not rig.was_echoed(on_link) and not rig.was_echoed(later)  # one DDS reader: the servo node's
 
         another = rig.probe.subscribe(DriveCommand, names.NAVIGATION_SERVO_CMD, qos.COMMAND)
