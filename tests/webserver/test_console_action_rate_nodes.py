@@ -17,7 +17,7 @@ from webserver.console_client import HttpClient
 from deepracer_common_pkg import names, qos
 from deepracer_common_pkg.drive_rules import RATE_WHILE_STARTED
 from deepracer_common_pkg.stamps import to_ns
-from deepracer_interfaces_pkg.msg import InferenceResult, ModelState
+from deepracer_interfaces_pkg.msg import InferenceResult, ModelState, NavigationState
 from deepracer_interfaces_pkg.srv import LoadModel, SetDriveMode
 from support.rosgraph import wait_for
 from support.stack import LaunchedStack, console_login, installed_model_dir, temp_data_dir
@@ -47,7 +47,15 @@ def console(stack, ros_probe):
     states = ros_probe.subscribe(ModelState, names.INFERENCE_MODEL_STATE, qos.LATCHED)
     assert ros_probe.call(LoadModel, names.INFERENCE_LOAD_MODEL, LoadModel.Request(model_dir=str(model)),
                           STARTUP_S).success
-    states.wait_for(lambda s: s.state == "loaded", STARTUP_S, "the demo model loaded")
+    # The newest state, not the first "loaded" heard (a latched one from before this load), and navigation's own
+    # view: a Start is refused while navigation still has the model "loading" (it was, 1 fresh-clone run in 4).
+    target = str(model).rstrip("/")
+    wait_for(lambda: (s := states.latest()) is not None and s.state == "loaded" and s.model_dir.rstrip("/") == target,
+             STARTUP_S, "the demo model loaded")
+    navigation = ros_probe.subscribe(NavigationState, names.NAVIGATION_STATE, qos.LATCHED)
+    wait_for(lambda: (n := navigation.latest()) is not None and n.model_ready, STARTUP_S,
+             "navigation to see the model loaded")
+    ros_probe.node.destroy_subscription(navigation.subscription)
     assert ros_probe.call(SetDriveMode, names.NAVIGATION_SET_DRIVE_MODE,
                           SetDriveMode.Request(mode="autonomous")).success
     return client
