@@ -121,7 +121,7 @@ class CommandReceiver:
         self._selector = selectors.DefaultSelector()
         self._selector.register(self._listener, selectors.EVENT_READ)
         self._selector.register(self._wake_read, selectors.EVENT_READ)
-        self._senders = 0  # guarded by the GIL: one writer (the thread), readers only compare
+        self._senders = 0  # changed under the lock (the thread, or discard_queued); readers only compare
         self._thread = threading.Thread(target=self._run, name="drive-commands", daemon=True)
         self._thread.start()
 
@@ -164,7 +164,7 @@ class CommandReceiver:
                 if isinstance(key.fileobj, socket.socket) and key.fileobj is not self._listener]
 
     def discard_queued(self) -> int:
-        """With the lock held: drop the commands not yet handed on; returns how many."""
+        """Drop the commands not yet handed on (taking the lock: none is handed on meanwhile); returns how many."""
         dropped = 0
         with self._lock:
             while self._accept():  # a sender that connected during the stall: its commands are as old
@@ -184,7 +184,7 @@ class CommandReceiver:
         """Take one waiting sender; False when none was waiting."""
         try:
             connection, _ = self._listener.accept()
-        except (BlockingIOError, InterruptedError):
+        except OSError:  # none waiting (or the link stopped after a bug: discard_queued must still work)
             return False
         connection.setblocking(False)
         _, uid, _ = _PEERCRED.unpack(connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _PEERCRED.size))
