@@ -12,7 +12,7 @@ import pytest
 from sensor_msgs.msg import CompressedImage
 from std_srvs.srv import SetBool
 
-from deepracer_common_pkg import names, qos
+from deepracer_common_pkg import names, picture_link, qos
 from deepracer_common_pkg.car_clock import boot_ns
 from deepracer_common_pkg.stamps import to_ns
 from deepracer_interfaces_pkg.msg import CameraFrames, CameraStatus, StageStats
@@ -87,6 +87,22 @@ def test_display_stream_is_jpeg_at_the_asked_size(frames, ros_probe):
     decoded = cv2.imdecode(np.frombuffer(bytes(message.data), np.uint8), cv2.IMREAD_COLOR)
     assert decoded is not None and (decoded.shape[1], decoded.shape[0]) == DISPLAY
     assert decoded.std() > 10, "the track view, in colour"
+
+
+def test_display_pictures_go_to_the_console_on_the_local_link_while_it_is_connected(frames, ros_probe):
+    """Issue 23: the console of the same car takes the display pictures on a local socket (picture_link); the test
+    stands in for it, while a DDS reader of the topic is there too (the earlier tests')."""
+    set_video(ros_probe, True)
+    pictures: list[bytes] = []
+    console = picture_link.PictureReceiver(
+        picture_link.address(ros_probe.node.context.get_domain_id(), "/camera_node"), pictures.append,
+        lambda up: None, pytest.fail)
+    try:
+        wait_for(lambda: len(pictures) >= 3, 15, "display pictures on the local link")
+    finally:
+        console.close()
+    decoded = cv2.imdecode(np.frombuffer(pictures[-1], np.uint8), cv2.IMREAD_COLOR)
+    assert decoded is not None and (decoded.shape[1], decoded.shape[0]) == DISPLAY
 
 
 def test_video_toggle_stops_and_restarts_the_display(frames, ros_probe):

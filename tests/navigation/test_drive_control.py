@@ -494,6 +494,23 @@ def test_silent_driving_path_node_stops_the_run_and_refuses_a_start(clock):
     assert control.start().accepted
 
 
+def test_a_silent_driving_path_node_stops_the_run_on_the_next_input_without_a_watchdog_tick(clock):
+    """The node's watchdog wakes only when inputs stop (issue 23: each wake-up costs the car CPU): while the policy
+    keeps giving steering, each output checks the driving path's nodes itself, so a servo node gone silent still
+    stops the run, at the first output past its timeout, in autonomous and manual mode alike."""
+    for make_driving, act in ((driving_autonomous, lambda c: c.on_policy(LEFT_SLOW, clock(), "model-a")),
+                              (driving_manual, lambda c: c.on_manual(0.0, 0.5, clock()))):
+        control = make_driving(clock)
+        control.on_heartbeat("servo_node", "boot-1", "")
+        for _ in range(30):  # 0.99 s of inputs at 30 a second: within peer_timeout_s, they drive
+            clock.advance(0.033)
+            assert act(control).command.throttle > 0
+        clock.advance(0.1)
+        outcome = act(control)
+        assert outcome.command is not None and outcome.command.throttle == 0.0
+        assert not control.state().started and "servo_node silent for 1.1 s" in outcome.reason
+
+
 def test_a_node_that_beat_at_the_idle_rate_before_the_start_gets_a_whole_timeout_after_it(clock):
     """Before a Start the nodes beat every 0.5 s and switch to fast beats when they hear it: a servo that beat 0.9 s
     before the Start passed it and was "silent for 1.1 s" 0.2 s later, before its fast beat came (the closed-loop

@@ -12,7 +12,7 @@ import pytest
 from sensor_msgs.msg import CompressedImage
 from webserver.console_client import HttpClient, MjpegViewer
 
-from deepracer_common_pkg import names, qos
+from deepracer_common_pkg import names, picture_link, qos
 from deepracer_common_pkg.car_clock import boot_ns
 from deepracer_interfaces_pkg.msg import DriveCommand, NavigationState
 from support.rosgraph import NodeProcess, wait_for
@@ -100,6 +100,42 @@ def test_live_video_subscribes_only_while_someone_watches(running_console, ros_p
         return any(body == jpeg for _, body in viewer.parts)
     wait_for(delivered, 15, "a frame through DDS and HTTP")
     viewer.close()
+    wait_for(lambda: publisher.get_subscription_count() == others, 15, "the console to unsubscribe")
+
+
+def test_live_video_comes_on_the_cameras_local_link_and_the_topic_is_read_only_while_it_is_down(running_console,
+                                                                                                 ros_probe):
+    """Issue 23: the console of the camera's own car takes its pictures on a local socket (picture_link), not over
+    DDS, and reads the topic only while that link is down. The test stands in for the camera: its end of the link
+    (the camera node's name in this ROS domain) and its topic."""
+    url, _, _ = running_console
+    client = HttpClient(url)
+    client.login(PASSWORD)
+    publisher = ros_probe.publisher(CompressedImage, names.CAMERA_DISPLAY, qos.LATEST, wait_for_subscribers=0)
+    others = publisher.get_subscription_count()
+    camera = picture_link.PictureServer(picture_link.address(ros_probe.node.context.get_domain_id(), "/camera_node"),
+                                        pytest.fail)
+    viewer = MjpegViewer(url, client)
+    try:
+        wait_for(lambda: camera.consoles() == 1, 15, "the console on the camera's link")
+        wait_for(lambda: publisher.get_subscription_count() == others, 15, "the console off the topic while linked")
+        linked = b"\xff\xd8\xff\xe0local-link-frame\xff\xd9"
+
+        def on_link() -> bool:
+            camera.send(linked)
+            return any(body == linked for _, body in viewer.parts)
+        wait_for(on_link, 15, "a picture through the link and HTTP")
+        camera.close()  # the camera node went away: the console reads the topic again
+        wait_for(lambda: publisher.get_subscription_count() == others + 1, 15, "the console back on the topic")
+        over_dds = b"\xff\xd8\xff\xe0dds-again\xff\xd9"
+
+        def on_topic() -> bool:
+            publisher.publish(CompressedImage(format="jpeg", data=over_dds))
+            return any(body == over_dds for _, body in viewer.parts)
+        wait_for(on_topic, 15, "a picture over DDS once the link is down")
+    finally:
+        viewer.close()
+        camera.close()
     wait_for(lambda: publisher.get_subscription_count() == others, 15, "the console to unsubscribe")
 
 

@@ -10,7 +10,8 @@ destroyed or restarted, so it never publishes on a dead node.
 The display stream for browsers is the camera's own JPEG, passed on untouched at the capture size (the browser
 scales it; re-encoding cost a full decode, a resize and an encode per frame, more than the policy's own work on
 the car), at most `display_fps` frames a second, and only while a viewer subscribes (with the video on) or the
-logger beside this node records a run (its rl_results pictures, handed on in-process, video on or off).
+logger beside this node records a run (its rl_results pictures, handed on in-process, video on or off). The console
+of the same car takes it on a local socket (deepracer_common_pkg.picture_link), other readers on the topic.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from camera_pkg.capture import Capture, CaptureThread
 from camera_pkg.config import CameraConfig, needs_restart
 from camera_pkg.frames import UndecodableFrame, display_jpeg, policy_image
 from camera_pkg.sources import SimFeed, SimPicture, open_rig, sim_lens
-from deepracer_common_pkg import hosted_topics, names, qos
+from deepracer_common_pkg import hosted_topics, names, picture_link, qos
 from deepracer_common_pkg.node_main import run_node
 from deepracer_common_pkg.params import declare_config
 from deepracer_common_pkg.rate_keeper import RateKeeper
@@ -48,6 +49,7 @@ class CameraNode(Node):
         self._frames = hosted_topics.HandOff(self, CameraFrames, names.CAMERA_FRAMES, qos.LATEST)
         self._display_keeper = RateKeeper(self._config.display_fps)
         self._display = hosted_topics.HandOff(self, CompressedImage, names.CAMERA_DISPLAY, qos.LATEST)
+        self._console_link = self._open_console_link()
         self._status_publisher = self.create_publisher(CameraStatus, names.CAMERA_STATUS, qos.LATCHED)
         self.create_service(SetBool, names.CAMERA_MEDIA_STATE, self._on_media_state)
         self._time = StackClock(self)
@@ -59,6 +61,17 @@ class CameraNode(Node):
         self._follow_sim_cameras(self._config)
         self._capture = self._start_capture(self._config)
         self._time.create_timer(HEALTH_CHECK_PERIOD_S, self._publish_status)
+
+    def _open_console_link(self) -> picture_link.PictureServer | None:
+        link_address = picture_link.address(self.context.get_domain_id(), self.get_fully_qualified_name())
+        logger = self.get_logger()
+        try:
+            return picture_link.PictureServer(link_address, lambda text: logger.warning(text,
+                                                                                        throttle_duration_sec=5.0))
+        except OSError as error:
+            logger.warning(f"display pictures over DDS only: the local link is taken ({error}): is another camera "
+                           "node of this name running in this ROS domain?")
+            return None
 
     def _start_capture(self, config: CameraConfig) -> CaptureThread:
         rig = partial(open_rig, config.source_spec, fps=config.fps, width=config.capture_width,
@@ -112,7 +125,10 @@ class CameraNode(Node):
         return self._frames.wanted() or self._viewed() or self._display.wanted_here()
 
     def _viewed(self) -> bool:
-        return self._video_on and self._display.outside_readers() > 0
+        return self._video_on and (self._display.outside_readers() > 0 or self._linked_consoles() > 0)
+
+    def _linked_consoles(self) -> int:
+        return self._console_link.consoles() if self._console_link is not None else 0
 
     def _publish(self, capture: Capture) -> None:
         """On the capture thread."""
@@ -143,11 +159,13 @@ class CameraNode(Node):
     def _publish_display(self, capture: Capture, config: CameraConfig, viewed: bool) -> None:
         """Only the left camera is shown: the browser page has room for one view. The logger beside this node
         gets it whether or not the video is on (the bag's rl_results pictures); viewers only while it is."""
-        display = CompressedImage(format="jpeg", data=display_jpeg(
-            capture.frames[0], config.display_width, config.display_height, config.display_quality))
+        picture = display_jpeg(capture.frames[0], config.display_width, config.display_height, config.display_quality)
+        display = CompressedImage(format="jpeg", data=picture)
         display.header.stamp = from_ns(capture.stamp_ns)
         display.header.frame_id = FRAME_ID
         self._display.publish(display, outside=viewed)
+        if viewed and self._console_link is not None:
+            self._console_link.send(picture)
 
     def _publish_status(self) -> None:
         """On every change, the fps's by STATUS_FPS_STEP or more: the status is latched, and an unchanged one sent
@@ -174,6 +192,8 @@ class CameraNode(Node):
 
     def on_shutdown(self) -> None:
         self._stop_capture()
+        if self._console_link is not None:
+            self._console_link.close()
 
 
 def main(args: list[str] | None = None) -> None:

@@ -77,9 +77,10 @@ WHILE_AUTONOMOUS = frozenset({names.CAMERA_FRAMES, names.INFERENCE_RESULTS, name
 # within a moment of the Start (compat_node hears the reader at once, the camera the same), a few frames into the run.
 WHILE_DRIVING = frozenset({names.ORIGINAL_RL_RESULTS})
 # After the writer has emptied its inbox it pauses this long before it waits again, so a run's messages (about 100 a
-# second) are taken in ten wake-ups a second, not one each: each wake-up of a thread cost ~0.1 ms of CPU here, more
-# on the car. The writer is niced and off the frame path: a message waits at most this long to be written.
-DRAIN_PAUSE_S = 0.1
+# second) are taken in four wake-ups a second, not one each: each wake-up of a thread cost ~0.1 ms of CPU here, and
+# ~0.3 ms held to the car's budget (issue 23). The writer is niced and off the frame path: a message waits at most
+# this long to be written (a killed logger loses the chunk being filled anyway, about a second of frames).
+DRAIN_PAUSE_S = 0.25
 # In-process messages kept while no bag is open, for the bag the run's Start is about to open.
 EARLY_KEPT = 32
 _STOP = object()

@@ -215,6 +215,9 @@ class DriveControl:
         if model_name and model_name != self._model_name:
             return Outcome(False, f"policy output from model {model_name!r} ignored: {self._model_name!r} "
                                   "is loaded", dropped=True)
+        halted = self._path_halt(self._monotonic_ns())
+        if halted is not None:
+            return halted
         age_s = (self._stamp_ns() - stamp_ns) / _NS
         if abs(age_s) > self._config.max_policy_age_s:
             return Outcome(False, f"policy output is {age_s:.3f} s old (max_policy_age_s "
@@ -242,6 +245,9 @@ class DriveControl:
             return Outcome(False, f"{what} ignored in {self._mode} mode")
         if not self._started:
             return Outcome(False, f"{what} ignored: not started")
+        halted = self._path_halt(self._monotonic_ns())
+        if halted is not None:
+            return halted
         age_s = (self._stamp_ns() - stamp_ns) / _NS
         if abs(age_s) > self._config.max_manual_age_s:
             return Outcome(False, f"{what} is {age_s:.3f} s old (max_manual_age_s "
@@ -263,9 +269,9 @@ class DriveControl:
         been quiet for longer than its timeout; otherwise, while driving, repeat the held command when due."""
         now = self._monotonic_ns()
         if self._started:
-            problem = self._peers.problem(self._mode, now, since_ns=self._run_started_ns)
-            if problem:
-                return self._halt(f"{problem}: start again to drive")
+            halted = self._path_halt(now)
+            if halted is not None:
+                return halted
             stall = self._policy_stall(now)
             if stall:
                 return self._halt(stall)
@@ -281,6 +287,13 @@ class DriveControl:
             self._last_output_ns = now
             return Outcome(True, "held command repeated", Command(self._angle, self._throttle, 0, REPEAT))
         return Outcome(False, "source is fresh")
+
+    def _path_halt(self, now: int) -> Outcome | None:
+        """A started run stops when a node on its driving path went silent or reports a fault: checked by the watchdog
+        and by every input the run acts on, since the node's watchdog wakes only when inputs stop (each wake-up costs
+        the car CPU), and a silent servo node must stop the run while the camera keeps the policy going."""
+        problem = self._peers.problem(self._mode, now, since_ns=self._run_started_ns)
+        return self._halt(f"{problem}: start again to drive") if problem else None
 
     def _policy_stall(self, now: int) -> str | None:
         if self._mode != AUTONOMOUS:

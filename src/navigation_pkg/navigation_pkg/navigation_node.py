@@ -191,6 +191,10 @@ class NavigationNode(Node):
             self._servo_pub.publish(message, outside=not linked or self._servo_pub.outside_readers() > 1)
             if command.source in (MANUAL, AUTONOMOUS, EXTERNAL):
                 self._window.record((self._now_ns() - command.stamp_ns) / 1e6)
+                # A fresh input: the watchdog's next check is a period from now. While inputs come faster than it
+                # checks (30 a second against 20) it never wakes (DriveControl checks the driving path's nodes on
+                # each input instead); it wakes when they stop, which is what it is for.
+                self._watchdog.reset()
         self._publish_state()
         return outcome
 

@@ -154,10 +154,14 @@ class ServoNode(Node):
             self.get_logger().warning(f"{', '.join(restart_needed)}: takes effect when the node restarts")
         self.config = config
 
-    def _follow_watch(self) -> None:
-        """The watchdog runs, and the guard counts, only while something can time out (ServoCore.needs_watch)."""
+    def _follow_watch(self, *, commanded: bool = False) -> None:
+        """The watchdog runs, and the guard counts, only while something can time out (ServoCore.needs_watch).
+        A drive command just written (`commanded`) starts the watchdog's period again: what it checks is the newest
+        command's age, which cannot run out within a period of that command, so while commands come faster than it
+        checks (30 a second against 16) it never wakes; each check cost the car an executor wake-up (issue 23).
+        The guard still hears from this node at least once a period: the thread that writes beats too."""
         if self.core.needs_watch:
-            if self._watchdog.is_canceled():
+            if commanded or self._watchdog.is_canceled():
                 self._watchdog.reset()
             return
         if not self._watchdog.is_canceled():
@@ -166,7 +170,7 @@ class ServoNode(Node):
 
     def _publish(self, written: Written | None, source_stamp) -> None:
         """Publish a write; stamp it with the command's stamp, or with now for the node's own decisions."""
-        self._follow_watch()
+        self._follow_watch(commanded=written is not None and written.reason == "command")
         if written is None:
             return
         if not written.enabled and written.reason != "shutdown":

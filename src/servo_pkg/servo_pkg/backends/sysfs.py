@@ -26,7 +26,7 @@ SERVO_POWER_ON = "0"
 SERVO_POWER_OFF = "1"
 
 
-def write_attribute(path: Path, value: int | str, *, regular_file: bool = False) -> None:
+def write_attribute(path: Path | str, value: int | str, *, regular_file: bool = False) -> None:
     """One sysfs write: open, write the decimal text, close (sysfs acts on each write). With the bare system calls:
     Python's file object around them cost more than the write itself (a duty cycle per channel per frame).
 
@@ -61,6 +61,8 @@ class SysfsBackend(PwmBackend):
         self._gpio = enable_gpio
         self._channels = dict(channels)
         self._period_ns = period_ns
+        # Written for every drive command: the paths made once (building them cost more than the write).
+        self._duty_paths = {channel: str(self._pwm(channel) / "duty_cycle") for channel in self._channels}
 
     def _pwm(self, channel: str) -> Path:
         return self._pwm_root / f"pwm{self._channels[channel]}"
@@ -100,7 +102,7 @@ class SysfsBackend(PwmBackend):
     def _write(self, duties: dict[str, int]) -> bool:
         try:
             for channel, ns in duties.items():
-                write_attribute(self._pwm(channel) / "duty_cycle", ns, regular_file=self._regular_files)
+                write_attribute(self._duty_paths[channel], ns, regular_file=self._regular_files)
         except OSError as error:
             self.problem = f"sysfs PWM write failed: {error}"
             return False

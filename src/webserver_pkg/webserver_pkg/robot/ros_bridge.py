@@ -19,7 +19,6 @@ from rcl_interfaces.srv import GetParameters, SetParameters
 from rclpy.node import Node
 from rclpy.parameter import parameter_value_to_python
 from rclpy.qos import qos_profile_rosout_default
-from sensor_msgs.msg import CompressedImage
 from std_msgs.msg import String
 from std_srvs.srv import SetBool, Trigger
 
@@ -59,6 +58,7 @@ from webserver_pkg.robot.bridge import (
     StageView,
     heard,
 )
+from webserver_pkg.robot.display_watch import DisplayWatch
 from webserver_pkg.services.log_sources import MAX_LINES
 
 STAGES = ("camera", "inference", "navigation", "servo")
@@ -323,9 +323,7 @@ class RosBridge(RobotBridge):
         return self._raw_pwm.get_subscription_count() > 0 and self._written.matched_publishers() > 0
 
     def watch_display(self, on_frame: Callable[[bytes], None]) -> Callable[[], None]:
-        subscription = self._node.create_subscription(
-            CompressedImage, names.CAMERA_DISPLAY, lambda m: on_frame(bytes(m.data)), qos.LATEST)
-        return lambda: self._node.destroy_subscription(subscription)
+        return DisplayWatch(self._node, on_frame).close
 
 
 class OnDemand:
