@@ -85,11 +85,11 @@ class NavigationNode(Node):
         return timeout_chain.navigation_change_refusal(self._checked, candidate)
 
     def _on_config(self, config: NavigationConfig) -> None:
-        if config.watchdog_period_s != self._config.watchdog_period_s:
-            self.destroy_timer(self._watchdog)
-            self._watchdog = self._time.create_timer(config.watchdog_period_s, self._on_watchdog)
-        self._config = config
-        with self._lock:
+        with self._lock:  # the frame path's thread pushes the watchdog back: never a timer being destroyed
+            if config.watchdog_period_s != self._config.watchdog_period_s:
+                self.destroy_timer(self._watchdog)
+                self._watchdog = self._time.create_timer(config.watchdog_period_s, self._on_watchdog)
+            self._config = config
             self._control.configure(config)
 
     # --- inputs --------------------------------------------------------------------------------------
