@@ -41,3 +41,20 @@ def test_percentile_of_nothing_is_zero_and_window_must_be_positive():
     assert percentile([], 0.5) == 0.0
     with pytest.raises(ValueError, match="window_s must be > 0, got 0"):
         StageWindow("x", window_s=0)
+
+
+def test_a_publisher_is_woken_once_by_the_next_event_only_when_nothing_is_left_to_age_out():
+    """The telemetry timer sleeps while an idle stage's figures cannot change (issue 23: every wake-up costs the
+    car's idle CPU); the stage's next event, a drop or an error wakes it, once."""
+    clock = Clock()
+    window = StageWindow("camera", window_s=1.0, clock=clock)
+    woken: list[str] = []
+    window.record(5.0)
+    assert not window.wake_on_change(lambda: woken.append("too early"))  # that event still ages out
+    clock.now += 1.5
+    for event in (lambda: window.record(1.0), lambda: window.drop(), lambda: window.error()):
+        clock.now += 1.5  # the window is empty again
+        assert window.wake_on_change(lambda: woken.append("woken"))
+        event()
+        event()  # a second event finds no waker left
+    assert woken == ["woken", "woken", "woken"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -45,6 +46,7 @@ class StageWindow:
         self._dropped = 0
         self._errors = 0
         self._lock = threading.Lock()
+        self._waker: Callable[[], None] | None = None
 
     def record(self, latency_ms: float) -> None:
         now = self._clock()
@@ -52,15 +54,36 @@ class StageWindow:
             self._events.append((now, latency_ms))
             self._count += 1
             self._trim(now)
+            waker, self._waker = self._waker, None
+        if waker is not None:
+            waker()
 
     def drop(self, n: int = 1) -> None:
         with self._lock:
             self._dropped += n
+            waker, self._waker = self._waker, None
+        if waker is not None:
+            waker()
 
     def error(self) -> None:
         """A failure of our own code while handling an input; kept apart from drops, which are the inputs'."""
         with self._lock:
             self._errors += 1
+            waker, self._waker = self._waker, None
+        if waker is not None:
+            waker()
+
+    def wake_on_change(self, waker: Callable[[], None]) -> bool:
+        """Call `waker` once, from the thread that records, at the next event, when the window holds none now (its
+        figures cannot change until one comes); False, and no call, when it still holds some (they age out).
+        A publisher of the figures sleeps meanwhile instead of waking to find nothing new."""
+        now = self._clock()
+        with self._lock:
+            self._trim(now)
+            if self._events:
+                return False
+            self._waker = waker
+            return True
 
     def _trim(self, now: float) -> None:
         while self._events and self._events[0][0] < now - self._window_s:

@@ -2,13 +2,17 @@
 
 A stage that handles nothing (an idle car) has nothing new to say, and every message costs each reader a wake-up
 (the console reads all four stages): its figures are sent when they change, and at once to a reader that comes,
-so a reader never waits for a change to hear them. The console takes figures older than a few seconds for a stage
+so a reader never waits for a change to hear them. Its timer sleeps while nothing can change (no event left in the
+window) until the stage handles something again. The console takes figures older than a few seconds for a stage
 that stopped (webserver_pkg.services.device_info.STALE_TELEMETRY_S), which is what an unchanged stage is.
 """
 
 from __future__ import annotations
 
+import contextlib
+
 from rclpy.event_handler import PublisherEventCallbacks, QoSPublisherMatchedInfo
+from rclpy.exceptions import InvalidHandle
 from rclpy.node import Node
 
 from deepracer_common_pkg import names, qos
@@ -25,6 +29,11 @@ def publish_telemetry(node: Node, window: StageWindow, period_s: float = 1.0) ->
     def publish(always: bool) -> None:
         snap = window.snapshot()
         if sent and snap == sent[0] and not always:
+            # Nothing new, and nothing that can change until the stage handles something (an idle car): the timer
+            # stops until then instead of waking each second for nothing (the car's idle CPU, issue 23).
+            timer.cancel()
+            if not window.wake_on_change(wake):
+                timer.reset()  # an event came meanwhile, or old ones still age out of the window
             return
         message = StageStats(stage=snap.stage, rate_hz=snap.rate_hz, latency_p50_ms=snap.latency_p50_ms,
                              latency_p95_ms=snap.latency_p95_ms, count=snap.count, dropped=snap.dropped,
@@ -41,4 +50,10 @@ def publish_telemetry(node: Node, window: StageWindow, period_s: float = 1.0) ->
 
     publisher = node.create_publisher(StageStats, names.telemetry_topic(window.stage), qos.LATEST,
                                       event_callbacks=PublisherEventCallbacks(matched=readers_changed))
-    clock.create_timer(period_s, lambda: publish(False))  # no parameter: rclpy passes a TimerInfo to one that has
+
+    def wake() -> None:
+        """On the thread that recorded (the frame path's, often): the timer runs again."""
+        with contextlib.suppress(InvalidHandle):  # the node is being destroyed: nothing left to publish
+            timer.reset()
+
+    timer = clock.create_timer(period_s, lambda: publish(False))  # no parameter: rclpy passes TimerInfo to one with

@@ -1,0 +1,47 @@
+"""publish_telemetry over real DDS, with the EventsExecutor the nodes spin: figures once a second while they change,
+the timer asleep while an idle stage's figures cannot change (issue 23: the car's idle CPU), and awake again with the
+stage's next event, recorded on another thread as the frame path records."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+import rclpy
+from rclpy.experimental import EventsExecutor
+from rclpy.node import Node
+
+from deepracer_common_pkg import names, qos
+from deepracer_common_pkg.node_main import Spinner
+from deepracer_common_pkg.telemetry import StageWindow
+from deepracer_common_pkg.telemetry_node import publish_telemetry
+from deepracer_interfaces_pkg.msg import StageStats
+from support.rosgraph import wait_for
+
+_stages = itertools.count()
+
+
+@pytest.fixture
+def stage_node(ros_probe):
+    context = rclpy.Context()
+    rclpy.init(context=context, domain_id=ros_probe.node.context.get_domain_id())
+    node = Node(f"telemetry_test_{next(_stages)}", context=context)
+    window = StageWindow(node.get_name(), window_s=0.5)
+    publish_telemetry(node, window, period_s=0.2)
+    spinner = Spinner(EventsExecutor(context=context), [node], "telemetry-test").start()
+    yield node, window
+    spinner.stop(5.0)
+    node.destroy_node()
+    rclpy.shutdown(context=context)
+
+
+def test_the_timer_sleeps_while_nothing_can_change_and_the_next_event_wakes_it(stage_node, ros_probe) -> None:
+    node, window = stage_node
+    (timer,) = node.timers
+    figures = ros_probe.subscribe(StageStats, names.telemetry_topic(window.stage), qos.LATEST)
+    figures.wait_for(lambda m: m.count == 0, 10, "the figures at once to a reader that comes")
+    window.record(3.0)
+    figures.wait_for(lambda m: m.count == 1 and m.latency_p50_ms == 3.0, 10, "the event's figures")
+    wait_for(timer.is_canceled, 10, "the timer asleep once the event left the window")
+    window.record(7.0)  # as the frame path records: not on the executor's thread
+    figures.wait_for(lambda m: m.count == 2 and m.latency_p50_ms == 7.0, 10, "the next event's figures")
