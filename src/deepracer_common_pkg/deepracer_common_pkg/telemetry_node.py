@@ -30,10 +30,12 @@ def publish_telemetry(node: Node, window: StageWindow, period_s: float = 1.0) ->
         snap = window.snapshot()
         if sent and snap == sent[0] and not always:
             # Nothing new, and nothing that can change until the stage handles something (an idle car): the timer
-            # stops until then instead of waking each second for nothing (the car's idle CPU, issue 23).
-            timer.cancel()
-            if not window.wake_on_change(wake):
-                timer.reset()  # an event came meanwhile, or old ones still age out of the window
+            # stops until then instead of waking each second for nothing (the car's idle CPU, issue 23). On the
+            # car's clock only: a simulated clock reaches the node through its executor, and its timers keep beating.
+            if not clock.simulated:
+                timer.cancel()
+                if not window.wake_on_change(wake):
+                    timer.reset()  # an event came meanwhile, or old ones still age out of the window
             return
         message = StageStats(stage=snap.stage, rate_hz=snap.rate_hz, latency_p50_ms=snap.latency_p50_ms,
                              latency_p95_ms=snap.latency_p95_ms, count=snap.count, dropped=snap.dropped,
