@@ -54,21 +54,22 @@ class StageWindow:
             self._events.append((now, latency_ms))
             self._count += 1
             self._trim(now)
-            waker, self._waker = self._waker, None
-        if waker is not None:
-            waker()
+        self._changed()
 
     def drop(self, n: int = 1) -> None:
         with self._lock:
             self._dropped += n
-            waker, self._waker = self._waker, None
-        if waker is not None:
-            waker()
+        self._changed()
 
     def error(self) -> None:
         """A failure of our own code while handling an input; kept apart from drops, which are the inputs'."""
         with self._lock:
             self._errors += 1
+        self._changed()
+
+    def _changed(self) -> None:
+        """After an event, outside the lock: the waker set by wake_on_change, once."""
+        with self._lock:
             waker, self._waker = self._waker, None
         if waker is not None:
             waker()
