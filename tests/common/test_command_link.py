@@ -8,6 +8,7 @@ import itertools
 import os
 import socket
 import threading
+import time
 
 import pytest
 from rclpy.serialization import deserialize_message, serialize_message
@@ -188,3 +189,73 @@ def test_commands_queued_while_the_node_was_stalled_are_dropped_not_handed_on(li
     finally:
         sender.close()
         receiver.close()
+
+
+class Check:
+    """A check the receiver's thread times (as the servo node's watchdog): due at `due_s` (monotonic), if set."""
+
+    def __init__(self) -> None:
+        self.due_s: float | None = None
+        self.ran: list[tuple[float, str]] = []  # when, on which thread
+
+    def due_in(self) -> float | None:
+        return None if self.due_s is None else self.due_s - time.monotonic()
+
+    def on_due(self) -> None:
+        self.ran.append((time.monotonic(), threading.current_thread().name))
+        self.due_s = None
+
+
+def test_a_check_that_falls_due_runs_on_the_link_thread_when_no_command_came_first(link_address, heard):
+    check = Check()
+    due_s = check.due_s = time.monotonic() + 0.2
+    receiver = CommandReceiver(link_address, heard.on_command, heard.reports.append, due_in=check.due_in,
+                               on_due=check.on_due)
+    try:
+        wait_for(lambda: check.ran, what="the check, due 0.2 s after the receiver started")
+        [(when, thread)] = check.ran
+        assert thread == "drive-commands" and when >= due_s
+    finally:
+        receiver.close()
+
+
+def test_commands_that_push_the_check_back_keep_it_from_running_until_they_stop(link_address, heard):
+    """What the servo node's watchdog relies on: each command written starts the period again, so while commands
+    come the check never runs (nothing wakes for it), and once they stop it runs a period after the last."""
+    check = Check()
+
+    def on_command(command: Command) -> None:
+        heard.on_command(command)
+        check.due_s = time.monotonic() + 1.0
+
+    receiver = CommandReceiver(link_address, on_command, heard.reports.append, due_in=check.due_in,
+                               on_due=check.on_due)
+    sender = CommandSender(link_address, FakeClock())
+    try:
+        for sec in range(1, 31):  # 1.5 s of commands, 20 a second: each pushes the check a second on
+            assert sender.send(Command(sec, 0, 0.0, 0.5))
+            time.sleep(0.05)
+        last_sent = time.monotonic()
+        wait_for(lambda: len(heard.commands) == 30, what="all 30 commands")
+        assert check.ran == []
+        wait_for(lambda: check.ran, what="the check once the commands stopped")
+        assert check.ran[0][0] >= last_sent + 0.9
+    finally:
+        sender.close()
+        receiver.close()
+
+
+def test_wake_makes_the_thread_time_a_check_another_thread_made_due(link_address, heard):
+    """The thread waits for a command with no check due; the servo node's executor (a command over DDS) makes one
+    due: without `wake` it would only run after the next command on the link."""
+    check = Check()
+    receiver = CommandReceiver(link_address, heard.on_command, heard.reports.append, due_in=check.due_in,
+                               on_due=check.on_due)
+    try:
+        wait_for(lambda: receiver.alive, what="the receiver's thread")
+        check.due_s = time.monotonic() + 0.1
+        receiver.wake()
+        wait_for(lambda: check.ran, what="the check made due from another thread")
+    finally:
+        receiver.close()
+    receiver.wake()  # after close: nothing to wake, and no file of somebody else's written to

@@ -138,6 +138,31 @@ def test_watchdog_sets_throttle_neutral_within_the_bound(rig) -> None:
     assert TIMEOUT_S <= received - sent <= WATCHDOG_BOUND_S
 
 
+def test_watchdog_sets_throttle_neutral_within_the_bound_after_commands_on_the_link_stop(rig) -> None:
+    """On the car the link's thread times the watchdog (no executor timer): commands that keep coming hold it off,
+    and a period after the last the checks begin; neutral within 1.25 timeouts of the last command."""
+    rig.set_mode("manual")
+    rig.written.clear()
+    sender = CommandSender(address(rig.probe.node.context.get_domain_id(), "/servo_node"), clock=time.monotonic)
+    try:
+        for _ in range(20):  # 20 commands, 30 a second: longer than a timeout, the throttle on all along
+            stamp = from_ns(boot_ns())
+            assert sender.send(Command(stamp.sec, stamp.nanosec, 0.5, 0.6))
+            sent = time.monotonic()
+            time.sleep(1 / 30)
+        last = rig.written.wait_for(lambda m: m.reason == "command" and m.header.stamp == stamp,
+                                    what="the write for the last command on the link")
+        assert [m.reason for m in rig.written.messages if m.reason == "watchdog"] == []
+        assert last.throttle_ns != 1_450_000
+        neutral = rig.written.wait_for(lambda m: m.reason == "watchdog", timeout=5, what="the watchdog's write")
+        received = next(t for t, m in rig.written.timed() if m is neutral)
+        assert neutral.throttle_ns == 1_450_000 and neutral.steering_ns == last.steering_ns
+        assert TIMEOUT_S <= received - sent <= WATCHDOG_BOUND_S
+    finally:
+        sender.close()
+        rig.written.clear()
+
+
 def test_raw_pwm_is_ignored_outside_calibration_mode(rig) -> None:
     rig.set_mode("manual")
     rig.written.clear()

@@ -17,6 +17,7 @@ node's own user may connect (SO_PEERCRED), as only it could write to its output 
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import selectors
@@ -109,6 +110,13 @@ class CommandSender:
 class CommandReceiver:
     """The servo node's end: a thread that hands each command to `on_command` as it arrives, holding `lock`.
 
+    The thread also keeps the node's check that must come when commands stop (its watchdog): `due_in()`, asked with
+    `lock` held before each wait, says in how many seconds `on_due()` must run (None: nothing due), and the wait
+    ends then if no command came first. While commands come faster than the check is due, it never runs and nothing
+    else wakes up for it: an rclpy timer pushed back on every command cost the car a wake-up of the executor's
+    timer thread per command (90 us of CPU a command here, measured), one that beat on its own a Python callback.
+    Another thread that made a check due sooner than this one waits calls `wake()`.
+
     `lock` is the one the receiving node's other callbacks hold: the link's commands and the node's other inputs
     (over DDS, on the executor's thread) are then taken one at a time, and `discard_queued()`, called with it held,
     drops every command not yet handed on. A node that finds it was stopped or starved (its actuation guard fired)
@@ -116,11 +124,17 @@ class CommandReceiver:
     another channel (navigation's "stopped", over DDS) had already ended the fault that refused it."""
 
     def __init__(self, link_address: str, on_command: Callable[[Command], None],
-                 report: Callable[[str], None], lock: threading.RLock | None = None) -> None:
-        """Raises OSError when the name is taken (another servo node of this name in this domain)."""
+                 report: Callable[[str], None], lock: threading.RLock | None = None, *,
+                 due_in: Callable[[], float | None] = lambda: None, on_due: Callable[[], None] = lambda: None) -> None:
+        """Raises OSError when the name is taken (another servo node of this name in this domain). `on_due` must
+        make `due_in()` later or None (it runs again at once otherwise)."""
         self._on_command = on_command
         self._report = report
         self._lock = lock if lock is not None else threading.RLock()
+        self._due_in = due_in
+        self._on_due = on_due
+        self._closing = False
+        self._closed = False
         self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET | socket.SOCK_CLOEXEC)
         try:
             self._listener.bind(link_address)
@@ -129,7 +143,7 @@ class CommandReceiver:
         except OSError:
             self._listener.close()
             raise
-        self._wake_read, self._wake_write = os.pipe2(os.O_CLOEXEC)
+        self._wake_read, self._wake_write = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
         self._selector = selectors.DefaultSelector()
         self._selector.register(self._listener, selectors.EVENT_READ)
         self._selector.register(self._wake_read, selectors.EVENT_READ)
@@ -142,22 +156,39 @@ class CommandReceiver:
         """Connected senders (0 or 1 but for a moment when navigation restarts)."""
         return self._senders
 
+    def wake(self) -> None:
+        """Make the thread ask `due_in()` again (a check became due sooner than it waits for)."""
+        if self._closed:
+            return  # its pipe is gone (and its number may be another file's by now)
+        with contextlib.suppress(BlockingIOError):  # wake-ups already pending: the thread asks again anyway
+            os.write(self._wake_write, b"w")
+
+    @property
+    def alive(self) -> bool:
+        """False once the thread ended (closed, or stopped by a bug: then nothing here runs `on_due` either)."""
+        return self._thread.is_alive()
+
     def close(self) -> None:
-        os.write(self._wake_write, b"x")
+        self._closing = True
+        self.wake()
         self._thread.join(2.0)
         for key in list(self._selector.get_map().values()):
             if isinstance(key.fileobj, socket.socket):
                 key.fileobj.close()
         self._selector.close()
+        self._closed = True
         os.close(self._wake_read)
         os.close(self._wake_write)
 
     def _run(self) -> None:
         try:
             while True:
-                for key, _ in self._selector.select():
+                for key, _ in self._selector.select(self._run_due()):
                     if key.fileobj == self._wake_read:
-                        return
+                        os.read(self._wake_read, 64)
+                        if self._closing:
+                            return
+                        continue
                     with self._lock:
                         if key.fileobj is self._listener:
                             self._accept()
@@ -170,6 +201,15 @@ class CommandReceiver:
                     self._selector.unregister(key.fileobj)
                     key.fileobj.close()
             self._senders = 0
+
+    def _run_due(self) -> float | None:
+        """Run what is due; how long to wait for a command before the next check (None: until one comes)."""
+        with self._lock:
+            wait_s = self._due_in()
+            while wait_s is not None and wait_s <= 0:
+                self._on_due()
+                wait_s = self._due_in()
+            return wait_s
 
     def _connections(self) -> list[socket.socket]:
         return [key.fileobj for key in self._selector.get_map().values()

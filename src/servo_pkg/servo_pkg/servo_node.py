@@ -83,6 +83,8 @@ class ServoNode(Node):
         self._batch_pub = self.create_publisher(PwmWrittenBatch, names.SERVO_PWM_WRITTEN_BATCH, qos.REPORTS)
         self._batch: WriteBatch[PwmWritten] = WriteBatch()
         self._watchdog = self._make_watchdog_timer(self.config.command_timeout_s)  # runs once spun, when needed
+        self._watch_period_s = self.config.command_timeout_s / WATCHDOG_CHECKS_PER_TIMEOUT
+        self._watch_due_s: float | None = None  # on the car: when the link's thread checks next (None: no need)
         # The guard watches before anything is written: from here on, a dead or hung node means neutral.
         self._clock_started = False  # in simulation: once /clock reached this node (on the car: at once)
         self._guard = GuardLink(self.config, calibration.value.neutral(), self.get_logger().error,
@@ -110,6 +112,8 @@ class ServoNode(Node):
         publish_telemetry(self, self.window)
         self._applied = command_link.RecentCommands()
         self._link = self._open_command_link()
+        with self._serial:
+            self._follow_watch()  # the link's thread times the watchdog from here on, if it runs
 
     def _open_command_link(self) -> command_link.CommandReceiver | None:
         """Not in simulation: the simulator's clock reaches this node through its executor, so a command taken on
@@ -121,7 +125,8 @@ class ServoNode(Node):
         link_address = command_link.address(self.context.get_domain_id(), self.get_fully_qualified_name())
         try:
             return command_link.CommandReceiver(link_address, self._on_link_command, self.get_logger().error,
-                                                lock=self._serial)
+                                                lock=self._serial, due_in=self._watch_due_in,
+                                                on_due=self._on_watch_due)
         except OSError as error:
             self.get_logger().warning(f"drive commands over DDS only: the local link is taken ({error}): is "
                                       "another servo node of this name running in this ROS domain?")
@@ -156,19 +161,43 @@ class ServoNode(Node):
 
     def _follow_watch(self, *, commanded: bool = False) -> None:
         """The watchdog runs, and the guard counts, only while something can time out (ServoCore.needs_watch).
-        A drive command just written (`commanded`) starts the watchdog's period again: what it checks is the newest
-        command's age, which cannot run out within a period of that command, so while commands come faster than it
-        checks (30 a second against 16) it never wakes; each check cost the car an executor wake-up (issue 23).
-        The guard still hears from this node at least once a period: the thread that writes beats too. Not in
-        simulation, whose clock reaches this node through its executor (as for the command link): there the watchdog
-        keeps its steady beat, as the fault matrix and deepracer-eval measured it."""
+
+        On the car the command link's thread times the checks (CommandReceiver.due_in): a drive command written
+        starts the period again, so while commands come faster than it checks (30 a second against 16) no check
+        runs and nothing wakes up for one; each cost the car a wake-up (issue 23). What the watchdog checks is the
+        newest command's age, which cannot run out within a period of that command, so its bound is unchanged. The
+        guard still hears from this node at least once a period: the thread that writes beats too.
+        In simulation (no link: the simulator's clock reaches this node through its executor) an rclpy timer on
+        that clock beats steadily, as the fault matrix and deepracer-eval measured it; so it does on the car if the
+        link could not open or its thread stopped."""
+        link = self._link
+        timed_by_link = link is not None and link.alive
         if self.core.needs_watch:
-            if (commanded and not self._time.simulated) or self._watchdog.is_canceled():
+            if timed_by_link:
+                if commanded or self._watch_due_s is None:
+                    idle = self._watch_due_s is None
+                    self._watch_due_s = self._time.now_s() + self._watch_period_s
+                    if idle:
+                        link.wake()  # it may wait for a command with no check due: it must time this one
+                if not self._watchdog.is_canceled():
+                    self._watchdog.cancel()
+            elif self._watchdog.is_canceled():
                 self._watchdog.reset()
             return
+        self._watch_due_s = None
         if not self._watchdog.is_canceled():
             self._watchdog.cancel()
         self._guard.rest()  # nothing left that a hang could keep moving
+
+    def _watch_due_in(self) -> float | None:
+        """On the link's thread, holding `_serial`: seconds until the watchdog's next check (None: none needed)."""
+        return None if self._watch_due_s is None else self._watch_due_s - self._time.now_s()
+
+    def _on_watch_due(self) -> None:
+        """On the link's thread, holding `_serial`: the check, the next one a period on (none if nothing is left
+        to watch: `_follow_watch`)."""
+        self._watch_due_s = self._time.now_s() + self._watch_period_s
+        self._check_watchdog()
 
     def _publish(self, written: Written | None, source_stamp) -> None:
         """Publish a write; stamp it with the command's stamp, or with now for the node's own decisions."""
@@ -364,8 +393,9 @@ class ServoNode(Node):
         """Throttle neutral and outputs off first (the hardware is what counts), then tell listeners:
         run_node keeps the context alive until this returns, also after SIGINT/SIGTERM."""
         try:
-            if self._link is not None:
-                self._link.close()  # no command after the stop
+            link, self._link = self._link, None
+            if link is not None:
+                link.close()  # no command after the stop
             with self._serial:
                 self._publish(self.core.stop(), None)
             self._written_pub.wait_for_all_acked(qos.SHUTDOWN_ACK_TIMEOUT)
