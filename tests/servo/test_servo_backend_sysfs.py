@@ -94,6 +94,30 @@ def test_write_sets_duty_cycles_of_named_channels(tmp_path, monkeypatch) -> None
     assert fake.read(f"{P}/pwm0/duty_cycle") == "1446000"
 
 
+def test_a_channel_is_written_only_when_its_duty_cycle_changes(tmp_path, monkeypatch) -> None:
+    """The PWM chip keeps a duty cycle: a policy repeating its action frame after frame costs no writes."""
+    fake = FakeSysfs(tmp_path, monkeypatch, exported=True)
+    with fake.backend() as backend:
+        fake.log.clear()
+        assert backend.write({"throttle": 1_378_500, "steering": 1_700_000})
+        assert backend.write({"throttle": 1_378_500, "steering": 1_700_000})
+        assert backend.write({"throttle": 1_378_500, "steering": 1_600_000})
+        assert fake.log == [(f"{P}/pwm0/duty_cycle", "1378500"), (f"{P}/pwm1/duty_cycle", "1700000"),
+                            (f"{P}/pwm1/duty_cycle", "1600000")]
+        fake.log.clear()
+        (fake.pwm / "pwm0" / "duty_cycle").unlink()
+        (fake.pwm / "pwm0" / "duty_cycle").mkdir()  # the write fails: what the file holds is unknown
+        assert backend.write({"throttle": 1_400_000}) is False
+        (fake.pwm / "pwm0" / "duty_cycle").rmdir()
+        (fake.pwm / "pwm0" / "duty_cycle").write_text("0")
+        assert backend.write({"throttle": 1_400_000})  # tried again, not taken as there
+        assert fake.read(f"{P}/pwm0/duty_cycle") == "1400000"
+        backend.deactivate()  # neutral written, outputs off
+        fake.log.clear()
+        backend.activate()  # on again: neutral written again, not taken as there
+        assert fake.log[:2] == [(f"{P}/pwm1/duty_cycle", "1450000"), (f"{P}/pwm0/duty_cycle", "1446000")]
+
+
 def test_channels_already_exported_are_not_exported_again(tmp_path, monkeypatch) -> None:
     fake = FakeSysfs(tmp_path, monkeypatch, exported=True)
     fake.backend().configure()

@@ -63,6 +63,12 @@ class SysfsBackend(PwmBackend):
         self._period_ns = period_ns
         # Written for every drive command: the paths made once (building them cost more than the write).
         self._duty_paths = {channel: str(self._pwm(channel) / "duty_cycle") for channel in self._channels}
+        # What each duty_cycle file holds, as this backend last wrote it (no entry: unknown). A channel that would
+        # get the value it holds is not written again: the PWM chip keeps a duty cycle until it is changed, and a
+        # policy's discrete actions repeat frame after frame, so most commands change one channel or none; each
+        # write is an open, a write and a close (90 us of a command's time in the car's budget, measured). The
+        # only other writer, the actuation guard, writes the throttle's neutral, after which this node writes it too.
+        self._on_output: dict[str, int] = {}
 
     def _pwm(self, channel: str) -> Path:
         return self._pwm_root / f"pwm{self._channels[channel]}"
@@ -100,9 +106,14 @@ class SysfsBackend(PwmBackend):
         self._setup(self._gpio_dir / "direction", "high")
 
     def _write(self, duties: dict[str, int]) -> bool:
+        on_output = self._on_output
         try:
             for channel, ns in duties.items():
+                if on_output.get(channel) == ns:
+                    continue
+                on_output.pop(channel, None)  # unknown until this write succeeded
                 write_attribute(self._duty_paths[channel], ns, regular_file=self._regular_files)
+                on_output[channel] = ns
         except OSError as error:
             self.problem = f"sysfs PWM write failed: {error}"
             return False
@@ -111,6 +122,7 @@ class SysfsBackend(PwmBackend):
 
     def _power(self, on: bool) -> None:
         """On: PWM outputs, then servo power. Off: the reverse, so power never meets an undriven input."""
+        self._on_output.clear()  # outputs switched: every value is written again from here
         enables = [self._pwm(channel) / "enable" for channel in self._channels]
         if on:
             for path in enables:
