@@ -549,3 +549,22 @@ def test_a_different_model_resets_max_speed_to_zero_and_says_so(clock):
     control.set_model(None, "model-b", "inference model state is 'loading'")
     assert "max speed" not in control.set_model(SPACE, "model-b").reason  # the same model again keeps it
     assert control.state().max_speed == pytest.approx(0.3)
+
+
+def test_after_a_fresh_input_the_watchdog_has_nothing_to_decide_until_a_repeat_or_the_timeout_is_due(clock):
+    """quiet_after_input_s, the car's watchdog's sleep after each input: checks any sooner decide nothing."""
+    slow_repeat = NavigationConfig(manual_timeout_s=0.5, autonomous_timeout_s=0.25, max_policy_age_s=0.2,
+                                   watchdog_period_s=0.05, command_repeat_s=0.4, policy_stall_stop_s=2.0)
+    for config, mode, quiet in ((CONFIG, MANUAL, CONFIG.command_repeat_s), (slow_repeat, MANUAL, 0.4),
+                                (slow_repeat, AUTONOMOUS, 0.25)):
+        control = driving_autonomous(clock, config) if mode == AUTONOMOUS else driving_manual(clock, config)
+        if mode == AUTONOMOUS:
+            assert control.on_policy(LEFT_SLOW, clock.ns, "model-a").command is not None
+        else:
+            assert control.on_manual(0.5, 0.5, clock.ns).command is not None
+        assert control.quiet_after_input_s() == pytest.approx(quiet)
+        clock.advance(quiet - 0.01)
+        assert control.tick().command is None  # nothing due before
+        clock.advance(0.011)
+        assert control.tick().command is not None  # the repeat, or the timeout's neutral
+        clock.advance(1.0)

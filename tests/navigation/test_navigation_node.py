@@ -109,6 +109,20 @@ def test_manual_timeout_gives_neutral_within_its_bound(rig):
     assert neutral.angle == pytest.approx(0.3)
 
 
+def test_a_held_manual_command_is_repeated_until_the_manual_timeout(rig):
+    """The drive pad sends when the racer moves it; navigation repeats the held command every command_repeat_s
+    (0.1 s) so the servo's watchdog stays fed, until manual_timeout_s. On the car the watchdog sleeps after each
+    input until a repeat can be due (DriveControl.quiet_after_input_s): the repeats must still come."""
+    assert rig.start().success
+    last_sent, last_stamp, last = rig.drive(lambda: rig.send_manual(-0.2, 0.6))
+    received, _ = rig.neutral_after(last_stamp)
+    repeats = [(t, m) for t, m in rig.servo.timed()
+               if last_sent < t < received and to_ns(m.header.stamp) == 0 and m.throttle == last.throttle]
+    assert len(repeats) >= 2, [(round(t - last_sent, 3), m.throttle) for t, m in rig.servo.timed() if t > last_sent]
+    assert repeats[0][0] - last_sent >= 0.1
+    assert all(m.angle == pytest.approx(-0.2) for _, m in repeats)
+
+
 def test_stale_policy_output_is_dropped_not_driven(autonomous):
     autonomous.telemetry.wait_for(what="navigation telemetry")
     baseline = autonomous.telemetry.latest().dropped

@@ -288,6 +288,13 @@ class DriveControl:
             return Outcome(True, "held command repeated", Command(self._angle, self._throttle, 0, REPEAT))
         return Outcome(False, "source is fresh")
 
+    def quiet_after_input_s(self) -> float:
+        """After a fresh input, how long `tick` has nothing to decide: until the held command's repeat is due or the
+        source's timeout can run out, whichever is first (a silent node on the path is found by the inputs
+        themselves, `_path_halt`, and a policy stall takes longer than the timeout). Checks every watchdog_period_s
+        from then on: the source's neutral comes within its timeout and a period, as with checks all along."""
+        return min(self._config.command_repeat_s, self._timeout(self._mode)[1])
+
     def _path_halt(self, now: int) -> Outcome | None:
         """A started run stops when a node on its driving path went silent or reports a fault: checked by the watchdog
         and by every input the run acts on, since the node's watchdog wakes only when inputs stop (each wake-up costs

@@ -2,8 +2,9 @@
 
 A thin shell around DriveControl: every message and service call becomes a core call, and the core's
 answer becomes a DriveCommand (stamped with its source stamp) and, when the state changed, a latched
-NavigationState. A watchdog timer asks the core whether the driving source went quiet; it runs only while the car is
-started or still driving (nothing can go quiet otherwise, and every wake-up costs the car's CPU).
+NavigationState. A watchdog asks the core whether the driving source went quiet; it runs only while the car is
+started or still driving (nothing can go quiet otherwise, and every wake-up costs the car's CPU), and on the car only
+once inputs stop (deepracer_common_pkg.deadline_thread).
 
 Policy outputs arrive on the camera's capture thread when inference shares this process
 (deepracer_common_pkg.hosted_topics), everything else on the executor's: one lock keeps each core call and the
@@ -23,6 +24,7 @@ from std_srvs.srv import SetBool, Trigger
 
 from deepracer_common_pkg import action_space_msg, command_link, heartbeat, hosted_topics, names, qos, timeout_chain
 from deepracer_common_pkg.action_space import ActionSpaceError
+from deepracer_common_pkg.deadline_thread import DeadlineThread
 from deepracer_common_pkg.node_main import run_node
 from deepracer_common_pkg.params import declare_config
 from deepracer_common_pkg.stack_clock import StackClock
@@ -72,7 +74,15 @@ class NavigationNode(Node):
         self.create_service(SetMaxSpeed, names.NAVIGATION_SET_MAX_SPEED, self._on_set_max_speed)
         self.create_service(Trigger, names.NAVIGATION_EMERGENCY_STOP, self._on_emergency_stop)
         self.create_service(Trigger, names.NAVIGATION_RESET_EMERGENCY_STOP, self._on_reset_emergency_stop)
-        self._watchdog = self._time.create_timer(self._config.watchdog_period_s, self._on_watchdog)
+        # The watchdog: on the car a thread of its own that sleeps until a check can decide something (see _apply);
+        # in simulation, where time stands still while the stack thinks, a timer on the simulator's clock.
+        self._watch_due_s: float | None = None  # on the car: when the next check is due (None: none needed)
+        self._watchdog = None if not self._time.simulated else \
+            self._time.create_timer(self._config.watchdog_period_s, self._on_watchdog)
+        logger = self.get_logger()
+        self._deadline = None if self._time.simulated else DeadlineThread(
+            "nav-watchdog", self._time.now_s, lambda: self._watch_due_s, self._on_deadline,
+            lambda text: logger.error(text, throttle_duration_sec=5.0))
         self._time.create_timer(STATE_PERIOD_S, self._republish_state)
         publish_telemetry(self, self._window)
         self._republish_state()
@@ -85,8 +95,8 @@ class NavigationNode(Node):
         return timeout_chain.navigation_change_refusal(self._checked, candidate)
 
     def _on_config(self, config: NavigationConfig) -> None:
-        with self._lock:  # the frame path's thread pushes the watchdog back: never a timer being destroyed
-            if config.watchdog_period_s != self._config.watchdog_period_s:
+        with self._lock:  # never a timer being destroyed while another callback uses it
+            if self._watchdog is not None and config.watchdog_period_s != self._config.watchdog_period_s:
                 self.destroy_timer(self._watchdog)
                 self._watchdog = self._time.create_timer(config.watchdog_period_s, self._on_watchdog)
             self._config = config
@@ -138,6 +148,12 @@ class NavigationNode(Node):
             outcome = self._control.tick()
             if outcome.command is not None:
                 self._apply(outcome, log=outcome.command.source != REPEAT)
+
+    def _on_deadline(self) -> None:
+        """On the watchdog's thread (the car): a check, the next one a period on unless nothing is left to watch."""
+        with self._lock:
+            self._watch_due_s = self._time.now_s() + self._config.watchdog_period_s
+            self._on_watchdog()
 
     # --- services ------------------------------------------------------------------------------------
 
@@ -191,17 +207,23 @@ class NavigationNode(Node):
             self._servo_pub.publish(message, outside=not linked or self._servo_pub.outside_readers() > 1)
             if command.source in (MANUAL, AUTONOMOUS, EXTERNAL):
                 self._window.record((self._now_ns() - command.stamp_ns) / 1e6)
-                # A fresh input: the watchdog's next check is a period from now. While inputs come faster than it
-                # checks (30 a second against 20) it never wakes (DriveControl checks the driving path's nodes on
-                # each input instead); it wakes when they stop, which is what it is for. On the car's clock: in
-                # simulation the clock reaches this node through its executor, and the watchdog keeps its beat.
-                if not self._time.simulated:
-                    self._watchdog.reset()
+                # A fresh input: nothing for the watchdog to decide before DriveControl.quiet_after_input_s (the
+                # driving path's nodes are checked on each input), so while inputs come it sleeps; it wakes when
+                # they stop, which is what it is for. On the car: in simulation its timer keeps its beat.
+                if self._deadline is not None:
+                    self._watch_due_s = self._time.now_s() + self._control.quiet_after_input_s()
         self._publish_state()
         return outcome
 
     def _follow_watchdog(self, state: DriveState) -> None:
         needed = state.started or not state.neutral_reason  # started, or a command still on the wheels
+        if self._deadline is not None:
+            if not needed:
+                self._watch_due_s = None
+            elif self._watch_due_s is None:
+                self._watch_due_s = self._time.now_s() + self._config.watchdog_period_s
+                self._deadline.poke()  # it may be sleeping with nothing due
+            return
         if needed and self._watchdog.is_canceled():
             self._watchdog.reset()
         elif not needed and not self._watchdog.is_canceled():
@@ -225,6 +247,8 @@ class NavigationNode(Node):
 
     def on_shutdown(self) -> None:
         """Neutral on the way out, and wait (briefly) until the servo node has it."""
+        if self._deadline is not None:
+            self._deadline.close()  # the last word is the shutdown's neutral, not a check after it
         with self._lock:
             self._apply(self._control.shutdown(), log=True)
         self._servo_pub.wait_for_all_acked(qos.SHUTDOWN_ACK_TIMEOUT)
