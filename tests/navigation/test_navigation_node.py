@@ -215,16 +215,25 @@ def test_run_time_changes_that_could_break_a_link_checked_at_start_are_refused(r
         assert set_parameter("autonomous_timeout_s", AUTONOMOUS_TIMEOUT_S).successful
 
 
-def test_state_is_republished_about_once_a_second_while_started_and_not_at_all_when_not(rig):
+def test_state_is_republished_about_once_a_second_while_started_and_held_and_not_at_all_when_not(rig):
     rig.state.wait_for(what="a state message")  # one that may still be from the reset
     rig.state.clear()
     # Not started: nothing changes, nothing is sent (the state is latched for a reader that comes).
     assert not wait_for_any(lambda: rig.state.messages, 2.5)
     assert rig.start().success
-    # Started: the console shows how long the pad has been quiet, from a state sent once a second.
+    # Started, no pad command yet (held at neutral): the console shows how long the pad has been quiet, from a
+    # state sent once a second.
     rig.state.wait_for(lambda _: len(rig.state.messages) >= 4, timeout=5.0, what="four state messages")
     times = [received for received, _ in rig.state.timed()[-3:]]
     assert all(0.7 <= later - earlier <= 1.3 for earlier, later in itertools.pairwise(times)), times
+    # Driving (the pad held): the age is not shown, and nothing is sent while nothing changes.
+    deadline = time.monotonic() + 2.5
+    rig.drive(lambda: rig.send_manual(0.1, 0.2))
+    rig.state.clear()
+    while time.monotonic() < deadline:
+        rig.send_manual(0.1, 0.2)
+        time.sleep(0.05)
+    assert not [m for m in rig.state.messages if m.started and not m.neutral_reason], rig.state.messages
 
 
 def test_parameters_change_at_run_time_and_bad_values_are_refused(rig):

@@ -230,11 +230,13 @@ class NavigationNode(Node):
             self._watchdog.cancel()
 
     def _republish_state(self) -> None:
-        """While started, once a second: the console shows how long the command source has been quiet
-        (last_command_age_s). A car not started has nothing new to say, and its ten readers would each pay a
-        wake-up for it: the state is latched, so a reader that comes gets it anyway."""
+        """While started and held at neutral, once a second: the console shows how long the command source has been
+        quiet (last_command_age_s, shown only then). A car driving or not started has nothing new to say, and its
+        ten readers in three processes would each pay a wake-up for it: the state is latched, so a reader that
+        comes gets it anyway."""
         with self._lock:
-            self._publish_state(force=self._control.state().started)
+            state = self._control.state()
+            self._publish_state(force=state.started and bool(state.neutral_reason))
 
     def _publish_state(self, *, force: bool = False) -> None:
         state = self._control.state()
