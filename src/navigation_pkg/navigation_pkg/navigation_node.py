@@ -154,6 +154,9 @@ class NavigationNode(Node):
         with self._lock:
             self._watch_due_s = self._time.now_s() + self._config.watchdog_period_s
             self._on_watchdog()
+            # A check that decided nothing publishes nothing: whether one is still needed is settled here (a stop
+            # taken while this thread waited for the lock must leave it asleep, not checking every period).
+            self._follow_watchdog(self._control.state())
 
     # --- services ------------------------------------------------------------------------------------
 
