@@ -170,6 +170,8 @@ class NavigationNode(Node):
         with self._lock:
             outcome = self._control.start() if request.data else self._control.stop()
             self._apply(outcome, log=True)
+        if not outcome.accepted:  # in the log too: a client that shows only a code (DREM, the sample apps) says nothing
+            self.get_logger().warning(f"{'start' if request.data else 'stop'} refused: {outcome.reason}")
         response.success, response.message = outcome.accepted, outcome.reason
         return response
 
