@@ -95,6 +95,23 @@ def test_commands_arrive_in_the_order_sent(receiver, heard, link_address):
     sender.close()
 
 
+def test_commands_queued_while_the_receiver_was_busy_are_each_handed_on_then_the_sender_leaving_is_seen(
+        receiver, heard, link_address):
+    """The receiver takes one command per wake-up of its selector: the ones queued behind it must still come,
+    in order, and the end of the sender behind them must still be noticed."""
+    sender = CommandSender(link_address, FakeClock())
+    heard.gate.clear()  # the receiver's thread is held in its hand-on of the first command
+    sent = [Command(i, 0, 0.0, i / 10) for i in range(1, 7)]
+    assert sender.send(sent[0])
+    wait_for(lambda: receiver.senders == 1, what="the sender connected")
+    assert all(sender.send(command) for command in sent[1:])
+    sender.close()
+    heard.gate.set()
+    wait_for(lambda: len(heard.commands) == len(sent), what="every queued command")
+    assert heard.commands == [as_dds_carries(command) for command in sent]
+    wait_for(lambda: receiver.senders == 0, what="the sender's leaving noticed")
+
+
 def test_with_nobody_listening_the_sender_says_so_and_tries_again_only_after_its_pause(link_address, heard):
     clock = FakeClock()
     sender = CommandSender(link_address, clock)

@@ -147,14 +147,14 @@ class CommandReceiver:
         self._selector = selectors.DefaultSelector()
         self._selector.register(self._listener, selectors.EVENT_READ)
         self._selector.register(self._wake_read, selectors.EVENT_READ)
-        self._senders = 0  # changed under the lock (the thread, or discard_queued); readers only compare
+        self._connected: set[socket.socket] = set()  # changed under the lock (the thread, or discard_queued)
         self._thread = threading.Thread(target=self._run, name="drive-commands", daemon=True)
         self._thread.start()
 
     @property
     def senders(self) -> int:
         """Connected senders (0 or 1 but for a moment when navigation restarts)."""
-        return self._senders
+        return len(self._connected)
 
     def wake(self) -> None:
         """Make the thread ask `due_in()` again (a check became due sooner than it waits for)."""
@@ -192,7 +192,7 @@ class CommandReceiver:
                     with self._lock:
                         if key.fileobj is self._listener:
                             self._accept()
-                        elif key.fileobj in self._connections():
+                        elif key.fileobj in self._connected:
                             self._read(key.fileobj)
         except Exception as error:  # a bug here must not pass silently, nor leave navigation writing to nobody
             self._report(f"drive command link stopped: {error!r}; commands come over DDS only")
@@ -200,7 +200,7 @@ class CommandReceiver:
                 if isinstance(key.fileobj, socket.socket):
                     self._selector.unregister(key.fileobj)
                     key.fileobj.close()
-            self._senders = 0
+            self._connected.clear()
 
     def _run_due(self) -> float | None:
         """Run what is due; how long to wait for a command before the next check (None: until one comes)."""
@@ -211,17 +211,13 @@ class CommandReceiver:
                 wait_s = self._due_in()
             return wait_s
 
-    def _connections(self) -> list[socket.socket]:
-        return [key.fileobj for key in self._selector.get_map().values()
-                if isinstance(key.fileobj, socket.socket) and key.fileobj is not self._listener]
-
     def discard_queued(self) -> int:
         """Drop the commands not yet handed on (taking the lock: none is handed on meanwhile); returns how many."""
         dropped = 0
         with self._lock:
             while self._accept():  # a sender that connected during the stall: its commands are as old
                 pass
-            for connection in self._connections():
+            for connection in list(self._connected):
                 while True:
                     try:
                         data = connection.recv(_COMMAND.size + 1)
@@ -245,27 +241,28 @@ class CommandReceiver:
             connection.close()
             return True
         self._selector.register(connection, selectors.EVENT_READ)
-        self._senders += 1
+        self._connected.add(connection)
         return True
 
     def _read(self, connection: socket.socket) -> None:
-        """Every command queued, in order (a discard may have taken them: then nothing)."""
-        while True:
-            try:
-                data = connection.recv(_COMMAND.size + 1)
-            except OSError as error:
-                if error.errno in (errno.EAGAIN, errno.EINTR):
-                    return
-                data = b""
-            if not data:  # the sender went away (navigation stopped or died)
-                self._selector.unregister(connection)
-                connection.close()
-                self._senders -= 1
+        """One command: the selector reports the connection again at once while more are queued, so the usual
+        command costs one receive, not a second one that finds the queue empty (a raised error each, per command,
+        on the servo's cold Python; issue 23). A discard may have taken it: then nothing."""
+        try:
+            data = connection.recv(_COMMAND.size + 1)
+        except OSError as error:
+            if error.errno in (errno.EAGAIN, errno.EINTR):
                 return
-            if len(data) != _COMMAND.size:
-                self._report(f"drive command link: ignored a message of {len(data)} bytes")
-                continue
-            self._on_command(Command(*_COMMAND.unpack(data)))
+            data = b""
+        if not data:  # the sender went away (navigation stopped or died)
+            self._selector.unregister(connection)
+            connection.close()
+            self._connected.discard(connection)
+            return
+        if len(data) != _COMMAND.size:
+            self._report(f"drive command link: ignored a message of {len(data)} bytes")
+            return
+        self._on_command(Command(*_COMMAND.unpack(data)))
 
 
 class RecentCommands:

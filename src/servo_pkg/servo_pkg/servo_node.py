@@ -16,7 +16,7 @@ import functools
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from rclpy.node import Node
 
@@ -25,7 +25,7 @@ from deepracer_common_pkg.driving_path import CONSOLE_NODE
 from deepracer_common_pkg.node_main import run_node
 from deepracer_common_pkg.params import declare_config
 from deepracer_common_pkg.stack_clock import StackClock
-from deepracer_common_pkg.stamps import from_ns, to_ns
+from deepracer_common_pkg.stamps import from_ns
 from deepracer_common_pkg.telemetry import StageWindow
 from deepracer_common_pkg.telemetry_node import publish_telemetry
 from deepracer_common_pkg.vocabulary import CALIBRATION
@@ -48,6 +48,24 @@ _LOG_THROTTLE_S = 5.0
 GUARD_START_TIMEOUT_S = 30.0
 
 F = TypeVar("F", bound=Callable)
+
+
+class WriteRecord(NamedTuple):
+    """A write as the node keeps it until a reader takes it: the PwmWritten message is built only then, for a
+    batch a few times a second in one warm loop. Built on each write, its three nested ROS messages were a fifth of
+    the servo's Python per drive command, run cold after every inference on the car's two cores (issue 23)."""
+    stamp_ns: int  # the command's capture time (0: a held command's repeat), or the write's for the node's own
+    written_ns: int
+    steering_ns: int
+    throttle_ns: int
+    enabled: bool
+    reason: str
+
+    def message(self) -> PwmWritten:
+        message = PwmWritten(written=from_ns(self.written_ns), steering_ns=self.steering_ns,
+                             throttle_ns=self.throttle_ns, enabled=self.enabled, reason=self.reason)
+        message.header.stamp = from_ns(self.stamp_ns)
+        return message
 
 
 def serial(method: F) -> F:
@@ -81,8 +99,9 @@ class ServoNode(Node):
         self.window = StageWindow("servo", clock=self._time.now_s)
         self._written_pub = self.create_publisher(PwmWritten, names.SERVO_PWM_WRITTEN, qos.COMMAND)
         self._batch_pub = self.create_publisher(PwmWrittenBatch, names.SERVO_PWM_WRITTEN_BATCH, qos.REPORTS)
-        self._batch: WriteBatch[PwmWritten] = WriteBatch()
+        self._batch: WriteBatch[WriteRecord] = WriteBatch()
         self._watchdog = self._make_watchdog_timer(self.config.command_timeout_s)  # runs once spun, when needed
+        self._watchdog_on = True  # whether that timer runs: asked on every command, kept here rather than asked of it
         self._watch_period_s = self.config.command_timeout_s / WATCHDOG_CHECKS_PER_TIMEOUT
         self._watch_due_s: float | None = None  # on the car: when the link's thread checks next (None: no need)
         # The guard watches before anything is written: from here on, a dead or hung node means neutral.
@@ -179,15 +198,21 @@ class ServoNode(Node):
                     self._watch_due_s = self._time.now_s() + self._watch_period_s
                     if idle:
                         link.wake()  # it may wait for a command with no check due: it must time this one
-                if not self._watchdog.is_canceled():
-                    self._watchdog.cancel()
-            elif self._watchdog.is_canceled():
-                self._watchdog.reset()
+                self._run_watchdog_timer(False)
+            else:
+                self._run_watchdog_timer(True)
             return
         self._watch_due_s = None
-        if not self._watchdog.is_canceled():
-            self._watchdog.cancel()
+        self._run_watchdog_timer(False)
         self._guard.rest()  # nothing left that a hang could keep moving
+
+    def _run_watchdog_timer(self, on: bool) -> None:
+        if on != self._watchdog_on:
+            self._watchdog_on = on
+            if on:
+                self._watchdog.reset()
+            else:
+                self._watchdog.cancel()
 
     def _watch_due_in(self) -> float | None:
         """On the link's thread, holding `_serial`: seconds until the watchdog's next check (None: none needed)."""
@@ -199,8 +224,8 @@ class ServoNode(Node):
         self._watch_due_s = self._time.now_s() + self._watch_period_s
         self._check_watchdog()
 
-    def _publish(self, written: Written | None, source_stamp) -> None:
-        """Publish a write; stamp it with the command's stamp, or with now for the node's own decisions."""
+    def _publish(self, written: Written | None, source_ns: int | None) -> None:
+        """Publish a write; stamp it with the command's capture time (ns), or with now for the node's own decisions."""
         self._follow_watch(commanded=written is not None and written.reason == "command")
         if written is None:
             return
@@ -208,31 +233,30 @@ class ServoNode(Node):
             self.get_logger().warning(f"output did not take the write: {self.core.problem}",
                                       throttle_duration_sec=_LOG_THROTTLE_S)
         now_ns = self._time.now_ns()
-        message = PwmWritten(written=from_ns(now_ns), steering_ns=written.steering_ns,
-                             throttle_ns=written.throttle_ns, enabled=written.enabled, reason=written.reason)
-        message.header.stamp = source_stamp if source_stamp is not None else message.written
+        record = WriteRecord(now_ns if source_ns is None else source_ns, now_ns, written.steering_ns,
+                             written.throttle_ns, written.enabled, written.reason)
         if self._written_pub.get_subscription_count() > 0:  # each write, for a reader that acts on it (lockstep)
-            self._written_pub.publish(message)
+            self._written_pub.publish(record.message())
         if self._batch_pub.get_subscription_count() > 0:  # the same, a few times a second, for the logger
-            writes = self._batch.add(message, now_ns / 1e9, at_once=written.reason != "command")
-            if writes:
-                self._batch_pub.publish(PwmWrittenBatch(writes=writes))
+            records = self._batch.add(record, now_ns / 1e9, at_once=written.reason != "command")
+            if records:
+                self._batch_pub.publish(PwmWrittenBatch(writes=[r.message() for r in records]))
         else:
             self._batch.take()
-        if source_stamp is not None and to_ns(source_stamp) > 0:
-            self.window.record((now_ns - to_ns(source_stamp)) / 1e6)
+        if source_ns is not None and source_ns > 0:
+            self.window.record((now_ns - source_ns) / 1e6)
 
     @serial
     def _on_command(self, message: DriveCommand) -> None:
         stamp = message.header.stamp
-        self._drive(command_link.Command(stamp.sec, stamp.nanosec, message.angle, message.throttle), stamp)
+        self._drive(command_link.Command(stamp.sec, stamp.nanosec, message.angle, message.throttle))
 
     @serial
     def _on_link_command(self, command: command_link.Command) -> None:
         """On the link's thread."""
-        self._drive(command, from_ns(command.sec * 1_000_000_000 + command.nanosec))
+        self._drive(command)
 
-    def _drive(self, command: command_link.Command, stamp) -> None:
+    def _drive(self, command: command_link.Command) -> None:
         """A command from the link or the topic; the same command (same stamp and values) twice is written once.
         Navigation's held-command repeats carry no stamp and are all alike: each counts (it keeps the watchdog fed)."""
         if command.sec or command.nanosec:
@@ -240,8 +264,9 @@ class ServoNode(Node):
                 return
             self._applied.add(command)
         self._take_guard_word(moves=command.throttle != 0)
+        stamp_ns = command.sec * 1_000_000_000 + command.nanosec
         try:
-            written = self.core.command(command.angle, command.throttle, to_ns(stamp) / 1e9)
+            written = self.core.command(command.angle, command.throttle, stamp_ns / 1e9)
         except ValueError as error:
             self.window.drop()
             self.get_logger().error(f"drive command refused: {error}", throttle_duration_sec=_LOG_THROTTLE_S)
@@ -251,7 +276,7 @@ class ServoNode(Node):
             self.window.drop()
             self.get_logger().warning(f"drive command not honoured: {self.core.refusal}",
                                       throttle_duration_sec=_LOG_THROTTLE_S)
-        self._publish_guarded(written, stamp)
+        self._publish_guarded(written, stamp_ns)
 
     @serial
     def _on_raw(self, message: RawPwm) -> None:
@@ -315,7 +340,7 @@ class ServoNode(Node):
             self.get_logger().error(f"this node did not run for longer than its guard waits: {self.core.fault}")
             self._publish(woke, None)
 
-    def _publish_guarded(self, written: Written | None, source_stamp) -> None:
+    def _publish_guarded(self, written: Written | None, source_ns: int | None) -> None:
         """Publish a write that may move the car, hearing the guard once more right after it: this callback can be
         stopped between its check of the guard and its write (SIGSTOP, a starved CPU) for longer than the guard
         waits, and then its write lands after the guard's neutral, with a command that old; neutral again at once.
@@ -324,7 +349,7 @@ class ServoNode(Node):
             self._follow_watch()  # refused: nothing moved, and a guard left counting would fire on a live node
             return
         fired = self._guard.fired()
-        self._publish(written, source_stamp)
+        self._publish(written, source_ns)
         self._hear_guard(fired)
 
     def _discard_link_queue(self) -> None:
