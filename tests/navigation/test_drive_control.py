@@ -67,6 +67,21 @@ def test_starts_stopped_in_manual_with_no_model(clock):
     assert state.neutral_reason == "stopped"
 
 
+def test_a_state_is_the_same_while_only_its_command_age_moves(clock):
+    """Navigation publishes its state when it changes and compares it on every frame: the age of the last command
+    moves with every frame and must not count, anything else must."""
+    control = driving_manual(clock)
+    control.on_manual(0.2, 0.5, clock())
+    before = control.state()
+    clock.advance(0.05)
+    after = control.state()
+    assert after.last_command_age_s > before.last_command_age_s
+    assert after == before
+    control.on_manual(0.2, 0.6, clock())
+    assert control.stop().accepted
+    assert control.state() != before
+
+
 def test_start_with_zero_max_speed_warns_that_the_car_will_not_move(clock):
     outcome = make(clock, NavigationConfig()).start()
     assert outcome.accepted and "max speed is 0 %" in outcome.reason

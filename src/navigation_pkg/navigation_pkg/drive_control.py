@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from deepracer_common_pkg.action_space import ActionSpace
 from deepracer_common_pkg.vocabulary import AUTONOMOUS, CALIBRATION, EXTERNAL, MANUAL
@@ -84,7 +84,9 @@ class DriveState:
     max_speed: float
     model_name: str
     model_ready: bool
-    last_command_age_s: float  # of the active source's last accepted command; -1 when there is none
+    # Of the active source's last accepted command; -1 when there is none. Not part of what makes two states the
+    # same: it moves with every frame, and navigation publishes its state when the rest changes.
+    last_command_age_s: float = field(compare=False)
     neutral_reason: str  # why the car is not driving; "" while it is
     run_started_ns: int  # stamp clock time of the Start that began this run; 0 while stopped
 

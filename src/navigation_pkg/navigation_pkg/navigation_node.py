@@ -246,10 +246,9 @@ class NavigationNode(Node):
     def _publish_state(self, *, force: bool = False) -> None:
         state = self._control.state()
         self._follow_watchdog(state)
-        unchanged = dataclasses.replace(state, last_command_age_s=0.0) == self._last_state
-        if unchanged and not force:
+        if state == self._last_state and not force:  # the age aside (DriveState), asked on every frame
             return
-        self._last_state = dataclasses.replace(state, last_command_age_s=0.0)
+        self._last_state = state
         self._state_pub.publish(NavigationState(**dataclasses.asdict(state)))
 
     def on_shutdown(self) -> None:
