@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import select
 import socket
 import threading
 from collections.abc import Callable
@@ -50,6 +51,8 @@ class PictureServer:
         except OSError:
             self._listener.close()
             raise
+        self._waiting = select.poll()  # asked on every frame whether a console is waiting: a poll, not an accept's
+        self._waiting.register(self._listener, select.POLLIN)  # raised error (issue 23)
         self._consoles: list[socket.socket] = []
         self._lock = threading.Lock()  # close() may come from another thread than the capture's
 
@@ -62,7 +65,7 @@ class PictureServer:
 
     def _take_waiting(self) -> None:
         """Under the lock."""
-        while self._listener.fileno() >= 0:
+        while self._listener.fileno() >= 0 and self._waiting.poll(0):
             try:
                 connection, _ = self._listener.accept()
             except OSError:

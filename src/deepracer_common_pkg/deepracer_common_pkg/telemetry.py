@@ -54,23 +54,26 @@ class StageWindow:
             self._events.append((now, latency_ms))
             self._count += 1
             self._trim(now)
-        self._changed()
+            waker, self._waker = self._waker, None
+        self._wake(waker)
 
     def drop(self, n: int = 1) -> None:
         with self._lock:
             self._dropped += n
-        self._changed()
+            waker, self._waker = self._waker, None
+        self._wake(waker)
 
     def error(self) -> None:
         """A failure of our own code while handling an input; kept apart from drops, which are the inputs'."""
         with self._lock:
             self._errors += 1
-        self._changed()
-
-    def _changed(self) -> None:
-        """After an event, outside the lock: the waker set by wake_on_change, once."""
-        with self._lock:
             waker, self._waker = self._waker, None
+        self._wake(waker)
+
+    @staticmethod
+    def _wake(waker: Callable[[], None] | None) -> None:
+        """After an event, outside the lock: the waker set by wake_on_change, taken with the event (one lock a
+        record: the frame path records several times a frame)."""
         if waker is not None:
             waker()
 
