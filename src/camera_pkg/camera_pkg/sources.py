@@ -13,6 +13,7 @@ Cameras with a clock of their own (devices) block in `grab()` until the next fra
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
@@ -167,7 +168,13 @@ class FolderCamera:
         self.native_fps = fps
         self._folder = Path(folder)
         self._loop = loop
-        self._images = _list_images(self._folder)
+        self._set_images(_list_images(self._folder))
+
+    def _set_images(self, images: list[Path]) -> None:
+        """The paths as strings too: a grab checks its file with one stat, not through pathlib (about twenty Python
+        calls a frame, which a device's grab does not make: the folder stands in for a camera in bench_car.py)."""
+        self._images = images
+        self._files = [str(image) for image in images]
         self._index = 0
 
     def grab(self) -> None:
@@ -175,9 +182,8 @@ class FolderCamera:
             if not self._loop:
                 raise SourceEnded(f"image folder {self._folder} ended after {len(self._images)} images "
                                   "(loop_video is false)")
-            self._images = _list_images(self._folder)
-            self._index = 0
-        if not self._images[self._index].is_file():
+            self._set_images(_list_images(self._folder))
+        if not os.path.isfile(self._files[self._index]):
             raise SourceError(f"image {self._images[self._index]} was removed")
         self._index += 1
 

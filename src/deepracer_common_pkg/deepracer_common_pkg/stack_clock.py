@@ -20,7 +20,7 @@ from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
 from rclpy.timer import Timer
 
-from deepracer_common_pkg.car_clock import boot_ns
+from deepracer_common_pkg.car_clock import boot_ns, boot_s
 from deepracer_common_pkg.stamps import from_ns
 
 USE_SIM_TIME = "use_sim_time"  # rclpy's own parameter: declared by every node
@@ -36,6 +36,9 @@ class StackClock:
         self._node = node
         self._ros = node.get_clock()
         self._timer_clock = self._ros if self.simulated else Clock(clock_type=ClockType.STEADY_TIME)
+        if not self.simulated:  # the boot clock read directly: one C call a read, no Python frame (car_clock.py)
+            self.now_ns = boot_ns
+            self.now_s = boot_s
 
     def now_ns(self) -> int:
         """Nanoseconds: since the board booted, or of simulated time. Before the simulator's first tick reaches this
