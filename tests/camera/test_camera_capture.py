@@ -207,3 +207,42 @@ def test_an_internal_error_ends_capture_visibly(run_capture):
     health = wait_for(lambda: (h := capture.health()).finished and h, what="finished")
     assert "internal error" in health.error and "bug" in health.error
     assert capture.stop()
+
+
+def test_while_nobody_needs_the_pixels_it_is_asked_once_a_recheck_period_and_on_every_capture_once_needed(
+        run_capture):
+    """The capture's own clock is the camera's frame count (10 ms a frame), so the period is counted in frames."""
+    camera = ScriptedCamera()
+    asked: list[int] = []
+    needed = threading.Event()
+
+    def wanted() -> bool:
+        asked.append(camera.frames)
+        return needed.is_set()
+
+    received = Received()
+    asks_at_capture: list[int] = []
+
+    def on_capture(capture) -> None:
+        asks_at_capture.append(len(asked))
+        received(capture)
+
+    run_capture(Plug(camera), on_capture=on_capture, wanted=wanted, recheck_unwanted_s=0.1,
+                clock=lambda: camera.frames / 100)
+    wait_for(lambda: camera.frames >= 80, what="80 frames grabbed")
+    unwanted = list(asked)
+    grabbed = camera.frames
+    assert len(received.captures) == 1, "only the first, which tells the size"
+    assert 6 <= len(unwanted) <= grabbed / 10 + 1, f"asked {len(unwanted)} times in {grabbed} frames, not once each 10"
+    assert all(b - a >= 10 for a, b in itertools.pairwise(unwanted))
+    asked_before = camera.frames
+    needed.set()
+    wait_for(lambda: len(received.captures) >= 12, what="captures once needed")
+    first_needed = received.captures[1]
+    assert first_needed.monotonic_s <= (asked_before + 11) / 100, "handed on within one recheck period"
+    assert all(b - a == 1 for a, b in itertools.pairwise(asks_at_capture[1:12])), "asked on every capture"
+    needed.clear()
+    handed = len(received.captures)
+    asked_then = len(asked)
+    wait_for(lambda: len(asked) >= asked_then + 2, what="asked again")
+    assert len(received.captures) <= handed + 1, "a reader that goes is noticed on the next capture"

@@ -37,6 +37,10 @@ from deepracer_common_pkg.telemetry_node import publish_telemetry
 from deepracer_interfaces_pkg.msg import CameraFrames, CameraStatus
 
 HEALTH_CHECK_PERIOD_S = 0.5  # with the 0.5 s loss timeout, a lost camera is reported within 1.0 s (2 wake-ups a second)
+# On the car, while nobody needs the pixels (an idle car), whether someone does is asked this often, not on every
+# capture: a Start, a viewer or a recording gets its first frame up to this much later. In simulation on every
+# picture: the simulator's time stands still while the stack thinks, and a lockstep run counts each one.
+UNWANTED_RECHECK_S = 0.1
 STATUS_FPS_STEP = 0.5  # a change of the delivered rate worth telling (its readers show it rounded)
 FRAME_ID = "camera"
 
@@ -78,7 +82,8 @@ class CameraNode(Node):
                       height=config.capture_height, loop=config.loop_video, sim_feeds=self._sim_feeds)
         capture = CaptureThread(rig, fps=config.fps, loss_timeout_s=config.effective_loss_timeout_s,
                                 clock=self._time.now_s, wall_clock_ns=self._time.now_ns,
-                                source=config.source, on_capture=self._publish, wanted=self._wanted)
+                                source=config.source, on_capture=self._publish, wanted=self._wanted,
+                                recheck_unwanted_s=0.0 if self._time.simulated else UNWANTED_RECHECK_S)
         capture.start()
         self.get_logger().info(f"capturing from {config.source} at {config.fps:g} fps")
         return capture

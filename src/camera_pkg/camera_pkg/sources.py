@@ -152,7 +152,7 @@ class FileCamera:
 def _list_images(folder: Path) -> list[Path]:
     if not folder.is_dir():
         raise SourceError(f"image folder {folder} does not exist")
-    images = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    images = sorted((p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()), key=str)
     if not images:
         raise SourceError(f"image folder {folder} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
     return images
@@ -171,32 +171,34 @@ class FolderCamera:
         self._set_images(_list_images(self._folder))
 
     def _set_images(self, images: list[Path]) -> None:
-        """The paths as strings too: a grab checks its file with one stat, not through pathlib (about twenty Python
-        calls a frame, which a device's grab does not make: the folder stands in for a camera in bench_car.py)."""
-        self._images = images
+        """Kept as strings: a frame is checked and read with one stat and one open, not through pathlib. The folder
+        stands in for the car's camera in bench_car.py, whose grab and retrieve are a C call each; pathlib's sixty
+        Python calls a frame were charged to the stack there (issue 23)."""
         self._files = [str(image) for image in images]
+        self._jpeg = [image.suffix.lower() in JPEG_SUFFIXES for image in images]
         self._index = 0
 
     def grab(self) -> None:
-        if self._index == len(self._images):
+        if self._index == len(self._files):
             if not self._loop:
-                raise SourceEnded(f"image folder {self._folder} ended after {len(self._images)} images "
+                raise SourceEnded(f"image folder {self._folder} ended after {len(self._files)} images "
                                   "(loop_video is false)")
             self._set_images(_list_images(self._folder))
         if not os.path.isfile(self._files[self._index]):
-            raise SourceError(f"image {self._images[self._index]} was removed")
+            raise SourceError(f"image {self._files[self._index]} was removed")
         self._index += 1
 
     def retrieve(self) -> Frame:
         if self._index == 0:
             raise SourceError(f"{self.name}: retrieve() before grab()")
-        path = self._images[self._index - 1]
-        if path.suffix.lower() in JPEG_SUFFIXES:
+        path = self._files[self._index - 1]
+        if self._jpeg[self._index - 1]:
             try:
-                return jpeg_frame(path.read_bytes())
+                with open(path, "rb") as file:
+                    return jpeg_frame(file.read())
             except (OSError, UndecodableFrame) as error:
                 raise SourceError(f"image {path} cannot be read: {error}") from None
-        frame = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        frame = cv2.imread(path, cv2.IMREAD_COLOR)
         if frame is None:
             raise SourceError(f"image {path} cannot be read: removed, or not an image OpenCV can decode")
         return frame
