@@ -99,11 +99,11 @@ class ActionSpace:
         if len(outputs) != self.policy_output_count:
             raise ActionSpaceError(f"policy gave {len(outputs)} outputs but the {self.type} action space needs "
                                    f"{self.policy_output_count}: the result is from another model")
-        if not all(math.isfinite(v) for v in outputs):
+        if not all(map(math.isfinite, outputs)):  # map, not a generator: no Python frame per output, every frame
             raise ActionSpaceError(f"policy output has a non-finite value: {list(outputs)}")
         if self.type == DISCRETE:
             index = self.action_index(outputs)
-            widest = max(abs(v) for v in self.steering_angle)
+            widest = max(map(abs, self.steering_angle))
             angle = self.steering_angle[index] / widest if widest > 0 else 0.0
             return PolicyAction(angle=angle, speed_mps=self.speed[index])
         steering = _rescale(outputs[0], self.steering_low, self.steering_high)

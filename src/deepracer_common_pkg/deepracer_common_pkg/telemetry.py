@@ -11,6 +11,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from operator import itemgetter
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ class StageWindow:
             self._trim(now)
             events = list(self._events)
             count, dropped, errors = self._count, self._dropped, self._errors
-        latencies = sorted(latency for _, latency in events)
+        latencies = sorted(map(itemgetter(1), events))  # no generator: ~150 events a stage, once a second each
         if len(events) >= 2:
             span = events[-1][0] - events[0][0]
             rate = (len(events) - 1) / span if span > 0 else 0.0
