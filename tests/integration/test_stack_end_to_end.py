@@ -81,6 +81,10 @@ def test_a_dead_navigation_node_leaves_throttle_neutral_and_is_restarted(stack, 
     navigation = next(p for p in psutil.Process(stack.process.pid).children()
                       if "navigation_pkg.navigation_node" in " ".join(p.cmdline()))
     written.clear()
+    # Still driving when it dies (else no watchdog has anything to stop): a run stopped meanwhile fails here, saying so.
+    written.wait_for(lambda w: w.reason == "command" and w.throttle_ns != DEFAULT_THROTTLE.mid_ns, 5,
+                     "the car still driving before navigation is killed")
+    written.clear()
     navigation.kill()
     written.wait_for(lambda w: w.throttle_ns == DEFAULT_THROTTLE.mid_ns and w.reason == "watchdog", 5,
                      "the servo watchdog putting the throttle at neutral")
