@@ -14,10 +14,24 @@ import pytest  # noqa: E402
 
 from support.rosgraph import RosProbe  # noqa: E402
 
+_session_probe: list[RosProbe] = []  # the session's probe once a test asked for it
+
 
 @pytest.fixture(scope="session")
 def ros_probe():
     """A test-side node, spun in a background thread, to watch topics and call services."""
     probe = RosProbe()
+    _session_probe.append(probe)
     yield probe
+    _session_probe.clear()
     probe.close()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def probe_readers_end_with_their_module():
+    """The session probe's subscriptions and publishers made during a module go with it (RosProbe.release says
+    why); torn down after the module's own fixtures, so its stack is stopped first."""
+    mark = _session_probe[0].mark() if _session_probe else 0
+    yield
+    if _session_probe:
+        _session_probe[0].release(mark)

@@ -113,7 +113,7 @@ def test_drem_model_drop_load_stop_and_tail_light(stack, console, ros_probe, tmp
     assert call(ros_probe, NavThrottleSrv, names.ORIGINAL_AUTONOMOUS_THROTTLE,
                 NavThrottleSrv.Request(throttle=1.0)).error == 0
     rl_results = ros_probe.subscribe(InferResultsArray, names.ORIGINAL_RL_RESULTS, qos.LATEST)
-    assert enable(ros_probe, True) == 0
+    assert enable(ros_probe, True) == 0, stack.output()[-3000:]  # a refusal: compat_node logs why
     written.wait_for(lambda m: m.reason == "command" and m.throttle_ns != neutral, 30, "the car driving")
 
     # DREM's video tool: one class per action (12 in this model) and the JPEG the policy saw.
@@ -123,7 +123,7 @@ def test_drem_model_drop_load_stop_and_tail_light(stack, console, ros_probe, tmp
 
     # DREM's emergency stop.
     stop_sent = time.monotonic()
-    assert enable(ros_probe, False) == 0
+    assert enable(ros_probe, False) == 0, stack.output()[-3000:]  # a refusal: compat_node logs why
     wait_for(lambda: neutral in [ns for _, ns in throttle_writes(written, stop_sent)] or None, 5,
              "neutral after enable_state false")
     time.sleep(0.3)  # observation window, not synchronisation: nothing may drive after the stop
@@ -169,7 +169,7 @@ def test_sample_app_drives_in_its_own_mode_and_gets_neutral_when_it_goes_quiet(s
     drive = ros_probe.publisher(ServoCtrlMsg, names.ORIGINAL_AUTO_DRIVE, qos.COMMAND)
     display = ros_probe.subscribe(Image, names.ORIGINAL_CAMERA_DISPLAY, qos.LATEST)
     assert call(ros_probe, ActiveStateSrv, names.ORIGINAL_VEHICLE_STATE, ActiveStateSrv.Request(state=3)).error == 0
-    assert enable(ros_probe, True) == 0
+    assert enable(ros_probe, True) == 0, stack.output()[-3000:]  # a refusal: compat_node logs why
 
     def send_for(seconds: float, throttle: float) -> float:
         end = time.monotonic() + seconds
@@ -193,4 +193,4 @@ def test_sample_app_drives_in_its_own_mode_and_gets_neutral_when_it_goes_quiet(s
     frame = display.wait_for(lambda m: m.encoding == "bgr8" and m.width > 0, 30, "the original display image")
     assert len(frame.data) == frame.height * frame.step
     ros_probe.node.destroy_subscription(display.subscription)
-    assert enable(ros_probe, False) == 0
+    assert enable(ros_probe, False) == 0, stack.output()[-3000:]  # a refusal: compat_node logs why

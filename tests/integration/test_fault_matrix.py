@@ -245,6 +245,7 @@ def test_hung_servo_node_leaves_neutral_and_does_not_resume_when_woken(rig) -> N
 def test_woken_navigation_does_not_act_on_stale_manual_commands(rig) -> None:
     start_manual(rig)
     navigation = node_process(rig.stack, "navigation_pkg.navigation_node")
+    stopped_at = time.monotonic()
     os.kill(navigation.pid, signal.SIGSTOP)
     try:
         rig.sender.sending.clear()  # the console's last command is now the newest, and it ages
@@ -253,7 +254,8 @@ def test_woken_navigation_does_not_act_on_stale_manual_commands(rig) -> None:
         assert stays_neutral(rig.watch, 1.6) == []
     finally:
         os.kill(navigation.pid, signal.SIGCONT)
-    assert stays_neutral(rig.watch, 1.5) == []
+    moved = stays_neutral(rig.watch, 1.5)
+    assert moved == [], f"{moved}\n{what_happened(rig, stopped_at)}"
     stop_driving(rig)
 
 

@@ -15,7 +15,7 @@ import pytest
 from deepracer_common_pkg import names, qos
 from deepracer_common_pkg.graph import load_graph
 from deepracer_common_pkg.stamps import to_ns
-from deepracer_interfaces_pkg.msg import CameraFrames, PwmWritten
+from deepracer_interfaces_pkg.msg import CameraFrames, NavigationState, PwmWritten
 from servo_pkg.pwm_math import DEFAULT_THROTTLE
 from support.rosgraph import wait_for
 from support.stack import (
@@ -43,16 +43,17 @@ def driving(stack, ros_probe):
     """The stack loaded with the demo model and driving autonomously at full max speed: the throttle off neutral."""
     frames = ros_probe.subscribe(CameraFrames, names.CAMERA_FRAMES, qos.LATEST)
     written = ros_probe.subscribe(PwmWritten, names.SERVO_PWM_WRITTEN, qos.COMMAND)
+    navigation = ros_probe.subscribe(NavigationState, names.NAVIGATION_STATE, qos.LATCHED)
     drive_autonomously(ros_probe, installed_model_dir(stack, STARTUP_S), max_speed=1.0, timeout=STARTUP_S)
     # Start is answered before the first policy output: until one is written the throttle is still at neutral, and
     # a node killed then leaves nothing for a watchdog to stop.
     written.wait_for(lambda w: w.reason == "command" and w.throttle_ns != DEFAULT_THROTTLE.mid_ns, STARTUP_S,
                      "the car driving: a command off neutral written")
-    return frames, written
+    return frames, written, navigation
 
 
 def test_frame_captured_at_t_gives_duty_cycles_stamped_t(driving):
-    frames, written = driving
+    frames, written, _ = driving
 
     def stamped_by_a_frame():
         captured = {to_ns(f.header.stamp) for f in frames.messages}
@@ -77,13 +78,14 @@ def test_console_answers_with_its_login_page_and_prints_address_and_where_the_pa
 
 
 def test_a_dead_navigation_node_leaves_throttle_neutral_and_is_restarted(stack, driving):
-    _, written = driving
+    _, written, states = driving
     navigation = next(p for p in psutil.Process(stack.process.pid).children()
                       if "navigation_pkg.navigation_node" in " ".join(p.cmdline()))
     written.clear()
     # Still driving when it dies (else no watchdog has anything to stop): a run stopped meanwhile fails here, saying so.
     written.wait_for(lambda w: w.reason == "command" and w.throttle_ns != DEFAULT_THROTTLE.mid_ns, 5,
-                     "the car still driving before navigation is killed")
+                     lambda: "the car still driving before navigation is killed; navigation said "
+                             f"{[(s.started, s.neutral_reason) for s in states.messages]}\n{stack.output()[-3000:]}")
     written.clear()
     navigation.kill()
     written.wait_for(lambda w: w.throttle_ns == DEFAULT_THROTTLE.mid_ns and w.reason == "watchdog", 5,

@@ -17,6 +17,7 @@ import rclpy
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import QoSProfile
+from rclpy.subscription import Subscription
 
 DEFAULT_TIMEOUT = 15.0
 RESEND_AFTER_S = 2.0  # an unanswered service request is sent again after this
@@ -164,17 +165,38 @@ class RosProbe:
         self._thread = threading.Thread(target=self._executor.spin, daemon=True)
         self._thread.start()
         self._lock = threading.Lock()
+        self._owned: list[Any] = []  # subscriptions and publishers, oldest first (`release`)
 
     def subscribe(self, msg_type: Any, topic: str, qos: QoSProfile) -> Collector:
         collector = Collector()
         with self._lock:
             collector.subscription = self.node.create_subscription(msg_type, topic, collector._add, qos)
+            self._owned.append(collector.subscription)
         return collector
+
+    def mark(self) -> int:
+        """Where `release` will start from."""
+        with self._lock:
+            return len(self._owned)
+
+    def release(self, mark: int) -> None:
+        """Destroy the subscriptions and publishers made since `mark`. Why: a session's probe that keeps every
+        reader of every test is a reader for every later stack: each of its frames and writes deserialised and kept
+        once per leftover subscription in this process (CPU the stacks under test lose on 2 cores), and nodes that
+        work only for a reader (compat's rl_results, display streams, heartbeats over DDS) working for nobody."""
+        with self._lock:
+            entities, self._owned[mark:] = self._owned[mark:], []
+            for entity in entities:  # already gone when a test destroyed it itself: then a no-op
+                if isinstance(entity, Subscription):
+                    self.node.destroy_subscription(entity)
+                else:
+                    self.node.destroy_publisher(entity)
 
     def publisher(self, msg_type: Any, topic: str, qos: QoSProfile, *, wait_for_subscribers: int = 1,
                   timeout: float = DEFAULT_TIMEOUT) -> Any:
         with self._lock:
             publisher = self.node.create_publisher(msg_type, topic, qos)
+            self._owned.append(publisher)
         if wait_for_subscribers:
             wait_for(lambda: publisher.get_subscription_count() >= wait_for_subscribers, timeout,
                      f"a subscriber on {topic}")
