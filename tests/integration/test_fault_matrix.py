@@ -5,6 +5,11 @@ there), and the throttle's `duty_cycle` file read every 2 ms, since that file is
 generating when the process that wrote it is gone. Processes are killed
 and stopped for real (SIGKILL, SIGSTOP/SIGCONT). Each case runs once: they are slow.
 
+The stack runs as on the car: no simulator, so every node reads the car's boot clock (the camera's synthetic source
+stands in for the USB camera). Why not the simulator's clock: a node resumed after SIGSTOP reads the last /clock it
+took until its executor takes the newer ones, and a drive-pad command queued before the stop looked fresh for those
+few ms (a 6 ms throttle pulse, once in a full suite); on the car the clock is read from the kernel at every reading.
+
 The console's share of the matrix (no request reaches a 500) is tests/webserver/test_console_fuzz.py."""
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ NAVIGATION = NavigationConfig()  # the defaults the launched stack runs with
 # one scheduler hiccup of a loaded 2-core machine allowed on top.
 DEAD_BOUND_S = COMMAND_TIMEOUT_S
 HUNG_BOUND_S = 1.25 * COMMAND_TIMEOUT_S + 0.15
+CAMERA = "synthetic"  # the camera node's source: no camera device here
 
 
 class ManualSender:
@@ -113,7 +119,9 @@ def rig(tmp_path_factory):
     probe = RosProbe(domain_id=domain)
     sysfs = tmp_path_factory.mktemp("sys")
     pwm_root, gpio_root = build_sysfs_tree(sysfs, enable_gpio=436)
-    stack = LaunchedStack(temp_data_dir(), env={"ROS_DOMAIN_ID": str(domain)},
+    as_on_the_car = sysfs / "car.yaml"
+    as_on_the_car.write_text(f"sim_node: false\ncamera_node: {{source: {CAMERA}}}\n")
+    stack = LaunchedStack(temp_data_dir(), env={"ROS_DOMAIN_ID": str(domain)}, configs=[as_on_the_car],
                           sets=["servo_node.backend=sysfs", f"servo_node.sysfs_pwm_root={pwm_root}",
                                 f"servo_node.sysfs_gpio_root={gpio_root}"])
     watch = DutyWatch(pwm_file(sysfs, "throttle"))
@@ -295,7 +303,7 @@ def test_killed_frame_path_process_while_driving_autonomously_leaves_neutral_and
 
 def test_a_camera_that_stops_delivering_while_driving_autonomously_stops_the_run_with_the_reason(rig) -> None:
     """The camera's picture stops while the process lives on (a camera unplugged: here the camera node is pointed at
-    a device that is not there, while the simulator, the stack's clock, runs on): neutral once navigation's
+    a device that is not there): neutral once navigation's
     autonomous_timeout_s passes from the last policy output it acted on; then, after policy_stall_stop_s without one,
     the run stops with a reason the racer can act on, and the car does not drive off when the picture comes back."""
     start_autonomous(rig)
@@ -309,7 +317,7 @@ def test_a_camera_that_stops_delivering_while_driving_autonomously_stops_the_run
                                         None), NAVIGATION.policy_stall_stop_s + 5, "navigation stopping the run")
         assert "policy_stall_stop_s" in stopped.neutral_reason and "camera" in stopped.neutral_reason, stopped
     finally:
-        set_camera_source(rig, "sim")
+        set_camera_source(rig, CAMERA)
     moved = stays_neutral(rig.watch, 2.0)  # the picture is back: the run stays stopped until a Start
     assert moved == [], f"{moved}\n{what_happened(rig, unplugged_at - 1.0)}"
     assert not rig.states.latest().started
