@@ -8,7 +8,8 @@ and stopped for real (SIGKILL, SIGSTOP/SIGCONT). Each case runs once: they are s
 The stack runs as on the car: no simulator, so every node reads the car's boot clock (the camera's synthetic source
 stands in for the USB camera). Why not the simulator's clock: a node resumed after SIGSTOP reads the last /clock it
 took until its executor takes the newer ones, and a drive-pad command queued before the stop looked fresh for those
-few ms (a 6 ms throttle pulse, once in a full suite); on the car the clock is read from the kernel at every reading.
+few ms (the likeliest cause of three off-neutral samples, 2 ms apart, read once in a full suite); on the car the
+clock is read from the kernel at every reading.
 
 The console's share of the matrix (no request reaches a 500) is tests/webserver/test_console_fuzz.py."""
 

@@ -116,7 +116,7 @@ class CameraNode(Node):
             self._sim_subscriptions[lens] = self.create_subscription(
                 CompressedImage, names.SIM_CAMERA[lens],
                 lambda message, feed=feed: feed.put(SimPicture(bytes(message.data), to_ns(message.header.stamp))),
-                qos.LATEST)
+                qos.SIM_PICTURES)
 
     def _on_media_state(self, request: SetBool.Request, response: SetBool.Response) -> SetBool.Response:
         self._video_on = request.data

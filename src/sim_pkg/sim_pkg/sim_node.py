@@ -93,7 +93,7 @@ class SimNode(Node):
         self._clock_pub = self.create_publisher(Clock, names.CLOCK, qos.COMMAND)
         self._pose_pub = self.create_publisher(SimPose, names.SIM_POSE, qos.LATEST)
         self._state_pub = self.create_publisher(SimState, names.SIM_STATE, qos.LATCHED)
-        self._camera_pubs = {lens: self.create_publisher(CompressedImage, topic, qos.LATEST)
+        self._camera_pubs = {lens: self.create_publisher(CompressedImage, topic, qos.SIM_PICTURES)
                              for lens, topic in names.SIM_CAMERA.items()}
         self.create_service(Trigger, names.SIM_RESET, self._on_reset)
         # lockstep: what the stack is doing (which answers a frame gets), the answers, and the hold.
