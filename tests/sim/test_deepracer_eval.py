@@ -72,14 +72,21 @@ class BusyNeighbours:
             loop.join(5)
 
 
+def warnings_in(log: Path) -> str:
+    """For a failure's message: what the car stack warned about (an unanswered frame names its simulated time)."""
+    return "\n".join(line for line in log.read_text(errors="replace").splitlines() if "WARN" in line or "ERROR" in line)
+
+
 @pytest.mark.parametrize("speed", [100, 50])
-def test_the_same_model_laps_in_the_same_times_alone_and_under_load(model_48, speed) -> None:
-    alone = result_of(evaluate(str(model_48), "--laps", "2", "--speed", str(speed), "--json"))
+def test_the_same_model_laps_in_the_same_times_alone_and_under_load(model_48, speed, tmp_path) -> None:
+    alone = result_of(evaluate(str(model_48), "--laps", "2", "--speed", str(speed), "--json",
+                               "--keep-log", str(tmp_path / "alone.log")))
     assert alone["finished"] and len(alone["laps"]) == 2, alone
-    assert alone["unanswered_frames"] == 0, alone
+    assert alone["unanswered_frames"] == 0, f"{alone}\n{warnings_in(tmp_path / 'alone.log')}"
     with BusyNeighbours():
-        loaded = result_of(evaluate(str(model_48), "--laps", "2", "--speed", str(speed), "--json"))
-    assert loaded["unanswered_frames"] == 0, loaded
+        loaded = result_of(evaluate(str(model_48), "--laps", "2", "--speed", str(speed), "--json",
+                                    "--keep-log", str(tmp_path / "loaded.log")))
+    assert loaded["unanswered_frames"] == 0, f"{loaded}\n{warnings_in(tmp_path / 'loaded.log')}"
     assert loaded["laps"] == alone["laps"], (alone, loaded)
     assert loaded["off_track"] == alone["off_track"] == 0, (alone, loaded)
     if speed == 100:  # faster than real time on this machine, alone

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from rclpy.event_handler import PublisherEventCallbacks
 from rclpy.node import Node
 from rclpy.qos import QoSProfile
 
@@ -83,9 +84,10 @@ def subscribe(node: Node, msg_type: type, topic: str, callback: Callable[[Any], 
 class HandOff:
     """The producer's side: publish to the readers in this process, then over DDS if anyone outside reads."""
 
-    def __init__(self, node: Node, msg_type: type, topic: str, qos_profile: QoSProfile) -> None:
+    def __init__(self, node: Node, msg_type: type, topic: str, qos_profile: QoSProfile,
+                 event_callbacks: PublisherEventCallbacks | None = None) -> None:
         self._topic = topic
-        self._dds = node.create_publisher(msg_type, topic, qos_profile)
+        self._dds = node.create_publisher(msg_type, topic, qos_profile, event_callbacks=event_callbacks)
 
     def _local(self) -> tuple[_Reader, ...]:
         return _readers.get(self._topic, ())
@@ -104,6 +106,10 @@ class HandOff:
     def wanted(self) -> bool:
         """Would a message published now reach anyone?"""
         return self.wanted_here() or self.outside_readers() > 0
+
+    def publish_outside(self, message: Any) -> None:
+        """Over DDS only: a message the readers in this process already had."""
+        self._dds.publish(message)
 
     def publish(self, message: Any, *, outside: bool = True) -> None:
         """Readers in this process first (the frame path), each on its own: one that fails is reported with its

@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 
+from rclpy.event_handler import PublisherEventCallbacks, QoSPublisherMatchedInfo
 from rclpy.node import Node
 from std_srvs.srv import SetBool, Trigger
 
@@ -58,7 +59,9 @@ class NavigationNode(Node):
         self._last_state: DriveState | None = None
         self._lock = threading.RLock()
 
-        self._servo_pub = hosted_topics.HandOff(self, DriveCommand, names.NAVIGATION_SERVO_CMD, qos.COMMAND)
+        self._servo_pub = hosted_topics.HandOff(self, DriveCommand, names.NAVIGATION_SERVO_CMD, qos.COMMAND,
+                                                PublisherEventCallbacks(matched=self._on_servo_matched))
+        self._undelivered: tuple[DriveCommand, int] | None = None  # (the newest command nobody took, when it was sent)
         servo = f"{self.get_namespace().rstrip('/')}/{SERVO_NODE}"
         self._servo_link = command_link.CommandSender(command_link.address(self.context.get_domain_id(), servo),
                                                       clock=self._time.now_s)
@@ -210,6 +213,8 @@ class NavigationNode(Node):
                                                                 command.angle, command.throttle))
             # On the link, the servo node has it; its DDS reader (counted when matched) need not get it again.
             self._servo_pub.publish(message, outside=not linked or self._servo_pub.outside_readers() > 1)
+            taken = linked or self._servo_pub.outside_readers() > 0
+            self._undelivered = None if taken else (message, self._now_ns())
             if command.source in (MANUAL, AUTONOMOUS, EXTERNAL):
                 self._window.record((self._now_ns() - command.stamp_ns) / 1e6)
                 # A fresh input: nothing for the watchdog to decide before DriveControl.quiet_after_input_s (the
@@ -219,6 +224,23 @@ class NavigationNode(Node):
                     self._watch_due_s = self._time.now_s() + self._control.quiet_after_input_s()
         self._publish_state()
         return outcome
+
+    def _on_servo_matched(self, info: QoSPublisherMatchedInfo) -> None:
+        """A reader of the commands matched: the newest command sent while nobody could take it goes out now, if it
+        still stands (neutral always; a drive command within command_repeat_s, after which a newer one is due).
+        Why: over DDS (simulation, or the car before the servo node's link is up) a command published before the
+        servo node's reader matched reached nobody; the first of a run was lost when the stack had just come up,
+        and in lockstep time waited for its answer (deepracer-eval beside busy neighbours: 1 frame in 2 runs in 15
+        unanswered for 5 s, an unreproducible run)."""
+        if info.current_count_change <= 0:
+            return
+        with self._lock:
+            if self._undelivered is None:
+                return
+            (message, sent_ns), self._undelivered = self._undelivered, None
+            age_s = (self._now_ns() - sent_ns) / 1e9
+            if message.throttle == 0.0 or age_s <= self._config.command_repeat_s:
+                self._servo_pub.publish_outside(message)
 
     def _follow_watchdog(self, state: DriveState) -> None:
         needed = state.started or not state.neutral_reason  # started, or a command still on the wheels
