@@ -583,3 +583,19 @@ def test_after_a_fresh_input_the_watchdog_has_nothing_to_decide_until_a_repeat_o
         clock.advance(0.011)
         assert control.tick().command is not None  # the repeat, or the timeout's neutral
         clock.advance(1.0)
+
+
+def test_a_node_of_navigations_own_process_is_never_silent_but_its_faults_count(clock):
+    """Its beats come from its process's one timer, which runs whenever navigation does: a Start right after a model
+    load that held the whole process up for over a second was refused for "camera_node silent" (DREM loads, then
+    starts, at once). A node beating over DDS is still silent after peer_timeout_s."""
+    control = driving_autonomous(clock)
+    control.on_heartbeat("camera_node", "boot-1", "", in_process=True)
+    control.on_heartbeat("camera_node", "boot-1", "")  # the same beat over DDS, for readers elsewhere
+    clock.advance(1.5)
+    assert control.on_policy(LEFT_SLOW, clock(), "model-a").command.throttle > 0
+    assert control.tick().command is None and control.state().started
+    control.stop()
+    assert control.start().accepted
+    outcome = control.on_heartbeat("camera_node", "boot-1", "the camera is gone")
+    assert not control.state().started and "the camera is gone" in outcome.reason

@@ -48,10 +48,12 @@ def relied_on(state: NavigationState, node: str) -> bool:
     return state.started and node in DRIVING_PATH.get(state.mode, ())
 
 
-def listen(node: Node, callback: Callable[[Heartbeat], None]) -> None:
-    """Hear every node's beats: the ones of this process in-process, the others' over DDS."""
+def listen(node: Node, callback: Callable[[Heartbeat], None],
+           in_process: Callable[[Heartbeat], None] | None = None) -> None:
+    """Hear every node's beats: the ones of this process in-process (to `in_process` when given), the others' over
+    DDS."""
     node.create_subscription(Heartbeat, names.HEARTBEAT, callback, qos.HEARTBEAT)
-    _local_listeners.setdefault(node.context, []).append(callback)
+    _local_listeners.setdefault(node.context, []).append(in_process or callback)
 
 
 def publish_heartbeats(nodes: Sequence[Node]) -> str:

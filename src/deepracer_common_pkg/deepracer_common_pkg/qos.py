@@ -17,9 +17,9 @@ COMMAND = QoSProfile(
 # subscribed and the sample apps publish. A best-effort reader matches best-effort and reliable writers alike (a
 # reliable reader never matches a best-effort writer).
 ORIGINAL_DRIVE = LATEST
-# The simulator's pictures: in lockstep time stands still until the stack has answered each one, so one lost cost the
-# whole wait (sim_node.lockstep_wait_s, 5 s) and made the run unreproducible (deepracer-eval beside busy neighbours,
-# once in four full test suites): delivered reliably, the newest only.
+# The simulator's pictures: in lockstep time stands still until the stack has answered each one, so one lost would
+# cost the whole wait (sim_node.lockstep_wait_s, 5 s) and make the run unreproducible: delivered reliably, the newest
+# only (the one best-effort hop of the lockstep loop).
 SIM_PICTURES = COMMAND
 # State: a subscriber that joins late gets the current value at once.
 LATCHED = QoSProfile(

@@ -259,9 +259,10 @@ class DriveControl:
                 return Outcome(False, f"{what}: {name} {value} is outside [-1, 1]: not acted on", dropped=True)
         return Outcome(True, f"driving ({mode})", self._drive(angle, throttle * scale, stamp_ns, mode))
 
-    def on_heartbeat(self, node: str, boot_id: str, fault: str) -> Outcome:
-        """A node's heartbeat: a restart or a fault of a node on the driving path stops a started run."""
-        event = self._peers.heartbeat(node, boot_id, fault, self._monotonic_ns())
+    def on_heartbeat(self, node: str, boot_id: str, fault: str, in_process: bool = False) -> Outcome:
+        """A node's heartbeat (`in_process`: from a node of navigation's own process, peer_watch.py): a restart or a
+        fault of a node on the driving path stops a started run."""
+        event = self._peers.heartbeat(node, boot_id, fault, self._monotonic_ns(), in_process)
         if event is None or not self._started or not PeerWatch.on_path(self._mode, event[0]):
             return Outcome(False, "heartbeat noted")
         return self._halt(f"{event[1]} while the car was started: start again to drive")

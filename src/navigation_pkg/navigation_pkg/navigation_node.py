@@ -71,7 +71,7 @@ class NavigationNode(Node):
         for topic in names.EXTERNAL_DRIVE_TOPICS:
             self.create_subscription(ServoCtrlMsg, topic, self._on_external, qos.ORIGINAL_DRIVE)
         self.create_subscription(ModelState, names.INFERENCE_MODEL_STATE, self._on_model_state, qos.LATCHED)
-        heartbeat.listen(self, self._on_heartbeat)
+        heartbeat.listen(self, self._on_heartbeat, in_process=self._on_heartbeat_in_process)
         self.create_service(SetDriveMode, names.NAVIGATION_SET_DRIVE_MODE, self._on_set_drive_mode)
         self.create_service(SetBool, names.NAVIGATION_START_STOP, self._on_start_stop)
         self.create_service(SetMaxSpeed, names.NAVIGATION_SET_MAX_SPEED, self._on_set_max_speed)
@@ -138,11 +138,14 @@ class NavigationNode(Node):
                 outcome = self._control.set_model(spec, msg.model_name)
         self._apply(outcome, log=True)
 
-    def _on_heartbeat(self, msg: Heartbeat) -> None:
+    def _on_heartbeat_in_process(self, msg: Heartbeat) -> None:
+        self._on_heartbeat(msg, in_process=True)
+
+    def _on_heartbeat(self, msg: Heartbeat, in_process: bool = False) -> None:
         """Five a second from each node on the path while started: only a beat that stops the run changes anything
         to publish. The beats of nodes in this process come in-process, on their timer (heartbeat.listen)."""
         with self._lock:
-            outcome = self._control.on_heartbeat(msg.node, msg.boot_id, msg.fault)
+            outcome = self._control.on_heartbeat(msg.node, msg.boot_id, msg.fault, in_process)
             if outcome.command is not None:
                 self._apply(outcome, log=True)
 

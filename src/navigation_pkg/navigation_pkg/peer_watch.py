@@ -8,7 +8,11 @@ and stays stopped until the next start, when a node its current mode drives thro
 - goes silent for longer than `peer_timeout_s` (killed, or hung so long that it is as good as dead);
 - reports a fault (the servo node holding neutral after its actuation guard fired).
 Only nodes that have been heard count: a graph without a camera (a test rig, a car driven by hand only) is not
-stopped for a node it never had.
+stopped for a node it never had. A node in navigation's own process (its beats handed over in-process) is never
+"silent": its beats come from the process's one timer, which runs whenever navigation does, so its silence only
+meant the whole process had been held up (an OpenVINO model load holds it for over a second on a 2-core machine),
+and a Start right after a load was refused for "camera_node silent" (DREM loads, then starts, at once). Its restart
+is navigation's own; its faults still count.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ class _Peer:
     boot_id: str
     heard_ns: int
     fault: str
+    in_process: bool = False
 
 
 class PeerWatch:
@@ -32,10 +37,13 @@ class PeerWatch:
         self.peer_timeout_s = peer_timeout_s
         self._peers: dict[str, _Peer] = {}
 
-    def heartbeat(self, node: str, boot_id: str, fault: str, now_ns: int) -> tuple[str, str] | None:
-        """Record a beat; returns (node, what happened) when it is a restart or a newly reported fault."""
+    def heartbeat(self, node: str, boot_id: str, fault: str, now_ns: int,
+                  in_process: bool = False) -> tuple[str, str] | None:
+        """Record a beat (`in_process`: handed over in navigation's own process; its copy over DDS may come too);
+        returns (node, what happened) when it is a restart or a newly reported fault."""
         previous = self._peers.get(node)
-        self._peers[node] = _Peer(boot_id, now_ns, fault)
+        in_process = in_process or (previous is not None and previous.boot_id == boot_id and previous.in_process)
+        self._peers[node] = _Peer(boot_id, now_ns, fault, in_process)
         if previous is not None and previous.boot_id != boot_id:
             return node, f"{node} restarted"
         if fault and (previous is None or previous.fault != fault):
@@ -52,7 +60,7 @@ class PeerWatch:
             if peer is None:
                 continue
             quiet_s = (now_ns - max(peer.heard_ns, since_ns)) / _NS
-            if quiet_s > self.peer_timeout_s:
+            if quiet_s > self.peer_timeout_s and not peer.in_process:
                 return f"{name} silent for {quiet_s:.1f} s (peer_timeout_s {self.peer_timeout_s})"
             if peer.fault:
                 return f"{name}: {peer.fault}"
