@@ -10,7 +10,9 @@ import time
 import pytest
 
 from deepracer_common_pkg.car_clock import boot_ns
+from navigation_pkg.drive_control import DriveControl
 from support.rosgraph import wait_for
+from webserver_pkg.robot import in_process
 from webserver_pkg.robot.bridge import PwmWrittenView, ServoCommandView
 from webserver_pkg.services import drive_readout
 
@@ -53,6 +55,34 @@ def test_readout_shows_what_is_driven_then_nothing_once_stale(api, console_serve
     assert api.post("/api/start_stop", {"start_stop": "stop"}).status == 200
     stopped = api.get("/api/navigation_state").json()
     assert stopped["run_started_ns"] == 0 and stopped["run_elapsed_s"] == 0.0
+
+
+def test_a_poll_never_shows_the_neutral_reason_without_the_neutral_written(api, console_server, monkeypatch):
+    """Time passes between the reads of one poll (on the car they are two topics; CI's loaded machine hit it here):
+    the state that causes a write is read before the write, so a poll never says "neutral" beside a throttle still
+    shown off neutral. The in-process robot's clock is stepped by hand: 0.6 s, past the pad's timeout, after each
+    read of navigation's state or the written duty cycles."""
+    now = [boot_ns()]
+    monkeypatch.setattr(in_process, "boot_ns", lambda: now[0])
+    bridge = console_server.bridge
+    bridge.drive = DriveControl(bridge.navigation_config, monotonic_ns=lambda: now[0], stamp_ns=lambda: now[0])
+    bridge.set_max_speed(0.5)
+    assert api.post("/api/start_stop", {"start_stop": "start"}).status == 200
+    assert api.post("/api/manual_drive", {"angle": 0.0, "throttle": -0.8}).status == 200
+
+    def then_time_passes(read):
+        def read_then_time_passes():
+            answer = read()
+            now[0] += 600_000_000
+            return answer
+        return read_then_time_passes
+
+    monkeypatch.setattr(bridge, "navigation_state", then_time_passes(bridge.navigation_state))
+    monkeypatch.setattr(bridge, "pwm_written", then_time_passes(bridge.pwm_written))
+    polls = [api.get("/api/navigation_state").json() for _ in range(2)]
+    shown = [(poll["neutral_reason"], poll["readout"]["written"]["throttle_neutral"]) for poll in polls]
+    assert all(written_neutral for reason, written_neutral in shown if reason), shown
+    assert shown[-1][0].startswith("no fresh manual command"), shown
 
 
 def test_unknown_navigation_still_answers_every_field(api, console_server):

@@ -169,12 +169,13 @@ def reset_emergency_stop() -> ResponseReturnValue:
 def navigation_state() -> ResponseReturnValue:
     """Navigation's state with the run's time and the live readout: the one status the Control page polls."""
     bridge = console().bridge
+    # Navigation's state first, the duty cycles it causes after: a poll that says "neutral" also shows it written.
+    state = bridge.navigation_state()
     written_view = bridge.pwm_written()
     # The neutral is only asked for while the servo node writes: a node that is gone costs no service wait.
     neutral = bridge.calibrated_neutral() if drive_readout.live(written_view) else None
     readout = {"commanded": drive_readout.commanded(bridge.servo_command()),
                "written": drive_readout.written(written_view, neutral)}
-    state = bridge.navigation_state()
     extras = {"readout": readout, "model": _model_words(), "event": _event_words(), "run_by": _run_by(state),
               "stop_when_starter_leaves": console().event.stop_when_starter_leaves,
               "stop_note": console().stop_note if state is not None and not state.started else ""}
