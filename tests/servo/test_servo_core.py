@@ -346,6 +346,41 @@ def test_a_run_started_after_this_node_came_up_is_driven_whenever_its_state_arri
     assert core.command(0.0, 1.0).throttle_ns == 1_311_000
 
 
+def _core_on(tmp_path: Path, now: list[float]) -> ServoCore:
+    core = ServoCore(SimulatedBackend(Calibration().neutral()), calibration=Calibration(), led=LedColor(0, 0, 0),
+                     calibration_path=tmp_path / "c", led_path=tmp_path / "l", command_timeout_s=TIMEOUT,
+                     clock=lambda: now[0])
+    core.start()
+    return core
+
+
+def test_a_command_that_came_before_navigations_first_state_is_given_back_when_that_state_says_drive(tmp_path):
+    """deepracer-eval on CI (lockstep, busy neighbours): the run's first command reached this node before
+    navigation's state did (two topics, discovered apart), was refused, and the simulator waited 5 s for its write.
+    Only the newest is kept, and only for this refusal; given back once, if still within a command timeout."""
+    now = [100.0]
+    core = _core_on(tmp_path, now)
+    assert core.command(0.0, 1.0, 100.0) is None
+    assert core.hold_until_navigation("first", 100.0) and core.hold_until_navigation("newest", 100.05)
+    now[0] = 100.05 + TIMEOUT / 2
+    core.follow_navigation("autonomous", started=True, run_started_ns=core.booted_ns + 1)
+    assert core.command_held_for_navigation() == "newest"
+    assert core.command_held_for_navigation() is None, "given back once"
+    assert not core.hold_until_navigation("later", now[0]), "held only while waiting for navigation's first state"
+
+
+@pytest.mark.parametrize("case", ["stale", "not started", "a run this node restarted into", "guard not watching"])
+def test_a_held_command_is_dropped_unless_it_may_drive_now(tmp_path, case):
+    now = [100.0]
+    core = _core_on(tmp_path, now)
+    assert core.hold_until_navigation("held", 100.0)
+    now[0] = 100.0 + (TIMEOUT + 0.01 if case == "stale" else 0.05)
+    core.guard_watching = case != "guard not watching"
+    core.follow_navigation("autonomous", started=case != "not started",
+                           run_started_ns=core.booted_ns + (-1 if case == "a run this node restarted into" else 1))
+    assert core.command_held_for_navigation() is None
+
+
 def test_a_run_without_a_start_time_counts_as_one_started_before_this_node(tmp_path: Path) -> None:
     core, _backend = _fresh_core(tmp_path)
     core.follow_navigation("manual", started=True, run_started_ns=0)

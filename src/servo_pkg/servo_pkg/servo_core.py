@@ -88,6 +88,8 @@ class ServoCore:
         self._holding_move = False  # the output holds a calibration wheel move, not a drive command
         self._console: tuple[str, float] | None = None  # the console's boot id and when it last beat
         self.fault = WAITING_FOR_NAVIGATION  # why drive commands are not honoured; "" when they are
+        # The newest command refused only because navigation's first state had not come, and its stamp (s).
+        self._held_for_navigation: tuple[object, float] | None = None
         self.guard_watching = True  # the node says so (guard_link.py): false while a new guard starts
         # When this node came up on the car's boot clock (car_clock), compared with navigation's run_started_ns.
         self.booted_ns = boot_ns() if booted_ns is None else booted_ns
@@ -153,6 +155,24 @@ class ServoCore:
         self._holding_move = False
         return self._output(steering_ns, throttle_ns, "command")
 
+    def hold_until_navigation(self, command: object, sent_s: float) -> bool:
+        """Keep a refused command (the newest) while the refusal is only that navigation's first state has not come:
+        commands and state are two topics, discovered apart, and a run's first command can come before the state
+        that started the run (lockstep then waited 5 s for its write). False, nothing kept, for any other refusal."""
+        if self.refusal != WAITING_FOR_NAVIGATION:
+            return False
+        self._held_for_navigation = (command, sent_s)
+        return True
+
+    def command_held_for_navigation(self) -> object | None:
+        """After navigation's state: the held command, once, if this node may drive now and it is within a
+        command timeout of its stamp (after that, a newer one is due; a watchdog would have cut it anyway)."""
+        held, self._held_for_navigation = self._held_for_navigation, None
+        if held is None or self.refusal or self.mode == CALIBRATION_MODE:
+            return None
+        command, sent_s = held
+        return command if self._clock() - sent_s <= self.command_timeout_s else None
+
     def raw(self, channel: str, ns: int) -> Written | None:
         """Set one channel's duty cycle directly (calibration wizard) and hold it for CALIBRATION_HOLD_S; None
         outside calibration mode."""
@@ -176,6 +196,8 @@ class ServoCore:
         A run without a start time (0) counts as one started before."""
         if self.fault == WAITING_FOR_NAVIGATION:
             self.fault = RESTARTED_WHILE_DRIVING if started and run_started_ns < self.booted_ns else ""
+            if not started:
+                self._held_for_navigation = None  # a command for a run that is over
         elif self.fault and not started:
             self.fault = ""
         if mode == self.mode:

@@ -263,6 +263,9 @@ class ServoNode(Node):
             if command in self._applied:
                 return
             self._applied.add(command)
+        self._write_command(command)
+
+    def _write_command(self, command: command_link.Command) -> None:
         self._take_guard_word(moves=command.throttle != 0)
         stamp_ns = command.sec * 1_000_000_000 + command.nanosec
         try:
@@ -273,9 +276,13 @@ class ServoNode(Node):
             self._follow_watch()  # nothing moved: the guard, told to count before the write, rests again
             return
         if written is None and self.core.refusal:
-            self.window.drop()
-            self.get_logger().warning(f"drive command not honoured: {self.core.refusal}",
-                                      throttle_duration_sec=_LOG_THROTTLE_S)
+            if self.core.hold_until_navigation(command, stamp_ns / 1e9):  # written when it comes (_on_state)
+                self.get_logger().info(f"drive command held: {self.core.refusal}",
+                                       throttle_duration_sec=_LOG_THROTTLE_S)
+            else:
+                self.window.drop()
+                self.get_logger().warning(f"drive command not honoured: {self.core.refusal}",
+                                          throttle_duration_sec=_LOG_THROTTLE_S)
         self._publish_guarded(written, stamp_ns)
 
     @serial
@@ -295,6 +302,9 @@ class ServoNode(Node):
     @serial
     def _on_state(self, message: NavigationState) -> None:
         self._publish(self.core.follow_navigation(message.mode, message.started, message.run_started_ns), None)
+        held = self.core.command_held_for_navigation()
+        if isinstance(held, command_link.Command):
+            self._write_command(held)
         self._listen_to_console(message.mode == CALIBRATION)
 
     def _listen_to_console(self, listen: bool) -> None:
