@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple, TypeVar
 
+from rclpy.event_handler import PublisherEventCallbacks, QoSPublisherMatchedInfo
 from rclpy.node import Node
 
 from deepracer_common_pkg import command_link, names, qos, timeout_chain
@@ -97,7 +98,9 @@ class ServoNode(Node):
                               led_path=led_path, command_timeout_s=self.config.command_timeout_s,
                               clock=self._time.now_s, booted_ns=self._came_up_ns())
         self.window = StageWindow("servo", clock=self._time.now_s)
-        self._written_pub = self.create_publisher(PwmWritten, names.SERVO_PWM_WRITTEN, qos.COMMAND)
+        self._written_pub = self.create_publisher(PwmWritten, names.SERVO_PWM_WRITTEN, qos.COMMAND,
+                                                  event_callbacks=PublisherEventCallbacks(matched=self._on_reader))
+        self._unread: WriteRecord | None = None  # the newest write made while no reader was matched
         self._batch_pub = self.create_publisher(PwmWrittenBatch, names.SERVO_PWM_WRITTEN_BATCH, qos.REPORTS)
         self._batch: WriteBatch[WriteRecord] = WriteBatch()
         self._watchdog = self._make_watchdog_timer(self.config.command_timeout_s)  # runs once spun, when needed
@@ -237,6 +240,9 @@ class ServoNode(Node):
                              written.throttle_ns, written.enabled, written.reason)
         if self._written_pub.get_subscription_count() > 0:  # each write, for a reader that acts on it (lockstep)
             self._written_pub.publish(record.message())
+            self._unread = None
+        else:
+            self._unread = record
         if self._batch_pub.get_subscription_count() > 0:  # the same, a few times a second, for the logger
             records = self._batch.add(record, now_ns / 1e9, at_once=written.reason != "command")
             if records:
@@ -245,6 +251,18 @@ class ServoNode(Node):
             self._batch.take()
         if source_ns is not None and source_ns > 0:
             self.window.record((now_ns - source_ns) / 1e6)
+
+    @serial
+    def _on_reader(self, info: QoSPublisherMatchedInfo) -> None:
+        """A reader of the writes matched: the newest write made while none was goes out, if within a command timeout.
+        Why: in lockstep the simulator waits for the write of each frame, and its reader can match this node's
+        publisher after the run's first write (a stack just come up: discovery matches a pair of processes' topics
+        one by one, the commands' reader here had matched); a write older than that is a past state of the wheels."""
+        if info.current_count_change <= 0 or self._unread is None:
+            return
+        record, self._unread = self._unread, None
+        if self._time.now_ns() - record.written_ns <= self.config.command_timeout_s * 1e9:
+            self._written_pub.publish(record.message())
 
     @serial
     def _on_command(self, message: DriveCommand) -> None:
