@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 
 from support.ros_env import isolate_ros_environment
 
@@ -13,6 +14,7 @@ isolate_ros_environment(os.environ, log_dir=tempfile.mkdtemp(prefix="deepracer-t
 import pytest  # noqa: E402
 
 from support.rosgraph import RosProbe  # noqa: E402
+from support.stall_watch import StallWatch  # noqa: E402
 
 _session_probe: list[RosProbe] = []  # the session's probe once a test asked for it
 
@@ -35,3 +37,32 @@ def probe_readers_end_with_their_module():
     yield
     if _session_probe:
         _session_probe[0].release(mark)
+
+
+_stall_watch = StallWatch()
+_started = pytest.StashKey[float]()
+
+
+def pytest_sessionstart(session) -> None:
+    _stall_watch.start()
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    _stall_watch.stop()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    item.stash[_started] = time.monotonic()
+    yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test says whether the machine stalled while it ran (support/stall_watch.py says why)."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and call.when == "call":
+        stalls = _stall_watch.since(item.stash.get(_started, 0.0))
+        if stalls:
+            report.sections.append(("machine stalls during this test", "\n".join(map(str, stalls))))
