@@ -26,6 +26,7 @@ from std_srvs.srv import SetBool, Trigger
 from deepracer_common_pkg import action_space_msg, command_link, heartbeat, hosted_topics, names, qos, timeout_chain
 from deepracer_common_pkg.action_space import ActionSpaceError
 from deepracer_common_pkg.deadline_thread import DeadlineThread
+from deepracer_common_pkg.newest_unread import NewestUnread
 from deepracer_common_pkg.node_main import run_node
 from deepracer_common_pkg.params import declare_config
 from deepracer_common_pkg.stack_clock import StackClock
@@ -61,7 +62,7 @@ class NavigationNode(Node):
 
         self._servo_pub = hosted_topics.HandOff(self, DriveCommand, names.NAVIGATION_SERVO_CMD, qos.COMMAND,
                                                 PublisherEventCallbacks(matched=self._on_servo_matched))
-        self._undelivered: tuple[DriveCommand, int] | None = None  # (the newest command nobody took, when it was sent)
+        self._undelivered: NewestUnread[DriveCommand] = NewestUnread()
         servo = f"{self.get_namespace().rstrip('/')}/{SERVO_NODE}"
         self._servo_link = command_link.CommandSender(command_link.address(self.context.get_domain_id(), servo),
                                                       clock=self._time.now_s)
@@ -217,7 +218,7 @@ class NavigationNode(Node):
             # On the link, the servo node has it; its DDS reader (counted when matched) need not get it again.
             self._servo_pub.publish(message, outside=not linked or self._servo_pub.outside_readers() > 1)
             taken = linked or self._servo_pub.outside_readers() > 0
-            self._undelivered = None if taken else (message, self._now_ns())
+            self._undelivered.sent(message, taken, self._now_ns())
             if command.source in (MANUAL, AUTONOMOUS, EXTERNAL):
                 self._window.record((self._now_ns() - command.stamp_ns) / 1e6)
                 # A fresh input: nothing for the watchdog to decide before DriveControl.quiet_after_input_s (the
@@ -238,11 +239,9 @@ class NavigationNode(Node):
         if info.current_count_change <= 0:
             return
         with self._lock:
-            if self._undelivered is None:
-                return
-            (message, sent_ns), self._undelivered = self._undelivered, None
-            age_s = (self._now_ns() - sent_ns) / 1e9
-            if message.throttle == 0.0 or age_s <= self._config.command_repeat_s:
+            message = self._undelivered.take(self._now_ns(), lambda command, age_s: command.throttle == 0.0
+                                             or age_s <= self._config.command_repeat_s)
+            if message is not None:
                 self._servo_pub.publish_outside(message)
 
     def _follow_watchdog(self, state: DriveState) -> None:

@@ -23,6 +23,7 @@ from rclpy.node import Node
 
 from deepracer_common_pkg import command_link, names, qos, timeout_chain
 from deepracer_common_pkg.driving_path import CONSOLE_NODE
+from deepracer_common_pkg.newest_unread import NewestUnread
 from deepracer_common_pkg.node_main import run_node
 from deepracer_common_pkg.params import declare_config
 from deepracer_common_pkg.stack_clock import StackClock
@@ -100,7 +101,7 @@ class ServoNode(Node):
         self.window = StageWindow("servo", clock=self._time.now_s)
         self._written_pub = self.create_publisher(PwmWritten, names.SERVO_PWM_WRITTEN, qos.COMMAND,
                                                   event_callbacks=PublisherEventCallbacks(matched=self._on_reader))
-        self._unread: WriteRecord | None = None  # the newest write made while no reader was matched
+        self._unread: NewestUnread[WriteRecord] = NewestUnread()
         self._batch_pub = self.create_publisher(PwmWrittenBatch, names.SERVO_PWM_WRITTEN_BATCH, qos.REPORTS)
         self._batch: WriteBatch[WriteRecord] = WriteBatch()
         self._watchdog = self._make_watchdog_timer(self.config.command_timeout_s)  # runs once spun, when needed
@@ -238,11 +239,10 @@ class ServoNode(Node):
         now_ns = self._time.now_ns()
         record = WriteRecord(now_ns if source_ns is None else source_ns, now_ns, written.steering_ns,
                              written.throttle_ns, written.enabled, written.reason)
-        if self._written_pub.get_subscription_count() > 0:  # each write, for a reader that acts on it (lockstep)
+        read = self._written_pub.get_subscription_count() > 0
+        if read:  # each write, for a reader that acts on it (lockstep)
             self._written_pub.publish(record.message())
-            self._unread = None
-        else:
-            self._unread = record
+        self._unread.sent(record, read, now_ns)
         if self._batch_pub.get_subscription_count() > 0:  # the same, a few times a second, for the logger
             records = self._batch.add(record, now_ns / 1e9, at_once=written.reason != "command")
             if records:
@@ -258,10 +258,10 @@ class ServoNode(Node):
         Why: in lockstep the simulator waits for the write of each frame, and its reader can match this node's
         publisher after the run's first write (a stack just come up: discovery matches a pair of processes' topics
         one by one, the commands' reader here had matched); a write older than that is a past state of the wheels."""
-        if info.current_count_change <= 0 or self._unread is None:
+        if info.current_count_change <= 0:
             return
-        record, self._unread = self._unread, None
-        if self._time.now_ns() - record.written_ns <= self.config.command_timeout_s * 1e9:
+        record = self._unread.take(self._time.now_ns(), lambda _, age_s: age_s <= self.config.command_timeout_s)
+        if record is not None:
             self._written_pub.publish(record.message())
 
     @serial
