@@ -66,7 +66,7 @@ def run_case(folder: Path, fps: float, stereo: bool, display: bool, seconds: flo
     node = NodeProcess("camera_pkg", "camera_node", {"source": source, "fps": fps})
     try:
         frames = probe.subscribe(CameraFrames, names.CAMERA_FRAMES, qos.LATEST)
-        telemetry = probe.subscribe(StageStats, names.telemetry_topic("camera"), qos.LATEST)
+        telemetry = probe.subscribe(StageStats, names.telemetry_topic("camera"), qos.TELEMETRY)
         viewer = probe.subscribe(CompressedImage, names.CAMERA_DISPLAY, qos.LATEST) if display else None
         frames.wait_for(timeout=30, what="policy frames")
         if viewer is not None:

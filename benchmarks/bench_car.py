@@ -407,7 +407,7 @@ def run_stack(probe: RosProbe, domain: DomainGuard, fps: float, group: CpuGroup 
         client = HttpClient(address, context)
         ok(client.login(password))
         written = Writes(probe)
-        stats = {stage: probe.subscribe(StageStats, names.telemetry_topic(stage), qos.LATEST) for stage in STAGES}
+        stats = {stage: probe.subscribe(StageStats, names.telemetry_topic(stage), qos.TELEMETRY) for stage in STAGES}
         states = probe.subscribe(NavigationState, names.NAVIGATION_STATE, STATES_QOS)
         subscribed = [written, states, *stats.values()]
         ready_to_drive(client)

@@ -194,7 +194,7 @@ def run_rate(probe: RosProbe, fps: float, seconds: float, model_dir: Path | None
     try:
         written = probe.subscribe(PwmWritten, names.SERVO_PWM_WRITTEN,
                                   QoSProfile(depth=200, reliability=ReliabilityPolicy.RELIABLE))
-        stats = {stage: probe.subscribe(StageStats, names.telemetry_topic(stage), qos.LATEST) for stage in STAGES}
+        stats = {stage: probe.subscribe(StageStats, names.telemetry_topic(stage), qos.TELEMETRY) for stage in STAGES}
         drive_autonomously(probe, model_dir or installed_model_dir(stack), max_speed=1.0)
         written.wait_for(lambda w: w.reason == "command", 30, "the first duty cycle")
         processes = node_processes(stack)

@@ -69,7 +69,7 @@ def test_a_frame_that_cannot_be_decoded_is_skipped_counted_and_capture_goes_on(w
     header_end = good.index(b"\xff\xc0") + 2 + int.from_bytes(good[good.index(b"\xff\xc0") + 2:][:2], "big")
     (folder / "frame_0002.jpg").write_bytes(good[:header_end] + b"\xff\xd9")  # a frame header, then no image
     frames = ros_probe.subscribe(CameraFrames, names.CAMERA_FRAMES, qos.LATEST)
-    telemetry = ros_probe.subscribe(StageStats, names.telemetry_topic("camera"), qos.LATEST)
+    telemetry = ros_probe.subscribe(StageStats, names.telemetry_topic("camera"), qos.TELEMETRY)
     with NodeProcess("camera_pkg", "camera_node", {"source": f"folder:{folder}", "fps": 20.0}) as node:
         frames.wait_for(timeout=20, what="the first frame")
         telemetry.clear()  # counts from a report sent after frames reach us, so every loop counted is seen here

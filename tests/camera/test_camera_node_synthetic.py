@@ -122,7 +122,7 @@ def test_video_toggle_stops_and_restarts_the_display(frames, ros_probe):
 
 
 def test_telemetry_reports_rate_and_capture_to_publish_latency(frames, ros_probe):
-    telemetry = ros_probe.subscribe(StageStats, names.telemetry_topic("camera"), qos.LATEST)
+    telemetry = ros_probe.subscribe(StageStats, names.telemetry_topic("camera"), qos.TELEMETRY)
     stats = telemetry.wait_for(lambda s: s.count > 30, what="camera telemetry")
     assert stats.stage == "camera"
     assert stats.rate_hz == pytest.approx(FPS, rel=0.15)

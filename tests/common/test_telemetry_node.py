@@ -10,6 +10,7 @@ import pytest
 import rclpy
 from rclpy.experimental import EventsExecutor
 from rclpy.node import Node
+from rclpy.qos import DurabilityPolicy, ReliabilityPolicy
 
 from deepracer_common_pkg import names, qos
 from deepracer_common_pkg.node_main import Spinner
@@ -38,10 +39,26 @@ def stage_node(ros_probe):
 def test_the_timer_sleeps_while_nothing_can_change_and_the_next_event_wakes_it(stage_node, ros_probe) -> None:
     node, window = stage_node
     (timer,) = node.timers
-    figures = ros_probe.subscribe(StageStats, names.telemetry_topic(window.stage), qos.LATEST)
+    figures = ros_probe.subscribe(StageStats, names.telemetry_topic(window.stage), qos.TELEMETRY)
     figures.wait_for(lambda m: m.count == 0, 10, "the figures at once to a reader that comes")
     window.record(3.0)
     figures.wait_for(lambda m: m.count == 1 and m.latency_p50_ms == 3.0, 10, "the event's figures")
     wait_for(timer.is_canceled, 10, "the timer asleep once the event left the window")
     window.record(7.0)  # as the frame path records: not on the executor's thread
     figures.wait_for(lambda m: m.count == 2 and m.latency_p50_ms == 7.0, 10, "the next event's figures")
+
+
+def test_readers_that_come_while_the_stage_is_idle_hear_its_figures(stage_node, ros_probe) -> None:
+    """An idle stage sends nothing until its figures change, so a reader that comes must get them from DDS: kept for
+    it by the writer (transient-local, reliable), not sent once when the writer matched it, which a reader that had
+    not yet matched the writer dropped (CI, stop 32: a reader that never heard an idle stage)."""
+    node, window = stage_node
+    (timer,) = node.timers
+    wait_for(timer.is_canceled, 10, "the timer asleep: nothing will be sent until the figures change")
+    (offered,) = node.get_publishers_info_by_topic(names.telemetry_topic(window.stage))
+    assert offered.qos_profile.durability == DurabilityPolicy.TRANSIENT_LOCAL
+    assert offered.qos_profile.reliability == ReliabilityPolicy.RELIABLE
+    readers = [ros_probe.subscribe(StageStats, names.telemetry_topic(window.stage), qos.TELEMETRY) for _ in range(3)]
+    for reader in readers:
+        reader.wait_for(lambda m: m.count == 0 and m.stage == window.stage, 10, "an idle stage's figures")
+    assert timer.is_canceled()

@@ -58,7 +58,7 @@ def graph(ros_probe, node):
     class Graph:
         states = ros_probe.subscribe(ModelState, names.INFERENCE_MODEL_STATE, qos.LATCHED)
         results = ros_probe.subscribe(InferenceResult, names.INFERENCE_RESULTS, qos.LATEST)
-        telemetry = ros_probe.subscribe(StageStats, names.telemetry_topic("inference"), qos.LATEST)
+        telemetry = ros_probe.subscribe(StageStats, names.telemetry_topic("inference"), qos.TELEMETRY)
         frames = ros_probe.publisher(CameraFrames, names.CAMERA_FRAMES, qos.LATEST)
         scans = ros_probe.publisher(LaserScan, names.LIDAR_SCAN, qos.LATEST)
         navigation = ros_probe.publisher(NavigationState, names.NAVIGATION_STATE, qos.LATCHED)

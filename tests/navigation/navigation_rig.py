@@ -30,7 +30,7 @@ class NavigationRig:
         self.probe = probe
         self.servo: Collector = probe.subscribe(DriveCommand, names.NAVIGATION_SERVO_CMD, qos.COMMAND)
         self.state: Collector = probe.subscribe(NavigationState, names.NAVIGATION_STATE, qos.LATCHED)
-        self.telemetry: Collector = probe.subscribe(StageStats, names.telemetry_topic("navigation"), qos.LATEST)
+        self.telemetry: Collector = probe.subscribe(StageStats, names.telemetry_topic("navigation"), qos.TELEMETRY)
         self.state.wait_for(what="the navigation node's latched state")
         wait_for(lambda: probe.node.count_publishers(names.NAVIGATION_SERVO_CMD) >= 1, what="servo_cmd publisher")
         self._results = probe.publisher(InferenceResult, names.INFERENCE_RESULTS, qos.LATEST)

@@ -14,7 +14,7 @@ class ServoTopics:
     def __init__(self, probe) -> None:
         self.probe = probe
         self.written = probe.subscribe(PwmWritten, names.SERVO_PWM_WRITTEN, qos.COMMAND)
-        self.telemetry = probe.subscribe(StageStats, names.telemetry_topic("servo"), qos.LATEST)
+        self.telemetry = probe.subscribe(StageStats, names.telemetry_topic("servo"), qos.TELEMETRY)
         self.commands = probe.publisher(DriveCommand, names.NAVIGATION_SERVO_CMD, qos.COMMAND,
                                         wait_for_subscribers=0)
         self.raw = probe.publisher(RawPwm, names.SERVO_RAW_PWM, qos.COMMAND, wait_for_subscribers=0)

@@ -59,7 +59,7 @@ def test_a_write_made_before_its_reader_matched_reaches_that_reader_when_it_does
     try:
         commands = probe.publisher(DriveCommand, names.NAVIGATION_SERVO_CMD, qos.COMMAND, wait_for_subscribers=0)
         state = probe.publisher(NavigationState, names.NAVIGATION_STATE, qos.LATCHED, wait_for_subscribers=0)
-        telemetry = probe.subscribe(StageStats, names.telemetry_topic("servo"), qos.LATEST)
+        telemetry = probe.subscribe(StageStats, names.telemetry_topic("servo"), qos.TELEMETRY)
         with NodeProcess("servo_pkg", "servo_node", _parameters(tmp_path), env={"ROS_DOMAIN_ID": str(domain)}) as node:
             wait_for(lambda: commands.get_subscription_count() >= 1 and state.get_subscription_count() >= 1,
                      what="the servo node's command and state readers")

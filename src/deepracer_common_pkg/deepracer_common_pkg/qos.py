@@ -26,6 +26,9 @@ LATCHED = QoSProfile(
     history=HistoryPolicy.KEEP_LAST, depth=1,
     reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL,
 )
+# Each stage's figures: state too (a reader that comes hears an idle stage's figures, which are not sent again until
+# they change). A best-effort volatile reader (an outside tool's default) still matches and hears the changes.
+TELEMETRY = LATCHED
 # Heartbeats: every node writes on one topic; a reader keeps a few so no node's beat hides another's.
 HEARTBEAT = QoSProfile(
     history=HistoryPolicy.KEEP_LAST, depth=16,

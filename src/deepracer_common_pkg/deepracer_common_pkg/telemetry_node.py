@@ -1,17 +1,19 @@
 """Publish a StageWindow as StageStats on the stage's telemetry topic, once a second while its figures change.
 
-A stage that handles nothing (an idle car) has nothing new to say, and every message costs each reader a wake-up
-(the console reads all four stages): its figures are sent when they change, and at once to a reader that comes,
-so a reader never waits for a change to hear them. Its timer sleeps while nothing can change (no event left in the
-window) until the stage handles something again. The console takes figures older than a few seconds for a stage
-that stopped (webserver_pkg.services.device_info.STALE_TELEMETRY_S), which is what an unchanged stage is.
+A stage that handles nothing (an idle car) has nothing new to say, and every message costs each reader a wake-up (the
+console reads all four stages): its figures are sent when they change, and kept by DDS for a reader that comes
+(latched: reliable, transient-local, the last one), so a reader never waits for a change to hear them, whichever side
+of the match discovery completes first (a best-effort message sent when the writer had matched the reader could be
+dropped by a reader that had not yet matched the writer: it never heard an idle stage). Its timer sleeps while nothing
+can change (no event left in the window) until the stage handles something again. The console takes figures older than
+a few seconds for a stage that stopped (webserver_pkg.services.device_info.STALE_TELEMETRY_S), which is what an
+unchanged stage is.
 """
 
 from __future__ import annotations
 
 import contextlib
 
-from rclpy.event_handler import PublisherEventCallbacks, QoSPublisherMatchedInfo
 from rclpy.exceptions import InvalidHandle
 from rclpy.node import Node
 
@@ -26,9 +28,9 @@ def publish_telemetry(node: Node, window: StageWindow, period_s: float = 1.0) ->
     clock = StackClock(node)
     sent: list[StageSnapshot] = []  # the last snapshot published
 
-    def publish(always: bool) -> None:
+    def publish() -> None:
         snap = window.snapshot()
-        if sent and snap == sent[0] and not always:
+        if sent and snap == sent[0]:
             # Nothing new, and nothing that can change until the stage handles something (an idle car): the timer
             # stops until then instead of waking each second for nothing (the car's idle CPU, issue 23). On the
             # car's clock only: a simulated clock reaches the node through its executor, and its timers keep beating.
@@ -44,18 +46,11 @@ def publish_telemetry(node: Node, window: StageWindow, period_s: float = 1.0) ->
         publisher.publish(message)
         sent[:] = [snap]
 
-    def readers_changed(info: QoSPublisherMatchedInfo) -> None:
-        # current_count_change reads 0 here (the status is read once before this callback): whenever the readers
-        # change, the ones there get the current figures.
-        if info.current_count > 0:
-            publish(True)
-
-    publisher = node.create_publisher(StageStats, names.telemetry_topic(window.stage), qos.LATEST,
-                                      event_callbacks=PublisherEventCallbacks(matched=readers_changed))
+    publisher = node.create_publisher(StageStats, names.telemetry_topic(window.stage), qos.TELEMETRY)
 
     def wake() -> None:
         """On the thread that recorded (the frame path's, often): the timer runs again."""
         with contextlib.suppress(InvalidHandle):  # the node is being destroyed: nothing left to publish
             timer.reset()
 
-    timer = clock.create_timer(period_s, lambda: publish(False))  # no parameter: rclpy passes TimerInfo to one with
+    timer = clock.create_timer(period_s, publish)  # no parameter: rclpy passes TimerInfo to one with

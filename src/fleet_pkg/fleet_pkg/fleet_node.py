@@ -90,7 +90,7 @@ class FleetNode(Node):
         self._subscriptions = [
             self.create_subscription(NavigationState, names.NAVIGATION_STATE, self._on_navigation, qos.LATCHED),
             self.create_subscription(ModelState, names.INFERENCE_MODEL_STATE, self._on_model, qos.LATCHED),
-            self.create_subscription(StageStats, names.telemetry_topic("servo"), actions.on_stats, qos.LATEST),
+            self.create_subscription(StageStats, names.telemetry_topic("servo"), actions.on_stats, qos.TELEMETRY),
             self.create_subscription(BatteryLevel, names.SYSTEM_BATTERY_LEVEL, self._on_battery, qos.LATCHED),
         ]
         self._link = link = CarLink(settings, car_id, lambda t, p: self._agent.on_message(t, p),

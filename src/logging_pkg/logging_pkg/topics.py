@@ -37,7 +37,7 @@ def recorded_topics(available_types: set[str], *, original_results: bool = True)
         _command(names.SERVO_PWM_WRITTEN, "PwmWritten"),
         _latched(names.NAVIGATION_STATE, "NavigationState"),
         _latched(names.INFERENCE_MODEL_STATE, "ModelState"),
-        *(_latest(names.telemetry_topic(stage), "StageStats") for stage in STAGES),
+        *(_latched(names.telemetry_topic(stage), "StageStats") for stage in STAGES),
     ]
     if _PKG + "SimPose" in available_types:
         topics.append(_latest(names.SIM_POSE, "SimPose"))

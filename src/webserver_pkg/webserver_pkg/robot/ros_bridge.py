@@ -116,7 +116,7 @@ class RosBridge(RobotBridge):
                                  lambda m: self._set("_camera", camera_view(m)), qos.LATCHED)
         node.create_subscription(SimState, names.SIM_STATE, lambda m: self._set("_sim", sim_view(m)), qos.LATCHED)
         for stage in STAGES:
-            node.create_subscription(StageStats, names.telemetry_topic(stage), self._on_stats, qos.LATEST)
+            node.create_subscription(StageStats, names.telemetry_topic(stage), self._on_stats, qos.TELEMETRY)
         node.create_subscription(Log, "/rosout", self._on_log, qos_profile_rosout_default)
         self._servo_cmd = OnDemand(node, DriveCommand, names.NAVIGATION_SERVO_CMD, qos.COMMAND)
         self._written = OnDemand(node, PwmWritten, names.SERVO_PWM_WRITTEN, qos.COMMAND)
