@@ -59,26 +59,27 @@ def console():
             stack.stop()
 
 
-def _ok(reply) -> dict:
-    assert reply.status == 200, reply.body
+def _ok(reply, stack: LaunchedStack | None = None) -> dict:
+    """The reply's JSON; a failed request says what the stack printed meanwhile when `stack` is given."""
+    assert reply.status == 200, reply.body if stack is None else f"{reply.body}\n{stack.output()[-4000:]}"
     return reply.json()
 
 
-def _start(client: HttpClient, speed_percent: int, *, load: bool = True) -> None:
+def _start(client: HttpClient, stack: LaunchedStack, speed_percent: int, *, load: bool = True) -> None:
     """What a racer does on the Control page: autonomous mode, load the model, maximum speed, Reset, and Start
     once the page shows the car ready (navigation has the model)."""
-    _ok(client.post("/api/drive_mode", {"drive_mode": "auto"}))
+    _ok(client.post("/api/drive_mode", {"drive_mode": "auto"}), stack)
     if load:
-        _ok(client.request("PUT", f"/api/models/{MODEL}/model.pb"))
+        _ok(client.request("PUT", f"/api/models/{MODEL}/model.pb"), stack)
         loading = wait_for(lambda: (lambda s: s if s["isModelLoading"] in ("loaded", "error") else None)(
-            _ok(client.get("/api/isModelLoading"))), STARTUP_S, "the model loaded")
+            _ok(client.get("/api/isModelLoading"), stack)), STARTUP_S, "the model loaded")
         assert loading["isModelLoading"] == "loaded", loading["reason"]
     wait_for(lambda: (lambda s: s["mode"] == "autonomous" and s["model_ready"])(
-        _ok(client.get("/api/navigation_state"))), STARTUP_S, "navigation ready with the model")
-    _ok(client.post("/api/max_nav_throttle", {"throttle": speed_percent}))
-    _ok(client.post("/api/sim/reset"))
-    assert _ok(client.get("/api/sim/state"))["laps"] == 0
-    _ok(client.post("/api/start_stop", {"start_stop": "start"}))
+        _ok(client.get("/api/navigation_state"), stack)), STARTUP_S, "navigation ready with the model")
+    _ok(client.post("/api/max_nav_throttle", {"throttle": speed_percent}), stack)
+    _ok(client.post("/api/sim/reset"), stack)
+    assert _ok(client.get("/api/sim/state"), stack)["laps"] == 0
+    _ok(client.post("/api/start_stop", {"start_stop": "start"}), stack)
 
 
 def _state(client: HttpClient) -> dict:
@@ -126,7 +127,7 @@ class _Race:
 
 def _laps(client: HttpClient, stack: LaunchedStack, speed: int, *, load: bool) -> None:
     _ok(client.post("/api/start_stop", {"start_stop": "stop"}))
-    _start(client, speed, load=load)
+    _start(client, stack, speed, load=load)
     race = _Race(client, stack)
     done = race.wait(lambda s: s["laps"] >= LAPS or s["off_track"], LAPS * LAP_DEADLINE_S,
                      f"{LAPS} laps or an off-track at {speed} %")
@@ -153,7 +154,7 @@ def test_the_real_model_laps_the_track_and_inverted_steering_leaves_it(console):
     _laps(client, stack, SPEEDS_PERCENT[0], load=True)
 
     _set_steering_polarity(client, -1)
-    _start(client, SPEEDS_PERCENT[0], load=False)  # the model stays loaded
+    _start(client, stack, SPEEDS_PERCENT[0], load=False)  # the model stays loaded
     left = _Race(client, stack).wait(lambda s: s["laps"] >= 1 or s["off_track"], LAP_DEADLINE_S,
                                      "an off-track or a lap")
     assert left["off_track"] >= 1 and left["laps"] == 0, f"inverted steering did not leave the track: {left}"
