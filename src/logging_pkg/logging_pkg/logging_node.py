@@ -57,6 +57,7 @@ from deepracer_common_pkg.stamps import to_ns
 from deepracer_common_pkg.thread_names import name_this_thread
 from deepracer_interfaces_pkg.msg import ModelState, NavigationState, PwmWrittenBatch
 from logging_pkg.bag_format import TopicSpec
+from logging_pkg.cdr_encoding import encoder_for
 from logging_pkg.config import LoggingConfig
 from logging_pkg.msg_definitions import DefinitionLibrary
 from logging_pkg.recorder import AUTONOMOUS, RunRecorder
@@ -135,6 +136,7 @@ class LoggingNode(Node):
         self._run_driving = False  # read by the camera's thread: it sends its pictures here only while True
         # The original rl_results, made here from the camera's pictures and the policy's outputs when both are handed
         # on in-process (writer thread only), instead of read back from compat_node over DDS.
+        self._encoders: dict[type, Callable[[Any], bytes]] = {}  # writer thread only
         self._pairing = RlResultsPairing() if any(spec.name == names.ORIGINAL_RL_RESULTS for spec in self._topics) \
             and hosted_topics.in_process(names.CAMERA_DISPLAY) and hosted_topics.in_process(names.INFERENCE_RESULTS) \
             else None
@@ -287,7 +289,7 @@ class LoggingNode(Node):
         """A message handed on in-process, serialised here, off the frame path. A camera picture is not recorded
         itself: with the policy output of its capture it makes the original rl_results (as compat_node would)."""
         if topic != names.CAMERA_DISPLAY:
-            self.recorder.on_message(topic, serialize_message(message), received_ns)
+            self.recorder.on_message(topic, self._cdr(message), received_ns)
         if self._pairing is None:
             return
         if topic == names.CAMERA_DISPLAY:
@@ -297,7 +299,15 @@ class LoggingNode(Node):
         else:
             return
         if paired is not None:
-            self.recorder.on_message(names.ORIGINAL_RL_RESULTS, serialize_message(paired), received_ns)
+            self.recorder.on_message(names.ORIGINAL_RL_RESULTS, self._cdr(paired), received_ns)
+
+    def _cdr(self, message: Any) -> bytes:
+        """The message's CDR bytes: this package's encoding (cdr_encoding.py: about half of rclpy's CPU here), or
+        rclpy's for a type it does not write."""
+        encode = self._encoders.get(type(message))
+        if encode is None:
+            encode = self._encoders[type(message)] = encoder_for(type(message)) or serialize_message
+        return encode(message)
 
     def on_shutdown(self) -> None:
         self._inbox.put(_STOP)
