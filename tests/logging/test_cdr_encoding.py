@@ -6,6 +6,7 @@ length modulo 4 before 8-byte fields, empty and full sequences)."""
 from __future__ import annotations
 
 import array
+import importlib
 import itertools
 
 import numpy as np
@@ -14,7 +15,16 @@ from builtin_interfaces.msg import Time
 from geometry_msgs.msg import PoseWithCovariance
 from rclpy.serialization import deserialize_message, serialize_message
 from sensor_msgs.msg import CompressedImage, Image
-from std_msgs.msg import ByteMultiArray, Char, Float64, Header, Int16, MultiArrayDimension
+from std_msgs.msg import (
+    ByteMultiArray,
+    Char,
+    Float64,
+    Float64MultiArray,
+    Header,
+    Int16,
+    MultiArrayDimension,
+    MultiArrayLayout,
+)
 
 from deepracer_interfaces_pkg.msg import (
     ActionSpace,
@@ -63,8 +73,6 @@ def _same_bytes(message) -> bytes:
 
 
 def test_every_type_a_bag_records_is_encoded_here():
-    import importlib
-
     for spec in recorded_topics({"deepracer_interfaces_pkg/msg/" + n for n in ("SimPose", "SimState",
                                                                                "InferResultsArray")}):
         module, name = type_class_path(spec.type_name)
@@ -129,12 +137,8 @@ def test_other_field_kinds_rclpy_has():
     _same_bytes(Int16(data=-2))
     _same_bytes(Float64(data=0.1))
     _same_bytes(InferResults(class_label=3, class_prob=0.25))
-    from std_msgs.msg import MultiArrayLayout
-
     layout = MultiArrayLayout(dim=[MultiArrayDimension(label=s, size=len(s), stride=2) for s in STRINGS],
                               data_offset=9)
-    from std_msgs.msg import Float64MultiArray
-
     for count in (0, 1, 5):
         _same_bytes(Float64MultiArray(layout=layout, data=array.array("d", [0.5] * count)))
 

@@ -68,6 +68,7 @@ def encoder_for(message_class: type) -> Callable[[Any], bytes] | None:
 
 
 def _fixed_size(message_class: type) -> bool:
+    """No string and no sequence anywhere in it."""
     for type_name in message_class.get_fields_and_field_types().values():
         array = _ARRAY.fullmatch(type_name)
         element = array.group(1) if array else type_name
@@ -87,10 +88,10 @@ def _align(buffer: bytearray, size: int) -> None:
 def _message_writer(message_class: type) -> Writer:
     packed = _packed_fields(message_class)
     if packed is not None:  # one struct for the whole message
-        packer, get = packed
+        packer, alignment, get = packed
 
         def write_packed(buffer: bytearray, message: Any) -> None:
-            _align(buffer, packer.size_of_one)
+            _align(buffer, alignment)
             buffer += packer.pack(*get(message))
 
         return write_packed
@@ -104,21 +105,15 @@ def _message_writer(message_class: type) -> Writer:
     return write
 
 
-class _Packer(struct.Struct):
-    size_of_one: int  # the size of each of its primitives: no padding between them, and its alignment
-
-
-@cache
-def _packed_fields(message_class: type) -> tuple[_Packer, Callable[[Any], tuple]] | None:
-    """A struct and a getter for a message whose every field, nested ones included, is a primitive number of one
-    size (a time, a policy's class result): CDR puts no padding between them, so one pack writes it all."""
+def _packed_fields(message_class: type) -> tuple[struct.Struct, int, Callable[[Any], tuple]] | None:
+    """A struct, its alignment and a getter for a message whose every field, nested ones included, is a primitive
+    number of one size (a time, a policy's class result): CDR puts no padding between them, so one pack writes it."""
     paths, codes = _primitive_paths(message_class, "")
     if not paths or len({struct.calcsize(code) for code in codes}) != 1:
         return None
-    packer = _Packer("<" + "".join(codes))
-    packer.size_of_one = struct.calcsize(codes[0])
     get = attrgetter(*paths)
-    return packer, (get if len(paths) > 1 else lambda message: (get(message),))
+    return (struct.Struct("<" + "".join(codes)), struct.calcsize(codes[0]),
+            get if len(paths) > 1 else lambda message: (get(message),))
 
 
 def _primitive_paths(message_class: type, prefix: str) -> tuple[list[str], list[str]]:

@@ -134,9 +134,9 @@ class LoggingNode(Node):
         self._early: deque[tuple[str, Any, int]] = deque(maxlen=EARLY_KEPT)  # writer thread only
         self._on_demand: dict[str, Any] = {}  # topic -> subscription, while in autonomous mode
         self._run_driving = False  # read by the camera's thread: it sends its pictures here only while True
+        self._encoders: dict[type, Callable[[Any], bytes]] = {}  # CDR writers by message type; writer thread only
         # The original rl_results, made here from the camera's pictures and the policy's outputs when both are handed
         # on in-process (writer thread only), instead of read back from compat_node over DDS.
-        self._encoders: dict[type, Callable[[Any], bytes]] = {}  # writer thread only
         self._pairing = RlResultsPairing() if any(spec.name == names.ORIGINAL_RL_RESULTS for spec in self._topics) \
             and hosted_topics.in_process(names.CAMERA_DISPLAY) and hosted_topics.in_process(names.INFERENCE_RESULTS) \
             else None
