@@ -70,8 +70,8 @@ def encoder_for(message_class: type) -> Callable[[Any], bytes] | None:
 def _fixed_size(message_class: type) -> bool:
     """No string and no sequence anywhere in it."""
     for type_name in message_class.get_fields_and_field_types().values():
-        array = _ARRAY.fullmatch(type_name)
-        element = array.group(1) if array else type_name
+        fixed = _ARRAY.fullmatch(type_name)
+        element = fixed.group(1) if fixed else type_name
         if element in _PRIMITIVES:
             continue
         if element.startswith(("string", "sequence<")) or not _fixed_size(_message_class(element)):
@@ -146,9 +146,9 @@ def _field_writer(type_name: str) -> Writer:
     sequence = _SEQUENCE.fullmatch(type_name)
     if sequence:
         return _sequence_writer(sequence.group(1))
-    array = _ARRAY.fullmatch(type_name)
-    if array:
-        return _array_writer(array.group(1), int(array.group(2)))
+    fixed = _ARRAY.fullmatch(type_name)
+    if fixed:
+        return _array_writer(fixed.group(1), int(fixed.group(2)))
     if "/" in type_name:
         return _message_writer(_message_class(type_name))
     raise Unsupported(type_name)
