@@ -27,6 +27,7 @@ import gc
 import signal
 import threading
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import rclpy
 from rclpy.executors import Executor, ExternalShutdownException
@@ -52,14 +53,26 @@ def run_node(make_node: Callable[[], Node], args: list[str] | None = None) -> No
     run_nodes([make_node], args)
 
 
-def run_nodes(makers: Sequence[Callable[[], Node]], args: list[str] | None = None) -> None:
-    """Build the nodes in order, spin them until a signal or error, shut them down in reverse order.
+def stop_on_signals(stopping: threading.Event) -> dict[int, Any]:
+    """Ctrl-C and SIGTERM set `stopping` instead of raising wherever the main thread is; the handlers they replace."""
+    return {sig: signal.signal(sig, lambda *_: stopping.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+
+def restore_signals(previous: dict[int, Any]) -> None:
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)
+
+
+def run_nodes(makers: Sequence[Callable[[], Node]], args: list[str] | None = None,
+              stopping: threading.Event | None = None) -> None:
+    """Build the nodes in order, spin them until a signal or error, shut them down in reverse order. `stopping`: a
+    caller's own stop request, already listening to the signals (a process host importing its nodes' modules).
 
     Every executor spins on a thread of its own while the main thread only waits for a signal: Python runs signal
     handlers on the main thread between bytecodes, never inside an executor's wait, which therefore had to return
     20 times a second just to let Ctrl-C in (a quarter of a core's percent per executor, for nothing)."""
-    stopping = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stopping.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    stopping = stopping or threading.Event()
+    previous = stop_on_signals(stopping)
     rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
     nodes: list[Node] = []
     spinners: list[Spinner] = []
@@ -88,8 +101,7 @@ def run_nodes(makers: Sequence[Callable[[], Node]], args: list[str] | None = Non
             _shut_down(list(reversed(nodes)))
         finally:
             rclpy.try_shutdown()
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
+            restore_signals(previous)
 
 
 class Spinner:

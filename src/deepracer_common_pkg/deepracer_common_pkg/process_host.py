@@ -7,6 +7,11 @@ DDS hop, on the producer's thread) while the topic stays published for every rea
 
 `--ros-args` are rclpy's: one `--params-file` holds every node's parameters under its own name, and a node the graph
 renames is remapped by its default name (`-r camera_node:__node:=front_camera`).
+
+Ctrl-C or SIGTERM is heard from the first line on: the modules take seconds to import (OpenVINO, OpenCV, rclpy), and
+a stop that came meanwhile (the launcher stopping the graph just after it restarted this process) was raised inside
+an import and ended the process with "cannot import it (initialization failed)" and exit code 2. Now the imports
+finish and the process stops in order, with exit code 0.
 """
 
 from __future__ import annotations
@@ -14,11 +19,12 @@ from __future__ import annotations
 import importlib
 import inspect
 import sys
+import threading
 
 from rclpy.node import Node
 
 from deepracer_common_pkg import hosted_topics
-from deepracer_common_pkg.node_main import run_nodes
+from deepracer_common_pkg.node_main import restore_signals, run_nodes, stop_on_signals
 
 
 class HostError(ValueError):
@@ -50,14 +56,20 @@ def main(argv: list[str] | None = None) -> int:
     if not modules:
         print("process_host: name at least one node module, e.g. camera_pkg.camera_node", file=sys.stderr)
         return 2
+    stopping = threading.Event()
+    previous = stop_on_signals(stopping)
     try:
-        classes = [node_class(module) for module in modules]
-    except HostError as error:
-        print(f"process_host: {error}", file=sys.stderr)
-        return 2
-    hosted_topics.host({default_node_name(cls) for cls in classes})
-    run_nodes(classes, [sys.argv[0], *ros_args])
-    return 0
+        try:
+            classes = [node_class(module) for module in modules]
+        except HostError as error:
+            print(f"process_host: {error}", file=sys.stderr)
+            return 2
+        if not stopping.is_set():
+            hosted_topics.host({default_node_name(cls) for cls in classes})
+            run_nodes(classes, [sys.argv[0], *ros_args], stopping)
+        return 0
+    finally:
+        restore_signals(previous)
 
 
 if __name__ == "__main__":
