@@ -16,6 +16,7 @@ of the same car takes it on a local socket (deepracer_common_pkg.picture_link), 
 
 from __future__ import annotations
 
+from array import array
 from functools import partial
 
 from rclpy.node import Node
@@ -27,11 +28,12 @@ from camera_pkg.config import CameraConfig, needs_restart
 from camera_pkg.frames import UndecodableFrame, display_jpeg, policy_image
 from camera_pkg.sources import SimFeed, SimPicture, open_rig, sim_lens
 from deepracer_common_pkg import hosted_topics, names, picture_link, qos
+from deepracer_common_pkg.message_maker import maker
 from deepracer_common_pkg.node_main import run_node
 from deepracer_common_pkg.params import declare_config
 from deepracer_common_pkg.rate_keeper import RateKeeper
 from deepracer_common_pkg.stack_clock import StackClock
-from deepracer_common_pkg.stamps import from_ns, to_ns
+from deepracer_common_pkg.stamps import header_at, to_ns
 from deepracer_common_pkg.telemetry import StageWindow
 from deepracer_common_pkg.telemetry_node import publish_telemetry
 from deepracer_interfaces_pkg.msg import CameraFrames, CameraStatus
@@ -43,6 +45,10 @@ HEALTH_CHECK_PERIOD_S = 0.5  # with the 0.5 s loss timeout, a lost camera is rep
 UNWANTED_RECHECK_S = 0.1
 STATUS_FPS_STEP = 0.5  # a change of the delivered rate worth telling (its readers show it rounded)
 FRAME_ID = "camera"
+# The frame path's messages, made without the generated constructors' defaults (deepracer_common_pkg.message_maker).
+_frames = maker(CameraFrames, "header", "sequence", "images")
+_image = maker(Image, "header", "height", "width", "encoding", "is_bigendian", "step", "data")
+_picture = maker(CompressedImage, "header", "format", "data")
 
 
 class CameraNode(Node):
@@ -145,19 +151,16 @@ class CameraNode(Node):
             self._publish_display(capture, config, viewed)
 
     def _publish_frames(self, capture: Capture, config: CameraConfig) -> None:
-        message = CameraFrames(sequence=capture.sequence)
-        message.header.stamp = from_ns(capture.stamp_ns)
-        message.header.frame_id = FRAME_ID
         try:
             greys = [policy_image(frame, config.policy_width, config.policy_height) for frame in capture.frames]
         except UndecodableFrame as error:
             self._window.drop()
             self.get_logger().warning(f"camera frame skipped: {error}", throttle_duration_sec=5.0)
             return
-        for grey in greys:
-            message.images.append(Image(header=message.header, height=grey.shape[0], width=grey.shape[1],
-                                        encoding="mono8", is_bigendian=0, step=grey.shape[1],
-                                        data=grey.tobytes()))
+        header = header_at(capture.stamp_ns, FRAME_ID)
+        images = [_image(header, grey.shape[0], grey.shape[1], "mono8", 0, grey.shape[1], array("B", grey.tobytes()))
+                  for grey in greys]
+        message = _frames(header, capture.sequence, images)
         self._window.record((self._time.now_ns() - capture.stamp_ns) / 1e6)  # handed on now: readers in this process
         self._frames.publish(message)  # run on this thread, through navigation
 
@@ -165,9 +168,7 @@ class CameraNode(Node):
         """Only the left camera is shown: the browser page has room for one view. The logger beside this node
         gets it whether or not the video is on (the bag's rl_results pictures); viewers only while it is."""
         picture = display_jpeg(capture.frames[0], config.display_width, config.display_height, config.display_quality)
-        display = CompressedImage(format="jpeg", data=picture)
-        display.header.stamp = from_ns(capture.stamp_ns)
-        display.header.frame_id = FRAME_ID
+        display = _picture(header_at(capture.stamp_ns, FRAME_ID), "jpeg", array("B", picture))
         self._display.publish(display, outside=viewed)
         if viewed and self._console_link is not None:
             self._console_link.send(picture)

@@ -13,16 +13,23 @@ from collections import OrderedDict
 from sensor_msgs.msg import CompressedImage
 
 from compat_pkg import original_interface as original
+from deepracer_common_pkg.message_maker import maker
 from deepracer_common_pkg.stamps import to_ns
 from deepracer_interfaces_pkg.msg import InferenceResult, InferResults, InferResultsArray
 
 KEPT = 8  # pictures (and outputs) kept, each waiting for the other of its capture
 
 
+# One of each per picture, a result per action (15 and 180 a second while the logger records): made without the
+# generated constructors' defaults (deepracer_common_pkg.message_maker).
+_class_result = maker(InferResults, "class_label", "class_prob", "x_min", "y_min", "x_max", "y_max")
+_results_array = maker(InferResultsArray, "results", "images")
+
+
 def rl_results(result: InferenceResult, picture: CompressedImage) -> InferResultsArray:
-    results = [InferResults(class_label=r.class_label, class_prob=r.class_prob)
+    results = [_class_result(r.class_label, r.class_prob, 0.0, 0.0, 0.0, 0.0)
                for r in original.class_results(result.action_space_type, result.outputs)]
-    return InferResultsArray(results=results, images=[picture])
+    return _results_array(results, [picture])
 
 
 class RlResultsPairing:

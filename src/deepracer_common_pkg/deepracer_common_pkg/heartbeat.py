@@ -29,12 +29,15 @@ from rclpy.node import Node
 
 from deepracer_common_pkg import names, qos
 from deepracer_common_pkg.driving_path import CONSOLE_NODE, DRIVING_PATH, WATCHED_NODES
+from deepracer_common_pkg.message_maker import maker
 from deepracer_common_pkg.stack_clock import StackClock
+from deepracer_common_pkg.stamps import stamped_header
 from deepracer_common_pkg.vocabulary import CALIBRATION
 from deepracer_interfaces_pkg.msg import Heartbeat, NavigationState
 
 HEARTBEAT_PERIOD_S = 0.2  # five beats per navigation_node.peer_timeout_s (1.0 s)
 HEARTBEAT_IDLE_S = 0.5  # still two per peer_timeout_s, which a Start checks
+_heartbeat = maker(Heartbeat, "header", "node", "boot_id", "fault")  # without the generated constructor's defaults
 
 
 # Readers in this process (`listen`), by rclpy context: the beating nodes and their readers share one.
@@ -93,8 +96,7 @@ class _Beat:
             if name not in self._fast and self._last_beat_ns.get(name, due_ns - 1) > due_ns:
                 continue
             self._last_beat_ns[name] = now_ns
-            message = Heartbeat(node=name, boot_id=self._boot_id, fault=fault() if fault else "")
-            message.header.stamp = stamp
+            message = _heartbeat(stamped_header(stamp), name, self._boot_id, fault() if fault else "")
             for listener in listeners:
                 listener(message)
             if outside:

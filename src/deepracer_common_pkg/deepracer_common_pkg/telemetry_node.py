@@ -18,9 +18,14 @@ from rclpy.exceptions import InvalidHandle
 from rclpy.node import Node
 
 from deepracer_common_pkg import names, qos
+from deepracer_common_pkg.message_maker import maker
 from deepracer_common_pkg.stack_clock import StackClock
+from deepracer_common_pkg.stamps import stamped_header
 from deepracer_common_pkg.telemetry import StageSnapshot, StageWindow
 from deepracer_interfaces_pkg.msg import StageStats
+
+_stats = maker(StageStats, "header", "stage", "rate_hz", "latency_p50_ms", "latency_p95_ms", "count", "dropped",
+               "errors")  # without the generated constructor's defaults (message_maker)
 
 
 def publish_telemetry(node: Node, window: StageWindow, period_s: float = 1.0) -> None:
@@ -39,11 +44,8 @@ def publish_telemetry(node: Node, window: StageWindow, period_s: float = 1.0) ->
                 if not window.wake_on_change(wake):
                     timer.reset()  # an event came meanwhile, or old ones still age out of the window
             return
-        message = StageStats(stage=snap.stage, rate_hz=snap.rate_hz, latency_p50_ms=snap.latency_p50_ms,
-                             latency_p95_ms=snap.latency_p95_ms, count=snap.count, dropped=snap.dropped,
-                             errors=snap.errors)
-        message.header.stamp = clock.stamp()
-        publisher.publish(message)
+        publisher.publish(_stats(stamped_header(clock.stamp()), snap.stage, snap.rate_hz, snap.latency_p50_ms,
+                                 snap.latency_p95_ms, snap.count, snap.dropped, snap.errors))
         sent[:] = [snap]
 
     publisher = node.create_publisher(StageStats, names.telemetry_topic(window.stage), qos.TELEMETRY)

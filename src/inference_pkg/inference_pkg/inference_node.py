@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 import time
+from array import array
 from pathlib import Path
 
 import numpy as np
@@ -28,10 +29,11 @@ from sensor_msgs.msg import LaserScan
 from deepracer_common_pkg import action_space_msg, hosted_topics, names, qos
 from deepracer_common_pkg.drive_rules import model_load_refusal, policy_runs, rate_change_refusal
 from deepracer_common_pkg.free_memory import release_free_memory
+from deepracer_common_pkg.message_maker import maker
 from deepracer_common_pkg.node_main import run_node
 from deepracer_common_pkg.params import declare_config
 from deepracer_common_pkg.stack_clock import StackClock
-from deepracer_common_pkg.stamps import to_ns
+from deepracer_common_pkg.stamps import stamped_header, to_ns
 from deepracer_common_pkg.telemetry import StageWindow
 from deepracer_common_pkg.telemetry_node import publish_telemetry
 from deepracer_interfaces_pkg.msg import ActionSpace as ActionSpaceMsg
@@ -43,6 +45,10 @@ from inference_pkg.frame_failures import FrameError, handle_frame
 from inference_pkg.model_package import ModelPackageError
 from inference_pkg.policy_network import LoadedModel, load_model
 from inference_pkg.runtime import FrameGate, ModelSwitcher
+
+# Made once a frame, on the frame path, without the generated constructor's defaults (message_maker).
+_result = maker(InferenceResult, "header", "frame_sequence", "model_name", "action_space_type", "outputs",
+                "action_index", "inference_ms")
 
 
 class InferenceNode(Node):
@@ -258,11 +264,9 @@ class InferenceNode(Node):
         elapsed_ms = (time.perf_counter() - started) * 1000.0
         if self._active is not model or not self._running:
             return  # a load or a stop came in meanwhile: this result belongs to nobody
-        result = InferenceResult(frame_sequence=message.sequence, model_name=model.name,
-                                 action_space_type=metadata.action_space.type, outputs=outputs.tolist(),
-                                 action_index=metadata.action_space.action_index(outputs), inference_ms=elapsed_ms)
-        result.header.stamp = message.header.stamp
-        result.header.frame_id = message.header.frame_id
+        result = _result(stamped_header(message.header.stamp, message.header.frame_id), message.sequence, model.name,
+                         metadata.action_space.type, array("f", outputs.tolist()),
+                         metadata.action_space.action_index(outputs), elapsed_ms)
         captured = to_ns(message.header.stamp)
         if captured:
             self._window.record((self._time.now_ns() - captured) / 1e6)

@@ -26,11 +26,12 @@ from std_srvs.srv import SetBool, Trigger
 from deepracer_common_pkg import action_space_msg, command_link, heartbeat, hosted_topics, names, qos, timeout_chain
 from deepracer_common_pkg.action_space import ActionSpaceError
 from deepracer_common_pkg.deadline_thread import DeadlineThread
+from deepracer_common_pkg.message_maker import maker
 from deepracer_common_pkg.newest_unread import NewestUnread
 from deepracer_common_pkg.node_main import run_node
 from deepracer_common_pkg.params import declare_config
 from deepracer_common_pkg.stack_clock import StackClock
-from deepracer_common_pkg.stamps import from_ns, to_ns
+from deepracer_common_pkg.stamps import header_at, to_ns
 from deepracer_common_pkg.telemetry import StageWindow
 from deepracer_common_pkg.telemetry_node import publish_telemetry
 from deepracer_interfaces_pkg.msg import (
@@ -47,6 +48,8 @@ from navigation_pkg.drive_control import AUTONOMOUS, EXTERNAL, MANUAL, REPEAT, D
 
 STATE_PERIOD_S = 1.0
 SERVO_NODE = "servo_node"  # the node the commands are for, in this node's namespace (launch/graph.yaml)
+# Made for every frame's command without the generated constructor's defaults (message_maker).
+_command = maker(DriveCommand, "header", "angle", "throttle")
 
 
 class NavigationNode(Node):
@@ -211,8 +214,7 @@ class NavigationNode(Node):
             self.get_logger().info(outcome.reason)
         if outcome.command is not None:
             command = outcome.command
-            message = DriveCommand(angle=command.angle, throttle=command.throttle)
-            message.header.stamp = from_ns(command.stamp_ns)
+            message = _command(header_at(command.stamp_ns), command.angle, command.throttle)
             linked = self._servo_link.send(command_link.Command(message.header.stamp.sec, message.header.stamp.nanosec,
                                                                 command.angle, command.throttle))
             # On the link, the servo node has it; its DDS reader (counted when matched) need not get it again.

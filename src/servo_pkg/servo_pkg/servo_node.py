@@ -23,11 +23,12 @@ from rclpy.node import Node
 
 from deepracer_common_pkg import command_link, names, qos, timeout_chain
 from deepracer_common_pkg.driving_path import CONSOLE_NODE
+from deepracer_common_pkg.message_maker import maker
 from deepracer_common_pkg.newest_unread import NewestUnread
 from deepracer_common_pkg.node_main import run_node
 from deepracer_common_pkg.params import declare_config
 from deepracer_common_pkg.stack_clock import StackClock
-from deepracer_common_pkg.stamps import from_ns
+from deepracer_common_pkg.stamps import from_ns, header_at
 from deepracer_common_pkg.telemetry import StageWindow
 from deepracer_common_pkg.telemetry_node import publish_telemetry
 from deepracer_common_pkg.vocabulary import CALIBRATION
@@ -48,6 +49,8 @@ WATCHDOG_CHECKS_PER_TIMEOUT = 4
 _LOG_THROTTLE_S = 5.0
 # A new Python process on a busy Pi can take seconds to import its backend; a guard that needs longer is broken.
 GUARD_START_TIMEOUT_S = 30.0
+# Made for every write the logger records, without the generated constructor's defaults (message_maker).
+_written = maker(PwmWritten, "header", "written", "steering_ns", "throttle_ns", "enabled", "reason")
 
 F = TypeVar("F", bound=Callable)
 
@@ -64,10 +67,8 @@ class WriteRecord(NamedTuple):
     reason: str
 
     def message(self) -> PwmWritten:
-        message = PwmWritten(written=from_ns(self.written_ns), steering_ns=self.steering_ns,
-                             throttle_ns=self.throttle_ns, enabled=self.enabled, reason=self.reason)
-        message.header.stamp = from_ns(self.stamp_ns)
-        return message
+        return _written(header_at(self.stamp_ns), from_ns(self.written_ns), self.steering_ns, self.throttle_ns,
+                        self.enabled, self.reason)
 
 
 def serial(method: F) -> F:
