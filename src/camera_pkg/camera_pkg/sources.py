@@ -149,10 +149,15 @@ class FileCamera:
         self._capture.release()
 
 
-def _list_images(folder: Path) -> list[Path]:
+def _list_images(folder: Path) -> list[str]:
+    """The folder's image files in name order, as paths. Listed with scandir, whose entries carry their type: the
+    folder is listed again at every loop, and pathlib's listing of bench_car.py's 708 frames took ~30 ms on the
+    frame path's thread (a dozen Python calls a frame, charged to the stack in issue 23's benchmark)."""
     if not folder.is_dir():
         raise SourceError(f"image folder {folder} does not exist")
-    images = sorted((p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()), key=str)
+    with os.scandir(folder) as entries:
+        images = sorted(entry.path for entry in entries
+                        if os.path.splitext(entry.name)[1].lower() in IMAGE_SUFFIXES and entry.is_file())
     if not images:
         raise SourceError(f"image folder {folder} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
     return images
@@ -170,12 +175,12 @@ class FolderCamera:
         self._loop = loop
         self._set_images(_list_images(self._folder))
 
-    def _set_images(self, images: list[Path]) -> None:
+    def _set_images(self, images: list[str]) -> None:
         """Kept as strings: a frame is checked and read with one stat and one open, not through pathlib. The folder
         stands in for the car's camera in bench_car.py, whose grab and retrieve are a C call each; pathlib's sixty
         Python calls a frame were charged to the stack there (issue 23)."""
-        self._files = [str(image) for image in images]
-        self._jpeg = [image.suffix.lower() in JPEG_SUFFIXES for image in images]
+        self._files = images
+        self._jpeg = [os.path.splitext(image)[1].lower() in JPEG_SUFFIXES for image in images]
         self._index = 0
 
     def grab(self) -> None:

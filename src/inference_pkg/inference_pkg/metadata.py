@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -48,11 +49,12 @@ class ModelMetadata:
     raw: dict
     warnings: tuple[str, ...] = field(default=())
 
-    @property
+    # Asked on every frame: found once (cached_property keeps the answer beside the frozen fields).
+    @cached_property
     def camera_sensor(self) -> str:
         return next(s for s in self.sensors if s in vocabulary.CAMERA_SENSORS)
 
-    @property
+    @cached_property
     def lidar_sensor(self) -> str | None:
         return next((s for s in self.sensors if s in vocabulary.LIDAR_SENSORS), None)
 
