@@ -30,6 +30,7 @@ from typing import Any
 
 ENCAPSULATION = b"\x00\x01\x00\x00"  # CDR_LE, options 0
 _PAD = [b"\x00" * n for n in range(8)]
+_LENGTH = struct.Struct("<I")  # a string's or a sequence's
 
 # IDL primitive -> struct format (little-endian; its size is its alignment)
 _PRIMITIVES = {
@@ -91,11 +92,11 @@ def _message_writer(message_class: type) -> Writer:
         packer, alignment, get = packed
 
         def write_packed(buffer: bytearray, message: Any) -> None:
-            _align(buffer, alignment)
+            buffer += _PAD[-(len(buffer) - 4) % alignment]  # as _align does: a call less, many times a message
             buffer += packer.pack(*get(message))
 
         return write_packed
-    fields = [(attrgetter(name), _field_writer(type_name))
+    fields = [(attrgetter(_stored(message_class, name)), _field_writer(type_name))
               for name, type_name in message_class.get_fields_and_field_types().items()]
 
     def write(buffer: bytearray, message: Any) -> None:
@@ -103,6 +104,14 @@ def _message_writer(message_class: type) -> Writer:
             write_field(buffer, get(message))
 
     return write
+
+
+def _stored(message_class: type, name: str) -> str:
+    """Where a message keeps field `name`: the slot `_name` behind its property in rosidl's generated classes, read
+    without a Python call (the property's getter is one, run for every field of every message the logger writes:
+    a hundred a frame); the field itself for a class laid out otherwise."""
+    slot = f"_{name}"
+    return slot if slot in getattr(message_class, "__slots__", ()) else name
 
 
 def _packed_fields(message_class: type) -> tuple[struct.Struct, int, Callable[[Any], tuple]] | None:
@@ -121,12 +130,13 @@ def _primitive_paths(message_class: type, prefix: str) -> tuple[list[str], list[
     kind of field (a string, a sequence, an array, an octet or char: those are not ints in rclpy)."""
     paths, codes = [], []
     for name, type_name in message_class.get_fields_and_field_types().items():
+        stored = _stored(message_class, name)
         if type_name in _PRIMITIVES and type_name not in ("octet", "char"):
-            paths.append(prefix + name)
+            paths.append(prefix + stored)
             codes.append(_PRIMITIVES[type_name])
         elif "/" in type_name and not type_name.startswith("sequence<"):
             try:
-                nested_paths, nested_codes = _primitive_paths(_message_class(type_name), f"{prefix}{name}.")
+                nested_paths, nested_codes = _primitive_paths(_message_class(type_name), f"{prefix}{stored}.")
             except Unsupported:
                 return [], []
             if not nested_paths:
@@ -171,7 +181,7 @@ def _scalar_writer(code: str) -> Writer:
         return write_byte
 
     def write(buffer: bytearray, value: Any) -> None:
-        _align(buffer, size)
+        buffer += _PAD[-(len(buffer) - 4) % size]
         buffer += packer.pack(value)
 
     return write
@@ -187,19 +197,20 @@ def _kind(code: str) -> str:
     return "b" if code == "?" else "f" if code in "fd" else "u" if code.isupper() else "i"
 
 
-def _same_layout(values: Any, code: str, size: int) -> bool:
-    """Whether an array.array or numpy array holds exactly the elements' CDR layout (little-endian host)."""
+def _same_layout(values: Any, kind: str, size: int) -> bool:
+    """Whether an array.array or numpy array holds exactly the elements' CDR layout (little-endian host); `kind`:
+    the elements' `_kind`."""
     dtype = getattr(values, "dtype", None)
     if dtype is not None:
-        return dtype.kind == _kind(code) and dtype.itemsize == size and dtype.byteorder in "=|<"
+        return dtype.kind == kind and dtype.itemsize == size and dtype.byteorder in "=|<"
     typecode = getattr(values, "typecode", None)
-    return typecode is not None and _kind(typecode) == _kind(code) and values.itemsize == size
+    return typecode is not None and _kind(typecode) == kind and values.itemsize == size
 
 
 def _write_string(buffer: bytearray, value: str) -> None:
     data = value.encode()
-    _align(buffer, 4)
-    buffer += struct.pack("<I", len(data) + 1)
+    buffer += _PAD[-(len(buffer) - 4) % 4]
+    buffer += _LENGTH.pack(len(data) + 1)
     buffer += data
     buffer.append(0)
 
@@ -208,8 +219,8 @@ def _sequence_writer(element: str) -> Writer:
     elements = _elements_writer(element)
 
     def write(buffer: bytearray, values: Any) -> None:
-        _align(buffer, 4)
-        buffer += struct.pack("<I", len(values))
+        buffer += _PAD[-(len(buffer) - 4) % 4]
+        buffer += _LENGTH.pack(len(values))
         if len(values):
             elements(buffer, values)
 
@@ -232,12 +243,13 @@ def _elements_writer(element: str) -> Writer:
     if element in _PRIMITIVES:
         code = _PRIMITIVES[element]
         size = struct.calcsize(code)
+        kind = _kind(code)
 
         def write_primitives(buffer: bytearray, values: Any) -> None:
-            _align(buffer, size)
+            buffer += _PAD[-(len(buffer) - 4) % size]
             if isinstance(values, (bytes, bytearray)):
                 buffer += values
-            elif _same_layout(values, code, size):
+            elif _same_layout(values, kind, size):
                 # its bytes as they are (numpy's + would add numbers: its bytes are asked for)
                 buffer += values if isinstance(values, array.array) else values.tobytes()
             elif code == "B":
