@@ -8,9 +8,12 @@ import contextlib
 import socket
 import sys
 import threading
+import time
+
+import pytest
 
 from servo_pkg import guard_link
-from servo_pkg.actuation_guard import FIRED, GuardCore, heartbeat_line, parse_heartbeat, run_guard
+from servo_pkg.actuation_guard import DEADLINE_MARGIN_S, FIRED, GuardCore, heartbeat_line, parse_heartbeat, run_guard
 from servo_pkg.backends.simulated import SimulatedBackend
 from servo_pkg.config import ServoConfig
 from servo_pkg.guard_link import GuardLink
@@ -69,6 +72,22 @@ def test_core_does_not_count_silence_while_resting_and_counts_again_from_the_nex
     assert core.check().write_neutral
 
 
+def test_core_sleeps_until_the_silence_runs_out_and_not_while_nothing_can_fire() -> None:
+    clock = Clock()
+    core = GuardCore(0.25, clock)
+    assert core.wait_s() is None  # before the first beat
+    core.heartbeat()
+    clock.now += 0.1
+    assert core.wait_s() == pytest.approx(0.15 + DEADLINE_MARGIN_S)
+    clock.now += 0.2
+    assert core.wait_s() == pytest.approx(DEADLINE_MARGIN_S)  # late: check at once (after the margin)
+    assert core.check().write_neutral
+    assert core.wait_s() is None  # fired: nothing more to decide until the next beat
+    core.heartbeat()
+    core.rest()
+    assert core.wait_s() is None
+
+
 def test_heartbeat_line_round_trip_and_junk_is_ignored() -> None:
     assert parse_heartbeat(heartbeat_line(NEUTRAL).decode()) == NEUTRAL
     for junk in ("", "1 2 3", "a b", "١ ٢"):  # Arabic-Indic digits pass isdigit(), not isascii()
@@ -121,6 +140,32 @@ def test_steady_heartbeats_keep_the_guard_quiet() -> None:
     assert backend.writes == []
     ours.close()
     thread.join(5.0)
+
+
+def test_on_the_cars_clock_the_guard_wakes_for_each_beat_and_not_between_them() -> None:
+    """Issue 23: it also checked every quarter timeout, so beats a little further apart than that (the servo node
+    beats on every other command) woke it twice each, ~30 times a second while driving."""
+    checks = 0
+
+    class CountedCore(GuardCore):
+        def check(self):
+            nonlocal checks
+            checks += 1
+            return super().check()
+
+    ours, theirs = socket.socketpair()
+    backend = SimulatedBackend(NEUTRAL)
+    thread = threading.Thread(target=run_guard, args=(theirs, backend, CountedCore(1.0), print), daemon=True)
+    thread.start()
+    beats = 6
+    for _ in range(beats):  # 0.3 s apart: more than a quarter of the timeout, far less than the timeout
+        ours.sendall(heartbeat_line(NEUTRAL))
+        time.sleep(0.3)  # the servo's pace, the input under test (not a wait for the guard)
+    assert backend.writes == []
+    assert checks <= beats + 1  # one wake per beat (a beat may come in two reads); it was two per beat
+    ours.close()
+    thread.join(5.0)
+    assert not thread.is_alive()
 
 
 def test_a_resting_guard_sleeps_through_silence_and_still_hears_a_death_at_once() -> None:

@@ -19,8 +19,11 @@ While the throttle sits at neutral the servo node has nothing a hang could leave
 the guard stops counting silence and sleeps until the next heartbeat, which the servo node sends before any write
 that moves the car. An idle car then costs neither process a wake-up (each ~0.2 ms here, ~1 ms on the Atom); its
 death is still heard at once.
-Bound: neutral within `timeout_s + timeout_s / CHECKS_PER_TIMEOUT` of the last heartbeat (on the stack's clock: the
-simulator's in simulation, read from the file it writes, `--clock-file`), and within one scheduler wake-up of the
+Bound: neutral within `timeout_s` and one scheduler wake-up of the last heartbeat on the car (the guard sleeps until
+the silence would run out, so it wakes for the beats and for nothing else: checking every `timeout_s /
+CHECKS_PER_TIMEOUT` as well woke it twice per beat, ~30 times a second while driving, issue 23), within `timeout_s +
+timeout_s / CHECKS_PER_TIMEOUT` in simulation (the simulator's clock, read from the file it writes, `--clock-file`,
+can run faster than this machine's: there the guard checks every period), and within one scheduler wake-up of the
 servo's death. The guard ignores SIGINT and SIGTERM (a Ctrl-C to the process group must not take it
 before the servo node) and exits after end of file, once neutral is written.
 """
@@ -43,6 +46,7 @@ from servo_pkg.backends.base import PwmBackend
 from servo_pkg.pwm_math import STEERING, THROTTLE
 
 CHECKS_PER_TIMEOUT = 4
+DEADLINE_MARGIN_S = 0.002  # a wait that ends right at the deadline finds the silence not yet over: one more wait
 FIRED = "F"
 READY = b"R\n"  # the guard is watching: before this the servo node must not write anything that moves the car
 CLOSING = b"Q\n"  # the servo node is shutting down in order: the end of file that follows is no death
@@ -91,6 +95,13 @@ class GuardCore:
     def counting(self) -> bool:
         return self._last_beat is not None
 
+    def wait_s(self) -> float | None:
+        """How long nothing can be decided without a new line from the servo node: until the silence runs out (None:
+        resting, or already fired for this silence)."""
+        if self._last_beat is None or self._fired:
+            return None
+        return max(0.0, self._last_beat + self.timeout_s - self._clock()) + DEADLINE_MARGIN_S
+
     def check(self) -> GuardDecision:
         """Once per silence: neutral when the servo has been quiet for longer than the timeout."""
         if self._last_beat is None:
@@ -121,15 +132,18 @@ def file_clock(path: Path) -> Callable[[], float]:
     return now
 
 
-def run_guard(link: socket.socket, backend: PwmBackend, core: GuardCore, say: Callable[[str], None]) -> None:
-    """Watch the link until end of file; write neutral whenever the core says so."""
+def run_guard(link: socket.socket, backend: PwmBackend, core: GuardCore, say: Callable[[str], None], *,
+              until_deadline: bool = True) -> None:
+    """Watch the link until end of file; write neutral whenever the core says so. `until_deadline`: the core's clock
+    runs as this machine's (the car's), so a wait can last until its silence runs out; else checks every period."""
     selector = selectors.DefaultSelector()
     selector.register(link, selectors.EVENT_READ)
     buffered = b""
     closing = False
     period = core.timeout_s / CHECKS_PER_TIMEOUT
     while True:
-        if selector.select(period if core.counting else None):
+        wait = core.wait_s() if until_deadline else (period if core.counting else None)
+        if selector.select(wait):
             try:
                 data = link.recv(4096)
             except ConnectionResetError:
@@ -188,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     with contextlib.suppress(OSError):  # a servo node already gone: run_guard hears the end of file and acts
         link.sendall(READY)
     clock = file_clock(Path(args.clock_file)) if args.clock_file else time.monotonic
-    run_guard(link, backend, GuardCore(config.command_timeout_s, clock), say)
+    run_guard(link, backend, GuardCore(config.command_timeout_s, clock), say, until_deadline=not args.clock_file)
     return 0
 
 
