@@ -7,14 +7,16 @@ import json
 import re
 import signal
 import stat
+import threading
 
 import pytest
 from sensor_msgs.msg import CompressedImage
+from std_srvs.srv import Trigger
 from webserver.console_client import HttpClient, MjpegViewer
 
 from deepracer_common_pkg import names, picture_link, qos
 from deepracer_common_pkg.car_clock import boot_ns
-from deepracer_interfaces_pkg.msg import DriveCommand, NavigationState
+from deepracer_interfaces_pkg.msg import DriveCommand, NavigationState, SimState
 from support.rosgraph import NodeProcess, wait_for
 
 PASSWORD = "node-test-asset-tag"
@@ -200,3 +202,29 @@ def _readout_and_run_time(client, state, commands) -> None:
     assert 65 <= running["run_elapsed_s"] < 80
     wait_for(lambda: client.get("/api/navigation_state").json()["readout"] == {"commanded": None, "written": None},
              15, "the readout to go blank once nothing is sent")
+
+
+def test_after_a_reset_the_simulators_state_reads_reset(running_console, ros_probe):
+    """Found in a fresh clone's full run (tests/sim/test_sim_closed_loop.py): /api/sim/reset answered 200 and the
+    state read right after it still showed the laps before it. The simulator publishes its new state before it
+    answers, but its answer and its state reach the console on two DDS channels, in either order. Here the
+    simulator stands in as a test node whose state lags its answer by 0.3 s, the order that lost the reset."""
+    url, _, _ = running_console
+    client = HttpClient(url)
+    assert client.login(PASSWORD).status == 200
+    state = ros_probe.publisher(SimState, names.SIM_STATE, qos.LATCHED)
+    state.publish(SimState(track="reinvent_base", laps=2, lap_times_s=[19.4, 19.1], on_track=True))
+
+    def reset(request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
+        threading.Timer(0.3, lambda: state.publish(SimState(track="reinvent_base", on_track=True))).start()
+        response.success = True
+        return response
+
+    service = ros_probe.node.create_service(Trigger, names.SIM_RESET, reset)
+    try:
+        wait_for(lambda: (lambda r: r.status == 200 and r.json()["laps"] == 2)(client.get("/api/sim/state")), 20,
+                 "the simulator's laps in the console")
+        assert client.post("/api/sim/reset").status == 200
+        assert client.get("/api/sim/state").json()["laps"] == 0
+    finally:
+        ros_probe.node.destroy_service(service)

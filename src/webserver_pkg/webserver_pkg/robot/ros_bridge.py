@@ -65,6 +65,9 @@ STAGES = ("camera", "inference", "navigation", "servo")
 LOG_LEVELS = {10: "DEBUG", 20: "INFO", 30: "WARN", 40: "ERROR", 50: "FATAL"}
 # The readout asks for the calibrated neutral on every poll; the servo node is asked at most this often.
 NEUTRAL_REFRESH_S = 5.0
+# After a reset the simulator answered, how long its new state may take to reach this node before the answer goes on
+# (a lost state message only leaves the old one shown, as before: the simulator publishes its state again as it runs).
+SIM_RESET_SHOWN_S = 1.0
 # The readout's frame-rate topics (a command and a write per camera frame while driving) are subscribed only while a
 # page reads them, and dropped this long after the last read: each message costs this process a wake-up.
 READOUT_IDLE_S = 10.0
@@ -101,6 +104,7 @@ class RosBridge(RobotBridge):
         self._timeout_s = service_timeout_s
         self._clock = StackClock(node)
         self._lock = threading.Lock()
+        self._sim_heard = threading.Condition(self._lock)
         self._model: ModelStateView | None = None
         self._navigation: NavigationView | None = None
         self._camera: CameraView | None = None
@@ -114,7 +118,7 @@ class RosBridge(RobotBridge):
                                  lambda m: self._set("_navigation", navigation_view(m)), qos.LATCHED)
         node.create_subscription(CameraStatus, names.CAMERA_STATUS,
                                  lambda m: self._set("_camera", camera_view(m)), qos.LATCHED)
-        node.create_subscription(SimState, names.SIM_STATE, lambda m: self._set("_sim", sim_view(m)), qos.LATCHED)
+        node.create_subscription(SimState, names.SIM_STATE, self._on_sim, qos.LATCHED)
         for stage in STAGES:
             node.create_subscription(StageStats, names.telemetry_topic(stage), self._on_stats, qos.TELEMETRY)
         node.create_subscription(Log, "/rosout", self._on_log, qos_profile_rosout_default)
@@ -143,6 +147,11 @@ class RosBridge(RobotBridge):
     def _set(self, attribute: str, value: object) -> None:
         with self._lock:
             setattr(self, attribute, value)
+
+    def _on_sim(self, msg: SimState) -> None:
+        with self._sim_heard:
+            self._sim = sim_view(msg)
+            self._sim_heard.notify_all()
 
     def _on_model(self, msg: ModelState) -> None:
         with self._lock:
@@ -285,7 +294,13 @@ class RosBridge(RobotBridge):
         self._command(names.CAMERA_MEDIA_STATE, SetBool.Request(data=on))
 
     def sim_reset(self) -> None:
+        """The simulator publishes its new state before it answers, but the two reach this node on separate DDS
+        channels, in either order: the answer waits (up to SIM_RESET_SHOWN_S) for a state with no laps and no
+        off-track, so the state read next shows the reset (a fresh clone's test read the laps before it)."""
         self._command(names.SIM_RESET, Trigger.Request())
+        with self._sim_heard:
+            self._sim_heard.wait_for(lambda: self._sim is not None and self._sim.laps == 0 and self._sim.off_track == 0,
+                                     SIM_RESET_SHOWN_S)
 
     def _parameter(self, service: str, name: str) -> Any:
         values = self._call(service, GetParameters.Request(names=[name])).values
