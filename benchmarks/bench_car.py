@@ -20,8 +20,9 @@ The car, emulated on this machine:
     SSH are its simulated backends; logs and USB sticks live in a temporary data dir. The console listens on
     127.0.0.1 only, DDS stays on loopback in the caller's ROS_DOMAIN_ID.
   - The drive: the real trained model_48 (deepracer-utils 1.5.6, fetched by `make setup-test`) loaded and started
-    from the console's HTTP API as a racer does, autonomous at 50 % maximum speed, with the Control page's video
-    stream open (480x360) for the whole window and the logger on (its default: it records autonomous runs).
+    from the console's HTTP API as a racer does, autonomous at 50 % maximum speed, with the Control page open for
+    the whole window (its video stream at 480x360 and its state poll, /api/navigation_state twice a second) and the
+    logger on (its default: it records autonomous runs).
 
 Per camera rate (15 and 30 fps) under the budget, then at 30 fps without it:
   - idle: the stack up with the model loaded, nothing driving, camera running, no viewer, for `--idle-seconds`;
@@ -41,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import http.client
 import json
 import os
 import re
@@ -50,6 +52,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -113,6 +116,7 @@ MODEL = "deepracer-sample-model-48"
 MAX_SPEED_PERCENT = 50
 FRAME_STEP_M = 0.025  # between rendered frames: the car's ~0.75 m/s at 30 fps
 STARTUP_S = 300.0  # eleven Python processes importing ROS and OpenVINO on 40 % of one core
+CONTROL_PAGE_POLL_S = 0.5  # the Control page's state poll while it is open (control.js STATE_POLL_MS)
 TELEMETRY_S = 30.0  # a telemetry message is due every second; a starved node sends it late
 STATES_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1000, reliability=ReliabilityPolicy.RELIABLE,
                         durability=DurabilityPolicy.TRANSIENT_LOCAL)
@@ -395,12 +399,47 @@ class Writes:
         return wait_for(lambda: next((w for w in self.messages if predicate(w)), None), timeout, what)
 
 
+class ControlPage:
+    """The Control page's own requests beside its video: /api/navigation_state (the run's state and the live
+    readout of commanded and written values) every CONTROL_PAGE_POLL_S, on one kept-alive connection as a browser
+    makes them. Without it the profile left out what the racer's open page makes the car do for its readout."""
+
+    def __init__(self, url: str, client: HttpClient) -> None:
+        port = int(url.rsplit(":", 1)[1])
+        if url.startswith("https:"):
+            self._connection = http.client.HTTPSConnection("127.0.0.1", port, timeout=10, context=client.ssl_context)
+        else:
+            self._connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        self._headers = {"Cookie": "; ".join(f"{c.name}={c.value}" for c in client.cookies)}
+        self.polls, self.failures = 0, 0
+        self._closing = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._closing.wait(CONTROL_PAGE_POLL_S):
+            try:
+                self._connection.request("GET", "/api/navigation_state", headers=self._headers)
+                response = self._connection.getresponse()
+                response.read()
+                self.polls += 1
+                self.failures += response.status != 200
+            except (OSError, http.client.HTTPException):
+                self.failures += 1
+                self._connection.close()  # reconnects on the next request
+
+    def close(self) -> None:
+        self._closing.set()
+        self._thread.join(15)
+        self._connection.close()
+
+
 def run_stack(probe: RosProbe, domain: DomainGuard, fps: float, group: CpuGroup | None, setting: Setting) -> dict:
     print(f"  stack at {fps:g} fps {'in the car budget' if group else 'unconstrained'}: starting", flush=True)
     domain.wait_empty()
     stack = LaunchedStack(setting.data_dir, configs=[CAR_OVERLAY, setting.overlay],
                           sets=[f"camera_node.fps={fps}"], env=ATOM_ISA, wrap=group.wrap if group else None)
-    viewer, subscribed = None, []
+    viewer, page, subscribed = None, None, []
     try:
         address, password = console_login(stack, STARTUP_S)
         context = ssl.create_default_context(cafile=str(setting.data_dir / "console" / CERT_FILE))
@@ -432,6 +471,7 @@ def run_stack(probe: RosProbe, domain: DomainGuard, fps: float, group: CpuGroup 
         # Driving: the video open, Start, warm up, then the window.
         viewer = MjpegViewer(address, client, keep_parts=False)
         wait_for(lambda: viewer.count > 0, STARTUP_S, f"a picture on {VIDEO_ROUTE}")
+        page = ControlPage(address, client)
         watch = RunWatch(states, lambda: press_start(client))
         press_start(client)
         written.wait_for(lambda w: w.reason == "command", STARTUP_S, "the first duty cycle of the run")
@@ -441,7 +481,7 @@ def run_stack(probe: RosProbe, domain: DomainGuard, fps: float, group: CpuGroup 
         watch.self_stops.clear()
         watch.pauses.clear()
         watch.stopped_s = 0.0
-        viewed_before, before = viewer.count, Sample.take(stack, group)
+        viewed_before, polled_before, before = viewer.count, page.polls, Sample.take(stack, group)
         window_start, load_start = boot_ns(), os.getloadavg()[0]
         deadline, strangers, looked = time.monotonic() + setting.seconds, set(), 0.0
         while time.monotonic() < deadline:
@@ -455,7 +495,7 @@ def run_stack(probe: RosProbe, domain: DomainGuard, fps: float, group: CpuGroup 
                   " their messages reached our stack; this run's figures are not the stack's own", flush=True)
         window_end = boot_ns()
         after = Sample.take(stack, group)
-        viewed = viewer.count - viewed_before
+        viewed, polled = viewer.count - viewed_before, page.polls - polled_before
         watch.close()
         driving = usage_between(before, after, setting.share)
         stats_after = {stage: fresh(stats[stage], f"{stage} telemetry", TELEMETRY_S) for stage in STAGES}
@@ -480,12 +520,15 @@ def run_stack(probe: RosProbe, domain: DomainGuard, fps: float, group: CpuGroup 
             "e2e_ms": {"p50": pct(latencies, 50), "p95": pct(latencies, 95), "p99": pct(latencies, 99),
                        "max": max(latencies, default=float("nan")), "samples": len(latencies)},
             "load_average_start_end": [round(load_start, 1), round(os.getloadavg()[0], 1)],
-            "viewer_fps": round(viewed / driving["seconds"], 2), **watch.summary(),
+            "viewer_fps": round(viewed / driving["seconds"], 2), "state_polls": polled,
+            "state_poll_failures": page.failures, **watch.summary(),
             "cpu_seconds_per_frame_written": driving["cpu_seconds"] / len(duty) if duty else None})
         return {"budget": "car" if group else "unconstrained", "fps": fps, "processes_outside_group": outside,
                 "foreign_nodes_in_domain": sorted(strangers), "idle": idle, "driving": driving, "memory": heap,
                 "model_from_cached_ir": from_cached_ir}
     finally:
+        if page is not None:
+            page.close()
         if viewer is not None:
             viewer.close()
         forget(probe, *subscribed)

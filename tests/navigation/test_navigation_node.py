@@ -20,9 +20,11 @@ from rcl_interfaces.srv import SetParameters
 
 from deepracer_common_pkg import names, qos
 from deepracer_common_pkg.car_clock import boot_ns
-from deepracer_common_pkg.command_link import Command, CommandReceiver, address
+from deepracer_common_pkg.command_link import Command, CommandReceiver, address, command_from_bytes, readout_address
+from deepracer_common_pkg.picture_link import PictureReceiver
 from deepracer_common_pkg.stamps import to_ns
 from deepracer_interfaces_pkg.msg import DriveCommand
+from navigation_pkg.readout_sampler import READOUT_PERIOD_S
 from support.rosgraph import NodeProcess, RosProbe, wait_for, wait_for_any
 
 MANUAL_TIMEOUT_S = 0.4
@@ -303,3 +305,35 @@ def test_commands_go_on_the_servo_nodes_local_link_and_over_dds_only_for_another
 
 def from_parts(command: Command) -> Time:
     return Time(sec=command.sec, nanosec=command.nanosec)
+
+
+def test_the_consoles_readout_gets_a_sample_of_the_commands_on_its_own_link_and_every_stop(alone):
+    """Issue 23: the Control page's readout (the console of the same car, played here by the test's end of
+    navigation's readout link) gets a command at most every READOUT_PERIOD_S, not each one, and a stop at once; it
+    adds no reader over DDS, so navigation does not publish every command there."""
+    rig = alone
+    heard: list[Command] = []
+    console = PictureReceiver(readout_address(rig.probe.node.context.get_domain_id(), "/navigation_node"),
+                              lambda data: heard.append(command_from_bytes(data)), lambda up: None, pytest.fail,
+                              name="test-readout")
+    try:
+        assert rig.set_mode("manual").success and rig.set_max_speed(0.5).success
+        assert rig.start().success
+        wait_for(lambda: rig.send_manual(0.3, 0.5) and heard, what="a command on the readout link", interval=0.05)
+        heard.clear()
+        started, inputs = time.monotonic(), 0
+        while time.monotonic() - started < 1.0:  # 50 inputs a second: each makes a command
+            rig.send_manual(0.3, 0.5)
+            inputs += 1
+            time.sleep(0.02)  # the drive pad's pace, not a synchronisation
+        elapsed = time.monotonic() - started
+        assert 1 <= len(heard) <= elapsed / READOUT_PERIOD_S + 2, (len(heard), inputs)
+        assert all(c.angle == pytest.approx(0.3) and c.throttle != 0.0 for c in heard)
+        assert rig.probe.node.count_subscribers(names.NAVIGATION_SERVO_CMD) == 1  # the test's, for the servo node
+        moving = len(heard)
+        assert rig.start(False).success
+        stop = wait_for(lambda: next((c for c in heard[moving:] if c.throttle == 0.0), None), 2.0,
+                        "the stop's neutral on the readout link")
+        assert stop.angle == 0.0 or stop.angle == pytest.approx(0.3)
+    finally:
+        console.close()

@@ -14,7 +14,7 @@ from sensor_msgs.msg import CompressedImage
 from std_srvs.srv import Trigger
 from webserver.console_client import HttpClient, MjpegViewer
 
-from deepracer_common_pkg import names, picture_link, qos
+from deepracer_common_pkg import command_link, names, picture_link, qos
 from deepracer_common_pkg.car_clock import boot_ns
 from deepracer_interfaces_pkg.msg import DriveCommand, NavigationState, SimState
 from support.rosgraph import NodeProcess, wait_for
@@ -202,6 +202,52 @@ def _readout_and_run_time(client, state, commands) -> None:
     assert 65 <= running["run_elapsed_s"] < 80
     wait_for(lambda: client.get("/api/navigation_state").json()["readout"] == {"commanded": None, "written": None},
              15, "the readout to go blank once nothing is sent")
+
+
+def _console_readers(probe, topic: str) -> int:
+    return sum(info.node_name == "webserver_node" for info in probe.node.get_subscriptions_info_by_topic(topic))
+
+
+def test_an_open_control_page_adds_no_reader_of_each_command_or_write(running_console, ros_probe):
+    """Issue 23 (bench_car.py with the Control page's state poll: 31 -> 38 % of a core at 30 fps): the readout takes
+    navigation's commands on navigation's local readout link, not over DDS (where navigation then published every
+    command and the servo node received each twice), and the servo node's writes from the batches it sends a few
+    times a second, not each write. The test stands in for navigation: its end of the readout link (navigation's
+    name in this ROS domain); the servo node is the real one."""
+    url, _, _ = running_console
+    client = HttpClient(url)
+    client.login(PASSWORD)
+    domain = ros_probe.node.context.get_domain_id()
+    navigation = picture_link.PictureServer(command_link.readout_address(domain, "/navigation_node"), pytest.fail)
+    commands = ros_probe.publisher(DriveCommand, names.NAVIGATION_SERVO_CMD, qos.COMMAND, wait_for_subscribers=0)
+    try:
+        def commanded() -> dict | None:
+            navigation.consoles()  # takes in a console that connected
+            navigation.send(command_link.command_bytes(command_link.Command(1, 0, 0.25, 0.0)))
+            return client.get("/api/navigation_state").json()["readout"]["commanded"]
+        shown = wait_for(commanded, 20, "the commanded values from navigation's readout link")
+        assert shown["angle"] == pytest.approx(0.25) and shown["throttle"] == 0.0
+        assert _console_readers(ros_probe, names.NAVIGATION_SERVO_CMD) == 0, "off the topic while linked"
+        # The servo node's writes (it drives from the commands of the probe, standing for navigation over DDS).
+        state = ros_probe.publisher(NavigationState, names.NAVIGATION_STATE, qos.LATCHED, wait_for_subscribers=1)
+        try:
+            state.publish(NavigationState(mode="manual", started=False))
+
+            def written() -> dict | None:
+                commands.publish(DriveCommand(angle=-0.5, throttle=0.0))
+                readout = client.get("/api/navigation_state").json()["readout"]["written"]
+                return readout if readout and readout["steering_neutral"] is False else None
+            assert wait_for(written, 20, "the servo node's write in the readout")["enabled"] is True
+        finally:
+            ros_probe.node.destroy_publisher(state)
+        assert _console_readers(ros_probe, names.SERVO_PWM_WRITTEN) == 0
+        assert _console_readers(ros_probe, names.SERVO_PWM_WRITTEN_BATCH) == 1
+
+        navigation.close()  # navigation went away: the console reads the topic until its link is back
+        wait_for(lambda: _console_readers(ros_probe, names.NAVIGATION_SERVO_CMD) == 1, 15, "the console on the topic")
+    finally:
+        navigation.close()
+        ros_probe.node.destroy_publisher(commands)
 
 
 def test_after_a_reset_the_simulators_state_reads_reset(running_console, ros_probe):

@@ -54,6 +54,22 @@ def address(domain_id: int, servo_node: str) -> str:
     return local_address(domain_id, servo_node, "drive_commands")
 
 
+def readout_address(domain_id: int, navigation_node: str) -> str:
+    """Where navigation offers its newest command to the console of the same car (the Control page's readout):
+    a sample a few times a second on picture_link's sockets, so a console reading the readout does not make
+    navigation publish every command over DDS to it, nor the servo node receive each one a second time there."""
+    return local_address(domain_id, navigation_node, "command_readout")
+
+
+def command_bytes(command: Command) -> bytes:
+    return _COMMAND.pack(command.sec, command.nanosec, command.angle, command.throttle)
+
+
+def command_from_bytes(data: bytes) -> Command | None:
+    """None for bytes that are not one command (a peer of another version)."""
+    return Command(*_COMMAND.unpack(data)) if len(data) == _COMMAND.size else None
+
+
 def peer_uid(connection: socket.socket) -> int:
     """The user of the process at the other end of a local socket (SO_PEERCRED)."""
     _, uid, _ = _PEERCRED.unpack(connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _PEERCRED.size))
@@ -79,7 +95,7 @@ class CommandSender:
             return False
         assert self._socket is not None
         try:
-            self._socket.send(_COMMAND.pack(command.sec, command.nanosec, command.angle, command.throttle))
+            self._socket.send(command_bytes(command))
             return True
         except BlockingIOError:
             return False  # the servo node is not reading (stalled): the link stays, this one goes over DDS

@@ -112,15 +112,18 @@ class PictureReceiver:
     console reads the topic exactly while it is down."""
 
     def __init__(self, link_address: str, on_picture: Callable[[bytes], None],
-                 on_link: Callable[[bool], None], report: Callable[[str], None]) -> None:
+                 on_link: Callable[[bool], None], report: Callable[[str], None],
+                 name: str = "display-pictures") -> None:
+        """`name`: the receiving thread's, and what a report calls the link (the readout's link uses it too)."""
         self._address = link_address
+        self._name = name
         self._on_picture = on_picture
         self._on_link = on_link
         self._report = report
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._socket: socket.socket | None = None
-        self._thread = threading.Thread(target=self._run_reporting_bugs, name="display-pictures", daemon=True)
+        self._thread = threading.Thread(target=self._run_reporting_bugs, name=name, daemon=True)
         self._thread.start()
 
     def close(self) -> None:
@@ -135,7 +138,7 @@ class PictureReceiver:
         try:
             self._run()
         except Exception as error:  # a bug here must not pass silently; the topic carries the pictures then
-            self._report(f"display picture link stopped: {error!r}; pictures come over DDS only")
+            self._report(f"{self._name} link stopped: {error!r}; they come over DDS only")
             self._on_link(False)
 
     def _run(self) -> None:

@@ -11,7 +11,8 @@ Policy outputs arrive on the camera's capture thread when inference shares this 
 messages it yields together, in order.
 
 Commands reach the servo node on a local socket when it listens there (deepracer_common_pkg.command_link), and over
-DDS while it does not, or when somebody else reads them.
+DDS while it does not, or when somebody else reads them. The console of the same car takes a sample of them for the
+Control page's readout on a local socket of its own (readout_sampler), so an open page adds no reader over DDS.
 """
 
 from __future__ import annotations
@@ -23,7 +24,16 @@ from rclpy.event_handler import PublisherEventCallbacks, QoSPublisherMatchedInfo
 from rclpy.node import Node
 from std_srvs.srv import SetBool, Trigger
 
-from deepracer_common_pkg import action_space_msg, command_link, heartbeat, hosted_topics, names, qos, timeout_chain
+from deepracer_common_pkg import (
+    action_space_msg,
+    command_link,
+    heartbeat,
+    hosted_topics,
+    names,
+    picture_link,
+    qos,
+    timeout_chain,
+)
 from deepracer_common_pkg.action_space import ActionSpaceError
 from deepracer_common_pkg.deadline_thread import DeadlineThread
 from deepracer_common_pkg.message_maker import maker
@@ -45,6 +55,7 @@ from deepracer_interfaces_pkg.msg import (
 from deepracer_interfaces_pkg.srv import SetDriveMode, SetMaxSpeed
 from navigation_pkg.config import NavigationConfig
 from navigation_pkg.drive_control import AUTONOMOUS, EXTERNAL, MANUAL, REPEAT, DriveControl, DriveState, Outcome
+from navigation_pkg.readout_sampler import ReadoutSampler
 
 STATE_PERIOD_S = 1.0
 SERVO_NODE = "servo_node"  # the node the commands are for, in this node's namespace (launch/graph.yaml)
@@ -69,6 +80,8 @@ class NavigationNode(Node):
         servo = f"{self.get_namespace().rstrip('/')}/{SERVO_NODE}"
         self._servo_link = command_link.CommandSender(command_link.address(self.context.get_domain_id(), servo),
                                                       clock=self._time.now_s)
+        self._readout = self._open_readout_link()
+        self._readout_sampler = ReadoutSampler()
         self._state_pub = self.create_publisher(NavigationState, names.NAVIGATION_STATE, qos.LATCHED)
         hosted_topics.subscribe(self, InferenceResult, names.INFERENCE_RESULTS, self._on_policy, qos.LATEST)
         self.create_subscription(DriveCommand, names.MANUAL_DRIVE, self._on_manual, qos.COMMAND)
@@ -97,6 +110,17 @@ class NavigationNode(Node):
 
     def _now_ns(self) -> int:
         return self._time.now_ns()
+
+    def _open_readout_link(self) -> picture_link.PictureServer | None:
+        link_address = command_link.readout_address(self.context.get_domain_id(), self.get_fully_qualified_name())
+        logger = self.get_logger()
+        try:
+            return picture_link.PictureServer(link_address, lambda text: logger.warning(text,
+                                                                                        throttle_duration_sec=5.0))
+        except OSError as error:
+            logger.warning(f"the console's readout takes the commands over DDS: the local link is taken ({error}): "
+                           "is another navigation node of this name running in this ROS domain?")
+            return None
 
     def _refuse_change(self, candidate: NavigationConfig) -> str:
         return timeout_chain.navigation_change_refusal(self._checked, candidate)
@@ -215,12 +239,18 @@ class NavigationNode(Node):
         if outcome.command is not None:
             command = outcome.command
             message = _command(header_at(command.stamp_ns), command.angle, command.throttle)
-            linked = self._servo_link.send(command_link.Command(message.header.stamp.sec, message.header.stamp.nanosec,
-                                                                command.angle, command.throttle))
+            sent = command_link.Command(message.header.stamp.sec, message.header.stamp.nanosec, command.angle,
+                                        command.throttle)
+            linked = self._servo_link.send(sent)
             # On the link, the servo node has it; its DDS reader (counted when matched) need not get it again.
             self._servo_pub.publish(message, outside=not linked or self._servo_pub.outside_readers() > 1)
             taken = linked or self._servo_pub.outside_readers() > 0
             self._undelivered.sent(message, taken, self._now_ns())
+            if self._readout is not None:
+                now_s = self._time.now_s()
+                if self._readout_sampler.due(now_s, command.throttle) and self._readout.consoles():
+                    self._readout.send(command_link.command_bytes(sent))
+                    self._readout_sampler.sent(now_s, command.throttle)
             if command.source in (MANUAL, AUTONOMOUS, EXTERNAL):
                 self._window.record((self._now_ns() - command.stamp_ns) / 1e6)
                 # A fresh input: nothing for the watchdog to decide before DriveControl.quiet_after_input_s (the
@@ -286,6 +316,8 @@ class NavigationNode(Node):
         self._servo_pub.wait_for_all_acked(qos.SHUTDOWN_ACK_TIMEOUT)
         with self._lock:  # the capture thread may still hand a policy output on
             self._servo_link.close()  # after the neutral: it is read from the socket's queue even once closed
+            if self._readout is not None:
+                self._readout.close()
 
 
 def main(args: list[str] | None = None) -> None:

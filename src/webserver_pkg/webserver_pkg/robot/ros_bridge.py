@@ -30,6 +30,7 @@ from deepracer_interfaces_pkg.msg import (
     ModelState,
     NavigationState,
     PwmWritten,
+    PwmWrittenBatch,
     RawPwm,
     SimState,
     StageStats,
@@ -58,6 +59,7 @@ from webserver_pkg.robot.bridge import (
     StageView,
     heard,
 )
+from webserver_pkg.robot.command_readout import CommandReadout
 from webserver_pkg.robot.display_watch import DisplayWatch
 from webserver_pkg.services.log_sources import MAX_LINES
 
@@ -122,8 +124,11 @@ class RosBridge(RobotBridge):
         for stage in STAGES:
             node.create_subscription(StageStats, names.telemetry_topic(stage), self._on_stats, qos.TELEMETRY)
         node.create_subscription(Log, "/rosout", self._on_log, qos_profile_rosout_default)
-        self._servo_cmd = OnDemand(node, DriveCommand, names.NAVIGATION_SERVO_CMD, qos.COMMAND)
-        self._written = OnDemand(node, PwmWritten, names.SERVO_PWM_WRITTEN, qos.COMMAND)
+        self._servo_cmd = CommandReadout(node)  # on navigation's local link, sampled
+        # The servo node's writes as it batches them for the logger (a few messages a second), not each write: one
+        # message per frame to this process cost the car about a tenth of its CPU while a Control page was open.
+        self._written = OnDemand(node, PwmWrittenBatch, names.SERVO_PWM_WRITTEN_BATCH, qos.REPORTS,
+                                 newest=_newest_write)
         node.create_timer(READOUT_IDLE_S / 2, self._drop_unread)
 
         self._manual = node.create_publisher(DriveCommand, names.MANUAL_DRIVE, qos.COMMAND)
@@ -345,8 +350,11 @@ class OnDemand:
     """The newest message of a topic and when it came, subscribed only while someone reads it (`latest`); a read
     after a pause subscribes again, and answers None until a message arrives. Safe from any thread."""
 
-    def __init__(self, node: Node, msg_type: type, topic: str, qos_profile: Any) -> None:
+    def __init__(self, node: Node, msg_type: type, topic: str, qos_profile: Any,
+                 newest: Callable[[Any], Any] = lambda message: message) -> None:
+        """`newest`: what of a message to keep (None: nothing new in it)."""
         self._node, self._type, self._topic, self._qos = node, msg_type, topic, qos_profile
+        self._newest = newest
         self._lock = threading.Lock()
         self._subscription = None
         self._heard: tuple[Any, float] | None = None
@@ -361,8 +369,11 @@ class OnDemand:
         return self._subscription
 
     def _on_message(self, message: Any) -> None:
+        kept = self._newest(message)
+        if kept is None:
+            return
         with self._lock:
-            self._heard = (message, time.monotonic())
+            self._heard = (kept, time.monotonic())
 
     def latest(self) -> tuple[Any, float] | None:
         with self._lock:
@@ -378,3 +389,8 @@ class OnDemand:
             if self._subscription is not None and time.monotonic() - self._read_at > idle_s:
                 self._node.destroy_subscription(self._subscription)
                 self._subscription, self._heard = None, None
+
+
+def _newest_write(batch: PwmWrittenBatch) -> PwmWritten | None:
+    """A batch's last write: it went out with it (a batch is sent as a write joins it), so heard = written."""
+    return batch.writes[-1] if batch.writes else None
