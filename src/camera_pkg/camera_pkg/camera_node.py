@@ -59,7 +59,9 @@ class CameraNode(Node):
         self._frames = hosted_topics.HandOff(self, CameraFrames, names.CAMERA_FRAMES, qos.LATEST)
         self._display_keeper = RateKeeper(self._config.display_fps)
         self._display = hosted_topics.HandOff(self, CompressedImage, names.CAMERA_DISPLAY, qos.LATEST)
-        self._console_link = self._open_console_link()
+        self._console_link = picture_link.open_server(
+            picture_link.address(self.context.get_domain_id(), self.get_fully_qualified_name()),
+            self.get_logger(), "display pictures", "camera")
         self._status_publisher = self.create_publisher(CameraStatus, names.CAMERA_STATUS, qos.LATCHED)
         self.create_service(SetBool, names.CAMERA_MEDIA_STATE, self._on_media_state)
         self._time = StackClock(self)
@@ -71,17 +73,6 @@ class CameraNode(Node):
         self._follow_sim_cameras(self._config)
         self._capture = self._start_capture(self._config)
         self._time.create_timer(HEALTH_CHECK_PERIOD_S, self._publish_status)
-
-    def _open_console_link(self) -> picture_link.PictureServer | None:
-        link_address = picture_link.address(self.context.get_domain_id(), self.get_fully_qualified_name())
-        logger = self.get_logger()
-        try:
-            return picture_link.PictureServer(link_address, lambda text: logger.warning(text,
-                                                                                        throttle_duration_sec=5.0))
-        except OSError as error:
-            logger.warning(f"display pictures over DDS only: the local link is taken ({error}): is another camera "
-                           "node of this name running in this ROS domain?")
-            return None
 
     def _start_capture(self, config: CameraConfig) -> CaptureThread:
         rig = partial(open_rig, config.source_spec, fps=config.fps, width=config.capture_width,

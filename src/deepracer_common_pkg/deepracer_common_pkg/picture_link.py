@@ -23,6 +23,7 @@ import select
 import socket
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from deepracer_common_pkg.command_link import RETRY_S, local_address, peer_uid
 
@@ -35,6 +36,17 @@ RECEIVE_BUFFER_BYTES = 1 << 20  # larger than any datagram the sender's buffer c
 def address(domain_id: int, camera_node: str) -> str:
     """The link's name: the camera node's full name (e.g. "/camera_node") in its ROS domain."""
     return local_address(domain_id, camera_node, "display_pictures")
+
+
+def open_server(link_address: str, logger: Any, carried: str, node_kind: str) -> PictureServer | None:
+    """A node's end of a link to the console, or None (with a warning saying so) when another node of its name in
+    its ROS domain holds the name: the console then reads the topic. `carried`: what goes over DDS instead."""
+    try:
+        return PictureServer(link_address, lambda text: logger.warning(text, throttle_duration_sec=5.0))
+    except OSError as error:
+        logger.warning(f"{carried} over DDS only: the local link is taken ({error}): is another {node_kind} node of "
+                       "this name running in this ROS domain?")
+        return None
 
 
 class PictureServer:

@@ -80,7 +80,9 @@ class NavigationNode(Node):
         servo = f"{self.get_namespace().rstrip('/')}/{SERVO_NODE}"
         self._servo_link = command_link.CommandSender(command_link.address(self.context.get_domain_id(), servo),
                                                       clock=self._time.now_s)
-        self._readout = self._open_readout_link()
+        self._readout = picture_link.open_server(
+            command_link.readout_address(self.context.get_domain_id(), self.get_fully_qualified_name()),
+            self.get_logger(), "the console's readout of the commands", "navigation")
         self._readout_sampler = ReadoutSampler()
         self._state_pub = self.create_publisher(NavigationState, names.NAVIGATION_STATE, qos.LATCHED)
         hosted_topics.subscribe(self, InferenceResult, names.INFERENCE_RESULTS, self._on_policy, qos.LATEST)
@@ -110,17 +112,6 @@ class NavigationNode(Node):
 
     def _now_ns(self) -> int:
         return self._time.now_ns()
-
-    def _open_readout_link(self) -> picture_link.PictureServer | None:
-        link_address = command_link.readout_address(self.context.get_domain_id(), self.get_fully_qualified_name())
-        logger = self.get_logger()
-        try:
-            return picture_link.PictureServer(link_address, lambda text: logger.warning(text,
-                                                                                        throttle_duration_sec=5.0))
-        except OSError as error:
-            logger.warning(f"the console's readout takes the commands over DDS: the local link is taken ({error}): "
-                           "is another navigation node of this name running in this ROS domain?")
-            return None
 
     def _refuse_change(self, candidate: NavigationConfig) -> str:
         return timeout_chain.navigation_change_refusal(self._checked, candidate)
