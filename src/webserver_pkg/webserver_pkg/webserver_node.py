@@ -47,8 +47,8 @@ class WebserverNode(Node):
         self.config = declare_config(self, ConsoleConfig)
         self._log_handler = RosLogHandler(self)
         logging.getLogger("webserver_pkg").addHandler(self._log_handler)
-        app = create_app(self.config, RosBridge(self, self.config.service_timeout_s),
-                         system=RosSystemBridge(self, self.config.service_timeout_s))
+        self._bridge = RosBridge(self, self.config.service_timeout_s)
+        app = create_app(self.config, self._bridge, system=RosSystemBridge(self, self.config.service_timeout_s))
         self._console = app.extensions[EXTENSION]
         certificate = ensure_certificate(self.config.console_path) if self.config.https else None
         self._server = ConsoleServer(app, self.config.host, self.config.port, certificate)
@@ -63,6 +63,7 @@ class WebserverNode(Node):
     def on_shutdown(self) -> None:
         self._console.close()
         self._server.stop()
+        self._bridge.close()
         logging.getLogger("webserver_pkg").removeHandler(self._log_handler)
 
 

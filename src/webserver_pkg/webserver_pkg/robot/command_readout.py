@@ -36,11 +36,12 @@ class CommandReadout:
         self._read_at = 0.0
         self._receiver: picture_link.PictureReceiver | None = None
         self._subscription = None
+        self._closed = False
 
     def latest(self) -> tuple[Any, float] | None:
         with self._lock:
             self._read_at = time.monotonic()
-            if self._receiver is None:
+            if self._receiver is None and not self._closed:
                 self._read_topic(True)  # until the link is up
                 logger = self._node.get_logger()
                 self._receiver = picture_link.PictureReceiver(
@@ -50,11 +51,22 @@ class CommandReadout:
 
     def drop_if_unread(self, idle_s: float) -> None:
         with self._lock:
-            if self._receiver is None or time.monotonic() - self._read_at <= idle_s:
+            if time.monotonic() - self._read_at <= idle_s:
                 return
+        self._drop()
+
+    def close(self) -> None:
+        """For good (the node's end): a later read reads nothing."""
+        with self._lock:
+            self._closed = True
+        self._drop()
+
+    def _drop(self) -> None:
+        with self._lock:
             receiver, self._receiver, self._heard = self._receiver, None, None
             self._read_topic(False)
-        receiver.close()  # outside the lock: its thread's last word (_on_link) takes it
+        if receiver is not None:
+            receiver.close()  # outside the lock: its thread's last word (_on_link) takes it
 
     def _on_bytes(self, data: bytes) -> None:
         command = command_link.command_from_bytes(data)

@@ -193,6 +193,10 @@ class RosBridge(RobotBridge):
     def now_ns(self) -> int:
         return self._clock.now_ns()
 
+    def close(self) -> None:
+        """The node is going: the readout's link to navigation ends before the node does."""
+        self._servo_cmd.close()
+
     def _drop_unread(self) -> None:
         for readout in (self._servo_cmd, self._written):
             readout.drop_if_unread(READOUT_IDLE_S)
