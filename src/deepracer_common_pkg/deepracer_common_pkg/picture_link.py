@@ -11,7 +11,8 @@ restarting, or not on this machine).
 A SOCK_SEQPACKET socket in Linux's abstract namespace named by the ROS domain and the camera node's full name
 (command_link.local_address); one datagram is one JPEG. Only a process of the camera node's own user may connect.
 The camera never waits for a console: one that has not taken the pictures already queued for it misses the next,
-as a slow phone misses pictures at the console's end (newest only).
+as a slow phone misses pictures at the console's end (newest only). Navigation offers the console a sample of its
+drive commands for the Control page's readout on the same kind of link (command_link.readout_address).
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ def open_server(link_address: str, logger: Any, carried: str, node_kind: str) ->
 
 
 class PictureServer:
-    """The camera's end, used from its capture thread: who is connected, and each picture to them, never blocking."""
+    """A node's end (the camera's pictures; navigation's readout, command_link.readout_address), used from its
+    frame path: who is connected, and each datagram to them, never blocking."""
 
     def __init__(self, link_address: str, report: Callable[[str], None]) -> None:
         """Raises OSError when the name is taken (another camera node of this name in this domain)."""
