@@ -70,7 +70,13 @@ import psutil  # noqa: E402
 import yaml  # noqa: E402
 from bench_pipeline import STAGES, fresh, pct, peak_rss_mb  # noqa: E402
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy  # noqa: E402
-from webserver.console_client import VIDEO_ROUTE, HttpClient, MjpegViewer  # noqa: E402
+from webserver.console_client import (  # noqa: E402
+    VIDEO_ROUTE,
+    HttpClient,
+    MjpegViewer,
+    own_connection,
+    session_headers,
+)
 
 from camera_pkg.sources import SYNTHETIC_JPEG_QUALITY  # noqa: E402
 from deepracer_common_pkg import names, qos  # noqa: E402
@@ -405,12 +411,8 @@ class ControlPage:
     makes them. Without it the profile left out what the racer's open page makes the car do for its readout."""
 
     def __init__(self, url: str, client: HttpClient) -> None:
-        port = int(url.rsplit(":", 1)[1])
-        if url.startswith("https:"):
-            self._connection = http.client.HTTPSConnection("127.0.0.1", port, timeout=10, context=client.ssl_context)
-        else:
-            self._connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        self._headers = {"Cookie": "; ".join(f"{c.name}={c.value}" for c in client.cookies)}
+        self._connection = own_connection(url, client)
+        self._headers = session_headers(client)
         self.polls, self.failures = 0, 0
         self._closing = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)

@@ -124,6 +124,20 @@ class ConsoleTestServer:
 VIDEO_ROUTE = "/route?topic=/camera_pkg/display_mjpeg&width=480&height=360"
 
 
+def own_connection(url: str, client: HttpClient) -> http.client.HTTPConnection:
+    """A kept-alive connection of its own to the console at `url` (https with the client's SSL context), as a
+    browser holds one for a stream or a poll."""
+    port = int(url.rsplit(":", 1)[1])
+    if url.startswith("https:"):
+        return http.client.HTTPSConnection("127.0.0.1", port, timeout=10, context=client.ssl_context)
+    return http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+
+
+def session_headers(client: HttpClient) -> dict[str, str]:
+    """The logged-in client's cookies, for requests made on an own_connection."""
+    return {"Cookie": "; ".join(f"{c.name}={c.value}" for c in client.cookies)}
+
+
 class MjpegViewer:
     """One MJPEG viewer on its own connection, reading parts in a thread."""
 
@@ -131,15 +145,10 @@ class MjpegViewer:
         """`raw`: keep the body's bytes as they came (`self.raw`) instead of parsing parts. `keep_parts` false:
         only count them (`self.count`), as a viewer open for minutes must. An https `url` is opened with the
         client's SSL context."""
-        port = int(url.rsplit(":", 1)[1])
-        if url.startswith("https:"):
-            self.connection = http.client.HTTPSConnection("127.0.0.1", port, timeout=10, context=client.ssl_context)
-        else:
-            self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        self.connection = own_connection(url, client)
         self._keep_parts = keep_parts
         self.count = 0
-        cookie = "; ".join(f"{c.name}={c.value}" for c in client.cookies)
-        self.connection.request("GET", VIDEO_ROUTE, headers={"Cookie": cookie})
+        self.connection.request("GET", VIDEO_ROUTE, headers=session_headers(client))
         self.response = self.connection.getresponse()
         self.parts: list[tuple[dict[str, str], bytes]] = []
         self.raw = b""
