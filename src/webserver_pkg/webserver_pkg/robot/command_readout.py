@@ -3,8 +3,8 @@ over DDS, and only while the readout is read.
 
 Why: a reader of /navigation_pkg/servo_cmd in the console made navigation publish every command over DDS (its servo
 node takes them on a local link, command_link) and the servo node receive each one a second time there: with a
-Control page open, about 6 % of a core here at 30 fps (bench_car.py with the page's state poll, 2026-12-07), a
-seventh of the car. On the link navigation sends a sample (navigation_pkg.readout_sampler) and only the console's
+Control page open, about 7 % of a core here at 30 fps (bench_car.py with the page's state poll, 2026-12-07), a
+sixth of the car. On the link navigation sends a sample (navigation_pkg.readout_sampler) and only the console's
 receiving thread wakes for it. While the link is down (navigation not up yet, restarting, or not on this machine)
 the topic is read instead, as the video does (display_watch).
 """

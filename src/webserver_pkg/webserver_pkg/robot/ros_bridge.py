@@ -125,8 +125,8 @@ class RosBridge(RobotBridge):
             node.create_subscription(StageStats, names.telemetry_topic(stage), self._on_stats, qos.TELEMETRY)
         node.create_subscription(Log, "/rosout", self._on_log, qos_profile_rosout_default)
         self._servo_cmd = CommandReadout(node)  # on navigation's local link, sampled
-        # The servo node's writes as it batches them for the logger (a few messages a second), not each write: one
-        # message per frame to this process cost the car about a tenth of its CPU while a Control page was open.
+        # The servo node's writes as it batches them for the logger (a few messages a second), not each write: a
+        # reader of each made the servo node send one over DDS per frame, for a readout shown twice a second.
         self._written = OnDemand(node, PwmWrittenBatch, names.SERVO_PWM_WRITTEN_BATCH, qos.REPORTS,
                                  newest=_newest_write)
         node.create_timer(READOUT_IDLE_S / 2, self._drop_unread)
