@@ -102,8 +102,9 @@ keep_original "$UNIT"
 fill "$REPO/tools/car/setup.bash.in" "$SETUP"
 fill "$REPO/tools/car/deepracer-core.service.in" "$UNIT"
 fill "$REPO/tools/car/deepracer-core.in" "$TARGET/bin/deepracer-core"
+fill "$REPO/tools/car/deepracer-cpu-speed.in" "$TARGET/bin/deepracer-cpu-speed"
 chmod 0644 "$SETUP" "$UNIT"
-chmod 0755 "$TARGET/bin/deepracer-core"
+chmod 0755 "$TARGET/bin/deepracer-core" "$TARGET/bin/deepracer-cpu-speed"
 
 # 4. <hostname>.local, which DREM's car labels link to (https://<hostname>.local): avahi-daemon answers it for
 # the car's own hostname with avahi's default settings. The original car and Raspberry Pi OS have it; elsewhere it

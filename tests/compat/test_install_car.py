@@ -69,6 +69,30 @@ def test_unit_stops_with_sigint_to_the_launcher_and_restarts_with_backoff(car):
     assert "--data-dir \"${DEEPRACER_DATA_DIR:-/opt/aws/deepracer}\"" in wrapper
 
 
+def test_the_unit_holds_the_cpu_at_full_speed_while_the_stack_runs_and_puts_it_back_after(car, tmp_path):
+    """The unit's hooks run the installed wrapper; a fake cpufreq tree stands in for the car's (this VM has none)."""
+    assert install(car).returncode == 0
+    text = (car / "etc/systemd/system/deepracer-core.service").read_text()
+    assert "ExecStartPre=-/opt/deepracer-stack/bin/deepracer-cpu-speed hold" in text
+    assert "ExecStopPost=-/opt/deepracer-stack/bin/deepracer-cpu-speed release" in text
+    wrapper = car / "opt/deepracer-stack/bin/deepracer-cpu-speed"
+    assert os.access(wrapper, os.X_OK)
+    here = tmp_path / "deepracer-cpu-speed"  # the wrapper as installed, sourcing the temporary root's setup.bash
+    here.write_text(wrapper.read_text().replace("/opt/aws/deepracer/lib/setup.bash",
+                                                str(car / "opt/aws/deepracer/lib/setup.bash")))
+    governor = tmp_path / "sys/cpu0/cpufreq/scaling_governor"
+    governor.parent.mkdir(parents=True)
+    governor.write_text("powersave\n")
+    for name, value in (("scaling_min_freq", "800000"), ("scaling_max_freq", "1800000")):
+        (governor.parent / name).write_text(f"{value}\n")
+    fake = ["--cpu-root", str(tmp_path / "sys"), "--state-file", str(tmp_path / "run/cpu-speed.json")]
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    for action, expected in (("hold", "performance"), ("release", "powersave")):
+        done = subprocess.run(["bash", str(here), action, *fake], capture_output=True, text=True, timeout=60, env=env)
+        assert done.returncode == 0, done.stderr
+        assert governor.read_text().strip() == expected, done.stdout
+
+
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
 def test_systemd_accepts_the_unit(car):
     assert install(car).returncode == 0
