@@ -106,3 +106,21 @@ def test_the_command_line_says_what_it_did_and_never_fails_the_unit(cpus, tmp_pa
                              timeout=60)
     assert refused.returncode == 0 and "CPU speed not held" in refused.stdout
     assert setting(cpu0) == ("powersave", "800000"), "nothing changed without a record to put it back from"
+
+
+
+def test_a_refused_change_is_said_per_cpu_and_the_rest_still_go_to_full_speed(cpus, tmp_path, monkeypatch):
+    """Without root, cpufreq refuses the write; the tests run as root, so the refusal is staged at the write."""
+    root, (cpu0, cpu1) = cpus
+    write = cpu_speed._write
+
+    def refusing(path: Path, value: str) -> None:
+        if path.parent == cpu0:
+            raise PermissionError(13, "Permission denied", str(path))
+        write(path, value)
+
+    monkeypatch.setattr(cpu_speed, "_write", refusing)
+    said = cpu_speed.hold(root, tmp_path / "state.json")
+    assert said[0] == ("cpu0: not at full speed, its frequency control refused the change (Permission denied: "
+                       "run as root, as the unit does)")
+    assert setting(cpu0) == ("powersave", "800000") and setting(cpu1) == ("performance", "1800000")

@@ -74,8 +74,8 @@ def hold(cpu_root: Path = CPU_ROOT, state_file: Path = STATE_FILE) -> list[str]:
             top = _read(d / "scaling_max_freq")
             _write(d / "scaling_min_freq", top)
         except OSError as error:
-            said.append(f"{cpu}: left as it was, its frequency control refused the change ({error.strerror}; "
-                        "the unit runs as root on the car)")
+            said.append(f"{cpu}: not at full speed, its frequency control refused the change ({error.strerror}: "
+                        "run as root, as the unit does)")
             continue
         governor = _read(d / "scaling_governor")
         note = "" if governor == FULL_SPEED_GOVERNOR else \
