@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -209,10 +210,112 @@ def test_an_internal_error_ends_capture_visibly(run_capture):
     assert capture.stop()
 
 
-def test_while_nobody_needs_the_pixels_it_is_asked_once_a_recheck_period_and_on_every_capture_once_needed(
-        run_capture):
-    """The capture's own clock is the camera's frame count (10 ms a frame), so the period is counted in frames."""
-    camera = ScriptedCamera()
+class QueuedCamera:
+    """A USB camera as V4L2 and OpenCV's reader hold it (what cannot exist here): frames arrive on the camera's own
+    clock every 1/fps s into the driver's free buffers (three: OpenCV's four, less the one the reader holds) and are
+    lost while all are full; a grab takes the oldest, or waits for the next one when none is queued. With `stamps`,
+    each frame carries the time it arrived, as the driver stamps a buffer (frame_age_s); without, the age is unknown."""
+
+    native_fps = None
+    QUEUE = 3
+
+    def __init__(self, fps: float, *, stamps: bool = True) -> None:
+        self.name = "queued"
+        self.period = 1.0 / fps
+        self.stamps = stamps
+        self.start = time.monotonic()
+        self.arrived = 0  # frames the camera sent
+        self.queue: list[tuple[int, float]] = []  # (number, arrival time)
+        self.lost = 0
+        self.grabs = 0
+        self.waits = 0  # grabs that found no queued frame and waited for the next one
+        self.taken: tuple[int, float] | None = None
+        self.taken_at: dict[int, float] = {}  # frame number -> when it was grabbed
+
+    def _arrive(self, now: float) -> None:
+        while self.start + self.arrived * self.period <= now:
+            arrival = self.start + self.arrived * self.period
+            if len(self.queue) < self.QUEUE:
+                self.queue.append((self.arrived, arrival))
+            else:
+                self.lost += 1
+            self.arrived += 1
+
+    def grab(self) -> None:
+        self._arrive(time.monotonic())
+        if not self.queue:
+            self.waits += 1
+            time.sleep(max(0.0, self.start + self.arrived * self.period - time.monotonic()))
+            self._arrive(time.monotonic())
+        self.taken = self.queue.pop(0)
+        self.grabs += 1
+        self.taken_at[self.taken[0]] = time.monotonic()
+
+    def frame_age_s(self) -> float | None:
+        return time.monotonic() - self.taken[1] if self.stamps and self.taken else None
+
+    def retrieve(self) -> np.ndarray:
+        return np.full((4, 6, 3), self.taken[0] % 256, np.uint8)
+
+    def close(self) -> None:
+        pass
+
+
+def test_an_idle_capture_takes_what_the_camera_queued_in_one_look_and_loses_no_frame(run_capture):
+    """Nobody needs the pixels: the capture thread looks at the camera every few frames instead of waiting on each
+    (the wake-ups were most of an idle car's capture cost), takes every frame queued meanwhile, and so still knows
+    the camera's rate."""
+    camera = QueuedCamera(fps=10)
+    capture = run_capture(Plug(camera), fps=10.0, wanted=lambda: False, recheck_unwanted_s=0.1)
+    wait_for(lambda: camera.arrived >= 25, what="2.5 s of frames")
+    assert camera.waits <= 2, f"{camera.waits} of {camera.grabs} grabs waited for their frame: one look per frame"
+    assert camera.lost == 0, "a look comes before the camera's buffers are full"
+    assert camera.grabs >= camera.arrived - camera.QUEUE - 1, "every frame is taken"
+    assert 8.0 <= capture.health().fps <= 12.0, "the status keeps the camera's rate"
+
+
+def test_an_idle_paced_source_is_looked_at_as_a_camera_is(run_capture):
+    """A folder or the synthetic track (paced here, no queue) idles as a device does: the frames of the ticks that
+    passed are taken together, so the benchmark's stand-in for the car's camera costs what the camera costs."""
+    camera = ScriptedCamera(fps=50.0)
+    grabbed_at: list[float] = []
+    grab = camera.grab
+    camera.grab = lambda: (grab(), grabbed_at.append(time.monotonic()))[0]
+    capture = run_capture(Plug(camera), fps=50.0, wanted=lambda: False, recheck_unwanted_s=0.1)
+    wait_for(lambda: len(grabbed_at) >= 60, what="60 frames")
+    start = grabbed_at[10]
+    span = grabbed_at[-1] - start
+    assert len(grabbed_at) - 11 >= 50 * span - 4, "every tick's frame is taken"
+    together = sum(1 for a, b in itertools.pairwise(grabbed_at[10:]) if b - a < 0.005)
+    assert together >= (len(grabbed_at) - 11) / 3, "taken in looks of several frames, not one wake-up each"
+    assert 40.0 <= capture.health().fps <= 60.0
+
+
+@pytest.mark.parametrize("stamps", [True, False], ids=["stamped", "unstamped"])
+def test_a_start_after_idling_hands_on_a_new_frame_not_one_the_camera_queued(run_capture, stamps):
+    camera = QueuedCamera(fps=10, stamps=stamps)
+    needed = threading.Event()
+    received = Received()
+    handed_at: list[float] = []
+
+    def on_capture(capture) -> None:
+        handed_at.append(time.monotonic())
+        received(capture)
+
+    run_capture(Plug(camera), fps=10.0, on_capture=on_capture, wanted=needed.is_set, recheck_unwanted_s=0.1)
+    wait_for(lambda: camera.arrived >= 8, what="idle for a while")
+    needed.set()
+    wait_for(lambda: len(received.captures) >= 4, what="captures once needed")
+    for capture, handed in zip(received.captures[1:4], handed_at[1:4], strict=True):
+        number = int(capture.frames[0][0, 0, 0])
+        age = handed - (camera.start + number * camera.period)
+        assert age < camera.period + 0.05, f"frame {number} handed on {age:.3f} s after it arrived"
+    numbers = [int(c.frames[0][0, 0, 0]) for c in received.captures[1:4]]
+    assert numbers == list(range(numbers[0], numbers[0] + 3)), "then every frame, in order"
+
+
+def test_while_nobody_needs_the_pixels_it_is_asked_once_a_look_and_on_every_capture_once_needed(run_capture):
+    camera = ScriptedCamera(fps=100.0)
     asked: list[int] = []
     needed = threading.Event()
 
@@ -227,19 +330,14 @@ def test_while_nobody_needs_the_pixels_it_is_asked_once_a_recheck_period_and_on_
         asks_at_capture.append(len(asked))
         received(capture)
 
-    run_capture(Plug(camera), on_capture=on_capture, wanted=wanted, recheck_unwanted_s=0.1,
-                clock=lambda: camera.frames / 100)
+    run_capture(Plug(camera), fps=100.0, on_capture=on_capture, wanted=wanted, recheck_unwanted_s=0.1)
     wait_for(lambda: camera.frames >= 80, what="80 frames grabbed")
     unwanted = list(asked)
     grabbed = camera.frames
     assert len(received.captures) == 1, "only the first, which tells the size"
-    assert 6 <= len(unwanted) <= grabbed / 10 + 1, f"asked {len(unwanted)} times in {grabbed} frames, not once each 10"
-    assert all(b - a >= 10 for a, b in itertools.pairwise(unwanted))
-    asked_before = camera.frames
+    assert len(unwanted) <= grabbed / 2 + 1, f"asked {len(unwanted)} times in {grabbed} frames, not once each"
     needed.set()
     wait_for(lambda: len(received.captures) >= 12, what="captures once needed")
-    first_needed = received.captures[1]
-    assert first_needed.monotonic_s <= (asked_before + 11) / 100, "handed on within one recheck period"
     assert all(b - a == 1 for a, b in itertools.pairwise(asks_at_capture[1:12])), "asked on every capture"
     needed.clear()
     handed = len(received.captures)

@@ -3,6 +3,7 @@ this machine), the synthetic track, and the clear errors of missing or broken so
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import cv2
@@ -167,6 +168,34 @@ def test_a_device_frame_left_compressed_becomes_a_jpeg_frame():
 def test_a_device_frame_that_is_not_a_jpeg_is_refused_with_the_camera_named():
     with pytest.raises(SourceError, match=r"camera /dev/video0 sent 6 bytes that are not a JPEG"):
         as_frame(np.arange(6, dtype=np.uint8).reshape(1, 6), "/dev/video0")
+
+
+class StampingReader:
+    """OpenCV's V4L2 reader as far as the frame's stamp goes (no camera device exists here): CAP_PROP_POS_MSEC is
+    the driver's stamp of the frame last grabbed, 0 before the first."""
+
+    def __init__(self, stamp_ms: float) -> None:
+        self.stamp_ms = stamp_ms
+
+    def get(self, prop: int) -> float:
+        assert prop == cv2.CAP_PROP_POS_MSEC
+        return self.stamp_ms
+
+
+@pytest.mark.parametrize(("ago_s", "age"), [(0.02, 0.02), (None, None), (-3600.0, None), (3600.0, None)],
+                         ids=["monotonic stamp", "no stamp yet", "stamp ahead: another clock",
+                              "an hour old: another clock"])
+def test_a_device_frame_s_age_is_the_driver_s_stamp_on_the_monotonic_clock(ago_s, age):
+    camera = object.__new__(DeviceCamera)
+    camera.name = "/dev/video0"
+    camera._capture = StampingReader(0.0 if ago_s is None else (time.monotonic() - ago_s) * 1000)
+    measured = camera.frame_age_s()
+    if age is None:
+        assert measured is None, "an age that cannot be trusted is not given"
+    else:
+        assert age <= measured < age + 0.5
+    assert Rig([camera]).frame_age_s() == (None if age is None else pytest.approx(measured, abs=0.5))
+    assert Rig([RecordingCamera("folder", [], 15.0)]).frame_age_s() is None, "a camera without stamps gives none"
 
 
 class RecordingCamera:

@@ -51,6 +51,22 @@ def test_pacer_skips_missed_ticks_instead_of_bursting():
     assert ticks[-1] == pytest.approx(100.0 + 0.1 * round((ticks[-1] - 100.0) / 0.1))
 
 
+def test_the_ticks_a_napping_caller_missed_are_told_with_their_ages_and_left_behind():
+    clock = FakeClock()
+    pacer = Pacer(10.0, clock=clock, sleep=clock.sleep)
+    assert pacer.ticks_passed(4) == [], "none before the first tick"
+    pacer.wait()  # tick at 100.0; the next is due at 100.1
+    assert pacer.ticks_passed(4) == [], "the next tick has not come"
+    clock.now += 0.25  # napped through the ticks at 100.1 and 100.2
+    assert pacer.ticks_passed(4) == pytest.approx([0.15, 0.05]), "oldest first, by how long ago each passed"
+    assert pacer.ticks_passed(4) == [], "each is told once"
+    clock.now += 1.0  # ten ticks: only the newest are taken, as a device's queue keeps only so many
+    assert pacer.ticks_passed(3) == pytest.approx([0.25, 0.15, 0.05])
+    before = clock.now
+    pacer.wait()
+    assert clock.now == pytest.approx(before + 0.05), "then back on the schedule"
+
+
 def test_pacer_wait_reports_an_interruption():
     clock = FakeClock()
     pacer = Pacer(10.0, clock=clock, sleep=lambda seconds: True)

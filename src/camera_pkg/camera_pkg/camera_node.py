@@ -4,8 +4,8 @@ Frames are published from the capture thread itself, the moment they are retriev
 thread-safe), so no thread hand-over sits on the path to the policy; when inference shares the process the frame is
 handed to it in-process on this same thread (deepracer_common_pkg.hosted_topics). A policy image is decoded only
 while someone reads the frames (inference running the policy, the logger recording, a reader over DDS): an idle
-car grabs its camera's frames and does nothing else with them. The capture thread is stopped before the node is
-destroyed or restarted, so it never publishes on a dead node.
+car takes its camera's frames a few at a time and does nothing else with them. The capture thread is stopped before
+the node is destroyed or restarted, so it never publishes on a dead node.
 
 The display stream for browsers is the camera's own JPEG, passed on untouched at the capture size (the browser
 scales it; re-encoding cost a full decode, a resize and an encode per frame, more than the policy's own work on
@@ -39,9 +39,10 @@ from deepracer_common_pkg.telemetry_node import publish_telemetry
 from deepracer_interfaces_pkg.msg import CameraFrames, CameraStatus
 
 HEALTH_CHECK_PERIOD_S = 0.5  # with the 0.5 s loss timeout, a lost camera is reported within 1.0 s (2 wake-ups a second)
-# On the car, while nobody needs the pixels (an idle car), whether someone does is asked this often, not on every
-# capture: a Start, a viewer or a recording gets its first frame up to this much later. In simulation on every
-# picture: the simulator's time stands still while the stack thinks, and a lockstep run counts each one.
+# On the car, while nobody needs the pixels (an idle car), the capture naps at most this long between looks at the
+# camera (camera_pkg.capture) and asks then, not on every capture: a Start, a viewer or a recording gets its first
+# frame up to this much later. In simulation on every picture: the simulator's time stands still while the stack
+# thinks, and a lockstep run counts each one.
 UNWANTED_RECHECK_S = 0.1
 STATUS_FPS_STEP = 0.5  # a change of the delivered rate worth telling (its readers show it rounded)
 FRAME_ID = "camera"

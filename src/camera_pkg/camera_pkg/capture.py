@@ -11,6 +11,7 @@ delay (no busy loop); `health()` reports a camera as lost as soon as no frame ar
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -24,6 +25,13 @@ from deepracer_common_pkg.telemetry import StageWindow
 from deepracer_common_pkg.thread_names import name_this_thread
 
 SHORT_NAP_S = 0.1  # a paced source's wait longer than this (a slow folder) stays interruptible at once
+# While nobody needs the pixels, the capture naps and then takes every frame the camera queued meanwhile, instead of
+# waking for each: an idle car's capture cost was its wake-ups, 30 a second (issue 23). A nap lasts at most this many
+# frames: OpenCV's V4L2 reader keeps 4 buffers and holds one (modules/videoio/src/cap_v4l.cpp), so the driver queues
+# 3 frames before it loses one; half a frame is left for a late wake-up.
+IDLE_NAP_FRAMES = 2.5
+MOST_QUEUED = 4  # frames taken in one look at most, whatever a source says
+WAITED_FRACTION = 0.25  # a grab that took this part of a frame period waited for a new frame: none was queued
 
 
 @dataclass(frozen=True)
@@ -60,16 +68,18 @@ class CaptureThread:
                  pace_clock: Callable[[], float] = time.monotonic) -> None:
         """`clock` (seconds) and `wall_clock_ns` are the stack's clock, which stamps and ages frames; `pace_clock`
         paces the sources without a clock of their own, in real seconds whatever the stack's clock is.
-        `wanted()` is asked on every capture while someone needs the pixels (one that goes is noticed at once);
-        after a no, not again for `recheck_unwanted_s` of `clock`: on an idle car the question (readers in the
-        process, over DDS and on the picture link) was a fifth of the capture thread's CPU, 30 times a second."""
+        `wanted()` is asked on every capture while someone needs the pixels (one that goes is noticed at once).
+        After a no, with `recheck_unwanted_s` > 0, the capture naps (at most that long, at most IDLE_NAP_FRAMES
+        frames), takes the frames queued meanwhile and asks again on the newest: a Start, a viewer or a recording
+        gets its first frame up to one nap later, and a new one, not one the camera queued. With 0 (a simulation in
+        lockstep, whose time stands still while the stack thinks) it takes every frame as it comes."""
         self._open_rig = open_rig
         self._fps = fps
+        self._period = 1.0 / fps
         self._loss_timeout = loss_timeout_s
         self._on_capture = on_capture
         self._wanted = wanted
-        self._recheck_unwanted_s = recheck_unwanted_s
-        self._unwanted_until = float("-inf")  # on `clock`: no capture is wanted before then
+        self._idle_nap_s = min(recheck_unwanted_s, IDLE_NAP_FRAMES / fps)
         self._backoff = backoff or Backoff()
         self._clock = clock
         self._wall_clock_ns = wall_clock_ns
@@ -160,32 +170,61 @@ class CaptureThread:
         time.sleep(seconds)
         return self._stopping.is_set()
 
-    def _is_wanted(self, now_s: float) -> bool:
-        if now_s < self._unwanted_until:
-            return False
-        if self._wanted():
-            return True
-        self._unwanted_until = now_s + self._recheck_unwanted_s
-        return False
+    def _grab(self, rig: Rig) -> tuple[float, int]:
+        monotonic_s, stamp_ns = rig.grab(self._now)
+        with self._lock:
+            self._last_frame = monotonic_s
+            self._problem = ""
+        return monotonic_s, stamp_ns
 
     def _capture_from(self, rig: Rig) -> None:
         pacer = None if rig.native_fps is None else Pacer(rig.native_fps, clock=self._pace_clock, sleep=self._nap)
         keeper = RateKeeper(self._fps)
+        idle = False
         while not self._stopping.is_set():
-            if pacer is not None and not pacer.wait():
-                return
-            monotonic_s, stamp_ns = rig.grab(self._now)
-            with self._lock:
-                self._last_frame = monotonic_s
-                self._problem = ""
-            if not keeper.due(monotonic_s):
-                continue
-            self._delivered.record(0.0)
-            if self._size != (0, 0) and not self._is_wanted(monotonic_s):
-                continue  # grabbed (the device's queue keeps no stale frame), but nobody needs its pixels
+            if idle:
+                if self._nap(self._idle_nap_s):
+                    return
+                grabbed = self._look(rig, pacer, keeper)
+                if grabbed is None:
+                    continue
+            else:
+                if pacer is not None and not pacer.wait():
+                    return
+                grabbed = self._grab(rig)
+                if not keeper.due(grabbed[0]):
+                    continue
+                self._delivered.record(0.0)
+            if self._size != (0, 0) and not self._wanted():
+                idle = self._idle_nap_s > 0
+                continue  # nobody needs its pixels: nap, then take what the camera queued meanwhile
+            idle = False
+            monotonic_s, stamp_ns = grabbed
             frames = rig.retrieve()
             self._backoff.reset()
             with self._lock:
                 self._size = frame_size(frames[0])
             self._sequence += 1
             self._on_capture(Capture(self._sequence, stamp_ns, monotonic_s, frames))
+
+    def _look(self, rig: Rig, pacer: Pacer | None, keeper: RateKeeper) -> tuple[float, int] | None:
+        """After an idle nap: take every frame the camera delivered meanwhile, each counted in the camera's rate, and
+        return the newest's times (None when none came). A device's queue is taken up to a new frame: one its driver
+        stamped at most a frame ago, or else one the grab had to wait for."""
+        grabbed = None
+        if pacer is not None:
+            for age in pacer.ticks_passed(max(MOST_QUEUED, math.ceil(2 * self._idle_nap_s * pacer.fps))):
+                grabbed = self._grab(rig)
+                if keeper.due(grabbed[0] - age):
+                    self._delivered.record(0.0)
+            return grabbed
+        for _ in range(MOST_QUEUED + 1):
+            began = self._pace_clock()
+            grabbed = self._grab(rig)
+            self._delivered.record(0.0)
+            if self._pace_clock() - began >= WAITED_FRACTION * self._period:
+                break  # it waited for its frame: a new one, whatever a stamp says
+            age = rig.frame_age_s()
+            if age is not None and age <= self._period:
+                break
+        return grabbed

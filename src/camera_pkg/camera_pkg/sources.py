@@ -2,10 +2,11 @@
 
 Every camera yields frames (BGR pixels, or a JPEG as an MJPEG camera sends it) and splits taking a frame
 into `grab()` (the frame exists now: its stamp is taken here) and `retrieve()` (what is left to do on it).
-The capture loop grabs every frame, so a device's queue never holds stale frames, but retrieves only the
-ones it publishes. A rig grabs all its cameras back to back before retrieving any: that is how a stereo
-pair is kept in step (the two exposures are at most one camera frame interval apart; the pair carries
-the time the left frame arrived).
+The capture loop grabs every frame the camera delivers (while idle, those a device queued during a nap,
+up to a new one: `frame_age_s`), so none it hands on is stale, but retrieves only the ones it publishes.
+A rig grabs all its cameras back to back before retrieving any: that is how a stereo pair is kept in step
+(the two exposures are at most one camera frame interval apart; the pair carries the time the left frame
+arrived).
 
 Cameras with a clock of their own (devices) block in `grab()` until the next frame and have
 `native_fps = None`; the others are paced by the capture loop at `native_fps`.
@@ -35,6 +36,7 @@ STEREO_BASELINE_M = 0.06
 # A device read that waits this long fails, so a camera that hangs is retried instead of waited on forever.
 DEVICE_READ_TIMEOUT_MS = 1000
 DEVICE_OPEN_TIMEOUT_MS = 2000
+PLAUSIBLE_FRAME_AGE_S = 5.0  # a device's frame stamped longer ago than this is stamped on another clock
 MAX_FILE_FPS = 240.0
 MJPG = cv2.VideoWriter.fourcc(*"MJPG")
 SYNTHETIC_JPEG_QUALITY = 90
@@ -93,6 +95,14 @@ class DeviceCamera:
     def grab(self) -> None:
         if not self._capture.grab():
             raise SourceError(f"camera {self.name} stopped delivering frames (unplugged?)")
+
+    def frame_age_s(self) -> float | None:
+        """How long ago the frame last grabbed arrived, by the driver's stamp; None when it gave none or one on
+        another clock. V4L2 stamps a buffer on CLOCK_MONOTONIC (V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC, uvcvideo's
+        default), time.monotonic's clock, and OpenCV's V4L2 reader gives it as CAP_PROP_POS_MSEC."""
+        stamp_ms = self._capture.get(cv2.CAP_PROP_POS_MSEC)
+        age = time.monotonic() - stamp_ms / 1000
+        return age if stamp_ms > 0 and 0 <= age <= PLAUSIBLE_FRAME_AGE_S else None
 
     def retrieve(self) -> Frame:
         ok, frame = self._capture.retrieve()
@@ -341,6 +351,11 @@ class Rig:
         """The pace for clockless cameras: the slower one's rate, so neither is asked to run ahead."""
         rates = [camera.native_fps for camera in self.cameras]
         return None if any(rate is None for rate in rates) else min(rates)
+
+    def frame_age_s(self) -> float | None:
+        """How long ago the left camera's last frame arrived, by the camera's own stamp; None when it gives none."""
+        age = getattr(self.cameras[0], "frame_age_s", None)
+        return None if age is None else age()
 
     def grab(self, stamp: Callable[[], T]) -> T:
         """Grab from every camera; return `stamp()` taken as soon as the left frame arrived, or the time the left

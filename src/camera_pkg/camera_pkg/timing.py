@@ -20,6 +20,7 @@ class Pacer:
         """`sleep(seconds)` returns True when it was interrupted (the capture is stopping)."""
         if fps <= 0:
             raise ValueError(f"fps must be > 0, got {fps}")
+        self.fps = fps
         self._period = 1.0 / fps
         self._clock = clock
         self._sleep = sleep
@@ -35,6 +36,18 @@ class Pacer:
         delay = self._next - now
         self._next += self._period
         return not (delay > 0 and self._sleep(delay))
+
+    def ticks_passed(self, most: int) -> list[float]:
+        """How long ago each tick passed since the last one waited for (oldest first, at most the newest `most`), and
+        the schedule moved past them: a caller that napped through them (an idle capture) takes their frames at
+        once, as a device's queue holds a camera's frames meanwhile."""
+        now = self._clock()
+        if self._next is None or now < self._next:
+            return []
+        count = math.floor((now - self._next) / self._period) + 1
+        ticks = [now - (self._next + k * self._period) for k in range(max(0, count - most), count)]
+        self._next += count * self._period
+        return ticks
 
 
 class Backoff:
