@@ -212,17 +212,22 @@ def test_an_internal_error_ends_capture_visibly(run_capture):
 
 class QueuedCamera:
     """A USB camera as V4L2 and OpenCV's reader hold it (what cannot exist here): frames arrive on the camera's own
-    clock every 1/fps s into the driver's free buffers (three: OpenCV's four, less the one the reader holds) and are
-    lost while all are full; a grab takes the oldest, or waits for the next one when none is queued. With `stamps`,
-    each frame carries the time it arrived, as the driver stamps a buffer (frame_age_s); without, the age is unknown."""
+    clock every 1/fps s into the driver's free buffers (`queue`; three on the car: OpenCV's four, less the one the
+    reader holds) and are lost while all are full; a grab takes the oldest, or waits for the next one when none is
+    queued. With `stamps`, each frame carries the driver's stamp (frame_age_s): `lag_s` before it arrived, as
+    uvcvideo stamps where a frame began; without, its age is unknown. `held_up_s`: every grab takes that long even
+    when a frame is queued (the capture thread held up by other work)."""
 
     native_fps = None
-    QUEUE = 3
 
-    def __init__(self, fps: float, *, stamps: bool = True) -> None:
+    def __init__(self, fps: float, *, stamps: bool = True, queue: int = 3, lag_s: float = 0.0,
+                 held_up_s: float = 0.0) -> None:
         self.name = "queued"
         self.period = 1.0 / fps
         self.stamps = stamps
+        self.capacity = queue
+        self.lag_s = lag_s
+        self.held_up_s = held_up_s
         self.start = time.monotonic()
         self.arrived = 0  # frames the camera sent
         self.queue: list[tuple[int, float]] = []  # (number, arrival time)
@@ -230,29 +235,31 @@ class QueuedCamera:
         self.grabs = 0
         self.waits = 0  # grabs that found no queued frame and waited for the next one
         self.taken: tuple[int, float] | None = None
-        self.taken_at: dict[int, float] = {}  # frame number -> when it was grabbed
+
+    def arrival(self, number: int) -> float:
+        return self.start + number * self.period
 
     def _arrive(self, now: float) -> None:
-        while self.start + self.arrived * self.period <= now:
-            arrival = self.start + self.arrived * self.period
-            if len(self.queue) < self.QUEUE:
-                self.queue.append((self.arrived, arrival))
+        while self.arrival(self.arrived) <= now:
+            if len(self.queue) < self.capacity:
+                self.queue.append((self.arrived, self.arrival(self.arrived)))
             else:
                 self.lost += 1
             self.arrived += 1
 
     def grab(self) -> None:
         self._arrive(time.monotonic())
+        if self.held_up_s:
+            time.sleep(self.held_up_s)
         if not self.queue:
             self.waits += 1
-            time.sleep(max(0.0, self.start + self.arrived * self.period - time.monotonic()))
-            self._arrive(time.monotonic())
+            time.sleep(max(0.0, self.arrival(self.arrived) - time.monotonic()))
+        self._arrive(time.monotonic())
         self.taken = self.queue.pop(0)
         self.grabs += 1
-        self.taken_at[self.taken[0]] = time.monotonic()
 
     def frame_age_s(self) -> float | None:
-        return time.monotonic() - self.taken[1] if self.stamps and self.taken else None
+        return time.monotonic() - (self.taken[1] - self.lag_s) if self.stamps and self.taken else None
 
     def retrieve(self) -> np.ndarray:
         return np.full((4, 6, 3), self.taken[0] % 256, np.uint8)
@@ -262,15 +269,16 @@ class QueuedCamera:
 
 
 def test_an_idle_capture_takes_what_the_camera_queued_in_one_look_and_loses_no_frame(run_capture):
-    """Nobody needs the pixels: the capture thread looks at the camera every few frames instead of waiting on each
+    """Nobody needs the pixels: the capture thread looks at the camera every 2.5 frames instead of waiting on each
     (the wake-ups were most of an idle car's capture cost), takes every frame queued meanwhile, and so still knows
-    the camera's rate."""
-    camera = QueuedCamera(fps=10)
-    capture = run_capture(Plug(camera), fps=10.0, wanted=lambda: False, recheck_unwanted_s=0.1)
+    the camera's rate. The camera stamps frames where they began, as uvcvideo does; five buffers here (three on the
+    car) leave this test room for a slow machine's late wake-ups."""
+    camera = QueuedCamera(fps=10, queue=5, lag_s=0.06)
+    capture = run_capture(Plug(camera), fps=10.0, wanted=lambda: False, recheck_unwanted_s=0.25)
     wait_for(lambda: camera.arrived >= 25, what="2.5 s of frames")
-    assert camera.waits <= 2, f"{camera.waits} of {camera.grabs} grabs waited for their frame: one look per frame"
+    assert camera.waits <= 3, f"{camera.waits} of {camera.grabs} grabs waited for their frame: one look per frame"
     assert camera.lost == 0, "a look comes before the camera's buffers are full"
-    assert camera.grabs >= camera.arrived - camera.QUEUE - 1, "every frame is taken"
+    assert camera.grabs >= camera.arrived - camera.capacity - 1, "every frame is taken"
     assert 8.0 <= capture.health().fps <= 12.0, "the status keeps the camera's rate"
 
 
@@ -285,15 +293,20 @@ def test_an_idle_paced_source_is_looked_at_as_a_camera_is(run_capture):
     wait_for(lambda: len(grabbed_at) >= 60, what="60 frames")
     start = grabbed_at[10]
     span = grabbed_at[-1] - start
-    assert len(grabbed_at) - 11 >= 50 * span - 4, "every tick's frame is taken"
+    assert len(grabbed_at) - 11 >= 50 * span - 10, "every tick's frame is taken"
     together = sum(1 for a, b in itertools.pairwise(grabbed_at[10:]) if b - a < 0.005)
     assert together >= (len(grabbed_at) - 11) / 3, "taken in looks of several frames, not one wake-up each"
     assert 40.0 <= capture.health().fps <= 60.0
 
 
-@pytest.mark.parametrize("stamps", [True, False], ids=["stamped", "unstamped"])
-def test_a_start_after_idling_hands_on_a_new_frame_not_one_the_camera_queued(run_capture, stamps):
-    camera = QueuedCamera(fps=10, stamps=stamps)
+@pytest.mark.parametrize(("camera_kwargs", "stale_periods"), [
+    ({"lag_s": 0.06}, 1), ({"stamps": False}, 1), ({"held_up_s": 0.03}, 2)],
+    ids=["stamped where the frame began", "unstamped", "stamped, the capture thread held up"])
+def test_a_start_after_idling_hands_on_a_new_frame_not_one_the_camera_queued(run_capture, camera_kwargs,
+                                                                            stale_periods):
+    """The frame handed on at a Start is at most a period old (two when every grab seems to wait, as when the
+    capture thread is held up: then the stamps decide), and it comes within a nap and two frames."""
+    camera = QueuedCamera(fps=10, queue=5, **camera_kwargs)
     needed = threading.Event()
     received = Received()
     handed_at: list[float] = []
@@ -302,16 +315,20 @@ def test_a_start_after_idling_hands_on_a_new_frame_not_one_the_camera_queued(run
         handed_at.append(time.monotonic())
         received(capture)
 
-    run_capture(Plug(camera), fps=10.0, on_capture=on_capture, wanted=needed.is_set, recheck_unwanted_s=0.1)
-    wait_for(lambda: camera.arrived >= 8, what="idle for a while")
+    run_capture(Plug(camera), fps=10.0, on_capture=on_capture, wanted=needed.is_set, recheck_unwanted_s=0.25)
+    wait_for(lambda: camera.arrived >= 12, what="idle for a while")
+    started = time.monotonic()
     needed.set()
     wait_for(lambda: len(received.captures) >= 4, what="captures once needed")
-    for capture, handed in zip(received.captures[1:4], handed_at[1:4], strict=True):
-        number = int(capture.frames[0][0, 0, 0])
-        age = handed - (camera.start + number * camera.period)
-        assert age < camera.period + 0.05, f"frame {number} handed on {age:.3f} s after it arrived"
+    assert handed_at[1] - started <= 0.25 + 2 * camera.period + 0.15, "handed on within a nap and two frames"
+    first = int(received.captures[1].frames[0][0, 0, 0])
+    age = handed_at[1] - camera.arrival(first)
+    assert age < stale_periods * camera.period + 0.05, f"frame {first} handed on {age:.3f} s after it arrived"
     numbers = [int(c.frames[0][0, 0, 0]) for c in received.captures[1:4]]
-    assert numbers == list(range(numbers[0], numbers[0] + 3)), "then every frame, in order"
+    if stale_periods == 1:
+        assert numbers == list(range(numbers[0], numbers[0] + 3)), "then every frame, in order"
+    else:  # the frame queued behind the one handed on comes at once: the rate keeper passes it by
+        assert numbers == sorted(set(numbers)), "then frames in order"
 
 
 def test_while_nobody_needs_the_pixels_it_is_asked_once_a_look_and_on_every_capture_once_needed(run_capture):

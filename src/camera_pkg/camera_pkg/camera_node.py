@@ -41,8 +41,8 @@ from deepracer_interfaces_pkg.msg import CameraFrames, CameraStatus
 HEALTH_CHECK_PERIOD_S = 0.5  # with the 0.5 s loss timeout, a lost camera is reported within 1.0 s (2 wake-ups a second)
 # On the car, while nobody needs the pixels (an idle car), the capture naps at most this long between looks at the
 # camera (camera_pkg.capture) and asks then, not on every capture: a Start, a viewer or a recording gets its first
-# frame up to this much later. In simulation on every picture: the simulator's time stands still while the stack
-# thinks, and a lockstep run counts each one.
+# frame up to this and a frame later. In simulation on every picture: the simulator's time stands still while the
+# stack thinks, and a lockstep run counts each one.
 UNWANTED_RECHECK_S = 0.1
 STATUS_FPS_STEP = 0.5  # a change of the delivered rate worth telling (its readers show it rounded)
 FRAME_ID = "camera"

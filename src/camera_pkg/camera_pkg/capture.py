@@ -30,7 +30,7 @@ SHORT_NAP_S = 0.1  # a paced source's wait longer than this (a slow folder) stay
 # frames: OpenCV's V4L2 reader keeps 4 buffers and holds one (modules/videoio/src/cap_v4l.cpp), so the driver queues
 # 3 frames before it loses one; half a frame is left for a late wake-up.
 IDLE_NAP_FRAMES = 2.5
-MOST_QUEUED = 4  # frames taken in one look at most, whatever a source says
+MOST_QUEUED = 4  # a device's look takes at most one frame more than this, whatever its stamps say
 WAITED_FRACTION = 0.25  # a grab that took this part of a frame period waited for a new frame: none was queued
 
 
@@ -71,8 +71,8 @@ class CaptureThread:
         `wanted()` is asked on every capture while someone needs the pixels (one that goes is noticed at once).
         After a no, with `recheck_unwanted_s` > 0, the capture naps (at most that long, at most IDLE_NAP_FRAMES
         frames), takes the frames queued meanwhile and asks again on the newest: a Start, a viewer or a recording
-        gets its first frame up to one nap later, and a new one, not one the camera queued. With 0 (a simulation in
-        lockstep, whose time stands still while the stack thinks) it takes every frame as it comes."""
+        gets its first frame up to a nap and a frame later, and a new one, not one the camera queued. With 0 (a
+        simulation in lockstep, whose time stands still while the stack thinks) it takes every frame as it comes."""
         self._open_rig = open_rig
         self._fps = fps
         self._period = 1.0 / fps
@@ -80,6 +80,7 @@ class CaptureThread:
         self._on_capture = on_capture
         self._wanted = wanted
         self._idle_nap_s = min(recheck_unwanted_s, IDLE_NAP_FRAMES / fps)
+        self._stamp_lag_s: float | None = None  # the least age of a device's frame that was new when grabbed
         self._backoff = backoff or Backoff()
         self._clock = clock
         self._wall_clock_ns = wall_clock_ns
@@ -180,6 +181,7 @@ class CaptureThread:
     def _capture_from(self, rig: Rig) -> None:
         pacer = None if rig.native_fps is None else Pacer(rig.native_fps, clock=self._pace_clock, sleep=self._nap)
         keeper = RateKeeper(self._fps)
+        self._stamp_lag_s = None
         idle = False
         while not self._stopping.is_set():
             if idle:
@@ -198,6 +200,9 @@ class CaptureThread:
             if self._size != (0, 0) and not self._wanted():
                 idle = self._idle_nap_s > 0
                 continue  # nobody needs its pixels: nap, then take what the camera queued meanwhile
+            if idle:  # the schedule starts again at this frame: no second one a source's period after it
+                keeper = RateKeeper(self._fps)
+                keeper.due(grabbed[0])
             idle = False
             monotonic_s, stamp_ns = grabbed
             frames = rig.retrieve()
@@ -208,23 +213,40 @@ class CaptureThread:
             self._on_capture(Capture(self._sequence, stamp_ns, monotonic_s, frames))
 
     def _look(self, rig: Rig, pacer: Pacer | None, keeper: RateKeeper) -> tuple[float, int] | None:
-        """After an idle nap: take every frame the camera delivered meanwhile, each counted in the camera's rate, and
-        return the newest's times (None when none came). A device's queue is taken up to a new frame: one its driver
-        stamped at most a frame ago, or else one the grab had to wait for."""
+        """After an idle nap: take every frame the camera delivered meanwhile, each counted in the camera's rate as
+        while driving, and return the newest's times (None when none came)."""
+        if pacer is None:
+            return self._look_at_device(rig, keeper)
         grabbed = None
-        if pacer is not None:
-            for age in pacer.ticks_passed(max(MOST_QUEUED, math.ceil(2 * self._idle_nap_s * pacer.fps))):
-                grabbed = self._grab(rig)
-                if keeper.due(grabbed[0] - age):
-                    self._delivered.record(0.0)
-            return grabbed
+        for age in pacer.ticks_passed(max(MOST_QUEUED, math.ceil(2 * self._idle_nap_s * pacer.fps))):
+            if self._stopping.is_set():
+                return None
+            grabbed = self._grab(rig)
+            if keeper.due(grabbed[0] - age):
+                self._delivered.record(0.0)
+        return grabbed
+
+    def _look_at_device(self, rig: Rig, keeper: RateKeeper) -> tuple[float, int]:
+        """Take a device's queue up to a new frame. A grab that had to wait got one; so did one whose frame the
+        driver stamped no more than a frame period before the newest ever seen: uvcvideo stamps a frame where it
+        began (V4L2_BUF_FLAG_TSTAMP_SRC_SOE), so a new frame is already that old (its lag, learnt from grabs that
+        waited, at most a period: a camera sends a frame within its period), and a queued one older by a period each.
+        A grab that seemed to wait (the thread was held up) is judged by its stamp too: the frame handed on is never
+        more than a period older than the newest."""
         for _ in range(MOST_QUEUED + 1):
             began = self._pace_clock()
             grabbed = self._grab(rig)
-            self._delivered.record(0.0)
-            if self._pace_clock() - began >= WAITED_FRACTION * self._period:
-                break  # it waited for its frame: a new one, whatever a stamp says
+            waited = self._pace_clock() - began >= WAITED_FRACTION * self._period
             age = rig.frame_age_s()
-            if age is not None and age <= self._period:
+            if age is None:
+                self._delivered.record(0.0)
+                if waited:
+                    break
+                continue
+            if keeper.due(grabbed[0] - age):
+                self._delivered.record(0.0)
+            if waited and (self._stamp_lag_s is None or age < self._stamp_lag_s):
+                self._stamp_lag_s = min(age, self._period)
+            if self._stamp_lag_s is not None and age <= self._stamp_lag_s + self._period:
                 break
         return grabbed
