@@ -227,12 +227,12 @@ class CaptureThread:
         return grabbed
 
     def _look_at_device(self, rig: Rig, keeper: RateKeeper) -> tuple[float, int]:
-        """Take a device's queue up to a new frame. A grab that had to wait got one; so did one whose frame the
-        driver stamped no more than a frame period before the newest ever seen: uvcvideo stamps a frame where it
-        began (V4L2_BUF_FLAG_TSTAMP_SRC_SOE), so a new frame is already that old (its lag, learnt from grabs that
-        waited, at most a period: a camera sends a frame within its period), and a queued one older by a period each.
-        A grab that seemed to wait (the thread was held up) is judged by its stamp too: the frame handed on is never
-        more than a period older than the newest."""
+        """Take a device's queue up to a new frame. By the driver's stamp when there is one: uvcvideo stamps a frame
+        where it began (V4L2_BUF_FLAG_TSTAMP_SRC_SOE), so a new frame is already a little old (the lag, learnt from
+        grabs that waited; at most a period, as a camera sends a frame within its period) and a queued one older by
+        a period each; a frame at most a period older than the lag is new. A grab that seemed to wait because the
+        thread was held up is judged by its stamp too, so the frame handed on is never more than a period older than
+        the newest. Without a stamp, a grab that had to wait got a new frame."""
         for _ in range(MOST_QUEUED + 1):
             began = self._pace_clock()
             grabbed = self._grab(rig)
