@@ -97,8 +97,8 @@ class DeviceCamera:
             raise SourceError(f"camera {self.name} stopped delivering frames (unplugged?)")
 
     def frame_age_s(self) -> float | None:
-        """How long ago the frame last grabbed arrived, by the driver's stamp; None when it gave none or one on
-        another clock. V4L2 stamps a buffer on CLOCK_MONOTONIC (V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC, uvcvideo's
+        """How old the frame last grabbed is by the driver's stamp (uvcvideo's: where the frame began); None when it
+        gave none or one on another clock. V4L2 stamps a buffer on CLOCK_MONOTONIC (V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC, uvcvideo's
         default), time.monotonic's clock, and OpenCV's V4L2 reader gives it as CAP_PROP_POS_MSEC."""
         stamp_ms = self._capture.get(cv2.CAP_PROP_POS_MSEC)
         age = time.monotonic() - stamp_ms / 1000
