@@ -98,8 +98,8 @@ class DeviceCamera:
 
     def frame_age_s(self) -> float | None:
         """How old the frame last grabbed is by the driver's stamp (uvcvideo's: where the frame began); None when it
-        gave none or one on another clock. V4L2 stamps a buffer on CLOCK_MONOTONIC (V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC, uvcvideo's
-        default), time.monotonic's clock, and OpenCV's V4L2 reader gives it as CAP_PROP_POS_MSEC."""
+        gave none or one on another clock. V4L2 stamps a buffer on CLOCK_MONOTONIC (V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC,
+        uvcvideo's default), time.monotonic's clock, and OpenCV's V4L2 reader gives it as CAP_PROP_POS_MSEC."""
         stamp_ms = self._capture.get(cv2.CAP_PROP_POS_MSEC)
         age = time.monotonic() - stamp_ms / 1000
         return age if stamp_ms > 0 and 0 <= age <= PLAUSIBLE_FRAME_AGE_S else None
