@@ -17,11 +17,11 @@ A CPU without frequency control (a VM, some boards) is left alone and said so; n
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from deepracer_common_pkg.small_files import atomic_write_json, read_json
 
 CPU_ROOT = Path("/sys/devices/system/cpu")
 STATE_FILE = Path("/run/deepracer-stack/cpu-speed.json")
@@ -60,10 +60,8 @@ def hold(cpu_root: Path = CPU_ROOT, state_file: Path = STATE_FILE) -> list[str]:
     if not state_file.exists():
         settings = [CpuSetting(d.parent.name, _read(d / "scaling_governor"), _read(d / "scaling_min_freq"))
                     for d in dirs]
-        state_file.parent.mkdir(parents=True, exist_ok=True)
-        partial = state_file.with_name(state_file.name + ".partial")
-        partial.write_text(json.dumps([asdict(setting) for setting in settings]))
-        os.replace(partial, state_file)  # a record is whole or absent: release never restores half a machine
+        # Whole or absent: release never restores half a machine.
+        atomic_write_json(state_file, [asdict(setting) for setting in settings])
     said = []
     for d in dirs:
         cpu = d.parent.name
@@ -89,7 +87,7 @@ def release(cpu_root: Path = CPU_ROOT, state_file: Path = STATE_FILE) -> list[st
     if not state_file.exists():
         return ["nothing to put back: no CPU speed was held"]
     try:
-        settings = [CpuSetting(**item) for item in json.loads(state_file.read_text())]
+        settings = [CpuSetting(**item) for item in read_json(state_file)]
     except (ValueError, TypeError) as error:
         state_file.unlink()
         return [f"the record of the CPUs' earlier settings ({state_file}) was unreadable ({error}) and is removed; "
