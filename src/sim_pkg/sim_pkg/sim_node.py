@@ -14,7 +14,8 @@ Time moves on a thread of its own (world_clock.py), from the car's boot clock at
 - lockstep: while a run drives (navigation started in autonomous mode, the inference node running the model), time
   stands still after each frame until the stack has answered it (the servo node's write stamped with that frame's
   time); the answer reaches the car `actuation_latency_s` later. Otherwise time
-  moves with the wall clock, so an idle simulator does not spin, and no frame is rendered (none would be answered).
+  moves with the wall clock, so an idle simulator does not spin, and no frame is rendered (none would be answered);
+  so it does while a run drives and nobody reads the camera (a camera not yet matched by DDS), rather than race.
   The same run then gives the same laps on any machine, at any load.
   A Start is heard by the stack and by this node at different moments: /sim_pkg/hold (true) parks time between
   two frames, and releasing it (false) waits until this node has heard the run begin, so no frame falls between
@@ -192,6 +193,7 @@ class SimNode(Node):
         delay = DutyDelay(round(config.actuation_latency_s * _NS) if lockstep else 0)
         anchor_wall, anchor_ns = time.monotonic(), self._now_ns
         step = 0
+        unseen = False  # the driving run's last frame had no reader: nothing will answer it
         while not self._stopping.is_set():
             if lockstep:
                 self._park_while_held()
@@ -199,8 +201,13 @@ class SimNode(Node):
             waits = lockstep and self._run_drives()
             # lockstep renders only the frames a run answers: a picture taken before the Start and still on its way
             # through the camera would be acted on at a moment the wall clock picks (runs differed by 0.2 s a lap).
-            if frames.due(now) and (waits or not lockstep) and self._take_frames(now) and waits:
-                self._await_answer(now)
+            if frames.due(now) and (waits or not lockstep):
+                seen = self._take_frames(now)
+                if waits and seen:
+                    self._await_answer(now)
+                if waits and unseen != (not seen):
+                    self._say_unseen(not seen)
+                unseen = waits and not seen
             delay.read(now, self.reader.read())
             end = max(now + 1, boot_ns()) if not lockstep else now + step_ns
             with self._lock:
@@ -216,7 +223,7 @@ class SimNode(Node):
             self._log_events(snapshot)
             if not lockstep:  # the next step one step of the boot clock from this one
                 self._stopping.wait(max(0.0, (end + step_ns - boot_ns()) / _NS))
-            elif not waits:  # an idle lockstep simulator keeps to the wall clock rather than spin
+            elif not waits or unseen:  # nothing to wait for: it keeps to the wall clock rather than race
                 behind = time.monotonic() - (anchor_wall + (end - anchor_ns) / _NS)
                 if behind > MAX_STEP_S:
                     anchor_wall, anchor_ns = time.monotonic(), end
@@ -224,6 +231,16 @@ class SimNode(Node):
                     self._stopping.wait(-behind)
             else:
                 anchor_wall, anchor_ns = time.monotonic(), end
+
+    def _say_unseen(self, unseen: bool) -> None:
+        """Why a driving run's time keeps to the wall clock: a frame nobody reads is never answered, and without the
+        wait time raced (the servo node's heartbeats, 0.2 s apart in simulated time, then came seconds apart, and
+        navigation stopped the run for a silent node)."""
+        if unseen:
+            self.get_logger().warning("a run drives but nobody reads its camera: time keeps to the wall clock until "
+                                      "a camera subscribes (is camera_node's source `sim`?)")
+        else:
+            self.get_logger().info("the camera reads the simulator again: time waits for the stack's answers")
 
     def _state(self, snapshot: SimSnapshot | None = None, held: bool = False) -> SimState:
         if snapshot is None:
