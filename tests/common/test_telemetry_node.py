@@ -40,7 +40,8 @@ def test_the_timer_sleeps_while_nothing_can_change_and_the_next_event_wakes_it(s
     node, window = stage_node
     (timer,) = node.timers
     figures = ros_probe.subscribe(StageStats, names.telemetry_topic(window.stage), qos.TELEMETRY)
-    figures.wait_for(lambda m: m.count == 0, 10, "the figures at once to a reader that comes")
+    figures.wait_for(lambda m: m.count == 0, 10, lambda: "the figures at once to a reader that comes (writers matched: "
+                     f"{figures.subscription.get_publisher_count()}, received: {figures.messages})")
     window.record(3.0)
     figures.wait_for(lambda m: m.count == 1 and m.latency_p50_ms == 3.0, 10, "the event's figures")
     wait_for(timer.is_canceled, 10, "the timer asleep once the event left the window")
