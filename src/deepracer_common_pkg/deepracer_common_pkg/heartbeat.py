@@ -15,7 +15,10 @@ calibration value only while the console beats). Otherwise, at HEARTBEAT_IDLE_S,
 Every message costs its readers an executor wake-up (~0.5 ms of CPU here for each side, measured at 30 a second;
 more on the car's Atom): beating for all ten nodes ten times a second was 90 of the 100 messages a second of an idle
 car. A reader in the beating nodes' own process (navigation beside the camera and inference) is handed each beat
-in-process (`listen`), and the beats go over DDS only while a reader outside the process is there.
+in-process (`listen`), and the beats go over DDS only while a reader outside the process is there. A process whose
+nodes have no fault to report and no reader outside (camera, inference and navigation together, on the car) does not
+beat after its first beat at all: navigation beside them takes that one in-process, knows them as never silent (their
+restart is its own), and a later beat would only say the same again, five times a second while driving (issue 23).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from collections.abc import Callable, Sequence
 from weakref import WeakKeyDictionary
 
 from rclpy.context import Context
+from rclpy.event_handler import PublisherEventCallbacks, QoSPublisherMatchedInfo
 from rclpy.node import Node
 
 from deepracer_common_pkg import names, qos
@@ -78,19 +82,40 @@ class _Beat:
         self._clock = StackClock(owner)
         self._boot_id = boot_id
         self._beating = [(node.get_name(), getattr(node, "heartbeat_fault", None)) for node in nodes]
-        self._publisher = owner.create_publisher(Heartbeat, names.HEARTBEAT, qos.HEARTBEAT)
+        self._listeners = _local_listeners.get(owner.context, [])  # every reader of this process has listened by now
+        # Beats after the first are news only to a reader outside, or about a fault a node here may report.
+        self._faults_to_tell = bool(self._listeners) and any(fault for _, fault in self._beating)
+        self._outside = False  # a reader outside this process is matched (their count is kept by DDS's events)
+        self._publisher = owner.create_publisher(Heartbeat, names.HEARTBEAT, qos.HEARTBEAT,
+                                                 event_callbacks=PublisherEventCallbacks(matched=self._on_readers))
         self._fast: frozenset[str] = frozenset()  # the nodes beating fast
         self._last_beat_ns: dict[str, int] = {}
         self._timer = self._clock.create_timer(HEARTBEAT_IDLE_S, self.beat)
+        self._follow_readers()
         owner.create_subscription(NavigationState, names.NAVIGATION_STATE, self._on_navigation, qos.LATCHED)
         self.beat()
+
+    def _on_readers(self, info: QoSPublisherMatchedInfo) -> None:
+        self._outside = info.current_count > len(self._listeners)
+        self._follow_readers()
+        if self._outside and info.current_count_change > 0:
+            self.beat()  # who is there, at once: a reader may judge a node by its first beat (a Start)
+
+    def _follow_readers(self) -> None:
+        """The timer runs only while a beat is news to someone."""
+        wanted = self._outside or self._faults_to_tell
+        if wanted == self._timer.is_canceled():
+            if wanted:
+                self._timer.reset()
+            else:
+                self._timer.cancel()
 
     def beat(self) -> None:
         """Each node relied on, and the others once per HEARTBEAT_IDLE_S (the timer runs fast while any is)."""
         stamp = self._clock.stamp()
         now_ns = self._clock.now_ns()
         due_ns = now_ns - int((HEARTBEAT_IDLE_S - HEARTBEAT_PERIOD_S / 2) * 1e9)
-        listeners = _local_listeners.get(self._owner.context, [])
+        listeners = self._listeners
         outside = self._publisher.get_subscription_count() > len(listeners)
         for name, fault in self._beating:
             if name not in self._fast and self._last_beat_ns.get(name, due_ns - 1) > due_ns:
@@ -110,5 +135,6 @@ class _Beat:
         if bool(fast) != bool(was):
             self._owner.destroy_timer(self._timer)
             self._timer = self._clock.create_timer(HEARTBEAT_PERIOD_S if fast else HEARTBEAT_IDLE_S, self.beat)
+            self._follow_readers()
         if fast - was:
             self.beat()  # at once: the run or the calibration that needs it has begun

@@ -162,7 +162,7 @@ class NavigationNode(Node):
 
     def _on_heartbeat(self, msg: Heartbeat, in_process: bool = False) -> None:
         """Five a second from each node on the path while started: only a beat that stops the run changes anything
-        to publish. The beats of nodes in this process come in-process, on their timer (heartbeat.listen)."""
+        to publish. The beats of nodes in this process come in-process (heartbeat.listen), and only while news."""
         with self._lock:
             outcome = self._control.on_heartbeat(msg.node, msg.boot_id, msg.fault, in_process)
             if outcome.command is not None:

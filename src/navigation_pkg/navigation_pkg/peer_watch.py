@@ -9,10 +9,11 @@ and stays stopped until the next start, when a node its current mode drives thro
 - reports a fault (the servo node holding neutral after its actuation guard fired).
 Only nodes that have been heard count: a graph without a camera (a test rig, a car driven by hand only) is not
 stopped for a node it never had. A node in navigation's own process (its beats handed over in-process) is never
-"silent": its beats come from the process's one timer, which runs whenever navigation does, so its silence only
+"silent": its beats came from the process's one timer, which runs whenever navigation does, so its silence only
 meant the whole process had been held up (an OpenVINO model load holds it for over a second on a 2-core machine),
 and a Start right after a load was refused for "camera_node silent" (DREM loads, then starts, at once). Its restart
-is navigation's own; its faults still count.
+is navigation's own; its faults still count (a node that can report one beats on in-process; the others, with nothing
+new to say, beat in-process only once: heartbeat.py).
 """
 
 from __future__ import annotations
