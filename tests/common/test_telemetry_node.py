@@ -63,3 +63,32 @@ def test_readers_that_come_while_the_stage_is_idle_hear_its_figures(stage_node, 
     for reader in readers:
         reader.wait_for(lambda m: m.count == 0 and m.stage == window.stage, 10, "an idle stage's figures")
     assert timer.is_canceled()
+
+
+def test_the_stages_of_one_process_share_one_timer_and_any_of_them_wakes_it(ros_probe) -> None:
+    """Camera, inference and navigation in one process: one wake-up a second while driving, not one per stage."""
+    context = rclpy.Context()
+    rclpy.init(context=context, domain_id=ros_probe.node.context.get_domain_id())
+    nodes = [Node(f"telemetry_test_{next(_stages)}", context=context) for _ in range(3)]
+    windows = [StageWindow(node.get_name(), window_s=0.5) for node in nodes]
+    for node, window in zip(nodes, windows, strict=True):
+        publish_telemetry(node, window, period_s=0.2)
+    spinner = Spinner(EventsExecutor(context=context), nodes, "telemetry-test").start()
+    try:
+        timers = [timer for node in nodes for timer in node.timers]
+        assert len(timers) == 1
+        readers = [ros_probe.subscribe(StageStats, names.telemetry_topic(w.stage), qos.TELEMETRY) for w in windows]
+        for reader, window in zip(readers, windows, strict=True):
+            reader.wait_for(lambda m, stage=window.stage: m.stage == stage and m.count == 0, 10,
+                            f"{window.stage}'s figures from the shared timer")
+        wait_for(timers[0].is_canceled, 10, "the timer asleep while no stage can change")
+        windows[1].record(4.0)  # the second stage's event, on this thread
+        readers[1].wait_for(lambda m: m.count == 1 and m.latency_p50_ms == 4.0, 10, "the event's figures")
+        wait_for(timers[0].is_canceled, 10, "asleep again once the event left the window")
+        windows[2].record(5.0)
+        readers[2].wait_for(lambda m: m.count == 1 and m.latency_p50_ms == 5.0, 10, "the third stage's figures")
+    finally:
+        spinner.stop(5.0)
+        for node in nodes:
+            node.destroy_node()
+        rclpy.shutdown(context=context)
